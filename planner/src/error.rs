@@ -1,0 +1,224 @@
+//! The one error type of weir's SQL boundary: every failure a client can see,
+//! with its PostgreSQL SQLSTATE. The class of the code says who must act:
+//! `42`/`22`/`23` the user (fix the statement or the data), `0A` nobody yet
+//! (a feature weir lacks), `57` the operator, `XX` us (a bug in weir).
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::common::{DataFusionError, SchemaError};
+use std::fmt;
+
+/// SQLSTATE codes weir reports. Values are PostgreSQL's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlState {
+    SyntaxError,
+    UndefinedTable,
+    UndefinedColumn,
+    UndefinedObject,
+    UndefinedFunction,
+    DuplicateObject,
+    DuplicateTable,
+    InvalidTextRepresentation,
+    InvalidParameterValue,
+    InvalidDatetimeFormat,
+    DatatypeMismatch,
+    DivisionByZero,
+    NumericValueOutOfRange,
+    NotNullViolation,
+    UniqueViolation,
+    DependentObjectsStillExist,
+    FeatureNotSupported,
+    QueryCanceled,
+    InFailedTransaction,
+    ProtocolViolation,
+    ProgramLimitExceeded,
+    IoError,
+    Internal,
+}
+
+impl SqlState {
+    pub fn code(self) -> &'static str {
+        use SqlState::*;
+        match self {
+            SyntaxError => "42601",
+            UndefinedTable => "42P01",
+            UndefinedColumn => "42703",
+            UndefinedObject => "42704",
+            UndefinedFunction => "42883",
+            DuplicateObject => "42710",
+            DuplicateTable => "42P07",
+            InvalidTextRepresentation => "22P02",
+            InvalidParameterValue => "22023",
+            InvalidDatetimeFormat => "22007",
+            DatatypeMismatch => "42804",
+            DivisionByZero => "22012",
+            NumericValueOutOfRange => "22003",
+            NotNullViolation => "23502",
+            UniqueViolation => "23505",
+            DependentObjectsStillExist => "2BP01",
+            FeatureNotSupported => "0A000",
+            QueryCanceled => "57014",
+            InFailedTransaction => "25P02",
+            ProtocolViolation => "08P01",
+            ProgramLimitExceeded => "54000",
+            IoError => "58030",
+            Internal => "XX000",
+        }
+    }
+}
+
+/// An error for the client: PostgreSQL-style text (lowercase, no trailing
+/// period), with an optional hint that says what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlError {
+    pub state: SqlState,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+pub type SqlResult<T> = Result<T, SqlError>;
+
+impl SqlError {
+    pub fn new(state: SqlState, message: impl Into<String>) -> Self {
+        SqlError { state, message: message.into(), detail: None, hint: None }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+    pub fn syntax(message: impl Into<String>) -> Self {
+        Self::new(SqlState::SyntaxError, message)
+    }
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(SqlState::FeatureNotSupported, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(SqlState::Internal, message)
+    }
+    pub fn undefined_table(name: &str) -> Self {
+        Self::new(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist"))
+    }
+}
+
+impl fmt::Display for SqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.state.code())?;
+        if let Some(h) = &self.hint {
+            write!(f, "; hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SqlError {}
+
+/// PostgreSQL style: first letter lowercase, no trailing period.
+fn pg_style(s: &str) -> String {
+    let s = s.trim().trim_end_matches('.');
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c.is_uppercase() && !chars.clone().next().is_some_and(|n| n.is_uppercase()) => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => s.to_string(),
+    }
+}
+
+fn from_arrow(e: &ArrowError) -> SqlError {
+    match e {
+        ArrowError::CastError(m) | ArrowError::ParseError(m) => {
+            SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m))
+        }
+        ArrowError::DivideByZero => SqlError::new(SqlState::DivisionByZero, "division by zero"),
+        ArrowError::ArithmeticOverflow(m) => {
+            SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m))
+        }
+        ArrowError::ComputeError(m) if m.contains("Overflow") || m.contains("overflow") => {
+            SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m))
+        }
+        ArrowError::InvalidArgumentError(m) | ArrowError::ComputeError(m) => {
+            SqlError::new(SqlState::InvalidParameterValue, pg_style(m))
+        }
+        other => SqlError::internal(pg_style(&other.to_string())),
+    }
+}
+
+impl From<DataFusionError> for SqlError {
+    fn from(e: DataFusionError) -> Self {
+        match e.find_root() {
+            DataFusionError::SQL(pe, _) => SqlError::syntax(pg_style(&pe.to_string()
+                .trim_start_matches("sql parser error: ").to_string())),
+            DataFusionError::SchemaError(se, _) => match se.as_ref() {
+                SchemaError::FieldNotFound { field, .. } => SqlError::new(
+                    SqlState::UndefinedColumn,
+                    format!("column \"{}\" does not exist", field.name),
+                ),
+                SchemaError::AmbiguousReference { field } => SqlError::new(
+                    SqlState::UndefinedColumn,
+                    format!("column reference \"{}\" is ambiguous", field.name),
+                ),
+                other => SqlError::new(SqlState::DuplicateObject, pg_style(&other.to_string())),
+            },
+            DataFusionError::NotImplemented(m) => SqlError::unsupported(pg_style(m)),
+            DataFusionError::ArrowError(ae, _) => from_arrow(ae),
+            DataFusionError::Plan(m) => classify_plan_message(m),
+            DataFusionError::Execution(m) => {
+                if m.contains("Divide by zero") || m.contains("division by zero") {
+                    SqlError::new(SqlState::DivisionByZero, "division by zero")
+                } else if m.contains("Cannot cast") || m.contains("Error parsing") || m.contains("Unsupported") && m.contains("cast") {
+                    SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m))
+                } else {
+                    SqlError::new(SqlState::InvalidParameterValue, pg_style(m))
+                }
+            }
+            DataFusionError::ResourcesExhausted(m) => {
+                SqlError::new(SqlState::ProgramLimitExceeded, pg_style(m))
+            }
+            DataFusionError::External(inner) => match inner.downcast_ref::<SqlError>() {
+                Some(se) => se.clone(),
+                None => SqlError::internal(pg_style(&inner.to_string())),
+            },
+            other => SqlError::internal(pg_style(&other.to_string())),
+        }
+    }
+}
+
+fn classify_plan_message(m: &str) -> SqlError {
+    let lower = m.to_lowercase();
+    if let Some(rest) = lower.strip_prefix("table '") {
+        if let Some(name) = rest.split('\'').next() {
+            if lower.contains("not found") {
+                let name = name.rsplit('.').next().unwrap_or(name);
+                return SqlError::undefined_table(name);
+            }
+        }
+    }
+    if lower.contains("invalid function") || lower.contains("no function matches") {
+        return SqlError::new(SqlState::UndefinedFunction, pg_style(m))
+            .with_hint("check the function name and argument types");
+    }
+    if lower.contains("placeholder") || lower.contains("parameter") {
+        return SqlError::new(SqlState::InvalidParameterValue, pg_style(m));
+    }
+    if lower.contains("cannot be cast") || lower.contains("cannot coerce") || lower.contains("type coercion") {
+        return SqlError::new(SqlState::DatatypeMismatch, pg_style(m));
+    }
+    SqlError::syntax(pg_style(m))
+}
+
+impl From<ArrowError> for SqlError {
+    fn from(e: ArrowError) -> Self {
+        from_arrow(&e)
+    }
+}
+
+/// Lets a `SqlError` travel through DataFusion and come back out intact.
+impl From<SqlError> for DataFusionError {
+    fn from(e: SqlError) -> Self {
+        DataFusionError::External(Box::new(e))
+    }
+}

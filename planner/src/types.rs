@@ -1,0 +1,73 @@
+//! SQL types weir adds on top of DataFusion's mapping. Arrow has no JSON
+//! type, so `JSON`/`JSONB` are UTF-8 columns tagged with field metadata; the
+//! wire layer reports them as `jsonb` and encodes them as PostgreSQL does.
+
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::Result;
+use datafusion::logical_expr::planner::TypePlanner;
+use datafusion::sql::sqlparser::ast::DataType as SqlType;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Field metadata key naming the PostgreSQL type of a column where the Arrow
+/// type alone does not say it.
+pub const PG_TYPE_KEY: &str = "weir.pg_type";
+
+/// Plans weir's extra SQL types for DataFusion.
+#[derive(Debug, Default)]
+pub struct WeirTypePlanner;
+
+impl TypePlanner for WeirTypePlanner {
+    fn plan_type_field(&self, sql_type: &SqlType) -> Result<Option<FieldRef>> {
+        Ok(match sql_type {
+            SqlType::JSONB | SqlType::JSON => Some(jsonb_field("")),
+            SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("jsonb") => {
+                Some(jsonb_field(""))
+            }
+            _ => None,
+        })
+    }
+}
+
+/// A nullable `jsonb` column called `name`.
+pub fn jsonb_field(name: &str) -> FieldRef {
+    Arc::new(
+        Field::new(name, DataType::Utf8, true)
+            .with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), "jsonb".to_string())])),
+    )
+}
+
+pub fn is_jsonb(field: &Field) -> bool {
+    field.metadata().get(PG_TYPE_KEY).is_some_and(|t| t == "jsonb")
+}
+
+/// The PostgreSQL name of a column's type, as `\d` and `SHOW` print it.
+pub fn pg_type_name(field: &Field) -> String {
+    if is_jsonb(field) {
+        return "jsonb".into();
+    }
+    pg_type_name_of(field.data_type())
+}
+
+fn pg_type_name_of(dt: &DataType) -> String {
+    match dt {
+        DataType::Boolean => "boolean".into(),
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => "smallint".into(),
+        DataType::Int32 | DataType::UInt16 => "integer".into(),
+        DataType::Int64 | DataType::UInt32 => "bigint".into(),
+        DataType::Float16 | DataType::Float32 => "real".into(),
+        DataType::Float64 => "double precision".into(),
+        DataType::Decimal128(p, s) | DataType::Decimal256(p, s) => format!("numeric({p},{s})"),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "bytea".into(),
+        DataType::Date32 | DataType::Date64 => "date".into(),
+        DataType::Time32(_) | DataType::Time64(_) => "time".into(),
+        DataType::Timestamp(_, None) => "timestamp".into(),
+        DataType::Timestamp(_, Some(_)) => "timestamptz".into(),
+        DataType::Interval(_) | DataType::Duration(_) => "interval".into(),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            format!("{}[]", pg_type_name(f))
+        }
+        other => other.to_string().to_lowercase(),
+    }
+}

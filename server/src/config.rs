@@ -1,0 +1,95 @@
+//! Server settings. Precedence: command-line flags, then `WEIR_*`
+//! environment variables (both handled by clap), then `weir.yaml`
+//! (`--config PATH`), then built-in defaults.
+
+use clap::Args;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5433";
+pub const DEFAULT_DATA_DIR: &str = "./weir-data";
+
+/// Flags of `weir serve`. Each may also come from the environment or weir.yaml.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address for PostgreSQL clients [env: WEIR_LISTEN] [default: 127.0.0.1:5433]
+    #[arg(long, env = "WEIR_LISTEN", hide_env = true)]
+    pub listen: Option<String>,
+    /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
+    #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
+    pub data_dir: Option<PathBuf>,
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads) [env: WEIR_CONFIG]
+    #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
+    pub config: Option<PathBuf>,
+    /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
+    #[arg(long, env = "WEIR_PASSWORD", hide_env = true)]
+    pub password: Option<String>,
+    /// Log filter, e.g. info or weir=debug [env: WEIR_LOG] [default: info]
+    #[arg(long, env = "WEIR_LOG", hide_env = true)]
+    pub log: Option<String>,
+    /// Partitions DataFusion splits a query into [env: WEIR_QUERY_THREADS] [default: number of cores]
+    #[arg(long, env = "WEIR_QUERY_THREADS", hide_env = true)]
+    pub query_threads: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    password: Option<String>,
+    log: Option<String>,
+    query_threads: Option<usize>,
+}
+
+/// The settings a server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub password: Option<String>,
+    pub log: String,
+    pub query_threads: usize,
+}
+
+impl Config {
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(Config {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            password: args.password.or(file.password).filter(|p| !p.is_empty()),
+            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            query_threads: args.query_threads.or(file.query_threads).unwrap_or(cores).max(1),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+    serde_yaml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_and_file_beats_defaults() {
+        let path = std::env::temp_dir().join(format!("weir-config-test-{}.yaml", std::process::id()));
+        std::fs::write(&path, "listen: 127.0.0.1:7000\ndata_dir: /tmp/from-file\n").unwrap();
+        let args = ServeArgs { listen: Some("127.0.0.1:6000".into()), config: Some(path.clone()), ..Default::default() };
+        let c = Config::resolve(args).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:6000");
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/from-file"));
+        assert_eq!(c.password, None);
+        std::fs::write(&path, "listn: typo\n").unwrap();
+        let err = Config::resolve(ServeArgs { config: Some(path.clone()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        std::fs::remove_file(path).unwrap();
+    }
+}

@@ -1,0 +1,266 @@
+//! The shared state of a running weir: the catalog of objects, their data,
+//! and the storage that makes both durable. Sessions read through DataFusion
+//! (via [`WeirSchema`]); every write goes through [`Engine::commit`], which
+//! logs it before it becomes visible.
+
+use crate::storage::{Definition, Header, Recovered, Storage};
+use crate::table::Table;
+use arrow::array::RecordBatch;
+use arrow::datatypes::{Schema, SchemaRef};
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, MemTable, MemoryCatalogProvider, SchemaProvider, TableProvider};
+use datafusion::common::Constraint;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement as DfStatement;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock, Weak};
+use weir_planner::types::WeirTypePlanner;
+use weir_planner::{SqlError, SqlResult, SqlState, parse_statements};
+
+pub const CATALOG: &str = "weir";
+pub const SCHEMA: &str = "public";
+
+/// A change to commit: logged first, then applied.
+pub enum Change {
+    CreateTable { name: String, sql: String, schema: SchemaRef, primary_key: Vec<usize> },
+    DropTable { table: Arc<Table> },
+    /// Rows to add; constraints are checked here, under the write lock.
+    Append { table: Arc<Table>, batch: RecordBatch },
+    /// A table's new full contents; constraints are checked here too.
+    Replace { table: Arc<Table>, batches: Vec<RecordBatch> },
+}
+
+pub struct Engine {
+    tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    definitions: RwLock<Vec<Definition>>,
+    /// The write lock: one commit at a time, in log order.
+    storage: tokio::sync::Mutex<Storage>,
+    next_id: std::sync::atomic::AtomicU64,
+    pub target_partitions: usize,
+}
+
+fn io_error(what: &str, e: std::io::Error) -> SqlError {
+    SqlError::new(SqlState::IoError, format!("could not {what}: {e}"))
+        .with_hint("check that the data directory is writable and the disk has space")
+}
+
+impl Engine {
+    /// Opens the data directory and restores every definition and row.
+    pub async fn open(data_dir: &Path, target_partitions: usize) -> anyhow::Result<Arc<Engine>> {
+        let (storage, recovered) = Storage::open(data_dir)?;
+        let engine = Arc::new(Engine {
+            tables: RwLock::default(),
+            definitions: RwLock::default(),
+            storage: tokio::sync::Mutex::new(storage),
+            next_id: 1.into(),
+            target_partitions,
+        });
+        engine.restore(recovered).await?;
+        Ok(engine)
+    }
+
+    async fn restore(self: &Arc<Self>, rec: Recovered) -> anyhow::Result<()> {
+        for def in rec.definitions {
+            self.restore_definition(def).await?;
+        }
+        for (id, batches) in rec.snapshot_tables {
+            if let Some(t) = self.table_by_id(id) {
+                let all = arrow::compute::concat_batches(&t.schema, &batches)?;
+                t.replace(all)?;
+            }
+        }
+        for r in rec.records {
+            match r.header {
+                Header::Define { def } => self.restore_definition(def).await?,
+                Header::Drop { id } => {
+                    self.tables.write().unwrap().retain(|_, t| t.id != id);
+                    self.definitions.write().unwrap().retain(|d| d.id != id);
+                }
+                Header::Append { id } => {
+                    if let Some(t) = self.table_by_id(id) {
+                        for b in r.batches {
+                            t.append(b.with_schema(t.schema.clone())?, vec![]);
+                        }
+                        t.rebuild_keys()?;
+                    }
+                }
+                Header::Replace { id } => {
+                    if let Some(t) = self.table_by_id(id) {
+                        let all = arrow::compute::concat_batches(&t.schema, &r.batches)?;
+                        t.replace(all)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn restore_definition(self: &Arc<Self>, def: Definition) -> anyhow::Result<()> {
+        let ctx = self.context();
+        let stmt = parse_statements(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
+        let (schema, primary_key) = plan_create_table(&ctx, stmt).await?;
+        let table = Arc::new(Table::new(def.id, def.name.clone(), schema, primary_key));
+        self.next_id.fetch_max(def.id + 1, std::sync::atomic::Ordering::SeqCst);
+        self.tables.write().unwrap().insert(def.name.clone(), table);
+        self.definitions.write().unwrap().push(def);
+        Ok(())
+    }
+
+    fn table_by_id(&self, id: u64) -> Option<Arc<Table>> {
+        self.tables.read().unwrap().values().find(|t| t.id == id).cloned()
+    }
+
+    pub fn table(&self, name: &str) -> Option<Arc<Table>> {
+        self.tables.read().unwrap().get(name).cloned()
+    }
+
+    pub fn table_names(&self) -> Vec<String> {
+        self.tables.read().unwrap().keys().cloned().collect()
+    }
+
+    /// A DataFusion context that sees weir's objects as the `public` schema.
+    pub fn context(self: &Arc<Self>) -> SessionContext {
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG, SCHEMA)
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(true)
+            .with_target_partitions(self.target_partitions);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_type_planner(Arc::new(WeirTypePlanner))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        let catalog = MemoryCatalogProvider::new();
+        catalog
+            .register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self) }))
+            .expect("register schema");
+        ctx.register_catalog(CATALOG, Arc::new(catalog));
+        ctx
+    }
+
+    /// The write lock: hold it from reading what a write depends on until
+    /// the write is applied, so concurrent writers never lose an update.
+    pub async fn writer(&self) -> Writer<'_> {
+        Writer(self.storage.lock().await)
+    }
+
+    /// Makes a change durable, then visible.
+    pub fn apply(&self, writer: &mut Writer<'_>, change: Change) -> SqlResult<()> {
+        let storage = &mut *writer.0;
+        match change {
+            Change::CreateTable { name, sql, schema, primary_key } => {
+                if self.table(&name).is_some() {
+                    return Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists")));
+                }
+                let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let def = Definition { id, kind: "table".into(), name: name.clone(), sql };
+                tokio::task::block_in_place(|| storage.append(&Header::Define { def: def.clone() }, None, &[]))
+                    .map_err(|e| io_error("log the definition", e))?;
+                self.definitions.write().unwrap().push(def);
+                self.tables.write().unwrap().insert(name.clone(), Arc::new(Table::new(id, name, schema, primary_key)));
+            }
+            Change::DropTable { table } => {
+                tokio::task::block_in_place(|| storage.append(&Header::Drop { id: table.id }, None, &[]))
+                    .map_err(|e| io_error("log the drop", e))?;
+                self.tables.write().unwrap().remove(&table.name);
+                self.definitions.write().unwrap().retain(|d| d.id != table.id);
+            }
+            Change::Append { table, batch } => {
+                if batch.num_rows() == 0 {
+                    return Ok(());
+                }
+                let keys = table.check_rows(&batch, false)?;
+                tokio::task::block_in_place(|| storage.append(&Header::Append { id: table.id }, Some(&table.schema), std::slice::from_ref(&batch)))
+                    .map_err(|e| io_error("log the insert", e))?;
+                table.append(batch, keys);
+            }
+            Change::Replace { table, batches } => {
+                let all = table.check_replacement(&batches)?;
+                tokio::task::block_in_place(|| storage.append(&Header::Replace { id: table.id }, Some(&table.schema), std::slice::from_ref(&all)))
+                    .map_err(|e| io_error("log the change", e))?;
+                table.replace(all)?;
+            }
+        }
+        if storage.wants_compaction() {
+            let defs = self.definitions.read().unwrap().clone();
+            let tables: Vec<_> = self
+                .tables
+                .read()
+                .unwrap()
+                .values()
+                .map(|t| (t.id, t.schema.clone(), t.snapshot().batches.clone()))
+                .collect();
+            tokio::task::block_in_place(|| storage.snapshot(&defs, &tables)).map_err(|e| io_error("write a snapshot", e))?;
+        }
+        Ok(())
+    }
+
+}
+
+/// Proof of holding the engine's write lock.
+pub struct Writer<'a>(tokio::sync::MutexGuard<'a, Storage>);
+
+/// Plans `CREATE TABLE` with DataFusion, giving the Arrow schema (primary-key
+/// columns made NOT NULL) and the key's column indexes.
+pub async fn plan_create_table(ctx: &SessionContext, stmt: datafusion::sql::sqlparser::ast::Statement) -> SqlResult<(SchemaRef, Vec<usize>)> {
+    let plan = ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
+    let LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(cmt)) = plan else {
+        return Err(SqlError::internal("expected a CREATE TABLE plan"));
+    };
+    let mut primary_key = Vec::new();
+    for c in cmt.constraints.iter() {
+        match c {
+            Constraint::PrimaryKey(cols) => primary_key = cols.clone(),
+            Constraint::Unique(_) => {
+                return Err(SqlError::unsupported("UNIQUE constraints other than the primary key are not supported"))
+            }
+        }
+    }
+    let arrow_schema: &Schema = cmt.input.schema().as_arrow();
+    let fields: Vec<_> = arrow_schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if primary_key.contains(&i) { Arc::new(f.as_ref().clone().with_nullable(false)) } else { f.clone() }
+        })
+        .collect();
+    Ok((Arc::new(Schema::new(fields)), primary_key))
+}
+
+/// weir's objects as a DataFusion schema. Each lookup takes a consistent
+/// snapshot of the table's committed rows.
+#[derive(Debug)]
+pub struct WeirSchema {
+    engine: Weak<Engine>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for WeirSchema {
+    fn table_names(&self) -> Vec<String> {
+        self.engine.upgrade().map(|e| e.table_names()).unwrap_or_default()
+    }
+
+    async fn table(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
+        let Some(table) = self.engine.upgrade().and_then(|e| e.table(name)) else {
+            return Ok(None);
+        };
+        let data = table.snapshot();
+        let mem = MemTable::try_new(table.schema.clone(), vec![data.batches.clone()])?;
+        Ok(Some(Arc::new(mem)))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.engine.upgrade().is_some_and(|e| e.table(name).is_some())
+    }
+}

@@ -1,0 +1,352 @@
+//! The PostgreSQL wire protocol front end (pgwire): startup and
+//! authentication, simple and extended query protocols, cancel requests.
+//! Each connection gets its own [`Connection`] holding its [`Session`].
+
+use crate::encode::{encode_batch, pg_fields};
+use crate::engine::Engine;
+use crate::session::{Description, Output, Session};
+use crate::settings::SERVER_VERSION;
+use arrow::datatypes::DataType;
+use async_trait::async_trait;
+use datafusion::common::ParamValues;
+use datafusion::sql::sqlparser::ast::Statement;
+use futures::{Sink, StreamExt, stream};
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
+use pgwire::api::auth::{
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler, finish_authentication,
+    protocol_negotiation, save_startup_parameters_to_metadata,
+};
+use pgwire::api::cancel::DefaultCancelHandler;
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::stmt::QueryParser;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, ConnectionGuard, ConnectionHandle, ConnectionManager, PgWireConnectionState,
+    PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
+};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::response::TransactionStatus;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use std::fmt::Debug;
+use std::sync::Arc;
+use weir_planner::{SqlError, SqlState, parse_statements};
+
+/// SCRAM iterations for password hashing (PostgreSQL's default).
+const SCRAM_ITERATIONS: usize = 4096;
+
+/// State shared by every connection.
+pub struct Shared {
+    pub engine: Arc<Engine>,
+    pub password: Option<String>,
+    pub manager: Arc<ConnectionManager>,
+    pids: RandomPidSecretKeyGenerator,
+}
+
+impl Shared {
+    pub fn new(engine: Arc<Engine>, password: Option<String>) -> Arc<Self> {
+        Arc::new(Shared { engine, password, manager: Arc::new(ConnectionManager::new()), pids: Default::default() })
+    }
+}
+
+fn server_parameters() -> DefaultServerParameterProvider {
+    let mut p = DefaultServerParameterProvider::default();
+    p.server_version = SERVER_VERSION.to_string();
+    p.time_zone = "UTC".into();
+    p.date_style = "ISO, MDY".into();
+    p.interval_style = "postgres".into();
+    p
+}
+
+pub fn to_pg_error(e: SqlError) -> PgWireError {
+    let mut info = ErrorInfo::new("ERROR".into(), e.state.code().into(), e.message);
+    info.hint = e.hint;
+    info.detail = e.detail;
+    PgWireError::UserError(Box::new(info))
+}
+
+fn error_response(e: SqlError) -> Response {
+    match to_pg_error(e) {
+        PgWireError::UserError(info) => Response::Error(info),
+        _ => unreachable!("to_pg_error gives user errors"),
+    }
+}
+
+/// A statement prepared with Parse: its text, AST and shape.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub statement: Statement,
+    pub description: Description,
+}
+
+/// One client connection.
+pub struct Connection {
+    shared: Arc<Shared>,
+    session: tokio::sync::Mutex<Session>,
+}
+
+impl Connection {
+    pub fn new(shared: Arc<Shared>) -> Arc<Self> {
+        let session = Session::new(shared.engine.clone());
+        Arc::new(Connection { shared, session: tokio::sync::Mutex::new(session) })
+    }
+
+    fn aborted_transaction<C: ClientInfo>(client: &C, stmt: &Statement) -> bool {
+        matches!(client.transaction_status(), TransactionStatus::Error)
+            && !matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. })
+    }
+
+    async fn run(&self, stmt: Statement, params: &ParamValues, format: &Format, in_failed_txn: bool) -> Result<Response, SqlError> {
+        if in_failed_txn {
+            return Err(SqlError::new(SqlState::InFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+                .with_hint("send ROLLBACK to end the failed transaction"));
+        }
+        let output = self.session.lock().await.execute(stmt, params).await?;
+        Ok(match output {
+            Output::Rows { schema, stream, tag } => {
+                let fields = Arc::new(pg_fields(&schema, format).map_err(|e| SqlError::internal(e.to_string()))?);
+                let f = fields.clone();
+                let rows = stream
+                    .map(move |b| match b {
+                        Ok(b) => stream::iter(encode_batch(&f, &b)),
+                        Err(e) => stream::iter(vec![Err(to_pg_error(SqlError::from(e)))]),
+                    })
+                    .flatten();
+                let mut resp = QueryResponse::new(fields, rows);
+                resp.set_command_tag(&tag);
+                Response::Query(resp)
+            }
+            Output::Command { tag, rows } => {
+                let mut t = Tag::new(&tag);
+                if let Some(n) = rows {
+                    t = t.with_rows(n);
+                }
+                Response::Execution(t)
+            }
+            Output::TransactionStart => Response::TransactionStart(Tag::new("BEGIN")),
+            Output::TransactionEnd { tag } => Response::TransactionEnd(Tag::new(&tag)),
+        })
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Connection {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let statements = parse_statements(query).map_err(to_pg_error)?;
+        let mut responses = Vec::with_capacity(statements.len());
+        // In a failed transaction block only COMMIT/ROLLBACK run, as in PostgreSQL.
+        let mut failed = matches!(client.transaction_status(), TransactionStatus::Error);
+        for stmt in statements {
+            let ends_block = matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. });
+            match self.run(stmt, &ParamValues::List(vec![]), &Format::UnifiedText, failed && !ends_block).await {
+                Ok(r) => {
+                    failed &= !ends_block;
+                    responses.push(r)
+                }
+                Err(e) => {
+                    responses.push(error_response(e));
+                    break; // PostgreSQL stops a multi-statement query at its first error
+                }
+            }
+        }
+        Ok(responses)
+    }
+}
+
+/// Parses and describes statements for the extended protocol.
+pub struct Parser {
+    conn: std::sync::Weak<Connection>,
+}
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Prepared;
+
+    async fn parse_sql<C>(&self, _client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Prepared>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let mut statements = parse_statements(sql).map_err(to_pg_error)?;
+        if statements.len() > 1 {
+            return Err(to_pg_error(SqlError::syntax("cannot insert multiple commands into a prepared statement")));
+        }
+        let Some(statement) = statements.pop() else { return Ok(None) };
+        let conn = self.conn.upgrade().ok_or_else(|| PgWireError::IoError(std::io::ErrorKind::BrokenPipe.into()))?;
+        let description = conn.session.lock().await.describe(&statement).await.map_err(to_pg_error)?;
+        Ok(Some(Prepared { statement, description }))
+    }
+
+    fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
+        stmt.description
+            .params
+            .iter()
+            .map(|t| match t {
+                Some(t) => arrow_pg::datatypes::into_pg_type(t),
+                None => Ok(Type::UNKNOWN),
+            })
+            .collect()
+    }
+
+    fn get_result_schema(&self, stmt: &Prepared, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        match &stmt.description.schema {
+            Some(schema) => pg_fields(schema, format.unwrap_or(&Format::UnifiedBinary)),
+            None => Ok(vec![]),
+        }
+    }
+}
+
+/// The handler pgwire calls for one connection's extended-protocol messages.
+pub struct Extended {
+    conn: Arc<Connection>,
+    parser: Arc<Parser>,
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Extended {
+    type Statement = Prepared;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Prepared>, _max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let prepared = &portal.statement.statement;
+        let types: Vec<Option<&DataType>> = prepared.description.params.iter().map(|t| t.as_ref()).collect();
+        let params = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
+        let failed = Connection::aborted_transaction(client, &prepared.statement);
+        self.conn
+            .run(prepared.statement.clone(), &params, &portal.result_column_format, failed)
+            .await
+            .map_err(to_pg_error)
+    }
+}
+
+/// Trust authentication: no password, but the same startup messages and
+/// cancel registration as the password path.
+pub struct TrustStartup {
+    shared: Arc<Shared>,
+}
+
+#[async_trait]
+impl StartupHandler for TrustStartup {
+    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let PgWireFrontendMessage::Startup(ref startup) = message {
+            protocol_negotiation(client, startup).await?;
+            save_startup_parameters_to_metadata(client, startup);
+            let (pid, key) = self.shared.pids.generate(client);
+            client.set_pid_and_secret_key(pid, key.clone());
+            let (handle, guard) = self.shared.manager.register(pid, key);
+            client.session_extensions().insert::<Arc<ConnectionHandle>>(handle);
+            client.session_extensions().insert::<ConnectionGuard>(guard);
+            finish_authentication(client, &server_parameters()).await?;
+            client.set_state(PgWireConnectionState::ReadyForQuery);
+        }
+        Ok(())
+    }
+}
+
+/// The configured password, for SCRAM-SHA-256.
+#[derive(Debug)]
+struct ConfiguredPassword(String);
+
+#[async_trait]
+impl AuthSource for ConfiguredPassword {
+    async fn get_password(&self, _login: &LoginInfo) -> PgWireResult<Password> {
+        let salt: [u8; 16] = rand::random();
+        let hashed = gen_salted_password(&self.0, &salt, SCRAM_ITERATIONS);
+        Ok(Password::new(Some(salt.to_vec()), hashed))
+    }
+}
+
+/// The handlers of one connection, as pgwire asks for them.
+pub struct Handlers {
+    conn: Arc<Connection>,
+    extended: Arc<Extended>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl Handlers {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        let conn = Connection::new(shared.clone());
+        let parser = Arc::new(Parser { conn: Arc::downgrade(&conn) });
+        let extended = Arc::new(Extended { conn: conn.clone(), parser });
+        let cancel = Arc::new(DefaultCancelHandler::new(shared.manager.clone()));
+        Handlers { conn, extended, cancel }
+    }
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.conn.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.extended.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        Arc::new(AnyStartup::new(self.conn.shared.clone()))
+    }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        self.cancel.clone()
+    }
+}
+
+/// Trust or SCRAM-SHA-256, depending on whether a password is configured.
+pub enum AnyStartup {
+    Trust(TrustStartup),
+    Scram(SASLAuthStartupHandler<DefaultServerParameterProvider>),
+}
+
+impl AnyStartup {
+    fn new(shared: Arc<Shared>) -> Self {
+        match &shared.password {
+            None => AnyStartup::Trust(TrustStartup { shared }),
+            Some(pw) => {
+                let mut scram = ScramAuth::new(Arc::new(ConfiguredPassword(pw.clone())));
+                scram.set_iterations(SCRAM_ITERATIONS);
+                AnyStartup::Scram(
+                    SASLAuthStartupHandler::new(Arc::new(server_parameters()))
+                        .with_scram(scram)
+                        .with_connection_manager(shared.manager.clone()),
+                )
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl StartupHandler for AnyStartup {
+    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match self {
+            AnyStartup::Trust(t) => t.on_startup(client, message).await,
+            AnyStartup::Scram(s) => s.on_startup(client, message).await,
+        }
+    }
+}

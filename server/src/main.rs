@@ -1,0 +1,97 @@
+//! `weir`: a declarative SQL streaming server that speaks the PostgreSQL
+//! wire protocol. This file is the command line: `weir serve` and friends.
+
+mod config;
+mod encode;
+mod engine;
+mod frontend;
+mod session;
+mod settings;
+mod storage;
+mod table;
+
+use clap::{Parser, Subcommand};
+use config::{Config, ServeArgs};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(name = "weir", version, about = "weir: declarative SQL streaming over the PostgreSQL wire protocol",
+    long_about = "weir keeps SQL tables and views queryable over the PostgreSQL wire protocol.\n\
+Connect with any PostgreSQL client, e.g. `psql -h 127.0.0.1 -p 5433`.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: listen for PostgreSQL clients and keep data in a data directory
+    Serve(ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = Config::resolve(args)?;
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
+                .with_writer(std::io::stderr)
+                .init();
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let engine = engine::Engine::open(&config.data_dir, config.query_threads)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open data directory {}: {e}", config.data_dir.display()))?;
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (is another server using it? try --listen)", config.listen))?;
+    let auth = if config.password.is_some() { "scram-sha-256 password" } else { "trust (no password)" };
+    tracing::info!(
+        "weir {} listening on postgres://{} (data directory {}, authentication: {auth})",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?,
+        config.data_dir.display()
+    );
+    let shared = frontend::Shared::new(engine, config.password.clone());
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (socket, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => { tracing::warn!("accept failed: {e}"); continue; }
+                };
+                let _ = socket.set_nodelay(true);
+                let handlers = Arc::new(frontend::Handlers::new(shared.clone()));
+                tokio::spawn(async move {
+                    if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                });
+            }
+            signal = &mut shutdown => {
+                tracing::info!("received {signal}, shutting down");
+                break;
+            }
+        }
+    }
+    // Every commit is synced before it is acknowledged, so nothing is left to flush.
+    Ok(())
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}

@@ -1,0 +1,441 @@
+//! One client session: runs parsed statements against the engine and says
+//! what to send back. Knows nothing of the wire; `frontend` does.
+//!
+//! Reads are planned and run by DataFusion. Writes (INSERT, UPDATE, DELETE)
+//! hold the engine's write lock from reading what they depend on until their
+//! change is logged and applied.
+
+use crate::engine::{Change, Engine, plan_create_table};
+use crate::settings::Settings;
+use crate::table::Table;
+use arrow::array::{BooleanArray, RecordBatch, StringArray};
+use arrow::compute::{cast_with_options, filter_record_batch, CastOptions};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::MemTable;
+use datafusion::common::ParamValues;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{LogicalPlan, WriteOp};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{
+    self, AssignmentTarget, FromTable, ObjectName, ObjectType, SelectItem, Statement, TableFactor, TableObject,
+};
+use std::sync::Arc;
+use weir_planner::{SqlError, SqlResult, SqlState, parse_statements};
+
+/// What a statement produced.
+pub enum Output {
+    /// Rows to send; `tag` is the command tag before the row count
+    /// (`SELECT`, or `INSERT 0` for INSERT ... RETURNING).
+    Rows { schema: SchemaRef, stream: SendableRecordBatchStream, tag: String },
+    /// A command tag, with the affected row count where the command has one.
+    Command { tag: String, rows: Option<usize> },
+    /// A transaction began or ended (the tag is sent as is).
+    TransactionStart,
+    TransactionEnd { tag: String },
+}
+
+/// The shape of a statement before it runs: parameter types and result columns.
+#[derive(Debug, Clone, Default)]
+pub struct Description {
+    pub params: Vec<Option<DataType>>,
+    pub schema: Option<SchemaRef>,
+}
+
+pub struct Session {
+    engine: Arc<Engine>,
+    ctx: SessionContext,
+    pub settings: Settings,
+}
+
+const HIT: &str = "__weir_hit";
+
+fn ident_name(id: &ast::Ident) -> String {
+    if id.quote_style.is_some() { id.value.clone() } else { id.value.to_lowercase() }
+}
+
+/// The weir object an SQL name refers to (`t`, `public.t` or `weir.public.t`).
+pub fn object_name(name: &ObjectName) -> SqlResult<String> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.as_ident().map(ident_name).ok_or_else(|| SqlError::syntax(format!("invalid name {name}"))))
+        .collect::<SqlResult<_>>()?;
+    match parts.as_slice() {
+        [t] => Ok(t.clone()),
+        [s, t] if s == crate::engine::SCHEMA => Ok(t.clone()),
+        [c, s, t] if c == crate::engine::CATALOG && s == crate::engine::SCHEMA => Ok(t.clone()),
+        _ => Err(SqlError::new(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist"))
+            .with_hint("weir objects live in the schema \"public\"")),
+    }
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn one_column(name: &str, values: Vec<String>) -> SqlResult<(SchemaRef, Vec<RecordBatch>)> {
+    let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Utf8, true)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(values))])?;
+    Ok((schema, vec![batch]))
+}
+
+fn rows_output(schema: SchemaRef, batches: Vec<RecordBatch>, tag: &str) -> Output {
+    let stream = futures::stream::iter(batches.into_iter().map(Ok));
+    Output::Rows { schema: schema.clone(), stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)), tag: tag.into() }
+}
+
+/// Casts `batch` to exactly the table's schema (names, types, nullability).
+fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
+    let opts = CastOptions { safe: false, ..Default::default() };
+    let cols = table
+        .schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, c)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast_with_options(c, f.data_type(), &opts) })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new_with_options(
+        table.schema.clone(),
+        cols,
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+    .map_err(|e| {
+        if e.to_string().contains("non-nullable") {
+            let col = table.schema.fields().iter().zip(batch.columns()).find(|(f, c)| !f.is_nullable() && c.null_count() > 0);
+            let name = col.map(|(f, _)| f.name().clone()).unwrap_or_default();
+            SqlError::new(SqlState::NotNullViolation, format!("null value in column \"{name}\" of relation \"{}\" violates not-null constraint", table.name))
+        } else {
+            SqlError::from(e)
+        }
+    })?)
+}
+
+impl Session {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let ctx = engine.context();
+        Session { engine, ctx, settings: Settings::default() }
+    }
+
+    fn table(&self, name: &ObjectName) -> SqlResult<Arc<Table>> {
+        let n = object_name(name)?;
+        self.engine.table(&n).ok_or_else(|| SqlError::undefined_table(&n))
+    }
+
+    async fn plan(&self, stmt: Statement) -> SqlResult<LogicalPlan> {
+        Ok(self.ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?)
+    }
+
+    async fn plan_sql(&self, sql: &str) -> SqlResult<LogicalPlan> {
+        let stmt = parse_statements(sql)?.pop().ok_or_else(|| SqlError::internal("empty rewrite"))?;
+        self.plan(stmt).await
+    }
+
+    async fn collect(&self, plan: LogicalPlan, params: &ParamValues) -> SqlResult<Vec<RecordBatch>> {
+        let plan = plan.with_param_values(params.clone())?;
+        Ok(self.ctx.execute_logical_plan(plan).await?.collect().await?)
+    }
+
+    /// Parameter types and result columns of a statement, without running it.
+    pub async fn describe(&self, stmt: &Statement) -> SqlResult<Description> {
+        let params_of = |plan: &LogicalPlan| -> SqlResult<Vec<Option<DataType>>> {
+            let types = plan.get_parameter_types()?;
+            let mut out = vec![None; types.len()];
+            for (k, v) in types {
+                if let Some(i) = k.trim_start_matches('$').parse::<usize>().ok().filter(|i| *i >= 1 && *i <= out.len()) {
+                    out[i - 1] = v;
+                }
+            }
+            Ok(out)
+        };
+        match stmt {
+            Statement::Query(_) | Statement::Explain { .. } => {
+                let plan = self.plan(stmt.clone()).await?;
+                Ok(Description { params: params_of(&plan)?, schema: Some(Arc::new(plan.schema().as_arrow().clone())) })
+            }
+            Statement::Insert(ins) => {
+                let mut bare = ins.clone();
+                bare.returning = None;
+                let plan = self.plan(Statement::Insert(bare)).await?;
+                let schema = match (&ins.returning, &ins.table) {
+                    (Some(items), TableObject::TableName(name)) => {
+                        let table = self.table(name)?;
+                        Some(self.returning_schema(&table, items).await?)
+                    }
+                    _ => None,
+                };
+                Ok(Description { params: params_of(&plan)?, schema })
+            }
+            Statement::Update(u) => {
+                let (table, sql) = self.update_query(u)?;
+                let plan = self.plan_sql(&sql).await?;
+                let schema = match &u.returning { Some(items) => Some(self.returning_schema(&table, items).await?), None => None };
+                Ok(Description { params: params_of(&plan)?, schema })
+            }
+            Statement::Delete(d) => {
+                let (table, sql) = self.delete_query(d)?;
+                let plan = self.plan_sql(&sql).await?;
+                let schema = match &d.returning { Some(items) => Some(self.returning_schema(&table, items).await?), None => None };
+                Ok(Description { params: params_of(&plan)?, schema })
+            }
+            Statement::ShowVariable { variable } => {
+                let name = variable.iter().map(|i| i.value.to_lowercase()).collect::<Vec<_>>().join(" ");
+                let schema = if name == "all" { Settings::show_all_schema() } else { one_column(&Settings::column_name(&name), vec![])?.0 };
+                Ok(Description { params: vec![], schema: Some(schema) })
+            }
+            Statement::ShowTables { .. } => Ok(Description { params: vec![], schema: Some(one_column("name", vec![])?.0) }),
+            _ => Ok(Description::default()),
+        }
+    }
+
+    /// Runs one statement with the given parameter values.
+    pub async fn execute(&mut self, stmt: Statement, params: &ParamValues) -> SqlResult<Output> {
+        match stmt {
+            Statement::Query(_) | Statement::Explain { .. } => {
+                let plan = self.plan(stmt).await?.with_param_values(params.clone())?;
+                let df = self.ctx.execute_logical_plan(plan).await?;
+                let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                let stream = df.execute_stream().await?;
+                Ok(Output::Rows { schema, stream, tag: "SELECT".into() })
+            }
+            Statement::CreateTable(ct) => self.create_table(ct, params).await,
+            Statement::Insert(ins) => self.insert(ins, params).await,
+            Statement::Update(u) => self.update(u, params).await,
+            Statement::Delete(d) => self.delete(d, params).await,
+            Statement::Drop { object_type, if_exists, names, cascade, .. } => self.drop(object_type, if_exists, names, cascade).await,
+            Statement::ShowTables { .. } => {
+                let (schema, batches) = one_column("name", self.engine.table_names())?;
+                Ok(rows_output(schema, batches, "SHOW"))
+            }
+            Statement::ShowVariable { variable } => {
+                let name = variable.iter().map(|i| i.value.to_lowercase()).collect::<Vec<_>>().join(" ");
+                let (schema, batches) = self.settings.show(&name)?;
+                Ok(rows_output(schema, batches, "SHOW"))
+            }
+            Statement::Set(set) => {
+                self.settings.apply_set(&set)?;
+                Ok(Output::Command { tag: "SET".into(), rows: None })
+            }
+            Statement::Reset(r) => {
+                self.settings.reset(&r.reset)?;
+                Ok(Output::Command { tag: "RESET".into(), rows: None })
+            }
+            Statement::StartTransaction { .. } => Ok(Output::TransactionStart),
+            Statement::Commit { .. } => Ok(Output::TransactionEnd { tag: "COMMIT".into() }),
+            Statement::Rollback { .. } => Ok(Output::TransactionEnd { tag: "ROLLBACK".into() }),
+            Statement::Discard { .. } => Ok(Output::Command { tag: "DISCARD ALL".into(), rows: None }),
+            Statement::Deallocate { .. } => Ok(Output::Command { tag: "DEALLOCATE".into(), rows: None }),
+            other => {
+                let kind = other.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase();
+                Err(SqlError::unsupported(format!("{kind} is not supported"))
+                    .with_hint("weir supports SELECT, CREATE/DROP TABLE, INSERT, UPDATE, DELETE, SET, SHOW and transactions control statements"))
+            }
+        }
+    }
+
+    async fn create_table(&mut self, ct: ast::CreateTable, params: &ParamValues) -> SqlResult<Output> {
+        let name = object_name(&ct.name)?;
+        if self.engine.table(&name).is_some() {
+            if ct.if_not_exists {
+                return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
+            }
+            return Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists")));
+        }
+        let query = ct.query.clone();
+        let stmt = Statement::CreateTable(ct);
+        let sql = stmt.to_string();
+        let (schema, primary_key) = plan_create_table(&self.ctx, stmt).await?;
+        let mut writer = self.engine.writer().await;
+        self.engine.apply(&mut writer, Change::CreateTable { name: name.clone(), sql, schema, primary_key })?;
+        let Some(query) = query else {
+            return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
+        };
+        // CREATE TABLE ... AS: the definition is the query's shape; its rows go in now.
+        let table = self.engine.table(&name).ok_or_else(|| SqlError::internal("table vanished"))?;
+        let batches = self.collect(self.plan(Statement::Query(query)).await?, params).await?;
+        let batch = conform(&table, &arrow::compute::concat_batches(&batches.first().map(|b| b.schema()).unwrap_or(table.schema.clone()), &batches)?)?;
+        let n = batch.num_rows();
+        self.engine.apply(&mut writer, Change::Append { table, batch })?;
+        Ok(Output::Command { tag: "SELECT".into(), rows: Some(n) })
+    }
+
+    async fn insert(&mut self, ins: ast::Insert, params: &ParamValues) -> SqlResult<Output> {
+        let TableObject::TableName(name) = &ins.table else {
+            return Err(SqlError::unsupported("INSERT INTO a table function is not supported"));
+        };
+        if ins.on.is_some() {
+            return Err(SqlError::unsupported("INSERT ... ON CONFLICT is not supported yet"));
+        }
+        let table = self.table(name)?;
+        let returning = ins.returning.clone();
+        let mut bare = ins;
+        bare.returning = None;
+        let mut writer = self.engine.writer().await;
+        let plan = self.plan(Statement::Insert(bare)).await?;
+        let LogicalPlan::Dml(dml) = plan else { return Err(SqlError::internal("expected an INSERT plan")) };
+        if !matches!(dml.op, WriteOp::Insert(_)) {
+            return Err(SqlError::internal("expected an INSERT plan"));
+        }
+        let batches = self.collect(Arc::unwrap_or_clone(dml.input), params).await?;
+        let parts = batches.iter().map(|b| conform(&table, b)).collect::<SqlResult<Vec<_>>>()?;
+        let batch = arrow::compute::concat_batches(&table.schema, &parts)?;
+        let n = batch.num_rows();
+        self.engine.apply(&mut writer, Change::Append { table: table.clone(), batch: batch.clone() })?;
+        drop(writer);
+        match returning {
+            Some(items) => {
+                let (schema, out) = self.returning(&table, batch, &items).await?;
+                Ok(rows_output(schema, out, "INSERT 0"))
+            }
+            None => Ok(Output::Command { tag: "INSERT 0".into(), rows: Some(n) }),
+        }
+    }
+
+    /// The query giving each row's new values plus whether UPDATE hits it.
+    fn update_query(&self, u: &ast::Update) -> SqlResult<(Arc<Table>, String)> {
+        if u.from.is_some() || !u.table.joins.is_empty() {
+            return Err(SqlError::unsupported("UPDATE ... FROM is not supported"));
+        }
+        let TableFactor::Table { name, .. } = &u.table.relation else {
+            return Err(SqlError::unsupported("UPDATE of this kind of relation is not supported"));
+        };
+        let table = self.table(name)?;
+        let pred = u.selection.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "TRUE".into());
+        let mut exprs: Vec<Option<String>> = vec![None; table.schema.fields().len()];
+        for a in &u.assignments {
+            let AssignmentTarget::ColumnName(col) = &a.target else {
+                return Err(SqlError::unsupported("assigning to a tuple of columns is not supported"));
+            };
+            let col = col.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
+            let idx = table.schema.index_of(&col).map_err(|_| {
+                SqlError::new(SqlState::UndefinedColumn, format!("column \"{col}\" of relation \"{}\" does not exist", table.name))
+            })?;
+            exprs[idx] = Some(a.value.to_string());
+        }
+        let cols: Vec<String> = table
+            .schema
+            .fields()
+            .iter()
+            .zip(exprs)
+            .map(|(f, e)| match e {
+                Some(e) => format!("CASE WHEN ({pred}) IS TRUE THEN ({e}) ELSE {c} END AS {c}", c = quote(f.name())),
+                None => quote(f.name()),
+            })
+            .collect();
+        Ok((table.clone(), format!("SELECT {}, ({pred}) IS TRUE AS {HIT} FROM {}", cols.join(", "), quote(&table.name))))
+    }
+
+    fn delete_query(&self, d: &ast::Delete) -> SqlResult<(Arc<Table>, String)> {
+        let from = match &d.from {
+            FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f) => f,
+        };
+        if from.len() != 1 || !from[0].joins.is_empty() || d.using.is_some() {
+            return Err(SqlError::unsupported("DELETE from several tables or with USING is not supported"));
+        }
+        let TableFactor::Table { name, .. } = &from[0].relation else {
+            return Err(SqlError::unsupported("DELETE from this kind of relation is not supported"));
+        };
+        let table = self.table(name)?;
+        let pred = d.selection.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "TRUE".into());
+        Ok((table.clone(), format!("SELECT *, ({pred}) IS TRUE AS {HIT} FROM {}", quote(&table.name))))
+    }
+
+    /// Runs a rewrite query and splits its rows into (all rows, rows hit).
+    async fn split_hits(&self, table: &Table, sql: &str, params: &ParamValues) -> SqlResult<(Vec<(RecordBatch, BooleanArray)>, usize)> {
+        let batches = self.collect(self.plan_sql(sql).await?, params).await?;
+        let mut out = Vec::with_capacity(batches.len());
+        let mut hits = 0;
+        for b in batches {
+            let hit = b.column(b.num_columns() - 1).as_any().downcast_ref::<BooleanArray>().cloned().ok_or_else(|| SqlError::internal("hit column"))?;
+            hits += hit.true_count();
+            let rows = conform(table, &b.project(&(0..b.num_columns() - 1).collect::<Vec<_>>())?)?;
+            out.push((rows, hit));
+        }
+        Ok((out, hits))
+    }
+
+    async fn update(&mut self, u: ast::Update, params: &ParamValues) -> SqlResult<Output> {
+        let mut writer = self.engine.writer().await;
+        let (table, sql) = self.update_query(&u)?;
+        let (parts, hits) = self.split_hits(&table, &sql, params).await?;
+        let mut changed = Vec::new();
+        if u.returning.is_some() {
+            for (rows, hit) in &parts {
+                changed.push(filter_record_batch(rows, hit)?);
+            }
+        }
+        if hits > 0 {
+            let all = parts.into_iter().map(|(rows, _)| rows).collect();
+            self.engine.apply(&mut writer, Change::Replace { table: table.clone(), batches: all })?;
+        }
+        drop(writer);
+        self.finish_dml(&table, "UPDATE", hits, u.returning, changed).await
+    }
+
+    async fn delete(&mut self, d: ast::Delete, params: &ParamValues) -> SqlResult<Output> {
+        let mut writer = self.engine.writer().await;
+        let (table, sql) = self.delete_query(&d)?;
+        let (parts, hits) = self.split_hits(&table, &sql, params).await?;
+        let mut keep = Vec::with_capacity(parts.len());
+        let mut gone = Vec::new();
+        for (rows, hit) in parts {
+            if d.returning.is_some() {
+                gone.push(filter_record_batch(&rows, &hit)?);
+            }
+            let not_hit = arrow::compute::not(&hit)?;
+            keep.push(filter_record_batch(&rows, &not_hit)?);
+        }
+        if hits > 0 {
+            self.engine.apply(&mut writer, Change::Replace { table: table.clone(), batches: keep })?;
+        }
+        drop(writer);
+        self.finish_dml(&table, "DELETE", hits, d.returning, gone).await
+    }
+
+    async fn finish_dml(&self, table: &Table, tag: &str, n: usize, returning: Option<Vec<SelectItem>>, rows: Vec<RecordBatch>) -> SqlResult<Output> {
+        match returning {
+            Some(items) => {
+                let all = arrow::compute::concat_batches(&table.schema, &rows)?;
+                let (schema, out) = self.returning(table, all, &items).await?;
+                Ok(rows_output(schema, out, tag))
+            }
+            None => Ok(Output::Command { tag: tag.into(), rows: Some(n) }),
+        }
+    }
+
+    /// Evaluates RETURNING items over the rows a write touched.
+    async fn returning(&self, table: &Table, rows: RecordBatch, items: &[SelectItem]) -> SqlResult<(SchemaRef, Vec<RecordBatch>)> {
+        let ctx = SessionContext::new();
+        ctx.register_table(quote(&table.name).as_str(), Arc::new(MemTable::try_new(table.schema.clone(), vec![vec![rows]])?))?;
+        let list = items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let df = ctx.sql(&format!("SELECT {list} FROM {}", quote(&table.name))).await?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        Ok((schema, df.collect().await?))
+    }
+
+    async fn returning_schema(&self, table: &Table, items: &[SelectItem]) -> SqlResult<SchemaRef> {
+        Ok(self.returning(table, RecordBatch::new_empty(table.schema.clone()), items).await?.0)
+    }
+
+    async fn drop(&mut self, kind: ObjectType, if_exists: bool, names: Vec<ObjectName>, _cascade: bool) -> SqlResult<Output> {
+        if kind != ObjectType::Table {
+            return Err(SqlError::unsupported(format!("DROP {kind} is not supported")));
+        }
+        let mut writer = self.engine.writer().await;
+        // Check every name first, so a failing DROP of several drops nothing.
+        let mut tables = Vec::new();
+        for n in &names {
+            let name = object_name(n)?;
+            match self.engine.table(&name) {
+                Some(t) => tables.push(t),
+                None if if_exists => {}
+                None => return Err(SqlError::new(SqlState::UndefinedTable, format!("table \"{name}\" does not exist"))),
+            }
+        }
+        for table in tables {
+            self.engine.apply(&mut writer, Change::DropTable { table })?;
+        }
+        Ok(Output::Command { tag: "DROP TABLE".into(), rows: None })
+    }
+}

@@ -1,0 +1,166 @@
+//! Session settings: what `SET`, `SHOW` and `RESET` read and write, with
+//! PostgreSQL's names and defaults so that clients find what they expect.
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::sql::sqlparser::ast::{Expr, Reset, Set, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use weir_planner::{SqlError, SqlResult, SqlState};
+
+/// The PostgreSQL version weir reports to clients.
+pub const SERVER_VERSION: &str = "15.0";
+
+/// (name, default, description) of every setting weir knows.
+const KNOWN: &[(&str, &str, &str)] = &[
+    ("application_name", "", "name of the client application"),
+    ("client_encoding", "UTF8", "client's character set (weir speaks UTF8 only)"),
+    ("client_min_messages", "notice", "lowest message level sent to the client"),
+    ("datestyle", "ISO, MDY", "display format for dates"),
+    ("default_transaction_isolation", "read committed", "isolation level of new transactions"),
+    ("default_transaction_read_only", "off", "whether new transactions are read-only"),
+    ("extra_float_digits", "1", "extra digits for floating-point output"),
+    ("integer_datetimes", "on", "datetimes are 64-bit integers"),
+    ("intervalstyle", "postgres", "display format for intervals"),
+    ("is_superuser", "on", "whether the session user is a superuser"),
+    ("lc_messages", "C", "language of messages"),
+    ("max_identifier_length", "63", "longest identifier"),
+    ("search_path", "public", "schema search order"),
+    ("server_encoding", "UTF8", "server's character set"),
+    ("server_version", SERVER_VERSION, "PostgreSQL version weir is compatible with"),
+    ("server_version_num", "150000", "PostgreSQL version as a number"),
+    ("standard_conforming_strings", "on", "backslashes in ordinary strings are literal"),
+    ("statement_timeout", "0", "longest a statement may run (0: no limit)"),
+    ("timezone", "UTC", "time zone for displaying timestamps"),
+    ("transaction_isolation", "read committed", "isolation level of the current transaction"),
+    ("transaction_read_only", "off", "whether the current transaction is read-only"),
+];
+
+/// Settings that report the server and cannot be changed.
+const READ_ONLY: &[&str] = &["integer_datetimes", "server_encoding", "server_version", "server_version_num", "max_identifier_length", "is_superuser"];
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { values: KNOWN.iter().map(|(k, v, _)| (k.to_string(), v.to_string())).collect() }
+    }
+}
+
+fn canonical(name: &str) -> String {
+    match name.to_lowercase().as_str() {
+        "time zone" => "timezone".into(),
+        "transaction isolation level" => "transaction_isolation".into(),
+        "session authorization" => "session_authorization".into(),
+        n => n.to_string(),
+    }
+}
+
+fn value_text(e: &Expr) -> String {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        },
+        Expr::Identifier(i) => i.value.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Settings {
+    /// The column name `SHOW name` uses.
+    pub fn column_name(name: &str) -> String {
+        canonical(name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(&canonical(name)).map(|s| s.as_str())
+    }
+
+    pub fn set(&mut self, name: &str, value: String) -> SqlResult<()> {
+        let name = canonical(name);
+        if READ_ONLY.contains(&name.as_str()) {
+            return Err(SqlError::new(SqlState::InvalidParameterValue, format!("parameter \"{name}\" cannot be changed")));
+        }
+        if !self.values.contains_key(&name) && !name.contains('.') {
+            return Err(SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))
+                .with_hint("SHOW ALL lists the parameters weir knows; custom ones need a dotted name such as myapp.flag"));
+        }
+        if name == "client_encoding" && !matches!(value.to_uppercase().as_str(), "UTF8" | "UTF-8" | "UNICODE") {
+            return Err(SqlError::new(SqlState::FeatureNotSupported, format!("client encoding \"{value}\" is not supported"))
+                .with_hint("weir speaks UTF8 only"));
+        }
+        self.values.insert(name, value);
+        Ok(())
+    }
+
+    pub fn apply_set(&mut self, set: &Set) -> SqlResult<()> {
+        match set {
+            Set::SingleAssignment { variable, values, .. } => {
+                let text = values.iter().map(value_text).collect::<Vec<_>>().join(", ");
+                let name = variable.to_string();
+                if text.eq_ignore_ascii_case("default") {
+                    return self.reset(&Reset::ConfigurationParameter(variable.clone()));
+                }
+                self.set(&name, text)
+            }
+            Set::SetTimeZone { value, .. } => self.set("timezone", value_text(value)),
+            Set::SetNames { charset_name, .. } => self.set("client_encoding", charset_name.value.clone()),
+            Set::SetTransaction { .. } | Set::SetSessionParam(_) | Set::SetRole { .. } | Set::SetSessionAuthorization(_) => Ok(()),
+            other => Err(SqlError::unsupported(format!("{other} is not supported"))),
+        }
+    }
+
+    pub fn reset(&mut self, r: &Reset) -> SqlResult<()> {
+        match r {
+            Reset::ALL => {
+                *self = Settings::default();
+                Ok(())
+            }
+            Reset::ConfigurationParameter(name) => {
+                let name = canonical(&name.to_string());
+                match KNOWN.iter().find(|(k, _, _)| *k == name) {
+                    Some((_, default, _)) => {
+                        self.values.insert(name, default.to_string());
+                        Ok(())
+                    }
+                    None if self.values.remove(&name).is_some() => Ok(()),
+                    None => Err(SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))),
+                }
+            }
+        }
+    }
+
+    pub fn show_all_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("setting", DataType::Utf8, true),
+            Field::new("description", DataType::Utf8, true),
+        ]))
+    }
+
+    /// `SHOW name` (or `SHOW ALL`) as a result set.
+    pub fn show(&self, name: &str) -> SqlResult<(SchemaRef, Vec<RecordBatch>)> {
+        if name.eq_ignore_ascii_case("all") {
+            let schema = Self::show_all_schema();
+            let names: Vec<&str> = self.values.keys().map(|s| s.as_str()).collect();
+            let settings: Vec<&str> = self.values.values().map(|s| s.as_str()).collect();
+            let desc: Vec<&str> = self.values.keys().map(|k| KNOWN.iter().find(|(n, _, _)| n == k).map(|(_, _, d)| *d).unwrap_or("")).collect();
+            let batch = RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(StringArray::from(names)), Arc::new(StringArray::from(settings)), Arc::new(StringArray::from(desc))],
+            )?;
+            return Ok((schema, vec![batch]));
+        }
+        let col = canonical(name);
+        let value = self.get(&col).ok_or_else(|| {
+            SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{col}\""))
+        })?;
+        let schema = Arc::new(Schema::new(vec![Field::new(&col, DataType::Utf8, true)]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(vec![value]))])?;
+        Ok((schema, vec![batch]))
+    }
+}
