@@ -71,3 +71,59 @@ fn pg_type_name_of(dt: &DataType) -> String {
         other => other.to_string().to_lowercase(),
     }
 }
+
+/// Validates JSON text and returns it the way PostgreSQL's `jsonb` prints it:
+/// keys ordered by length then bytes, duplicates resolved to the last value,
+/// `", "` and `": "` between items.
+pub fn normalize_jsonb(text: &str) -> Result<String, crate::SqlError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        crate::SqlError::new(crate::SqlState::InvalidTextRepresentation, "invalid input syntax for type json")
+            .with_detail(format!("{e}"))
+    })?;
+    let mut out = String::with_capacity(text.len());
+    write_jsonb(&value, &mut out);
+    Ok(out)
+}
+
+fn write_jsonb(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_jsonb(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes())));
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push_str(": ");
+                write_jsonb(&map[k], out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonb_text_is_normalized_like_postgres() {
+        assert_eq!(normalize_jsonb(r#"{"bb":1,"a":[1,2,{"z":null}],"a":true}"#).unwrap(), r#"{"a": true, "bb": 1}"#);
+        assert_eq!(normalize_jsonb(" [1,\"x\"] ").unwrap(), r#"[1, "x"]"#);
+        assert_eq!(normalize_jsonb("{nope").unwrap_err().state.code(), "22P02");
+    }
+}

@@ -18,7 +18,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Partitions DataFusion splits a query into [env: WEIR_QUERY_THREADS] [default: number of cores]
     #[arg(long, env = "WEIR_QUERY_THREADS", hide_env = true)]
     pub query_threads: Option<usize>,
+    /// Fold the write-ahead log into a snapshot once it grows past this many bytes [env: WEIR_WAL_COMPACT_BYTES] [default: 67108864]
+    #[arg(long, env = "WEIR_WAL_COMPACT_BYTES", hide_env = true)]
+    pub wal_compact_bytes: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -40,6 +43,7 @@ struct FileConfig {
     password: Option<String>,
     log: Option<String>,
     query_threads: Option<usize>,
+    wal_compact_bytes: Option<u64>,
 }
 
 /// The settings a server runs with.
@@ -50,6 +54,7 @@ pub struct Config {
     pub password: Option<String>,
     pub log: String,
     pub query_threads: usize,
+    pub wal_compact_bytes: u64,
 }
 
 impl Config {
@@ -65,6 +70,7 @@ impl Config {
             password: args.password.or(file.password).filter(|p| !p.is_empty()),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             query_threads: args.query_threads.or(file.query_threads).unwrap_or(cores).max(1),
+            wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })
     }
 }

@@ -7,7 +7,7 @@ use arrow::datatypes::Schema;
 use bytes::{BufMut, BytesMut};
 use pgwire::api::Type;
 use pgwire::api::portal::Format;
-use pgwire::api::results::{DataRowEncoder, FieldInfo};
+use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
 use pgwire::types::ToSqlText;
@@ -51,6 +51,133 @@ impl ToSqlText for JsonbText<'_> {
     }
 }
 
+/// Text that is already in PostgreSQL's output form.
+#[derive(Debug)]
+struct PgText(String);
+
+impl ToSql for PgText {
+    fn to_sql(&self, _ty: &Type, _out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        Err("PgText is for text format only".into())
+    }
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+impl ToSqlText for PgText {
+    fn to_sql_text(&self, _ty: &Type, out: &mut BytesMut, _f: &FormatOptions) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        out.put_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+}
+
+/// Fractional seconds as PostgreSQL prints them: up to microseconds, trailing zeros dropped.
+fn fraction(nanos: u32) -> String {
+    let micros = nanos / 1000;
+    if micros == 0 { String::new() } else { format!(".{micros:06}").trim_end_matches('0').to_string() }
+}
+
+/// PostgreSQL's text form of a timestamp or time value, where it differs
+/// from what the generic encoder prints (which always shows six digits).
+fn temporal_text(array: &dyn Array, row: usize) -> Option<String> {
+    use arrow::array::temporal_conversions::{as_datetime, as_time};
+    use arrow::array::*;
+    use arrow::datatypes::*;
+    use chrono::Timelike;
+    macro_rules! ts {
+        ($arr:ty, $t:ty, $tz:expr) => {{
+            let v = array.as_any().downcast_ref::<$arr>()?.value(row);
+            let dt = as_datetime::<$t>(v)?;
+            let suffix = if $tz { "+00" } else { "" };
+            Some(format!("{}{}{}", dt.format("%Y-%m-%d %H:%M:%S"), fraction(dt.nanosecond()), suffix))
+        }};
+    }
+    macro_rules! tm {
+        ($arr:ty, $t:ty) => {{
+            let v = array.as_any().downcast_ref::<$arr>()?.value(row);
+            let t = as_time::<$t>(v as i64)?;
+            Some(format!("{}{}", t.format("%H:%M:%S"), fraction(t.nanosecond())))
+        }};
+    }
+    match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, tz) => ts!(TimestampSecondArray, TimestampSecondType, tz.is_some()),
+        DataType::Timestamp(TimeUnit::Millisecond, tz) => ts!(TimestampMillisecondArray, TimestampMillisecondType, tz.is_some()),
+        DataType::Timestamp(TimeUnit::Microsecond, tz) => ts!(TimestampMicrosecondArray, TimestampMicrosecondType, tz.is_some()),
+        DataType::Timestamp(TimeUnit::Nanosecond, tz) => ts!(TimestampNanosecondArray, TimestampNanosecondType, tz.is_some()),
+        DataType::Time32(TimeUnit::Second) => tm!(Time32SecondArray, Time32SecondType),
+        DataType::Time32(TimeUnit::Millisecond) => tm!(Time32MillisecondArray, Time32MillisecondType),
+        DataType::Time64(TimeUnit::Microsecond) => tm!(Time64MicrosecondArray, Time64MicrosecondType),
+        DataType::Time64(TimeUnit::Nanosecond) => tm!(Time64NanosecondArray, Time64NanosecondType),
+        _ => None,
+    }
+}
+
+/// PostgreSQL's text form of a float: the shortest digits that read back
+/// exactly, in fixed notation for decimal exponents from -4 up to `max_exp`
+/// (15 for float8, 6 for float4) and in `1e+20` notation otherwise.
+pub fn float_text(v: f64, max_exp: i32) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits, e.g. "-1.25e3".
+    let sci = if max_exp <= 6 { format!("{:e}", v as f32) } else { format!("{v:e}") };
+    let (mantissa, exp) = sci.split_once('e').expect("scientific form");
+    let exp: i32 = exp.parse().expect("exponent");
+    let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if exp < -4 || exp >= max_exp {
+        let rest = &digits[1..];
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        return format!("{sign}{}{frac}e{}{:02}", &digits[..1], if exp < 0 { '-' } else { '+' }, exp.abs());
+    }
+    let point = exp + 1; // digits before the decimal point
+    if point <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
+    } else if point as usize >= digits.len() {
+        format!("{sign}{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        format!("{sign}{}.{}", &digits[..point as usize], &digits[point as usize..])
+    }
+}
+
+/// Text for the types whose PostgreSQL text form weir writes itself.
+fn own_text(array: &dyn Array, row: usize) -> Option<String> {
+    use arrow::array::{Float32Array, Float64Array};
+    use arrow::datatypes::DataType;
+    match array.data_type() {
+        DataType::Float64 => Some(float_text(array.as_any().downcast_ref::<Float64Array>()?.value(row), 15)),
+        DataType::Float32 => Some(float_text(array.as_any().downcast_ref::<Float32Array>()?.value(row) as f64, 6)),
+        _ => temporal_text(array, row),
+    }
+}
+
+fn has_own_text(t: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType;
+    matches!(t, DataType::Timestamp(..) | DataType::Time32(_) | DataType::Time64(_) | DataType::Float32 | DataType::Float64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::float_text;
+
+    #[test]
+    fn floats_print_like_postgres() {
+        for (v, want) in [(5.0, "5"), (1.5, "1.5"), (-2.25, "-2.25"), (0.1, "0.1"), (1e20, "1e+20"), (1.5e-7, "1.5e-07"), (123456789012345.0, "123456789012345"), (1e15, "1e+15"), (0.0001, "0.0001"), (0.00001, "1e-05")] {
+            assert_eq!(float_text(v, 15), want, "{v}");
+        }
+        assert_eq!(float_text(f64::NAN, 15), "NaN");
+        assert_eq!(float_text(1.1f32 as f64, 6), "1.1");
+        assert_eq!(float_text(1234567.0, 6), "1.234567e+06");
+    }
+}
+
 /// Encodes every row of `batch` (whose columns match `fields`).
 pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch) -> Vec<PgWireResult<DataRow>> {
     let schema = batch.schema();
@@ -61,7 +188,13 @@ pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch) -> Vec<Pg
         for (col, pg_field) in fields.iter().enumerate() {
             let array = batch.column(col);
             let field = schema.field(col);
-            result = if *pg_field.datatype() == Type::JSONB {
+            result = if array.is_null(row) {
+                // NULL is the same for every type (and arrow-pg misses it for some).
+                encoder.encode_field_with_type_and_format(&None::<PgText>, pg_field.datatype(), pg_field.format(), pg_field.format_options())
+            } else if pg_field.format() == FieldFormat::Text && has_own_text(array.data_type()) {
+                let value = own_text(array.as_ref(), row).map(PgText);
+                encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
+            } else if *pg_field.datatype() == Type::JSONB {
                 let value = array.as_any().downcast_ref::<StringArray>().filter(|a| !a.is_null(row)).map(|a| JsonbText(a.value(row)));
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else {

@@ -49,8 +49,9 @@ fn io_error(what: &str, e: std::io::Error) -> SqlError {
 
 impl Engine {
     /// Opens the data directory and restores every definition and row.
-    pub async fn open(data_dir: &Path, target_partitions: usize) -> anyhow::Result<Arc<Engine>> {
-        let (storage, recovered) = Storage::open(data_dir)?;
+    pub async fn open(data_dir: &Path, target_partitions: usize, wal_compact_bytes: u64) -> anyhow::Result<Arc<Engine>> {
+        let (mut storage, recovered) = Storage::open(data_dir)?;
+        storage.compact_bytes = wal_compact_bytes;
         let engine = Arc::new(Engine {
             tables: RwLock::default(),
             definitions: RwLock::default(),
@@ -123,11 +124,13 @@ impl Engine {
 
     /// A DataFusion context that sees weir's objects as the `public` schema.
     pub fn context(self: &Arc<Self>) -> SessionContext {
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(true)
             .with_target_partitions(self.target_partitions);
+        // timestamptz is UTC, as the server's TimeZone setting says.
+        config.options_mut().execution.time_zone = Some("+00:00".into());
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()

@@ -10,23 +10,33 @@ use arrow::datatypes::DataType;
 use async_trait::async_trait;
 use datafusion::common::ParamValues;
 use datafusion::sql::sqlparser::ast::Statement;
-use futures::{Sink, StreamExt, stream};
+use futures::{Sink, SinkExt, StreamExt, stream};
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
 use pgwire::api::auth::{
     AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler, finish_authentication,
     protocol_negotiation, save_startup_parameters_to_metadata,
 };
-use pgwire::api::cancel::DefaultCancelHandler;
+use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
-use pgwire::api::stmt::QueryParser;
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::Entry;
+use pgwire::api::DEFAULT_NAME;
+use pgwire::messages::data::{NoData, ParameterDescription};
+use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_STATEMENT};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
-    ClientInfo, ClientPortalStore, ConnectionGuard, ConnectionHandle, ConnectionManager, PgWireConnectionState,
-    PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type,
+    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator,
+    RandomPidSecretKeyGenerator, Type,
 };
+use pgwire::messages::cancel::CancelRequest;
+use pgwire::messages::startup::SecretKey;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use tokio_util::sync::CancellationToken;
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::response::TransactionStatus;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
@@ -41,13 +51,56 @@ const SCRAM_ITERATIONS: usize = 4096;
 pub struct Shared {
     pub engine: Arc<Engine>,
     pub password: Option<String>,
-    pub manager: Arc<ConnectionManager>,
+    cancels: Cancels,
     pids: RandomPidSecretKeyGenerator,
 }
 
 impl Shared {
     pub fn new(engine: Arc<Engine>, password: Option<String>) -> Arc<Self> {
-        Arc::new(Shared { engine, password, manager: Arc::new(ConnectionManager::new()), pids: Default::default() })
+        Arc::new(Shared { engine, password, cancels: Cancels::default(), pids: Default::default() })
+    }
+}
+
+/// The running statement of each connection, by backend pid, so that a
+/// CancelRequest (which arrives on a new connection) can stop it: while it
+/// plans, while it computes, and while its rows stream out.
+#[derive(Default)]
+struct Cancels {
+    running: std::sync::Mutex<HashMap<i32, (Bytes, CancellationToken)>>,
+}
+
+impl Cancels {
+    /// Registers a new statement of connection `pid`, replacing the last one.
+    fn begin(&self, pid: i32, key: &SecretKey) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.running.lock().unwrap().insert(pid, (key.to_bytes(), token.clone()));
+        token
+    }
+
+    fn cancel(&self, pid: i32, key: &SecretKey) {
+        if let Some((k, token)) = self.running.lock().unwrap().get(&pid) {
+            if *k == key.to_bytes() {
+                token.cancel();
+            }
+        }
+    }
+
+    fn forget(&self, pid: i32) {
+        self.running.lock().unwrap().remove(&pid);
+    }
+}
+
+fn canceled() -> SqlError {
+    SqlError::new(SqlState::QueryCanceled, "canceling statement due to user request")
+}
+
+/// Answers CancelRequest messages from the registry.
+pub struct CancelByPid(Arc<Shared>);
+
+#[async_trait]
+impl CancelHandler for CancelByPid {
+    async fn on_cancel_request(&self, req: CancelRequest) {
+        self.0.cancels.cancel(req.pid, &req.secret_key);
     }
 }
 
@@ -85,12 +138,26 @@ pub struct Prepared {
 pub struct Connection {
     shared: Arc<Shared>,
     session: tokio::sync::Mutex<Session>,
+    /// Backend pid, once a statement has run (0 before).
+    pid: AtomicI32,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.shared.cancels.forget(self.pid.load(Ordering::Relaxed));
+    }
 }
 
 impl Connection {
     pub fn new(shared: Arc<Shared>) -> Arc<Self> {
         let session = Session::new(shared.engine.clone());
-        Arc::new(Connection { shared, session: tokio::sync::Mutex::new(session) })
+        Arc::new(Connection { shared, session: tokio::sync::Mutex::new(session), pid: AtomicI32::new(0) })
+    }
+
+    fn begin_statement<C: ClientInfo>(&self, client: &C) -> CancellationToken {
+        let (pid, key) = client.pid_and_secret_key();
+        self.pid.store(pid, Ordering::Relaxed);
+        self.shared.cancels.begin(pid, &key)
     }
 
     fn aborted_transaction<C: ClientInfo>(client: &C, stmt: &Statement) -> bool {
@@ -98,21 +165,39 @@ impl Connection {
             && !matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. })
     }
 
-    async fn run(&self, stmt: Statement, params: &ParamValues, format: &Format, in_failed_txn: bool) -> Result<Response, SqlError> {
+    async fn run(&self, stmt: Statement, params: &ParamValues, format: &Format, in_failed_txn: bool, cancel: CancellationToken) -> Result<Response, SqlError> {
         if in_failed_txn {
             return Err(SqlError::new(SqlState::InFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
                 .with_hint("send ROLLBACK to end the failed transaction"));
         }
-        let output = self.session.lock().await.execute(stmt, params).await?;
+        let output = {
+            let mut session = self.session.lock().await;
+            tokio::select! {
+                out = session.execute(stmt, params) => out?,
+                _ = cancel.cancelled() => return Err(canceled()),
+            }
+        };
         Ok(match output {
             Output::Rows { schema, stream, tag } => {
                 let fields = Arc::new(pg_fields(&schema, format).map_err(|e| SqlError::internal(e.to_string()))?);
                 let f = fields.clone();
-                let rows = stream
-                    .map(move |b| match b {
-                        Ok(b) => stream::iter(encode_batch(&f, &b)),
-                        Err(e) => stream::iter(vec![Err(to_pg_error(SqlError::from(e)))]),
+                // Rows stream out after this returns; a cancel ends the stream with an error.
+                let stopped = Box::pin(cancel.clone().cancelled_owned());
+                let batches = stream.map(Some).take_until(stopped).chain(stream::once(async { None }));
+                let mut failed = false;
+                let rows = batches
+                    .filter_map(move |b| {
+                        let out = match b {
+                            _ if failed => None,
+                            Some(Ok(b)) => Some(encode_batch(&f, &b)),
+                            Some(Err(e)) => Some(vec![Err(to_pg_error(SqlError::from(e)))]),
+                            None if cancel.is_cancelled() => Some(vec![Err(to_pg_error(canceled()))]),
+                            None => None,
+                        };
+                        failed |= out.as_ref().is_some_and(|rows| rows.last().is_some_and(|r| r.is_err()));
+                        futures::future::ready(out)
                     })
+                    .map(stream::iter)
                     .flatten();
                 let mut resp = QueryResponse::new(fields, rows);
                 resp.set_command_tag(&tag);
@@ -141,12 +226,13 @@ impl SimpleQueryHandler for Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let statements = parse_statements(query).map_err(to_pg_error)?;
+        let cancel = self.begin_statement(client);
         let mut responses = Vec::with_capacity(statements.len());
         // In a failed transaction block only COMMIT/ROLLBACK run, as in PostgreSQL.
         let mut failed = matches!(client.transaction_status(), TransactionStatus::Error);
         for stmt in statements {
             let ends_block = matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. });
-            match self.run(stmt, &ParamValues::List(vec![]), &Format::UnifiedText, failed && !ends_block).await {
+            match self.run(stmt, &ParamValues::List(vec![]), &Format::UnifiedText, failed && !ends_block, cancel.clone()).await {
                 Ok(r) => {
                     failed &= !ends_block;
                     responses.push(r)
@@ -185,10 +271,12 @@ impl QueryParser for Parser {
     }
 
     fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
-        stmt.description
-            .params
+        let d = &stmt.description;
+        d.params
             .iter()
-            .map(|t| match t {
+            .enumerate()
+            .map(|(i, t)| match t {
+                _ if d.jsonb_params.contains(&i) => Ok(Type::JSONB),
                 Some(t) => arrow_pg::datatypes::into_pg_type(t),
                 None => Ok(Type::UNKNOWN),
             })
@@ -218,6 +306,31 @@ impl ExtendedQueryHandler for Extended {
         self.parser.clone()
     }
 
+    /// As pgwire's, except that a statement with parameters but no result
+    /// columns answers NoData (pgwire would send an empty RowDescription,
+    /// which JDBC takes for a result set).
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if message.target_type == TARGET_TYPE_BYTE_STATEMENT {
+            let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+            if let Some(Entry::Value(stmt)) = client.portal_store().get_statement(name) {
+                let described = self.do_describe_statement(client, &stmt).await?;
+                if described.fields.is_empty() {
+                    let types = described.parameters.iter().map(|t| t.oid()).collect();
+                    client.feed(PgWireBackendMessage::ParameterDescription(ParameterDescription::new(types))).await?;
+                    client.send(PgWireBackendMessage::NoData(NoData::new())).await?;
+                    return Ok(());
+                }
+            }
+        }
+        self._on_describe(client, message).await
+    }
+
     async fn do_query<C>(&self, client: &mut C, portal: &Portal<Prepared>, _max_rows: usize) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -227,13 +340,46 @@ impl ExtendedQueryHandler for Extended {
     {
         let prepared = &portal.statement.statement;
         let types: Vec<Option<&DataType>> = prepared.description.params.iter().map(|t| t.as_ref()).collect();
-        let params = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
+        let params = arrow_pg::datatypes::df::deserialize_parameters(&json_params_as_text(portal), &types)?;
         let failed = Connection::aborted_transaction(client, &prepared.statement);
+        let cancel = self.conn.begin_statement(client);
         self.conn
-            .run(prepared.statement.clone(), &params, &portal.result_column_format, failed)
+            .run(prepared.statement.clone(), &params, &portal.result_column_format, failed, cancel)
             .await
             .map_err(to_pg_error)
     }
+}
+
+/// A copy of `portal` whose `json`/`jsonb` parameters are plain text (the
+/// binary `jsonb` form is a version byte and the text), which is how weir
+/// holds JSON.
+fn json_params_as_text(portal: &Portal<Prepared>) -> Portal<()> {
+    let mut types = portal.statement.parameter_types.clone();
+    types.resize(portal.parameters.len(), None);
+    let mut values = portal.parameters.clone();
+    let described = &portal.statement.statement.description.jsonb_params;
+    for (i, t) in types.iter_mut().enumerate() {
+        // The client's type if it sent one, else the one weir described.
+        if t.is_none() && described.contains(&i) {
+            *t = Some(Type::JSONB);
+        }
+        if matches!(t, Some(ty) if *ty == Type::JSONB || *ty == Type::JSON) {
+            if portal.parameter_format.is_binary(i) && *t == Some(Type::JSONB) {
+                if let Some(Some(v)) = values.get_mut(i) {
+                    *v = v.slice(1.min(v.len())..);
+                }
+            }
+            *t = Some(Type::TEXT);
+        }
+    }
+    let statement = StoredStatement::new(portal.statement.id.clone(), (), types);
+    let mut copy = Portal::default();
+    copy.name = portal.name.clone();
+    copy.statement = Arc::new(statement);
+    copy.parameter_format = portal.parameter_format.clone();
+    copy.parameters = values;
+    copy.result_column_format = portal.result_column_format.clone();
+    copy
 }
 
 /// Trust authentication: no password, but the same startup messages and
@@ -254,10 +400,7 @@ impl StartupHandler for TrustStartup {
             protocol_negotiation(client, startup).await?;
             save_startup_parameters_to_metadata(client, startup);
             let (pid, key) = self.shared.pids.generate(client);
-            client.set_pid_and_secret_key(pid, key.clone());
-            let (handle, guard) = self.shared.manager.register(pid, key);
-            client.session_extensions().insert::<Arc<ConnectionHandle>>(handle);
-            client.session_extensions().insert::<ConnectionGuard>(guard);
+            client.set_pid_and_secret_key(pid, key);
             finish_authentication(client, &server_parameters()).await?;
             client.set_state(PgWireConnectionState::ReadyForQuery);
         }
@@ -282,7 +425,7 @@ impl AuthSource for ConfiguredPassword {
 pub struct Handlers {
     conn: Arc<Connection>,
     extended: Arc<Extended>,
-    cancel: Arc<DefaultCancelHandler>,
+    cancel: Arc<CancelByPid>,
 }
 
 impl Handlers {
@@ -290,7 +433,7 @@ impl Handlers {
         let conn = Connection::new(shared.clone());
         let parser = Arc::new(Parser { conn: Arc::downgrade(&conn) });
         let extended = Arc::new(Extended { conn: conn.clone(), parser });
-        let cancel = Arc::new(DefaultCancelHandler::new(shared.manager.clone()));
+        let cancel = Arc::new(CancelByPid(shared));
         Handlers { conn, extended, cancel }
     }
 }
@@ -327,9 +470,7 @@ impl AnyStartup {
                 let mut scram = ScramAuth::new(Arc::new(ConfiguredPassword(pw.clone())));
                 scram.set_iterations(SCRAM_ITERATIONS);
                 AnyStartup::Scram(
-                    SASLAuthStartupHandler::new(Arc::new(server_parameters()))
-                        .with_scram(scram)
-                        .with_connection_manager(shared.manager.clone()),
+                    SASLAuthStartupHandler::new(Arc::new(server_parameters())).with_scram(scram),
                 )
             }
         }

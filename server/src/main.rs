@@ -5,6 +5,7 @@ mod config;
 mod encode;
 mod engine;
 mod frontend;
+mod pgcompat;
 mod session;
 mod settings;
 mod storage;
@@ -14,6 +15,14 @@ use clap::{Parser, Subcommand};
 use config::{Config, ServeArgs};
 use std::sync::Arc;
 use tokio::net::TcpListener;
+
+/// mimalloc: faster than the system allocator for Arrow's many buffers, and it
+/// hands freed memory back to the OS instead of keeping every peak.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Stack of each runtime thread: planning recurses over the statement tree.
+const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Parser)]
 #[command(name = "weir", version, about = "weir: declarative SQL streaming over the PostgreSQL wire protocol",
@@ -39,13 +48,13 @@ fn main() -> anyhow::Result<()> {
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
                 .with_writer(std::io::stderr)
                 .init();
-            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve(config))
+            tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(THREAD_STACK_BYTES).build()?.block_on(serve(config))
         }
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let engine = engine::Engine::open(&config.data_dir, config.query_threads)
+    let engine = engine::Engine::open(&config.data_dir, config.query_threads, config.wal_compact_bytes)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open data directory {}: {e}", config.data_dir.display()))?;
     let listener = TcpListener::bind(&config.listen)

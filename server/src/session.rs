@@ -8,7 +8,7 @@
 use crate::engine::{Change, Engine, plan_create_table};
 use crate::settings::Settings;
 use crate::table::Table;
-use arrow::array::{BooleanArray, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow::compute::{cast_with_options, filter_record_batch, CastOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
@@ -22,6 +22,7 @@ use datafusion::sql::sqlparser::ast::{
     self, AssignmentTarget, FromTable, ObjectName, ObjectType, SelectItem, Statement, TableFactor, TableObject,
 };
 use std::sync::Arc;
+use weir_planner::types::{is_jsonb, normalize_jsonb};
 use weir_planner::{SqlError, SqlResult, SqlState, parse_statements};
 
 /// What a statement produced.
@@ -40,6 +41,8 @@ pub enum Output {
 #[derive(Debug, Clone, Default)]
 pub struct Description {
     pub params: Vec<Option<DataType>>,
+    /// Parameters that are `jsonb` (Arrow holds them as text).
+    pub jsonb_params: Vec<usize>,
     pub schema: Option<SchemaRef>,
 }
 
@@ -71,6 +74,16 @@ pub fn object_name(name: &ObjectName) -> SqlResult<String> {
     }
 }
 
+/// The setting `SHOW a b c` names: a few PostgreSQL forms are several
+/// words (`SHOW TRANSACTION ISOLATION LEVEL`); otherwise parts are dotted.
+fn setting_name(parts: &[ast::Ident]) -> String {
+    let words: Vec<String> = parts.iter().map(|i| i.value.to_lowercase()).collect();
+    match words.join(" ").as_str() {
+        w @ ("transaction isolation level" | "time zone" | "session authorization") => w.to_string(),
+        _ => words.join("."),
+    }
+}
+
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -86,7 +99,60 @@ fn rows_output(schema: SchemaRef, batches: Vec<RecordBatch>, tag: &str) -> Outpu
     Output::Rows { schema: schema.clone(), stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)), tag: tag.into() }
 }
 
-/// Casts `batch` to exactly the table's schema (names, types, nullability).
+fn bytea_column(c: &ArrayRef) -> SqlResult<arrow::array::BinaryArray> {
+    let text = c.as_any().downcast_ref::<StringArray>().ok_or_else(|| SqlError::internal("bytea input is not text"))?;
+    text.iter()
+        .map(|v| v.map(|s| crate::pgcompat::bytea_from_text(s).map_err(|e| SqlError::new(SqlState::InvalidTextRepresentation, e))).transpose())
+        .collect()
+}
+
+/// An INSERT as DataFusion plans it: without RETURNING (weir evaluates that
+/// itself) and, as in PostgreSQL, with VALUES rows shorter than the table
+/// filling its first columns.
+fn plain_insert(mut ins: ast::Insert, table: &Table) -> ast::Insert {
+    ins.returning = None;
+    if ins.columns.is_empty() {
+        if let Some(ast::SetExpr::Values(v)) = ins.source.as_ref().map(|q| q.body.as_ref()) {
+            let width = v.rows.iter().map(|r| r.len()).max().unwrap_or(0);
+            if width < table.schema.fields().len() {
+                ins.columns = table.schema.fields().iter().take(width).map(|f| ObjectName::from(vec![ast::Ident::with_quote('"', f.name())])).collect();
+            }
+        }
+    }
+    ins
+}
+
+/// Indexes (0-based) of the `$n` placeholders that an INSERT ... VALUES puts
+/// straight into `jsonb` columns, so clients are told to send jsonb.
+fn jsonb_placeholders(ins: &ast::Insert, table: &Table) -> Vec<usize> {
+    let Some(ast::SetExpr::Values(v)) = ins.source.as_ref().map(|q| q.body.as_ref()) else { return vec![] };
+    let columns: Vec<usize> = if ins.columns.is_empty() {
+        (0..table.schema.fields().len()).collect()
+    } else {
+        ins.columns
+            .iter()
+            .filter_map(|c| c.0.last().and_then(|p| p.as_ident()).and_then(|i| table.schema.index_of(&ident_name(i)).ok()))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for row in &v.rows {
+        for (expr, col) in row.iter().zip(&columns) {
+            if let ast::Expr::Value(v) = expr {
+                if let ast::Value::Placeholder(p) = &v.value {
+                    if let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1) {
+                        if is_jsonb(table.schema.field(*col)) {
+                            out.push(n - 1);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Casts `batch` to exactly the table's schema (names, types, nullability);
+/// `jsonb` values are validated and normalized.
 fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
     let opts = CastOptions { safe: false, ..Default::default() };
     let cols = table
@@ -94,8 +160,20 @@ fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
         .fields()
         .iter()
         .zip(batch.columns())
-        .map(|(f, c)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast_with_options(c, f.data_type(), &opts) })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(f, c)| {
+            let c = match (c.data_type(), f.data_type()) {
+                (a, b) if a == b => c.clone(),
+                (DataType::Utf8, DataType::Binary) => Arc::new(bytea_column(c)?) as ArrayRef,
+                _ => cast_with_options(c, f.data_type(), &opts)?,
+            };
+            if !is_jsonb(f) {
+                return Ok(c);
+            }
+            let text = c.as_any().downcast_ref::<StringArray>().ok_or_else(|| SqlError::internal("jsonb column is not text"))?;
+            let normalized: StringArray = text.iter().map(|v| v.map(normalize_jsonb).transpose()).collect::<SqlResult<_>>()?;
+            Ok(Arc::new(normalized) as ArrayRef)
+        })
+        .collect::<SqlResult<Vec<_>>>()?;
     Ok(RecordBatch::try_new_with_options(
         table.schema.clone(),
         cols,
@@ -124,7 +202,8 @@ impl Session {
     }
 
     async fn plan(&self, stmt: Statement) -> SqlResult<LogicalPlan> {
-        Ok(self.ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?)
+        let plan = self.ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
+        Ok(crate::pgcompat::rewrite(plan)?)
     }
 
     async fn plan_sql(&self, sql: &str) -> SqlResult<LogicalPlan> {
@@ -152,39 +231,40 @@ impl Session {
         match stmt {
             Statement::Query(_) | Statement::Explain { .. } => {
                 let plan = self.plan(stmt.clone()).await?;
-                Ok(Description { params: params_of(&plan)?, schema: Some(Arc::new(plan.schema().as_arrow().clone())) })
+                Ok(Description { params: params_of(&plan)?, schema: Some(Arc::new(plan.schema().as_arrow().clone())), ..Default::default() })
             }
             Statement::Insert(ins) => {
-                let mut bare = ins.clone();
-                bare.returning = None;
-                let plan = self.plan(Statement::Insert(bare)).await?;
-                let schema = match (&ins.returning, &ins.table) {
-                    (Some(items), TableObject::TableName(name)) => {
-                        let table = self.table(name)?;
-                        Some(self.returning_schema(&table, items).await?)
-                    }
-                    _ => None,
+                let TableObject::TableName(name) = &ins.table else {
+                    return Err(SqlError::unsupported("INSERT INTO a table function is not supported"));
                 };
-                Ok(Description { params: params_of(&plan)?, schema })
+                let table = self.table(name)?;
+                let bare = plain_insert(ins.clone(), &table);
+                let jsonb_params = jsonb_placeholders(&bare, &table);
+                let plan = self.plan(Statement::Insert(bare)).await?;
+                let schema = match &ins.returning {
+                    Some(items) => Some(self.returning_schema(&table, items).await?),
+                    None => None,
+                };
+                Ok(Description { params: params_of(&plan)?, schema, jsonb_params })
             }
             Statement::Update(u) => {
                 let (table, sql) = self.update_query(u)?;
                 let plan = self.plan_sql(&sql).await?;
                 let schema = match &u.returning { Some(items) => Some(self.returning_schema(&table, items).await?), None => None };
-                Ok(Description { params: params_of(&plan)?, schema })
+                Ok(Description { params: params_of(&plan)?, schema, ..Default::default() })
             }
             Statement::Delete(d) => {
                 let (table, sql) = self.delete_query(d)?;
                 let plan = self.plan_sql(&sql).await?;
                 let schema = match &d.returning { Some(items) => Some(self.returning_schema(&table, items).await?), None => None };
-                Ok(Description { params: params_of(&plan)?, schema })
+                Ok(Description { params: params_of(&plan)?, schema, ..Default::default() })
             }
             Statement::ShowVariable { variable } => {
-                let name = variable.iter().map(|i| i.value.to_lowercase()).collect::<Vec<_>>().join(" ");
+                let name = setting_name(variable);
                 let schema = if name == "all" { Settings::show_all_schema() } else { one_column(&Settings::column_name(&name), vec![])?.0 };
-                Ok(Description { params: vec![], schema: Some(schema) })
+                Ok(Description { schema: Some(schema), ..Default::default() })
             }
-            Statement::ShowTables { .. } => Ok(Description { params: vec![], schema: Some(one_column("name", vec![])?.0) }),
+            Statement::ShowTables { .. } => Ok(Description { schema: Some(one_column("name", vec![])?.0), ..Default::default() }),
             _ => Ok(Description::default()),
         }
     }
@@ -209,7 +289,7 @@ impl Session {
                 Ok(rows_output(schema, batches, "SHOW"))
             }
             Statement::ShowVariable { variable } => {
-                let name = variable.iter().map(|i| i.value.to_lowercase()).collect::<Vec<_>>().join(" ");
+                let name = setting_name(&variable);
                 let (schema, batches) = self.settings.show(&name)?;
                 Ok(rows_output(schema, batches, "SHOW"))
             }
@@ -269,8 +349,7 @@ impl Session {
         }
         let table = self.table(name)?;
         let returning = ins.returning.clone();
-        let mut bare = ins;
-        bare.returning = None;
+        let bare = plain_insert(ins, &table);
         let mut writer = self.engine.writer().await;
         let plan = self.plan(Statement::Insert(bare)).await?;
         let LogicalPlan::Dml(dml) = plan else { return Err(SqlError::internal("expected an INSERT plan")) };

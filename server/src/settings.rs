@@ -83,7 +83,7 @@ impl Settings {
     pub fn set(&mut self, name: &str, value: String) -> SqlResult<()> {
         let name = canonical(name);
         if READ_ONLY.contains(&name.as_str()) {
-            return Err(SqlError::new(SqlState::InvalidParameterValue, format!("parameter \"{name}\" cannot be changed")));
+            return Err(SqlError::new(SqlState::CantChangeRuntimeParam, format!("parameter \"{name}\" cannot be changed")));
         }
         if !self.values.contains_key(&name) && !name.contains('.') {
             return Err(SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))
@@ -92,6 +92,9 @@ impl Settings {
         if name == "client_encoding" && !matches!(value.to_uppercase().as_str(), "UTF8" | "UTF-8" | "UNICODE") {
             return Err(SqlError::new(SqlState::FeatureNotSupported, format!("client encoding \"{value}\" is not supported"))
                 .with_hint("weir speaks UTF8 only"));
+        }
+        if name == "extra_float_digits" && !value.trim().parse::<i32>().is_ok_and(|v| (-15..=3).contains(&v)) {
+            return Err(SqlError::new(SqlState::InvalidParameterValue, format!("{value} is outside the valid range for parameter \"extra_float_digits\" (-15 .. 3)")));
         }
         self.values.insert(name, value);
         Ok(())

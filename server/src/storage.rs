@@ -23,7 +23,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 const RECORD_MAGIC: u32 = 0x5745_4952; // "WEIR"
-/// A WAL larger than this is folded into a new snapshot.
+/// By default a WAL larger than this is folded into a new snapshot.
 pub const WAL_COMPACT_BYTES: u64 = 64 * 1024 * 1024;
 /// Upper bound on one record's header, to reject garbage lengths early.
 const HEADER_MAX_BYTES: u32 = 16 * 1024 * 1024;
@@ -70,6 +70,8 @@ pub struct Storage {
     generation: u64,
     wal: File,
     wal_bytes: u64,
+    /// Snapshot once the WAL is larger than this.
+    pub compact_bytes: u64,
 }
 
 fn encode_batches(schema: Option<&SchemaRef>, batches: &[RecordBatch]) -> io::Result<Vec<u8>> {
@@ -134,7 +136,7 @@ impl Storage {
         };
         let wal = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&wal_path)?;
         wal.set_len(valid_len)?; // drop a torn tail: it was never acknowledged
-        let mut storage = Storage { dir: dir.to_path_buf(), generation, wal, wal_bytes: valid_len };
+        let mut storage = Storage { dir: dir.to_path_buf(), generation, wal, wal_bytes: valid_len, compact_bytes: WAL_COMPACT_BYTES };
         storage.seek_end()?;
         storage.remove_old_generations()?;
         Ok((storage, recovered))
@@ -167,7 +169,7 @@ impl Storage {
     }
 
     pub fn wants_compaction(&self) -> bool {
-        self.wal_bytes > WAL_COMPACT_BYTES
+        self.wal_bytes > self.compact_bytes
     }
 
     /// Writes a snapshot of the whole state and starts a fresh WAL.

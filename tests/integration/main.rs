@@ -1,1 +1,12 @@
+//! weir's one integration test binary. Every test runs the real `weir`
+//! binary and talks to it over the wire; tests of connectors talk to the
+//! real services that `tests/services.sh` starts (run them via `tests/run.sh`).
 
+mod support;
+
+mod bad_input;
+mod clients;
+mod durability;
+mod services;
+mod slt;
+mod wire;

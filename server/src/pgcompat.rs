@@ -1,0 +1,90 @@
+//! Where DataFusion's SQL semantics differ from PostgreSQL's and clients
+//! notice: a plan rewrite that gives `text -> bytea` casts PostgreSQL's
+//! input format (`'\xdeadbeef'` is four bytes, not ten characters).
+
+use arrow::array::{Array, BinaryArray, StringArray};
+use arrow::datatypes::DataType;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result, exec_err};
+use datafusion::logical_expr::expr::{Cast, ScalarFunction, TryCast};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use std::sync::Arc;
+
+/// `bytea` text input: `\x` followed by hex digit pairs; any other text is
+/// taken as its bytes.
+pub fn bytea_from_text(s: &str) -> std::result::Result<Vec<u8>, String> {
+    match s.strip_prefix("\\x") {
+        Some(hex) if hex.len() % 2 == 0 => (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| "invalid hexadecimal digit in bytea input".to_string()))
+            .collect(),
+        Some(_) => Err("invalid hexadecimal data: odd number of digits".into()),
+        None => Ok(s.as_bytes().to_vec()),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ByteaIn {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ByteaIn {
+    fn name(&self) -> &str {
+        "pg_bytea_in"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Binary)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(text) = arrays[0].as_any().downcast_ref::<StringArray>() else {
+            return exec_err!("pg_bytea_in expects text");
+        };
+        let out: BinaryArray = text
+            .iter()
+            .map(|v| v.map(bytea_from_text).transpose())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| datafusion::error::DataFusionError::ArrowError(Box::new(arrow::error::ArrowError::CastError(e)), None))?;
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        if scalar && out.len() == 1 {
+            return Ok(ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&out, 0)?));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+fn bytea_in() -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::new_from_impl(ByteaIn { signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable) }))
+}
+
+/// Rewrites every cast from text to bytea in `plan` to PostgreSQL's bytea input.
+pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let udf = bytea_in();
+    plan.transform_up_with_subqueries(|node| {
+        let inputs = node.inputs();
+        // The schema the node's expressions are evaluated over.
+        let schema: Arc<DFSchema> = match inputs.as_slice() {
+            [] => Arc::new(DFSchema::empty()),
+            [one] => one.schema().clone(),
+            _ => node.schema().clone(),
+        };
+        node.map_expressions(|e| {
+            e.transform_up(|e| {
+                let (inner, to) = match &e {
+                    Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) => (expr, field.data_type()),
+                    _ => return Ok(Transformed::no(e)),
+                };
+                if *to != DataType::Binary || inner.get_type(&schema).ok() != Some(DataType::Utf8) {
+                    return Ok(Transformed::no(e));
+                }
+                Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), vec![(**inner).clone()]))))
+            })
+        })
+    })
+    .map(|t| t.data)
+}

@@ -1,0 +1,157 @@
+//! Test support: start and stop a real weir server, connect to it, and find
+//! the real services started by `tests/services.sh`.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to accept connections after start.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A URL or address of a real service, from `tests/services.sh env`.
+/// Panics (fails the test) when the service is not configured: a test of a
+/// real service never passes without it.
+pub fn service(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the suite with tests/run.sh, which starts the real services (or `eval \"$(tests/services.sh env)\"`)")
+    })
+}
+
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("weir-test-{tag}-{}-{}", std::process::id(), free_port()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running weir server on a free port with its own data directory.
+pub struct Server {
+    child: Option<Child>,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+    args: Vec<String>,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Self::start_with(temp_dir("server"), &[])
+    }
+
+    pub fn start_with(data_dir: PathBuf, args: &[&str]) -> Server {
+        let mut s = Server {
+            child: None,
+            port: free_port(),
+            log: data_dir.with_extension("log"),
+            data_dir,
+            args: args.iter().map(|s| s.to_string()).collect(),
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_weir"))
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.args)
+            .env_remove("WEIR_PASSWORD")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start weir");
+        self.child = Some(child);
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("weir exited with {status} at start; log:\n{}", self.log_text());
+            }
+            assert!(Instant::now() < deadline, "weir did not listen within {STARTUP_TIMEOUT:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    pub fn conn_str(&self) -> String {
+        format!("host=127.0.0.1 port={} user=weir dbname=weir", self.port)
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(&self.conn_str(), tokio_postgres::NoTls).await.expect("connect to weir");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+
+    /// SIGKILL: no chance to clean up, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+        c.wait().unwrap()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Resident memory of the server process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+            let _ = std::fs::remove_file(&self.log);
+        } else {
+            eprintln!("weir log ({}):\n{}", self.log.display(), self.log_text());
+        }
+    }
+}
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// The SQLSTATE of an error from tokio-postgres.
+pub fn sqlstate(e: &tokio_postgres::Error) -> String {
+    e.as_db_error().map(|d| d.code().code().to_string()).unwrap_or_else(|| format!("not a server error: {e}"))
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Real services for weir's tests: PostgreSQL 15, Redis 7, a Kafka-protocol
+# broker (Tansu) and an S3 server (moto), on free loopback ports, with their
+# data in a temporary directory.
+#
+#   tests/services.sh start   install what is missing, start all, wait until each answers
+#   tests/services.sh env     print `export NAME=value` lines for the running services
+#   tests/services.sh stop    stop them and remove their data
+#
+# Installs are idempotent and come from package registries only (apt, crates.io,
+# PyPI); slow ones are cached under $WEIR_CACHE_DIR (default ~/.cache/weir).
+set -euo pipefail
+
+CACHE="${WEIR_CACHE_DIR:-$HOME/.cache/weir}"
+STATE="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}"
+VENV="$CACHE/venv"
+TANSU="$CACHE/tansu/bin/tansu"
+PG_BIN="/usr/lib/postgresql/15/bin"
+APT_PACKAGES=(postgresql redis-server cmake libcurl4-openssl-dev libssl-dev libsasl2-dev zlib1g-dev libpostgresql-jdbc-java)
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq || log "apt-get update failed; trying the install anyway"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL 15 not found in $PG_BIN (Debian package postgresql)"
+  if [ ! -x "$TANSU" ]; then
+    log "installing Tansu from crates.io into $CACHE/tansu (a release build: about 10 minutes on 2 cores, once)"
+    CARGO_TARGET_DIR="$CACHE/tansu-target" cargo install tansu --locked --features dynostore,postgres --root "$CACHE/tansu" >&2
+    rm -rf "$CACHE/tansu-target"
+  fi
+  if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import psycopg, confluent_kafka' 2>/dev/null; then
+    log "installing moto[server], psycopg and confluent-kafka from PyPI into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade 'moto[server]' 'psycopg[binary]' confluent-kafka >&2
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for() { # name, tries, command...
+  local name=$1 tries=$2; shift 2
+  for _ in $(seq "$tries"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  die "$name did not answer; see the logs in $STATE"
+}
+
+port_open() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1"; }
+
+start() {
+  install
+  [ -f "$STATE/env.sh" ] && { log "already running (state in $STATE); 'stop' first to restart"; return 0; }
+  rm -rf "$STATE"; mkdir -p "$STATE"
+  local pg_port redis_port kafka_port s3_port
+  pg_port=$(free_port); redis_port=$(free_port); kafka_port=$(free_port); s3_port=$(free_port)
+
+  # PostgreSQL refuses to run as root: use the postgres account then.
+  local run_pg=()
+  if [ "$(id -u)" = 0 ]; then run_pg=(runuser -u postgres --); chown postgres "$STATE"; fi
+  mkdir -p "$STATE/pg"; [ "$(id -u)" = 0 ] && chown postgres "$STATE/pg"
+  "${run_pg[@]}" "$PG_BIN/initdb" -D "$STATE/pg/data" -U postgres -A trust >"$STATE/pg/initdb.log" 2>&1 \
+    || die "initdb failed: $(tail -3 "$STATE/pg/initdb.log")"
+  "${run_pg[@]}" "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -l "$STATE/pg/server.log" -w -t 60 \
+    -o "-p $pg_port -k $STATE/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
+    || die "PostgreSQL did not start: $(tail -5 "$STATE/pg/server.log")"
+  wait_for PostgreSQL 60 "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$pg_port"
+  log "PostgreSQL on 127.0.0.1:$pg_port"
+
+  mkdir -p "$STATE/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+    --dir "$STATE/redis" --pidfile "$STATE/redis/redis.pid" --logfile "$STATE/redis/redis.log"
+  wait_for Redis 40 redis-cli -p "$redis_port" ping
+  log "Redis on 127.0.0.1:$redis_port"
+
+  mkdir -p "$STATE/kafka"
+  nohup "$TANSU" broker --storage-engine memory://tansu/ --listener-url "tcp://127.0.0.1:$kafka_port" \
+    --advertised-listener-url "tcp://127.0.0.1:$kafka_port" >"$STATE/kafka/tansu.log" 2>&1 &
+  echo $! >"$STATE/kafka/pid"
+  wait_for Tansu 60 port_open "$kafka_port"
+  log "Tansu (Kafka protocol) on 127.0.0.1:$kafka_port"
+
+  mkdir -p "$STATE/s3"
+  nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$s3_port" >"$STATE/s3/moto.log" 2>&1 &
+  echo $! >"$STATE/s3/pid"
+  wait_for moto 60 curl -sf "http://127.0.0.1:$s3_port/"
+  log "moto (S3) on 127.0.0.1:$s3_port"
+
+  cat >"$STATE/env.sh" <<ENV
+export WEIR_TEST_PG_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
+export WEIR_TEST_REDIS_URL=redis://127.0.0.1:$redis_port
+export WEIR_TEST_KAFKA=127.0.0.1:$kafka_port
+export WEIR_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port
+export WEIR_TEST_PYTHON=$VENV/bin/python
+export WEIR_TEST_JDBC_JAR=/usr/share/java/postgresql.jar
+ENV
+}
+
+stop() {
+  [ -d "$STATE" ] || return 0
+  [ -f "$STATE/kafka/pid" ] && kill "$(cat "$STATE/kafka/pid")" 2>/dev/null || true
+  [ -f "$STATE/s3/pid" ] && kill "$(cat "$STATE/s3/pid")" 2>/dev/null || true
+  [ -f "$STATE/redis/redis.pid" ] && kill "$(cat "$STATE/redis/redis.pid")" 2>/dev/null || true
+  if [ -d "$STATE/pg/data" ]; then
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    else "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
+  fi
+  rm -rf "$STATE"
+  log "stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  env) [ -f "$STATE/env.sh" ] || die "services are not running; run '$0 start'"; cat "$STATE/env.sh" ;;
+  install) install ;;
+  *) echo "usage: $0 start|stop|env|install" >&2; exit 2 ;;
+esac
