@@ -1,1 +1,93 @@
-//! Connectors
+//! weir's connectors: where rows come from (sources) and, later, where they
+//! go (sinks), behind small traits. The planner never sees a concrete
+//! connector; the server opens them through [`open_source`], the one list
+//! of connectors.
+
+pub mod generator;
+pub mod json;
+pub mod kafka;
+pub mod options;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use std::time::Duration;
+
+pub use options::Options;
+
+/// An error a connector reports, saying who must act.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The definition is wrong (options, columns): the user must fix it.
+    #[error("{0}")]
+    Config(String),
+    /// The external system failed or went away; weir retries.
+    #[error("{0}")]
+    External(String),
+    /// A bug in weir.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, ConnectorError>;
+
+/// A record a source could not turn into a row; kept in the dead-letter relation.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub partition: i32,
+    pub offset: i64,
+    pub raw: String,
+    pub error: String,
+}
+
+/// What a source yields next.
+#[derive(Debug)]
+pub enum SourceEvent {
+    /// Rows from one partition, in the source's schema.
+    Batch { partition: i32, batch: RecordBatch, dead_letters: Vec<DeadLetter> },
+    /// Records that all failed to decode.
+    DeadLetters(Vec<DeadLetter>),
+    /// Nothing right now; ask again.
+    Idle,
+    /// A finite source is done.
+    End,
+}
+
+/// A source of rows. `next` may block for up to `wait`.
+pub trait Source: Send {
+    fn schema(&self) -> SchemaRef;
+    fn next(&mut self, wait: Duration) -> Result<SourceEvent>;
+    /// Partitions the source reads, so idle ones can be told apart from absent ones.
+    fn partitions(&self) -> Vec<i32> {
+        vec![0]
+    }
+}
+
+/// What a source's definition says before it runs: its full schema and the
+/// watermark it carries by default (event-time column and allowed disorder).
+#[derive(Debug, Clone)]
+pub struct SourceShape {
+    pub schema: SchemaRef,
+    pub default_watermark: Option<(String, Duration)>,
+}
+
+/// Checks a source definition: options, and columns against what the
+/// connector can give. `declared` is the column list of CREATE SOURCE (None
+/// when omitted). Returns the source's schema and default watermark.
+pub fn check_source(connector: &str, options: &Options, declared: Option<SchemaRef>) -> Result<SourceShape> {
+    match connector {
+        "generator" => generator::shape(options, declared),
+        "kafka" => kafka::shape(options, declared),
+        other => Err(ConnectorError::Config(format!(
+            "unknown connector \"{other}\"; weir has: generator, kafka"
+        ))),
+    }
+}
+
+/// Opens a source whose definition `check_source` accepted.
+pub fn open_source(connector: &str, options: &Options, schema: SchemaRef, group_suffix: &str) -> Result<Box<dyn Source>> {
+    match connector {
+        "generator" => Ok(Box::new(generator::Generator::open(options, schema)?)),
+        "kafka" => Ok(Box::new(kafka::KafkaSource::open(options, schema, group_suffix)?)),
+        other => Err(ConnectorError::Config(format!("unknown connector \"{other}\""))),
+    }
+}

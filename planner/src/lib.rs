@@ -1,9 +1,12 @@
 //! weir's planner: SQL text (PostgreSQL dialect plus weir's DDL) to plans that
 //! are plain data. It knows nothing about concrete connectors.
 
+pub mod ddl;
 pub mod error;
 pub mod parse;
+pub mod stream;
 pub mod types;
 
 pub use error::{SqlError, SqlResult, SqlState};
+pub use ddl::{parse_sql, Emit, Parsed, WeirStatement};
 pub use parse::parse_statements;

@@ -21,7 +21,7 @@ pub const MAX_OPERATOR_CHAIN: usize = 1000;
 /// Refuses statements with an over-long operator chain, scanning tokens
 /// (which needs no recursion). The count restarts at commas, parentheses and
 /// semicolons, so long lists such as multi-row VALUES are unaffected.
-fn check_operator_chains(sql: &str, dialect: &PostgreSqlDialect) -> SqlResult<()> {
+pub(crate) fn check_operator_chains(sql: &str, dialect: &PostgreSqlDialect) -> SqlResult<()> {
     let tokens = Tokenizer::new(dialect, sql).tokenize().map_err(|e| parse_error(ParserError::TokenizerError(e.to_string())))?;
     let mut chain = 0usize;
     for t in &tokens {
@@ -52,7 +52,7 @@ pub fn parse_statements(sql: &str) -> SqlResult<Vec<Statement>> {
         .map_err(parse_error)
 }
 
-fn parse_error(e: ParserError) -> SqlError {
+pub(crate) fn parse_error(e: ParserError) -> SqlError {
     match e {
         ParserError::RecursionLimitExceeded => SqlError::new(
             crate::SqlState::ProgramLimitExceeded,

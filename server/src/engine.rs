@@ -3,7 +3,9 @@
 //! (via [`WeirSchema`]); every write goes through [`Engine::commit`], which
 //! logs it before it becomes visible.
 
+use crate::objects::{SourceDef, View};
 use crate::storage::{Definition, Header, Recovered, Storage};
+use crate::stream::view::DeadLetters;
 use crate::table::Table;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
@@ -18,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock, Weak};
 use weir_planner::types::WeirTypePlanner;
-use weir_planner::{SqlError, SqlResult, SqlState, parse_statements};
+use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
 pub const CATALOG: &str = "weir";
 pub const SCHEMA: &str = "public";
@@ -35,10 +37,13 @@ pub enum Change {
 
 pub struct Engine {
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    pub(crate) sources: RwLock<BTreeMap<String, Arc<SourceDef>>>,
+    pub(crate) views: RwLock<BTreeMap<String, Arc<View>>>,
+    pub(crate) dead_letters: Arc<DeadLetters>,
     definitions: RwLock<Vec<Definition>>,
     /// The write lock: one commit at a time, in log order.
     storage: tokio::sync::Mutex<Storage>,
-    next_id: std::sync::atomic::AtomicU64,
+    pub(crate) next_id: std::sync::atomic::AtomicU64,
     pub target_partitions: usize,
 }
 
@@ -54,12 +59,23 @@ impl Engine {
         storage.compact_bytes = wal_compact_bytes;
         let engine = Arc::new(Engine {
             tables: RwLock::default(),
+            sources: RwLock::default(),
+            views: RwLock::default(),
+            dead_letters: Arc::default(),
             definitions: RwLock::default(),
             storage: tokio::sync::Mutex::new(storage),
             next_id: 1.into(),
             target_partitions,
         });
         engine.restore(recovered).await?;
+        // Views start once every table holds its recovered rows.
+        let views: Vec<Arc<View>> = engine.views_in_order();
+        for v in views {
+            if let Err(e) = engine.start_view(&v) {
+                tracing::error!("view {} could not start again: {}", v.name, e.message);
+                v.state.set_status(format!("failed: {}", e.message));
+            }
+        }
         Ok(engine)
     }
 
@@ -78,6 +94,8 @@ impl Engine {
                 Header::Define { def } => self.restore_definition(def).await?,
                 Header::Drop { id } => {
                     self.tables.write().unwrap().retain(|_, t| t.id != id);
+                    self.sources.write().unwrap().retain(|_, t| t.id != id);
+                    self.views.write().unwrap().retain(|_, t| t.id != id);
                     self.definitions.write().unwrap().retain(|d| d.id != id);
                 }
                 Header::Append { id } => {
@@ -100,14 +118,63 @@ impl Engine {
     }
 
     async fn restore_definition(self: &Arc<Self>, def: Definition) -> anyhow::Result<()> {
-        let ctx = self.context();
-        let stmt = parse_statements(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
-        let (schema, primary_key) = plan_create_table(&ctx, stmt).await?;
-        let table = Arc::new(Table::new(def.id, def.name.clone(), schema, primary_key));
         self.next_id.fetch_max(def.id + 1, std::sync::atomic::Ordering::SeqCst);
-        self.tables.write().unwrap().insert(def.name.clone(), table);
+        match def.kind.as_str() {
+            "table" => {
+                let ctx = self.context();
+                let stmt = parse_statements(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
+                let (schema, primary_key) = plan_create_table(&ctx, stmt).await?;
+                let table = Arc::new(Table::new(def.id, def.name.clone(), schema, primary_key));
+                self.tables.write().unwrap().insert(def.name.clone(), table);
+            }
+            "source" | "view" => {
+                let parsed = weir_planner::parse_sql(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
+                match parsed.statement {
+                    WeirStatement::CreateSource(cs) => {
+                        let src = self.prepare_source(&cs, def.id, &def.sql).await?;
+                        self.sources.write().unwrap().insert(src.name.clone(), src);
+                    }
+                    WeirStatement::CreateView(cv) => {
+                        let view = self.prepare_view(&cv, def.id, &def.sql).await?;
+                        self.views.write().unwrap().insert(view.name.clone(), view);
+                    }
+                    _ => anyhow::bail!("definition of {} is not a CREATE statement", def.name),
+                }
+            }
+            other => anyhow::bail!("unknown kind of definition: {other}"),
+        }
         self.definitions.write().unwrap().push(def);
         Ok(())
+    }
+
+    /// Logs a new source or view definition; returns its id.
+    pub(crate) fn define(&self, writer: &mut Writer<'_>, kind: &str, name: &str, sql: &str) -> SqlResult<u64> {
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let def = Definition { id, kind: kind.into(), name: name.into(), sql: sql.into() };
+        tokio::task::block_in_place(|| writer.0.append(&Header::Define { def: def.clone() }, None, &[]))
+            .map_err(|e| io_error("log the definition", e))?;
+        self.definitions.write().unwrap().push(def);
+        Ok(id)
+    }
+
+    /// Logs that an object is gone.
+    pub(crate) fn undefine(&self, writer: &mut Writer<'_>, id: u64) -> SqlResult<()> {
+        tokio::task::block_in_place(|| writer.0.append(&Header::Drop { id }, None, &[])).map_err(|e| io_error("log the drop", e))?;
+        self.definitions.write().unwrap().retain(|d| d.id != id);
+        Ok(())
+    }
+
+    /// The kind of object called `name`, if any: names are shared by tables, sources and views.
+    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+        if self.tables.read().unwrap().contains_key(name) {
+            Some("table")
+        } else if self.sources.read().unwrap().contains_key(name) {
+            Some("source")
+        } else if self.views.read().unwrap().contains_key(name) {
+            Some("materialized view")
+        } else {
+            None
+        }
     }
 
     fn table_by_id(&self, id: u64) -> Option<Arc<Table>> {
@@ -120,6 +187,15 @@ impl Engine {
 
     pub fn table_names(&self) -> Vec<String> {
         self.tables.read().unwrap().keys().cloned().collect()
+    }
+
+    /// Every relation name SELECT can see: tables, sources, views, system relations.
+    pub fn relation_names(&self) -> Vec<String> {
+        let mut names = self.table_names();
+        names.extend(self.sources.read().unwrap().keys().cloned());
+        names.extend(self.views.read().unwrap().keys().cloned());
+        names.extend(crate::objects::SYSTEM_RELATIONS.iter().map(|s| s.to_string()));
+        names
     }
 
     /// A DataFusion context that sees weir's objects as the `public` schema.
@@ -156,7 +232,7 @@ impl Engine {
         let storage = &mut *writer.0;
         match change {
             Change::CreateTable { name, sql, schema, primary_key } => {
-                if self.table(&name).is_some() {
+                if self.kind_of(&name).is_some() {
                     return Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists")));
                 }
                 let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -205,7 +281,7 @@ impl Engine {
 }
 
 /// Proof of holding the engine's write lock.
-pub struct Writer<'a>(tokio::sync::MutexGuard<'a, Storage>);
+pub struct Writer<'a>(pub(crate) tokio::sync::MutexGuard<'a, Storage>);
 
 /// Plans `CREATE TABLE` with DataFusion, giving the Arrow schema (primary-key
 /// columns made NOT NULL) and the key's column indexes.
@@ -251,19 +327,20 @@ impl std::fmt::Debug for Engine {
 #[async_trait]
 impl SchemaProvider for WeirSchema {
     fn table_names(&self) -> Vec<String> {
-        self.engine.upgrade().map(|e| e.table_names()).unwrap_or_default()
+        self.engine.upgrade().map(|e| e.relation_names()).unwrap_or_default()
     }
 
     async fn table(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
-        let Some(table) = self.engine.upgrade().and_then(|e| e.table(name)) else {
-            return Ok(None);
-        };
-        let data = table.snapshot();
-        let mem = MemTable::try_new(table.schema.clone(), vec![data.batches.clone()])?;
-        Ok(Some(Arc::new(mem)))
+        let Some(engine) = self.engine.upgrade() else { return Ok(None) };
+        if let Some(table) = engine.table(name) {
+            let data = table.snapshot();
+            let mem = MemTable::try_new(table.schema.clone(), vec![data.batches.clone()])?;
+            return Ok(Some(Arc::new(mem)));
+        }
+        Ok(engine.stream_relation(name)?)
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.engine.upgrade().is_some_and(|e| e.table(name).is_some())
+        self.engine.upgrade().is_some_and(|e| e.relation_names().iter().any(|n| n == name))
     }
 }

@@ -10,7 +10,7 @@ use arrow::datatypes::DataType;
 use async_trait::async_trait;
 use datafusion::common::ParamValues;
 use datafusion::sql::sqlparser::ast::Statement;
-use futures::{Sink, SinkExt, StreamExt, stream};
+use futures::{FutureExt, Sink, SinkExt, StreamExt, stream};
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
 use pgwire::api::auth::{
@@ -42,7 +42,12 @@ use pgwire::messages::response::TransactionStatus;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use std::fmt::Debug;
 use std::sync::Arc;
-use weir_planner::{SqlError, SqlState, parse_statements};
+use weir_planner::{Parsed, SqlError, SqlState, WeirStatement, parse_sql};
+
+/// COMMIT and ROLLBACK end a transaction block, even a failed one.
+fn ends_block(stmt: &WeirStatement) -> bool {
+    matches!(stmt, WeirStatement::Sql(Statement::Rollback { .. } | Statement::Commit { .. }))
+}
 
 /// SCRAM iterations for password hashing (PostgreSQL's default).
 const SCRAM_ITERATIONS: usize = 4096;
@@ -130,7 +135,8 @@ fn error_response(e: SqlError) -> Response {
 /// A statement prepared with Parse: its text, AST and shape.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub statement: Statement,
+    pub statement: WeirStatement,
+    pub sql: String,
     pub description: Description,
 }
 
@@ -160,20 +166,25 @@ impl Connection {
         self.shared.cancels.begin(pid, &key)
     }
 
-    fn aborted_transaction<C: ClientInfo>(client: &C, stmt: &Statement) -> bool {
-        matches!(client.transaction_status(), TransactionStatus::Error)
-            && !matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. })
+    fn aborted_transaction<C: ClientInfo>(client: &C, stmt: &WeirStatement) -> bool {
+        matches!(client.transaction_status(), TransactionStatus::Error) && !ends_block(stmt)
     }
 
-    async fn run(&self, stmt: Statement, params: &ParamValues, format: &Format, in_failed_txn: bool, cancel: CancellationToken) -> Result<Response, SqlError> {
+    async fn run(&self, stmt: WeirStatement, sql: &str, params: &ParamValues, format: &Format, in_failed_txn: bool, cancel: CancellationToken) -> Result<Response, SqlError> {
         if in_failed_txn {
             return Err(SqlError::new(SqlState::InFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
                 .with_hint("send ROLLBACK to end the failed transaction"));
         }
         let output = {
             let mut session = self.session.lock().await;
+            // A panic is a bug in weir: it fails this statement, not the server.
+            let run = std::panic::AssertUnwindSafe(session.execute_weir(stmt, sql, params)).catch_unwind();
             tokio::select! {
-                out = session.execute(stmt, params) => out?,
+                out = run => out.map_err(|p| {
+                    let what = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+                    tracing::error!("statement panicked: {what}");
+                    SqlError::internal(format!("internal error: {what}")).with_hint("this is a bug in weir; please report it with the statement")
+                })??,
                 _ = cancel.cancelled() => return Err(canceled()),
             }
         };
@@ -225,16 +236,16 @@ impl SimpleQueryHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let statements = parse_statements(query).map_err(to_pg_error)?;
+        let statements = parse_sql(query).map_err(to_pg_error)?;
         let cancel = self.begin_statement(client);
         let mut responses = Vec::with_capacity(statements.len());
         // In a failed transaction block only COMMIT/ROLLBACK run, as in PostgreSQL.
         let mut failed = matches!(client.transaction_status(), TransactionStatus::Error);
-        for stmt in statements {
-            let ends_block = matches!(stmt, Statement::Rollback { .. } | Statement::Commit { .. });
-            match self.run(stmt, &ParamValues::List(vec![]), &Format::UnifiedText, failed && !ends_block, cancel.clone()).await {
+        for Parsed { statement, sql } in statements {
+            let ends = ends_block(&statement);
+            match self.run(statement, &sql, &ParamValues::List(vec![]), &Format::UnifiedText, failed && !ends, cancel.clone()).await {
                 Ok(r) => {
-                    failed &= !ends_block;
+                    failed &= !ends;
                     responses.push(r)
                 }
                 Err(e) => {
@@ -260,14 +271,14 @@ impl QueryParser for Parser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut statements = parse_statements(sql).map_err(to_pg_error)?;
+        let mut statements = parse_sql(sql).map_err(to_pg_error)?;
         if statements.len() > 1 {
             return Err(to_pg_error(SqlError::syntax("cannot insert multiple commands into a prepared statement")));
         }
-        let Some(statement) = statements.pop() else { return Ok(None) };
+        let Some(Parsed { statement, sql }) = statements.pop() else { return Ok(None) };
         let conn = self.conn.upgrade().ok_or_else(|| PgWireError::IoError(std::io::ErrorKind::BrokenPipe.into()))?;
-        let description = conn.session.lock().await.describe(&statement).await.map_err(to_pg_error)?;
-        Ok(Some(Prepared { statement, description }))
+        let description = conn.session.lock().await.describe_weir(&statement).await.map_err(to_pg_error)?;
+        Ok(Some(Prepared { statement, sql, description }))
     }
 
     fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
@@ -344,7 +355,7 @@ impl ExtendedQueryHandler for Extended {
         let failed = Connection::aborted_transaction(client, &prepared.statement);
         let cancel = self.conn.begin_statement(client);
         self.conn
-            .run(prepared.statement.clone(), &params, &portal.result_column_format, failed, cancel)
+            .run(prepared.statement.clone(), &prepared.sql, &params, &portal.result_column_format, failed, cancel)
             .await
             .map_err(to_pg_error)
     }

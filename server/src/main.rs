@@ -5,10 +5,12 @@ mod config;
 mod encode;
 mod engine;
 mod frontend;
+mod objects;
 mod pgcompat;
 mod session;
 mod settings;
 mod storage;
+mod stream;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -67,7 +69,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    let shared = frontend::Shared::new(engine, config.password.clone());
+    let shared = frontend::Shared::new(engine.clone(), config.password.clone());
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -91,7 +93,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             }
         }
     }
-    // Every commit is synced before it is acknowledged, so nothing is left to flush.
+    // Every commit is synced before it is acknowledged, so nothing is left to
+    // flush; dataflows stop at their next batch boundary.
+    engine.stop_all();
     Ok(())
 }
 

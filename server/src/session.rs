@@ -23,7 +23,8 @@ use datafusion::sql::sqlparser::ast::{
 };
 use std::sync::Arc;
 use weir_planner::types::{is_jsonb, normalize_jsonb};
-use weir_planner::{SqlError, SqlResult, SqlState, parse_statements};
+use crate::objects::plan_rows;
+use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
 /// What a statement produced.
 pub enum Output {
@@ -216,6 +217,46 @@ impl Session {
         Ok(self.ctx.execute_logical_plan(plan).await?.collect().await?)
     }
 
+    /// Runs one statement, PostgreSQL's or weir's own; `sql` is its text.
+    pub async fn execute_weir(&mut self, stmt: WeirStatement, sql: &str, params: &ParamValues) -> SqlResult<Output> {
+        let command = |tag: &str| Ok(Output::Command { tag: tag.into(), rows: None });
+        match stmt {
+            WeirStatement::Sql(s) => self.execute(s, params).await,
+            WeirStatement::CreateSource(cs) => {
+                self.engine.create_source(&cs, sql).await?;
+                command("CREATE SOURCE")
+            }
+            WeirStatement::CreateView(cv) => {
+                self.engine.create_view(&cv, sql).await?;
+                command("CREATE MATERIALIZED VIEW")
+            }
+            WeirStatement::DropSource { names, if_exists, cascade } => {
+                let names = names.iter().map(object_name).collect::<SqlResult<Vec<_>>>()?;
+                self.engine.drop_streaming("source", &names, if_exists, cascade).await?;
+                command("DROP SOURCE")
+            }
+            WeirStatement::ExplainCreateView(cv) => {
+                let (schema, batch) = plan_rows(&self.engine.plan_view(&cv).await?)?;
+                Ok(rows_output(schema, vec![batch], "EXPLAIN"))
+            }
+            WeirStatement::ExplainView(name) => {
+                let (schema, batch) = plan_rows(&self.engine.view_plan(&object_name(&name)?)?)?;
+                Ok(rows_output(schema, vec![batch], "EXPLAIN"))
+            }
+        }
+    }
+
+    /// Parameter types and result columns of any statement, without running it.
+    pub async fn describe_weir(&self, stmt: &WeirStatement) -> SqlResult<Description> {
+        match stmt {
+            WeirStatement::Sql(s) => self.describe(s).await,
+            WeirStatement::ExplainCreateView(_) | WeirStatement::ExplainView(_) => {
+                Ok(Description { schema: Some(one_column("QUERY PLAN", vec![])?.0), ..Default::default() })
+            }
+            _ => Ok(Description::default()),
+        }
+    }
+
     /// Parameter types and result columns of a statement, without running it.
     pub async fn describe(&self, stmt: &Statement) -> SqlResult<Description> {
         let params_of = |plan: &LogicalPlan| -> SqlResult<Vec<Option<DataType>>> {
@@ -261,7 +302,12 @@ impl Session {
             }
             Statement::ShowVariable { variable } => {
                 let name = setting_name(variable);
-                let schema = if name == "all" { Settings::show_all_schema() } else { one_column(&Settings::column_name(&name), vec![])?.0 };
+                let schema = match name.as_str() {
+                    "all" => Settings::show_all_schema(),
+                    "sources" => self.engine.show_sources()?.0,
+                    "materialized.views" => self.engine.show_views()?.0,
+                    _ => one_column(&Settings::column_name(&name), vec![])?.0,
+                };
                 Ok(Description { schema: Some(schema), ..Default::default() })
             }
             Statement::ShowTables { .. } => Ok(Description { schema: Some(one_column("name", vec![])?.0), ..Default::default() }),
@@ -290,7 +336,11 @@ impl Session {
             }
             Statement::ShowVariable { variable } => {
                 let name = setting_name(&variable);
-                let (schema, batches) = self.settings.show(&name)?;
+                let (schema, batches) = match name.as_str() {
+                    "sources" => self.engine.show_sources().map(|(s, b)| (s, vec![b]))?,
+                    "materialized.views" => self.engine.show_views().map(|(s, b)| (s, vec![b]))?,
+                    _ => self.settings.show(&name)?,
+                };
                 Ok(rows_output(schema, batches, "SHOW"))
             }
             Statement::Set(set) => {
@@ -316,7 +366,7 @@ impl Session {
 
     async fn create_table(&mut self, ct: ast::CreateTable, params: &ParamValues) -> SqlResult<Output> {
         let name = object_name(&ct.name)?;
-        if self.engine.table(&name).is_some() {
+        if self.engine.kind_of(&name).is_some() {
             if ct.if_not_exists {
                 return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
             }
@@ -497,7 +547,12 @@ impl Session {
         Ok(self.returning(table, RecordBatch::new_empty(table.schema.clone()), items).await?.0)
     }
 
-    async fn drop(&mut self, kind: ObjectType, if_exists: bool, names: Vec<ObjectName>, _cascade: bool) -> SqlResult<Output> {
+    async fn drop(&mut self, kind: ObjectType, if_exists: bool, names: Vec<ObjectName>, cascade: bool) -> SqlResult<Output> {
+        if kind == ObjectType::MaterializedView {
+            let names = names.iter().map(object_name).collect::<SqlResult<Vec<_>>>()?;
+            self.engine.drop_streaming("materialized view", &names, if_exists, cascade).await?;
+            return Ok(Output::Command { tag: "DROP MATERIALIZED VIEW".into(), rows: None });
+        }
         if kind != ObjectType::Table {
             return Err(SqlError::unsupported(format!("DROP {kind} is not supported")));
         }
@@ -507,12 +562,19 @@ impl Session {
         for n in &names {
             let name = object_name(n)?;
             match self.engine.table(&name) {
-                Some(t) => tables.push(t),
+                Some(t) => {
+                    self.engine.check_dependents("table", &name, cascade)?;
+                    tables.push(t)
+                }
                 None if if_exists => {}
-                None => return Err(SqlError::new(SqlState::UndefinedTable, format!("table \"{name}\" does not exist"))),
+                None => match self.engine.kind_of(&name) {
+                    Some(k) => return Err(SqlError::wrong_kind(&name, k, "table")),
+                    None => return Err(SqlError::new(SqlState::UndefinedTable, format!("table \"{name}\" does not exist"))),
+                },
             }
         }
         for table in tables {
+            self.engine.drop_dependents(&mut writer, &table.name)?;
             self.engine.apply(&mut writer, Change::DropTable { table })?;
         }
         Ok(Output::Command { tag: "DROP TABLE".into(), rows: None })

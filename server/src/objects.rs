@@ -1,0 +1,413 @@
+//! Streaming objects in the catalog: sources and materialized views. Their
+//! definitions (the SQL as written) are logged like tables'; on restart they
+//! are planned again and every view's dataflow starts again, rebuilding its
+//! state by reading its input from the start.
+
+use crate::engine::{plan_create_table, Engine, Writer};
+use crate::session::object_name;
+use crate::stream::ops::Watermark;
+use crate::stream::view::{DeadLetters, ViewState};
+use crate::stream::{self, Input, Pipeline};
+use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use async_trait::async_trait;
+use datafusion::catalog::{MemTable, Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use weir_connectors::{ConnectorError, Options};
+use weir_planner::ddl::{CreateSource, CreateView};
+use weir_planner::stream::{plan_view, watermark_delay, EventTime, Relation, RelationKind, RelationLookup, StreamPlan};
+use weir_planner::types::pg_type_name;
+use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
+
+/// Relations weir itself provides.
+pub const SYSTEM_RELATIONS: &[&str] = &["weir_dead_letters", "weir_views"];
+
+pub struct SourceDef {
+    pub id: u64,
+    pub name: String,
+    pub connector: String,
+    pub options: BTreeMap<String, String>,
+    pub schema: SchemaRef,
+    pub event_time: Option<EventTime>,
+}
+
+pub struct View {
+    pub id: u64,
+    pub name: String,
+    pub plan: StreamPlan,
+    pub state: Arc<ViewState>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl View {
+    fn stop(&self) {
+        self.state.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.lock().unwrap().take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn connector_error(e: ConnectorError) -> SqlError {
+    match e {
+        ConnectorError::Config(m) => SqlError::new(SqlState::InvalidParameterValue, m),
+        ConnectorError::External(m) => SqlError::new(SqlState::IoError, m).with_hint("check that the external system is reachable"),
+        ConnectorError::Internal(m) => SqlError::internal(m),
+    }
+}
+
+fn text_column(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+
+fn batch_of(fields: Vec<Field>, cols: Vec<ArrayRef>) -> SqlResult<(SchemaRef, RecordBatch)> {
+    let schema = Arc::new(Schema::new(fields));
+    Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
+}
+
+/// A source as seen by SELECT: its columns are in the catalog, but reading it
+/// directly is refused with a hint, since it is an unbounded stream.
+#[derive(Debug)]
+struct StreamSource {
+    name: String,
+    schema: SchemaRef,
+}
+
+#[async_trait]
+impl TableProvider for StreamSource {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+    async fn scan(&self, _: &dyn Session, _: Option<&Vec<usize>>, _: &[Expr], _: Option<usize>) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        Err(SqlError::unsupported(format!("\"{}\" is a source, an unbounded stream, and cannot be read directly", self.name))
+            .with_hint(format!("create a materialized view over it, e.g. CREATE MATERIALIZED VIEW {0}_all AS SELECT * FROM {0}", self.name))
+            .into())
+    }
+}
+
+impl RelationLookup for Engine {
+    fn relation(&self, name: &str) -> Option<Relation> {
+        if let Some(t) = self.table(name) {
+            return Some(Relation { name: name.into(), schema: t.schema.clone(), kind: RelationKind::Table, event_time: None });
+        }
+        if let Some(s) = self.sources.read().unwrap().get(name) {
+            return Some(Relation {
+                name: name.into(),
+                schema: s.schema.clone(),
+                kind: RelationKind::Source { connector: s.connector.clone() },
+                event_time: s.event_time,
+            });
+        }
+        self.views.read().unwrap().get(name).map(|v| Relation {
+            name: name.into(),
+            schema: v.state.schema.clone(),
+            kind: RelationKind::View { append_only: v.plan.append_only },
+            event_time: None,
+        })
+    }
+}
+
+impl Engine {
+    /// Checks a CREATE SOURCE and describes the source (nothing is stored).
+    pub(crate) async fn prepare_source(self: &Arc<Self>, cs: &CreateSource, id: u64, _sql: &str) -> SqlResult<Arc<SourceDef>> {
+        let name = object_name(&cs.name)?;
+        let options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
+        let connector = options
+            .get("connector")
+            .cloned()
+            .ok_or_else(|| SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"").with_hint("e.g. WITH (connector = 'generator', scenario = 'clickstream')"))?;
+        let ctx = self.context();
+        let declared = match &cs.columns {
+            None => None,
+            Some(cols) => {
+                let list = cols.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ");
+                let stmt = parse_statements(&format!("CREATE TABLE __weir_source ({list})"))?.pop().ok_or_else(|| SqlError::internal("columns"))?;
+                Some(plan_create_table(&ctx, stmt).await?.0)
+            }
+        };
+        let mut opts = options.clone();
+        if let Some(f) = &cs.format {
+            opts.insert("format".into(), f.clone());
+        }
+        let shape = weir_connectors::check_source(&connector, &Options::new(opts), declared).map_err(connector_error)?;
+        let schema = shape.schema;
+        let event_time = match &cs.watermark {
+            Some((col, expr)) => {
+                let column = schema.index_of(&col.value.to_lowercase()).or_else(|_| schema.index_of(&col.value)).map_err(|_| {
+                    SqlError::new(SqlState::UndefinedColumn, format!("WATERMARK FOR {col}: column \"{}\" does not exist", col.value))
+                })?;
+                if !matches!(schema.field(column).data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _)) {
+                    return Err(SqlError::new(SqlState::DatatypeMismatch, format!("WATERMARK FOR {col}: the column must be a TIMESTAMP")));
+                }
+                Some(EventTime { column, delay_ns: watermark_delay(&ctx.copied_config(), col, expr).await? })
+            }
+            None => shape
+                .default_watermark
+                .and_then(|(col, delay)| schema.index_of(&col).ok().map(|column| EventTime { column, delay_ns: delay.as_nanos() as i64 })),
+        };
+        let mut options = options;
+        if let Some(f) = &cs.format {
+            options.insert("format".into(), f.clone());
+        }
+        Ok(Arc::new(SourceDef { id, name, connector, options, schema, event_time }))
+    }
+
+    /// Plans a CREATE MATERIALIZED VIEW (nothing is stored or started).
+    pub(crate) async fn prepare_view(self: &Arc<Self>, cv: &CreateView, id: u64, _sql: &str) -> SqlResult<Arc<View>> {
+        let name = object_name(&cv.name)?;
+        let plan = self.plan_view(cv).await?;
+        let state = ViewState::new(name.clone(), plan.output.clone(), plan.append_only)?;
+        Ok(Arc::new(View { id, name, plan, state, thread: Mutex::new(None) }))
+    }
+
+    pub(crate) async fn plan_view(self: &Arc<Self>, cv: &CreateView) -> SqlResult<StreamPlan> {
+        plan_view(&self.context().copied_config(), &**self, &cv.query, cv.emit).await
+    }
+
+    /// Starts a view's dataflow.
+    pub(crate) fn start_view(self: &Arc<Self>, view: &Arc<View>) -> SqlResult<()> {
+        let plan = &view.plan;
+        let input = match &plan.input.kind {
+            RelationKind::Source { .. } => {
+                let src = self.sources.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
+                let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), &view.name)
+                    .map_err(connector_error)?;
+                Input::Source { name: src.name.clone(), source, watermark: src.event_time.map(|t| Watermark::new(t.column, t.delay_ns)) }
+            }
+            RelationKind::View { .. } => {
+                let up = self.views.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
+                let (initial, rx) = up.state.subscribe()?;
+                Input::View { initial, rx }
+            }
+            RelationKind::Table => {
+                let t = self.table(&plan.input.name).ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
+                Input::Snapshot(t.snapshot().batches.clone())
+            }
+        };
+        let pipeline = Pipeline::compile(&self.context().state(), plan)?;
+        let handle = stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone())
+            .map_err(|e| SqlError::internal(format!("cannot start a dataflow thread: {e}")))?;
+        *view.thread.lock().unwrap() = Some(handle);
+        Ok(())
+    }
+
+    pub(crate) fn views_in_order(&self) -> Vec<Arc<View>> {
+        let mut v: Vec<Arc<View>> = self.views.read().unwrap().values().cloned().collect();
+        v.sort_by_key(|v| v.id);
+        v
+    }
+
+    fn name_is_free(&self, name: &str) -> SqlResult<()> {
+        match self.kind_of(name) {
+            Some(kind) => Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists"))
+                .with_detail(format!("\"{name}\" is a {kind}"))),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn create_source(self: &Arc<Self>, cs: &CreateSource, sql: &str) -> SqlResult<()> {
+        let name = object_name(&cs.name)?;
+        let mut writer = self.writer().await;
+        if self.kind_of(&name).is_some() && cs.if_not_exists {
+            return Ok(());
+        }
+        self.name_is_free(&name)?;
+        let src = self.prepare_source(cs, 0, sql).await?;
+        let id = self.define(&mut writer, "source", &name, sql)?;
+        let src = Arc::new(SourceDef { id, name: src.name.clone(), connector: src.connector.clone(), options: src.options.clone(), schema: src.schema.clone(), event_time: src.event_time });
+        self.sources.write().unwrap().insert(name, src);
+        Ok(())
+    }
+
+    pub async fn create_view(self: &Arc<Self>, cv: &CreateView, sql: &str) -> SqlResult<()> {
+        let name = object_name(&cv.name)?;
+        let mut writer = self.writer().await;
+        if self.kind_of(&name).is_some() && cv.if_not_exists {
+            return Ok(());
+        }
+        self.name_is_free(&name)?;
+        let planned = self.prepare_view(cv, 0, sql).await?;
+        let id = self.define(&mut writer, "view", &name, sql)?;
+        let view = Arc::new(View { id, name: name.clone(), plan: planned.plan.clone(), state: planned.state.clone(), thread: Mutex::new(None) });
+        if let Err(e) = self.start_view(&view) {
+            let _ = self.undefine(&mut writer, id);
+            return Err(e);
+        }
+        self.views.write().unwrap().insert(name, view);
+        Ok(())
+    }
+
+    /// Views that read `name` directly.
+    pub fn dependents(&self, name: &str) -> Vec<String> {
+        self.views_in_order().into_iter().filter(|v| v.plan.input.name == name).map(|v| v.name.clone()).collect()
+    }
+
+    /// Drops views depending on `name` (CASCADE), deepest first.
+    pub(crate) fn drop_dependents(&self, writer: &mut Writer<'_>, name: &str) -> SqlResult<()> {
+        for d in self.dependents(name) {
+            self.drop_dependents(writer, &d)?;
+            self.drop_view_now(writer, &d)?;
+        }
+        Ok(())
+    }
+
+    fn drop_view_now(&self, writer: &mut Writer<'_>, name: &str) -> SqlResult<()> {
+        let Some(v) = self.views.read().unwrap().get(name).cloned() else { return Ok(()) };
+        self.undefine(writer, v.id)?;
+        v.stop();
+        self.views.write().unwrap().remove(name);
+        Ok(())
+    }
+
+    /// Refuses to drop `name` while views read it, unless CASCADE.
+    pub(crate) fn check_dependents(&self, kind: &str, name: &str, cascade: bool) -> SqlResult<()> {
+        let deps = self.dependents(name);
+        if deps.is_empty() || cascade {
+            return Ok(());
+        }
+        Err(SqlError::new(SqlState::DependentObjectsStillExist, format!("cannot drop {kind} \"{name}\" because other objects depend on it"))
+            .with_detail(deps.iter().map(|d| format!("materialized view {d} depends on {kind} {name}")).collect::<Vec<_>>().join("\n"))
+            .with_hint(format!("use DROP {} ... CASCADE to drop the dependent objects too", kind.to_uppercase())))
+    }
+
+    /// DROP SOURCE / DROP MATERIALIZED VIEW.
+    pub async fn drop_streaming(&self, kind: &str, names: &[String], if_exists: bool, cascade: bool) -> SqlResult<()> {
+        let mut writer = self.writer().await;
+        for name in names {
+            match self.kind_of(name) {
+                None if if_exists => continue,
+                None => return Err(SqlError::new(SqlState::UndefinedTable, format!("{kind} \"{name}\" does not exist"))),
+                Some(k) if k != kind => return Err(SqlError::wrong_kind(name, k, kind)),
+                Some(_) => {}
+            }
+            self.check_dependents(kind, name, cascade)?;
+        }
+        for name in names {
+            self.drop_dependents(&mut writer, name)?;
+            if kind == "source" {
+                if let Some(s) = self.sources.read().unwrap().get(name).cloned() {
+                    self.undefine(&mut writer, s.id)?;
+                    self.sources.write().unwrap().remove(name);
+                }
+            } else {
+                self.drop_view_now(&mut writer, name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Providers for SELECT over views, sources and system relations.
+    pub(crate) fn stream_relation(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
+        if let Some(v) = self.views.read().unwrap().get(name).cloned() {
+            let batches = v.state.snapshot()?;
+            return Ok(Some(Arc::new(MemTable::try_new(v.state.schema.clone(), vec![batches])?)));
+        }
+        if let Some(s) = self.sources.read().unwrap().get(name) {
+            return Ok(Some(Arc::new(StreamSource { name: name.into(), schema: s.schema.clone() })));
+        }
+        let (schema, batch) = match name {
+            "weir_dead_letters" => (DeadLetters::schema(), self.dead_letters.batch()?),
+            "weir_views" => self.views_status()?,
+            _ => return Ok(None),
+        };
+        Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
+    }
+
+    fn views_status(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
+        let views = self.views_in_order();
+        let stat = |f: &dyn Fn(&View) -> i64| Arc::new(Int64Array::from_iter_values(views.iter().map(|v| f(v)))) as ArrayRef;
+        let wm: TimestampNanosecondArray = views
+            .iter()
+            .map(|v| Some(v.state.stats.watermark_ns.load(Ordering::Relaxed)).filter(|w| *w != i64::MIN && *w != i64::MAX))
+            .collect();
+        let ts = DataType::Timestamp(TimeUnit::Nanosecond, None);
+        batch_of(
+            vec![
+                text_column("name"), text_column("input"), text_column("emit"), text_column("status"),
+                Field::new("rows_in", DataType::Int64, false), Field::new("rows_late", DataType::Int64, false),
+                Field::new("dead_letters", DataType::Int64, false), Field::new("watermark", ts, true),
+            ],
+            vec![
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.name.clone()))),
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.plan.input.name.clone()))),
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| emit_text(v.plan.emit)))),
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.state.status()))),
+                stat(&|v| v.state.stats.rows_in.load(Ordering::Relaxed) as i64),
+                stat(&|v| v.state.stats.rows_late.load(Ordering::Relaxed) as i64),
+                stat(&|v| v.state.stats.dead_letters.load(Ordering::Relaxed) as i64),
+                Arc::new(wm),
+            ],
+        )
+    }
+
+    /// SHOW SOURCES
+    pub fn show_sources(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
+        let sources: Vec<Arc<SourceDef>> = self.sources.read().unwrap().values().cloned().collect();
+        let columns = |s: &SourceDef| s.schema.fields().iter().map(|f| format!("{} {}", f.name(), pg_type_name(f))).collect::<Vec<_>>().join(", ");
+        let watermark = |s: &SourceDef| {
+            s.event_time.map(|t| format!("{} - {}s", s.schema.field(t.column).name(), t.delay_ns as f64 / 1e9)).unwrap_or_default()
+        };
+        batch_of(
+            vec![text_column("name"), text_column("connector"), text_column("columns"), text_column("watermark")],
+            vec![
+                Arc::new(StringArray::from_iter_values(sources.iter().map(|s| s.name.clone()))),
+                Arc::new(StringArray::from_iter_values(sources.iter().map(|s| s.connector.clone()))),
+                Arc::new(StringArray::from_iter_values(sources.iter().map(|s| columns(s)))),
+                Arc::new(StringArray::from_iter_values(sources.iter().map(|s| watermark(s)))),
+            ],
+        )
+    }
+
+    /// SHOW MATERIALIZED VIEWS
+    pub fn show_views(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
+        let views = self.views_in_order();
+        batch_of(
+            vec![text_column("name"), text_column("input"), text_column("emit"), text_column("status")],
+            vec![
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.name.clone()))),
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.plan.input.name.clone()))),
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| emit_text(v.plan.emit)))),
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.state.status()))),
+            ],
+        )
+    }
+
+    /// The plan of an existing view, for EXPLAIN MATERIALIZED VIEW.
+    pub fn view_plan(&self, name: &str) -> SqlResult<StreamPlan> {
+        match self.views.read().unwrap().get(name) {
+            Some(v) => Ok(v.plan.clone()),
+            None => match self.kind_of(name) {
+                Some(k) => Err(SqlError::wrong_kind(name, k, "materialized view")),
+                None => Err(SqlError::undefined_table(name)),
+            },
+        }
+    }
+
+    /// Stops every dataflow (at shutdown).
+    pub fn stop_all(&self) {
+        for v in self.views_in_order() {
+            v.stop();
+        }
+    }
+}
+
+fn emit_text(e: Emit) -> &'static str {
+    match e {
+        Emit::OnUpdate => "on update",
+        Emit::OnWindowClose => "on window close",
+    }
+}
+
+/// EXPLAIN output: one text column, a row per line.
+pub fn plan_rows(plan: &StreamPlan) -> SqlResult<(SchemaRef, RecordBatch)> {
+    let text = plan.to_string();
+    batch_of(vec![text_column("QUERY PLAN")], vec![Arc::new(StringArray::from_iter_values(text.lines().collect::<Vec<_>>()))])
+}

@@ -1,0 +1,349 @@
+//! The dataflow runtime: each materialized view runs as one thread that
+//! pulls Arrow batches from its input (a source, or the change stream of
+//! another view), passes them through the compiled stages of its
+//! [`StreamPlan`], and applies the result to the view's contents.
+
+pub mod aggregate;
+pub mod ops;
+pub mod view;
+
+use aggregate::{AggSpec, Aggregate, AggregateConfig};
+use arrow::array::RecordBatch;
+use datafusion::execution::SessionState;
+use ops::{Filter, Project, Watermark, WindowAssign};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+use view::{DeadLetterRow, DeadLetters, ViewState};
+use weir_connectors::{ConnectorError, Source, SourceEvent};
+use weir_planner::stream::{Stage, StreamPlan, WindowKind};
+use weir_planner::{Emit, SqlError, SqlResult};
+
+/// How long an input is polled before the loop checks for a stop request.
+const POLL: Duration = Duration::from_millis(100);
+/// Pause before retrying a source that failed with an external error.
+const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Rows added (diff +1) or removed (diff -1); `diffs` None means all added.
+#[derive(Clone, Debug)]
+pub struct Delta {
+    pub batch: RecordBatch,
+    pub diffs: Option<Vec<i64>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Data(Delta),
+    /// No later row will have an event time below this (nanoseconds).
+    Watermark(i64),
+    End,
+}
+
+enum StageOp {
+    Filter(Filter),
+    Project(Project),
+}
+
+impl StageOp {
+    fn apply(&self, d: Delta) -> SqlResult<Delta> {
+        match self {
+            StageOp::Filter(f) => f.apply(d),
+            StageOp::Project(p) => p.apply(d),
+        }
+    }
+}
+
+/// A plan made executable: window assignment, stages, aggregate.
+pub struct Pipeline {
+    window: Option<WindowAssign>,
+    pre: Vec<StageOp>,
+    aggregate: Option<Aggregate>,
+    post: Vec<StageOp>,
+}
+
+fn run_stages(ops: &[StageOp], mut d: Delta) -> SqlResult<Option<Delta>> {
+    for op in ops {
+        d = op.apply(d)?;
+        if d.batch.num_rows() == 0 {
+            return Ok(None);
+        }
+    }
+    Ok(Some(d))
+}
+
+impl Pipeline {
+    pub fn compile(state: &SessionState, plan: &StreamPlan) -> SqlResult<Pipeline> {
+        let window = match &plan.window {
+            None => None,
+            Some(w) => {
+                let schema = match plan.stages.first() {
+                    Some(Stage::Filter { input, .. } | Stage::Project { input, .. }) => input.as_arrow().clone(),
+                    Some(Stage::Aggregate(a)) => a.input.as_arrow().clone(),
+                    None => return Err(SqlError::internal("windowed plan without stages")),
+                };
+                Some(WindowAssign { column: w.time_column, kind: w.kind.clone(), schema: Arc::new(schema) })
+            }
+        };
+        let mut p = Pipeline { window, pre: vec![], aggregate: None, post: vec![] };
+        for stage in &plan.stages {
+            let op = match stage {
+                Stage::Filter { predicate, input } => StageOp::Filter(Filter { predicate: state.create_physical_expr(predicate.clone(), input)? }),
+                Stage::Project { exprs, input, output } => StageOp::Project(Project {
+                    exprs: exprs.iter().map(|e| state.create_physical_expr(e.clone(), input)).collect::<Result<_, _>>()?,
+                    schema: Arc::new(output.as_arrow().clone()),
+                }),
+                Stage::Aggregate(a) => {
+                    let input = Arc::new(a.input.as_arrow().clone());
+                    let output = Arc::new(a.output.as_arrow().clone());
+                    let aggs = a
+                        .aggs
+                        .iter()
+                        .enumerate()
+                        .map(|(k, c)| {
+                            let arg = c.arg.as_ref().map(|e| state.create_physical_expr(e.clone(), &a.input)).transpose()?;
+                            AggSpec::new(c.func, arg, &input, output.field(a.group_by.len() + k).data_type().clone())
+                        })
+                        .collect::<SqlResult<Vec<_>>>()?;
+                    let session_gap = match plan.window.as_ref().map(|w| &w.kind) {
+                        Some(WindowKind::Session { gap_ns }) => Some(*gap_ns),
+                        _ => None,
+                    };
+                    p.aggregate = Some(Aggregate::new(AggregateConfig {
+                        group_exprs: a.group_by.iter().map(|e| state.create_physical_expr(e.clone(), &a.input)).collect::<Result<_, _>>()?,
+                        aggs,
+                        window: a.window_columns,
+                        windowed: a.window_columns.is_some() && plan.window.is_some(),
+                        session_gap,
+                        emit_on_close: plan.emit == Emit::OnWindowClose,
+                        retractable: !matches!(plan.input.kind, weir_planner::stream::RelationKind::Source { .. })
+                            && !matches!(plan.input.kind, weir_planner::stream::RelationKind::View { append_only: true }),
+                        input,
+                        output,
+                    })?);
+                    continue;
+                }
+            };
+            if p.aggregate.is_some() { p.post.push(op) } else { p.pre.push(op) }
+        }
+        Ok(p)
+    }
+
+    fn data(&mut self, d: Delta) -> SqlResult<Vec<Delta>> {
+        let d = match &self.window {
+            Some(w) => w.apply(d)?,
+            None => d,
+        };
+        let Some(d) = run_stages(&self.pre, d)? else { return Ok(vec![]) };
+        match &mut self.aggregate {
+            None => Ok(vec![d]),
+            Some(a) => match a.apply(&d)? {
+                Some(out) => Ok(run_stages(&self.post, out)?.into_iter().collect()),
+                None => Ok(vec![]),
+            },
+        }
+    }
+
+    fn watermark(&mut self, wm: i64) -> SqlResult<Vec<Delta>> {
+        match &mut self.aggregate {
+            Some(a) => match a.on_watermark(wm)? {
+                Some(out) => Ok(run_stages(&self.post, out)?.into_iter().collect()),
+                None => Ok(vec![]),
+            },
+            None => Ok(vec![]),
+        }
+    }
+}
+
+/// Where a dataflow's rows come from.
+pub enum Input {
+    Source { name: String, source: Box<dyn Source>, watermark: Option<Watermark> },
+    View { initial: Vec<RecordBatch>, rx: Receiver<Msg> },
+    /// A table's rows at the time the view started.
+    Snapshot(Vec<RecordBatch>),
+}
+
+struct Runner {
+    view: Arc<ViewState>,
+    pipeline: Pipeline,
+    dead: Arc<DeadLetters>,
+}
+
+fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// The rows at `indexes` as JSON lines, for the dead-letter relation.
+fn rows_as_json(batch: &RecordBatch, indexes: &[usize]) -> Vec<String> {
+    let take = arrow::array::UInt32Array::from(indexes.iter().map(|&i| i as u32).collect::<Vec<_>>());
+    let Ok(rows) = arrow::compute::take_record_batch(batch, &take) else { return vec![String::new(); indexes.len()] };
+    let mut w = arrow::json::LineDelimitedWriter::new(Vec::new());
+    if w.write(&rows).is_err() || w.finish().is_err() {
+        return vec![String::new(); indexes.len()];
+    }
+    String::from_utf8_lossy(&w.into_inner()).lines().map(str::to_string).collect()
+}
+
+impl Runner {
+    fn emit(&mut self, out: Vec<Delta>) -> SqlResult<()> {
+        for d in out {
+            self.view.apply(d)?;
+        }
+        Ok(())
+    }
+
+    fn data(&mut self, d: Delta) -> SqlResult<()> {
+        let out = self.pipeline.data(d)?;
+        self.emit(out)
+    }
+
+    fn watermark(&mut self, wm: i64) -> SqlResult<()> {
+        let out = self.pipeline.watermark(wm)?;
+        self.emit(out)?;
+        self.view.publish(Msg::Watermark(wm));
+        Ok(())
+    }
+
+    fn finish(&mut self) -> SqlResult<()> {
+        self.watermark(i64::MAX)?;
+        self.view.publish(Msg::End);
+        self.view.set_status("finished");
+        Ok(())
+    }
+
+    fn run(&mut self, input: Input) -> SqlResult<()> {
+        self.view.set_status("running");
+        match input {
+            Input::Snapshot(batches) => {
+                for b in batches {
+                    self.data(Delta { batch: b, diffs: None })?;
+                }
+                self.finish()
+            }
+            Input::View { initial, rx } => {
+                for b in initial {
+                    self.view.stats.rows_in.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+                    self.data(Delta { batch: b, diffs: None })?;
+                }
+                while !self.view.stop.load(Ordering::Relaxed) {
+                    match rx.recv_timeout(POLL) {
+                        Ok(Msg::Data(d)) => {
+                            self.view.stats.rows_in.fetch_add(d.batch.num_rows() as u64, Ordering::Relaxed);
+                            self.data(d)?
+                        }
+                        Ok(Msg::Watermark(w)) => self.watermark(w)?,
+                        Ok(Msg::End) => return self.finish(),
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => {
+                            self.view.set_status("stopped: its input view was dropped");
+                            return Ok(());
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Input::Source { name, mut source, mut watermark } => {
+                let mut backoff = Duration::from_millis(100);
+                while !self.view.stop.load(Ordering::Relaxed) {
+                    let event = match source.next(POLL) {
+                        Ok(e) => {
+                            backoff = Duration::from_millis(100);
+                            e
+                        }
+                        Err(ConnectorError::External(e)) => {
+                            tracing::warn!("view {}: source {name}: {e}; retrying in {backoff:?}", self.view.name);
+                            self.view.set_status(format!("retrying: {e}"));
+                            std::thread::sleep(backoff);
+                            backoff = (backoff * 2).min(RETRY_BACKOFF_MAX);
+                            continue;
+                        }
+                        Err(e) => return Err(SqlError::new(weir_planner::SqlState::Internal, format!("source {name}: {e}"))),
+                    };
+                    if self.view.status() != "running" {
+                        self.view.set_status("running");
+                    }
+                    match event {
+                        SourceEvent::Batch { partition, batch, dead_letters } => {
+                            self.dead_letters(&name, dead_letters);
+                            self.view.stats.rows_in.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                            match &mut watermark {
+                                None => self.data(Delta { batch, diffs: None })?,
+                                Some(w) => {
+                                    let before = w.current();
+                                    let split = w.split(partition, &batch)?;
+                                    if !split.late.is_empty() {
+                                        self.late(&name, partition, &batch, &split.late);
+                                    }
+                                    if split.on_time.num_rows() > 0 {
+                                        self.data(Delta { batch: split.on_time, diffs: None })?;
+                                    }
+                                    if w.current() > before {
+                                        self.watermark(w.current())?;
+                                    }
+                                }
+                            }
+                        }
+                        SourceEvent::DeadLetters(d) => self.dead_letters(&name, d),
+                        SourceEvent::Idle => {
+                            if let Some(w) = &mut watermark {
+                                let before = w.current();
+                                if w.tick() > before {
+                                    self.watermark(w.current())?;
+                                }
+                            }
+                        }
+                        SourceEvent::End => return self.finish(),
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn dead_letters(&self, source: &str, letters: Vec<weir_connectors::DeadLetter>) {
+        if letters.is_empty() {
+            return;
+        }
+        self.view.stats.dead_letters.fetch_add(letters.len() as u64, Ordering::Relaxed);
+        let at = now_micros();
+        self.dead.push(letters.into_iter().map(|d| DeadLetterRow {
+            source: source.to_string(),
+            view: self.view.name.clone(),
+            partition: d.partition,
+            offset: Some(d.offset),
+            raw: d.raw,
+            error: d.error,
+            reason: "malformed",
+            at_micros: at,
+        }));
+    }
+
+    fn late(&self, source: &str, partition: i32, batch: &RecordBatch, late: &[usize]) {
+        self.view.stats.rows_late.fetch_add(late.len() as u64, Ordering::Relaxed);
+        let at = now_micros();
+        let rows = rows_as_json(batch, late);
+        self.dead.push(rows.into_iter().map(|raw| DeadLetterRow {
+            source: source.to_string(),
+            view: self.view.name.clone(),
+            partition,
+            offset: None,
+            raw,
+            error: "event time is behind the watermark".into(),
+            reason: "late",
+            at_micros: at,
+        }));
+    }
+}
+
+/// Starts a view's dataflow on its own thread.
+pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, input: Input, dead: Arc<DeadLetters>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name(format!("weir-view-{}", view.name)).spawn(move || {
+        let mut runner = Runner { view: view.clone(), pipeline, dead };
+        if let Err(e) = runner.run(input) {
+            tracing::error!("view {} failed: {}", view.name, e.message);
+            view.set_status(format!("failed: {}", e.message));
+        } else if view.stop.load(Ordering::Relaxed) {
+            view.set_status("stopped");
+        }
+    })
+}

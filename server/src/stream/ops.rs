@@ -1,0 +1,213 @@
+//! Stateless and nearly stateless operators of a dataflow: the watermark
+//! (which also sets late rows aside), window assignment, filters and
+//! projections. Each works on whole Arrow batches; expressions are
+//! DataFusion physical expressions.
+
+use super::Delta;
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, TimestampNanosecondArray, UInt32Array};
+use arrow::compute::{filter_record_batch, take};
+use arrow::datatypes::SchemaRef;
+use datafusion::physical_expr::PhysicalExpr;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use weir_planner::stream::WindowKind;
+use weir_planner::{SqlError, SqlResult};
+
+/// A partition that sent nothing for this long stops holding the watermark back.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn timestamps(batch: &RecordBatch, column: usize) -> SqlResult<&TimestampNanosecondArray> {
+    batch
+        .column(column)
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .ok_or_else(|| SqlError::internal("event-time column is not a nanosecond timestamp"))
+}
+
+struct PartitionClock {
+    max_ts: i64,
+    last_seen: Instant,
+}
+
+/// Event-time watermark of one source: the largest timestamp seen minus the
+/// allowed delay, per partition, combined by minimum over partitions that
+/// are not idle. A row behind the watermark when it arrives is late.
+pub struct Watermark {
+    column: usize,
+    delay_ns: i64,
+    idle_timeout: Duration,
+    partitions: HashMap<i32, PartitionClock>,
+    current: i64,
+}
+
+pub struct Split {
+    pub on_time: RecordBatch,
+    /// Indexes (into the input batch) of late rows.
+    pub late: Vec<usize>,
+}
+
+impl Watermark {
+    pub fn new(column: usize, delay_ns: i64) -> Self {
+        Watermark { column, delay_ns, idle_timeout: DEFAULT_IDLE_TIMEOUT, partitions: HashMap::new(), current: i64::MIN }
+    }
+
+    pub fn current(&self) -> i64 {
+        self.current
+    }
+
+    fn combined(&self, now: Instant) -> Option<i64> {
+        self.partitions
+            .values()
+            .filter(|p| now.duration_since(p.last_seen) < self.idle_timeout)
+            .map(|p| p.max_ts.saturating_sub(self.delay_ns))
+            .min()
+    }
+
+    /// Splits a batch of `partition` into on-time rows and late ones, row by
+    /// row (so the result does not depend on how rows were batched).
+    pub fn split(&mut self, partition: i32, batch: &RecordBatch) -> SqlResult<Split> {
+        let ts = timestamps(batch, self.column)?;
+        let now = Instant::now();
+        let others = self
+            .partitions
+            .iter()
+            .filter(|(p, c)| **p != partition && now.duration_since(c.last_seen) < self.idle_timeout)
+            .map(|(_, c)| c.max_ts.saturating_sub(self.delay_ns))
+            .min()
+            .unwrap_or(i64::MAX);
+        let clock = self.partitions.entry(partition).or_insert(PartitionClock { max_ts: i64::MIN, last_seen: now });
+        clock.last_seen = now;
+        let mut max_ts = clock.max_ts;
+        let mut late = Vec::new();
+        let mut wm = self.current;
+        for i in 0..ts.len() {
+            if ts.is_null(i) {
+                late.push(i);
+                continue;
+            }
+            let t = ts.value(i);
+            if t < wm {
+                late.push(i);
+                continue;
+            }
+            if t > max_ts {
+                max_ts = t;
+                // The watermark never goes back.
+                wm = wm.max(others.min(max_ts.saturating_sub(self.delay_ns)));
+            }
+        }
+        clock.max_ts = max_ts;
+        self.current = wm;
+        let on_time = if late.is_empty() {
+            batch.clone()
+        } else {
+            let mut keep = vec![true; batch.num_rows()];
+            for &i in &late {
+                keep[i] = false;
+            }
+            filter_record_batch(batch, &BooleanArray::from(keep))?
+        };
+        Ok(Split { on_time, late })
+    }
+
+    /// Re-evaluates the watermark when no data came (idle partitions drop out).
+    pub fn tick(&mut self) -> i64 {
+        if let Some(w) = self.combined(Instant::now()) {
+            self.current = self.current.max(w);
+        }
+        self.current
+    }
+}
+
+/// Adds window_start and window_end to each row (TUMBLE, HOP; for SESSION
+/// the aggregate merges the preliminary [ts, ts + gap) windows).
+pub struct WindowAssign {
+    pub column: usize,
+    pub kind: WindowKind,
+    pub schema: SchemaRef,
+}
+
+fn floor_to(ts: i64, step: i64, offset: i64) -> i64 {
+    ts - (ts - offset).rem_euclid(step)
+}
+
+impl WindowAssign {
+    pub fn apply(&self, d: Delta) -> SqlResult<Delta> {
+        let ts = timestamps(&d.batch, self.column)?;
+        let tz = match self.schema.field(self.schema.fields().len() - 1).data_type() {
+            arrow::datatypes::DataType::Timestamp(_, tz) => tz.clone(),
+            _ => None,
+        };
+        let (indices, starts, ends): (Vec<u32>, Vec<i64>, Vec<i64>) = match &self.kind {
+            WindowKind::Tumble { size_ns, offset_ns } => {
+                let starts: Vec<i64> = ts.values().iter().map(|t| floor_to(*t, *size_ns, *offset_ns)).collect();
+                let ends = starts.iter().map(|s| s + size_ns).collect();
+                ((0..ts.len() as u32).collect(), starts, ends)
+            }
+            WindowKind::Hop { slide_ns, size_ns } => {
+                let k = (size_ns / slide_ns) as usize;
+                let mut idx = Vec::with_capacity(ts.len() * k);
+                let mut starts = Vec::with_capacity(ts.len() * k);
+                for (i, t) in ts.values().iter().enumerate() {
+                    let last = floor_to(*t, *slide_ns, 0);
+                    for j in 0..k as i64 {
+                        idx.push(i as u32);
+                        starts.push(last - j * slide_ns);
+                    }
+                }
+                let ends = starts.iter().map(|s| s + size_ns).collect();
+                (idx, starts, ends)
+            }
+            WindowKind::Session { gap_ns } => {
+                let starts: Vec<i64> = ts.values().to_vec();
+                let ends = starts.iter().map(|s| s + gap_ns).collect();
+                ((0..ts.len() as u32).collect(), starts, ends)
+            }
+        };
+        let expand = indices.len() != d.batch.num_rows();
+        let take_idx = UInt32Array::from(indices.clone());
+        let mut cols: Vec<ArrayRef> = if expand {
+            d.batch.columns().iter().map(|c| take(c, &take_idx, None)).collect::<Result<_, _>>()?
+        } else {
+            d.batch.columns().to_vec()
+        };
+        cols.push(Arc::new(TimestampNanosecondArray::from(starts).with_timezone_opt(tz.clone())));
+        cols.push(Arc::new(TimestampNanosecondArray::from(ends).with_timezone_opt(tz)));
+        let diffs = match (d.diffs, expand) {
+            (Some(diffs), true) => Some(indices.iter().map(|&i| diffs[i as usize]).collect()),
+            (diffs, _) => diffs,
+        };
+        Ok(Delta { batch: RecordBatch::try_new(self.schema.clone(), cols)?, diffs })
+    }
+}
+
+/// Keeps rows whose predicate is true.
+pub struct Filter {
+    pub predicate: Arc<dyn PhysicalExpr>,
+}
+
+impl Filter {
+    pub fn apply(&self, d: Delta) -> SqlResult<Delta> {
+        let mask = self.predicate.evaluate(&d.batch)?.into_array(d.batch.num_rows())?;
+        let mask = mask.as_any().downcast_ref::<BooleanArray>().ok_or_else(|| SqlError::internal("filter is not boolean"))?;
+        let batch = filter_record_batch(&d.batch, mask)?;
+        let diffs = d.diffs.map(|diffs| diffs.iter().zip(mask.iter()).filter(|(_, m)| m.unwrap_or(false)).map(|(d, _)| *d).collect());
+        Ok(Delta { batch, diffs })
+    }
+}
+
+/// Computes the output columns.
+pub struct Project {
+    pub exprs: Vec<Arc<dyn PhysicalExpr>>,
+    pub schema: SchemaRef,
+}
+
+impl Project {
+    pub fn apply(&self, d: Delta) -> SqlResult<Delta> {
+        let n = d.batch.num_rows();
+        let cols = self.exprs.iter().map(|e| e.evaluate(&d.batch)?.into_array(n)).collect::<Result<Vec<_>, _>>()?;
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), cols, &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)))?;
+        Ok(Delta { batch, diffs: d.diffs })
+    }
+}

@@ -1,0 +1,237 @@
+//! A materialized view's state: its current contents (what SELECT reads),
+//! its subscribers (views built on it), progress counters, and the
+//! dead-letter relation shared by all dataflows.
+
+use super::{Delta, Msg};
+use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::compute::concat_batches;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_row::{RowConverter, SortField};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, RwLock};
+use weir_planner::SqlResult;
+
+/// Appended batches are merged once a view holds more than this many.
+const MAX_BATCHES: usize = 256;
+
+enum Contents {
+    /// An append-only view: every row ever emitted.
+    Append(Vec<RecordBatch>),
+    /// A view with updates: each distinct row and how many times it is present.
+    Multiset { converter: RowConverter, rows: HashMap<Box<[u8]>, i64> },
+}
+
+/// Progress of a dataflow, for `weir_views`.
+#[derive(Default)]
+pub struct Stats {
+    pub rows_in: AtomicU64,
+    pub rows_late: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub watermark_ns: AtomicI64,
+    pub status: Mutex<String>,
+}
+
+pub struct ViewState {
+    pub name: String,
+    pub schema: SchemaRef,
+    contents: RwLock<Contents>,
+    subscribers: Mutex<Vec<Sender<Msg>>>,
+    pub stats: Stats,
+    pub stop: AtomicBool,
+}
+
+impl ViewState {
+    pub fn new(name: String, schema: SchemaRef, append_only: bool) -> SqlResult<Arc<ViewState>> {
+        let contents = if append_only {
+            Contents::Append(Vec::new())
+        } else {
+            let fields = schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
+            Contents::Multiset { converter: RowConverter::new(fields)?, rows: HashMap::new() }
+        };
+        let v = ViewState {
+            name,
+            schema,
+            contents: RwLock::new(contents),
+            subscribers: Mutex::default(),
+            stats: Stats::default(),
+            stop: AtomicBool::new(false),
+        };
+        v.stats.watermark_ns.store(i64::MIN, Ordering::Relaxed);
+        *v.stats.status.lock().unwrap() = "starting".into();
+        Ok(Arc::new(v))
+    }
+
+    pub fn set_status(&self, s: impl Into<String>) {
+        *self.stats.status.lock().unwrap() = s.into();
+    }
+
+    pub fn status(&self) -> String {
+        self.stats.status.lock().unwrap().clone()
+    }
+
+    /// Applies a change to the contents and passes it on to subscribers,
+    /// atomically: a SELECT sees all of it or none of it.
+    pub fn apply(&self, delta: Delta) -> SqlResult<()> {
+        if delta.batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let batch = delta.batch.clone().with_schema(self.schema.clone()).unwrap_or(delta.batch);
+        let delta = Delta { batch, diffs: delta.diffs };
+        let mut contents = self.contents.write().unwrap();
+        match &mut *contents {
+            Contents::Append(batches) => {
+                batches.push(delta.batch.clone());
+                if batches.len() > MAX_BATCHES {
+                    *batches = vec![concat_batches(&self.schema, batches.iter())?];
+                }
+            }
+            Contents::Multiset { converter, rows } => {
+                let encoded = converter.convert_columns(delta.batch.columns())?;
+                for (i, row) in encoded.iter().enumerate() {
+                    let d = delta.diffs.as_ref().map(|d| d[i]).unwrap_or(1);
+                    let key: &[u8] = row.as_ref();
+                    match rows.get_mut(key) {
+                        Some(n) => {
+                            *n += d;
+                            if *n == 0 {
+                                rows.remove(key);
+                            }
+                        }
+                        None => {
+                            rows.insert(key.into(), d);
+                        }
+                    }
+                }
+            }
+        }
+        self.publish(Msg::Data(delta));
+        Ok(())
+    }
+
+    /// Sends a message to every live subscriber.
+    pub fn publish(&self, msg: Msg) {
+        if let Msg::Watermark(w) = msg {
+            self.stats.watermark_ns.store(w, Ordering::Relaxed);
+        }
+        self.subscribers.lock().unwrap().retain(|s| s.send(msg.clone()).is_ok());
+    }
+
+    /// The current contents as batches.
+    pub fn snapshot(&self) -> SqlResult<Vec<RecordBatch>> {
+        let contents = self.contents.read().unwrap();
+        Self::batches(&self.schema, &contents)
+    }
+
+    fn batches(schema: &SchemaRef, contents: &Contents) -> SqlResult<Vec<RecordBatch>> {
+        match contents {
+            Contents::Append(b) => Ok(b.clone()),
+            Contents::Multiset { converter, rows } => {
+                if rows.is_empty() {
+                    return Ok(vec![]);
+                }
+                let parser = converter.parser();
+                let mut expanded = Vec::with_capacity(rows.len());
+                for (k, n) in rows.iter().filter(|(_, n)| **n > 0) {
+                    for _ in 0..*n {
+                        expanded.push(parser.parse(k));
+                    }
+                }
+                let cols: Vec<ArrayRef> = converter.convert_rows(expanded)?;
+                Ok(vec![RecordBatch::try_new(schema.clone(), cols)?])
+            }
+        }
+    }
+
+    /// The current contents and a channel of every later change, taken
+    /// together so that nothing is missed or seen twice.
+    pub fn subscribe(&self) -> SqlResult<(Vec<RecordBatch>, std::sync::mpsc::Receiver<Msg>)> {
+        let contents = self.contents.read().unwrap();
+        let snapshot = Self::batches(&self.schema, &contents)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let w = self.stats.watermark_ns.load(Ordering::Relaxed);
+        if w != i64::MIN {
+            let _ = tx.send(Msg::Watermark(w));
+        }
+        if self.status() == "finished" {
+            let _ = tx.send(Msg::End);
+        }
+        self.subscribers.lock().unwrap().push(tx);
+        Ok((snapshot, rx))
+    }
+}
+
+/// Most dead letters kept; older ones are dropped first (and still counted).
+const MAX_DEAD_LETTERS: usize = 100_000;
+
+pub struct DeadLetterRow {
+    pub source: String,
+    pub view: String,
+    pub partition: i32,
+    pub offset: Option<i64>,
+    pub raw: String,
+    pub error: String,
+    pub reason: &'static str,
+    pub at_micros: i64,
+}
+
+/// `weir_dead_letters`: records a source could not use, and late rows.
+#[derive(Default)]
+pub struct DeadLetters {
+    rows: Mutex<VecDeque<DeadLetterRow>>,
+}
+
+impl DeadLetters {
+    pub fn push(&self, rows: impl IntoIterator<Item = DeadLetterRow>) {
+        let mut q = self.rows.lock().unwrap();
+        for r in rows {
+            if q.len() == MAX_DEAD_LETTERS {
+                q.pop_front();
+            }
+            q.push_back(r);
+        }
+    }
+
+    pub fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("source", DataType::Utf8, false),
+            Field::new("view", DataType::Utf8, false),
+            Field::new("partition", DataType::Int32, false),
+            Field::new("offset", DataType::Int64, true),
+            Field::new("raw", DataType::Utf8, false),
+            Field::new("error", DataType::Utf8, false),
+            Field::new("reason", DataType::Utf8, false),
+            Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())), false),
+        ]))
+    }
+
+    pub fn batch(&self) -> SqlResult<RecordBatch> {
+        let q = self.rows.lock().unwrap();
+        let (mut s, mut v, mut p, mut o, mut raw, mut e, mut r) = (
+            StringBuilder::new(),
+            StringBuilder::new(),
+            Int32Builder::new(),
+            Int64Builder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+        );
+        let mut at = TimestampMicrosecondBuilder::new().with_timezone("+00:00");
+        for d in q.iter() {
+            s.append_value(&d.source);
+            v.append_value(&d.view);
+            p.append_value(d.partition);
+            o.append_option(d.offset);
+            raw.append_value(&d.raw);
+            e.append_value(&d.error);
+            r.append_value(d.reason);
+            at.append_value(d.at_micros);
+        }
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(s.finish()), Arc::new(v.finish()), Arc::new(p.finish()), Arc::new(o.finish()), Arc::new(raw.finish()),
+            Arc::new(e.finish()), Arc::new(r.finish()), Arc::new(at.finish()),
+        ];
+        Ok(RecordBatch::try_new(Self::schema(), cols)?)
+    }
+}
