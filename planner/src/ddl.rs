@@ -49,6 +49,14 @@ pub enum WeirStatement {
     ExplainCreateView(CreateView),
     /// `EXPLAIN MATERIALIZED VIEW name`
     ExplainView(ObjectName),
+    /// `SHOW SOURCES`, `SHOW MATERIALIZED VIEWS`
+    Show(ShowObjects),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowObjects {
+    Sources,
+    MaterializedViews,
 }
 
 /// A statement and its own text (as written, for the catalog).
@@ -118,6 +126,17 @@ fn parse_one(p: &mut Parser) -> Result<WeirStatement, ParserError> {
     }
     if kw(&t0, Keyword::CREATE) && kw(&t1, Keyword::MATERIALIZED) && kw(&t2, Keyword::VIEW) {
         return parse_create_view(p).map(WeirStatement::CreateView);
+    }
+    if kw(&t0, Keyword::SHOW) && word_is(&t1, "sources") {
+        p.next_token();
+        p.next_token();
+        return Ok(WeirStatement::Show(ShowObjects::Sources));
+    }
+    if kw(&t0, Keyword::SHOW) && kw(&t1, Keyword::MATERIALIZED) && kw(&t2, Keyword::VIEWS) {
+        for _ in 0..3 {
+            p.next_token();
+        }
+        return Ok(WeirStatement::Show(ShowObjects::MaterializedViews));
     }
     if kw(&t0, Keyword::DROP) && kw(&t1, Keyword::SOURCE) {
         p.next_token();

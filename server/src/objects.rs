@@ -47,7 +47,8 @@ pub struct View {
 impl View {
     fn stop(&self) {
         self.state.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.lock().unwrap().take() {
+        let thread = self.thread.lock().unwrap().take();
+        if let Some(t) = thread {
             let _ = t.join();
         }
     }
@@ -293,7 +294,9 @@ impl Engine {
         for name in names {
             self.drop_dependents(&mut writer, name)?;
             if kind == "source" {
-                if let Some(s) = self.sources.read().unwrap().get(name).cloned() {
+                // (Bound first: a guard in an `if let` scrutinee lives through the body.)
+                let src = self.sources.read().unwrap().get(name).cloned();
+                if let Some(s) = src {
                     self.undefine(&mut writer, s.id)?;
                     self.sources.write().unwrap().remove(name);
                 }
@@ -306,12 +309,14 @@ impl Engine {
 
     /// Providers for SELECT over views, sources and system relations.
     pub(crate) fn stream_relation(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
-        if let Some(v) = self.views.read().unwrap().get(name).cloned() {
+        let view = self.views.read().unwrap().get(name).cloned();
+        if let Some(v) = view {
             let batches = v.state.snapshot()?;
             return Ok(Some(Arc::new(MemTable::try_new(v.state.schema.clone(), vec![batches])?)));
         }
-        if let Some(s) = self.sources.read().unwrap().get(name) {
-            return Ok(Some(Arc::new(StreamSource { name: name.into(), schema: s.schema.clone() })));
+        let source = self.sources.read().unwrap().get(name).map(|s| s.schema.clone());
+        if let Some(schema) = source {
+            return Ok(Some(Arc::new(StreamSource { name: name.into(), schema })));
         }
         let (schema, batch) = match name {
             "weir_dead_letters" => (DeadLetters::schema(), self.dead_letters.batch()?),

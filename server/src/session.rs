@@ -24,6 +24,7 @@ use datafusion::sql::sqlparser::ast::{
 use std::sync::Arc;
 use weir_planner::types::{is_jsonb, normalize_jsonb};
 use crate::objects::plan_rows;
+use weir_planner::ddl::ShowObjects;
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
 /// What a statement produced.
@@ -243,6 +244,17 @@ impl Session {
                 let (schema, batch) = plan_rows(&self.engine.view_plan(&object_name(&name)?)?)?;
                 Ok(rows_output(schema, vec![batch], "EXPLAIN"))
             }
+            WeirStatement::Show(what) => {
+                let (schema, batch) = self.show_objects(what)?;
+                Ok(rows_output(schema, vec![batch], "SHOW"))
+            }
+        }
+    }
+
+    fn show_objects(&self, what: ShowObjects) -> SqlResult<(SchemaRef, RecordBatch)> {
+        match what {
+            ShowObjects::Sources => self.engine.show_sources(),
+            ShowObjects::MaterializedViews => self.engine.show_views(),
         }
     }
 
@@ -253,6 +265,7 @@ impl Session {
             WeirStatement::ExplainCreateView(_) | WeirStatement::ExplainView(_) => {
                 Ok(Description { schema: Some(one_column("QUERY PLAN", vec![])?.0), ..Default::default() })
             }
+            WeirStatement::Show(what) => Ok(Description { schema: Some(self.show_objects(*what)?.0), ..Default::default() }),
             _ => Ok(Description::default()),
         }
     }
@@ -304,8 +317,6 @@ impl Session {
                 let name = setting_name(variable);
                 let schema = match name.as_str() {
                     "all" => Settings::show_all_schema(),
-                    "sources" => self.engine.show_sources()?.0,
-                    "materialized.views" => self.engine.show_views()?.0,
                     _ => one_column(&Settings::column_name(&name), vec![])?.0,
                 };
                 Ok(Description { schema: Some(schema), ..Default::default() })
@@ -336,11 +347,7 @@ impl Session {
             }
             Statement::ShowVariable { variable } => {
                 let name = setting_name(&variable);
-                let (schema, batches) = match name.as_str() {
-                    "sources" => self.engine.show_sources().map(|(s, b)| (s, vec![b]))?,
-                    "materialized.views" => self.engine.show_views().map(|(s, b)| (s, vec![b]))?,
-                    _ => self.settings.show(&name)?,
-                };
+                let (schema, batches) = self.settings.show(&name)?;
                 Ok(rows_output(schema, batches, "SHOW"))
             }
             Statement::Set(set) => {

@@ -9,4 +9,5 @@ mod clients;
 mod durability;
 mod services;
 mod slt;
+mod streaming;
 mod wire;

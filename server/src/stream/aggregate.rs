@@ -463,6 +463,20 @@ impl Aggregate {
         first
     }
 
+    /// What a view shows before any input: the one row of a global
+    /// aggregate (`SELECT count(*) FROM s` is 0 over no rows).
+    pub fn initial(&mut self) -> SqlResult<Option<Delta>> {
+        if !self.key_positions.is_empty() || self.window.is_some() || self.emit_on_close {
+            return Ok(None);
+        }
+        let g = self.new_group(&[], 0, 0);
+        let slot = self.alloc(g);
+        self.index.insert(Box::from(&[][..]), slot);
+        self.slots[slot].as_mut().expect("new group").touched = true;
+        self.touched.push(slot);
+        self.emit_changes()
+    }
+
     /// Applies a batch of changes; returns what to emit now.
     pub fn apply(&mut self, d: &Delta) -> SqlResult<Option<Delta>> {
         let batch = &d.batch;
@@ -472,6 +486,8 @@ impl Aggregate {
         }
         let groups = self.group_exprs.iter().map(|e| e.evaluate(batch)?.into_array(n)).collect::<Result<Vec<_>, _>>()?;
         let key_arrays: Vec<ArrayRef> = self.key_positions.iter().map(|&i| groups[i].clone()).collect();
+        // Without GROUP BY keys every row belongs to the one group with the empty key.
+        let global = key_arrays.is_empty();
         let keys = self.key_conv.convert_columns(&key_arrays)?;
         let (ws, we) = match self.window {
             Some((s, e)) => (
@@ -484,14 +500,15 @@ impl Aggregate {
         let mut last: Option<(usize, usize)> = None; // (row, slot) cache for runs of equal keys
         for i in 0..n {
             let diff = d.diffs.as_ref().map(|x| x[i]).unwrap_or(1);
-            let key = keys.row(i);
+            let key_row = (!global).then(|| keys.row(i));
+            let key: &[u8] = key_row.as_ref().map(|r| r.as_ref()).unwrap_or(&[]);
             let slot = if let Some(gap) = self.session_gap {
                 let t = ws.as_ref().map(|w| w.value(i)).unwrap_or(0);
                 if t + gap <= self.watermark {
                     self.late_rows += 1;
                     continue;
                 }
-                self.session_slot(key.as_ref(), t, gap)
+                self.session_slot(key, t, gap)
             } else {
                 let (s, e) = (ws.as_ref().map(|w| w.value(i)).unwrap_or(0), we.as_ref().map(|w| w.value(i)).unwrap_or(0));
                 if self.windowed && e <= self.watermark {
@@ -499,13 +516,13 @@ impl Aggregate {
                     continue;
                 }
                 match last {
-                    Some((r, slot)) if keys.row(r) == key => slot,
-                    _ => match self.index.get(key.as_ref()) {
+                    Some((r, slot)) if global || keys.row(r).as_ref() == key => slot,
+                    _ => match self.index.get(key) {
                         Some(&slot) => slot,
                         None => {
-                            let g = self.new_group(key.as_ref(), s, e);
+                            let g = self.new_group(key, s, e);
                             let slot = self.alloc(g);
-                            self.index.insert(key.as_ref().into(), slot);
+                            self.index.insert(key.into(), slot);
                             if self.windowed {
                                 self.closing.entry(e).or_default().push(slot);
                             }
@@ -542,12 +559,14 @@ impl Aggregate {
         let mut olds = std::mem::take(&mut self.retract);
         let mut live = Vec::new();
         for &s in &touched {
-            let Some(g) = self.slots[s].as_mut() else { continue };
+            // A slot freed by a session merge, or listed twice after being reused, is skipped.
+            let Some(g) = self.slots[s].as_mut().filter(|g| g.touched) else { continue };
             g.touched = false;
             if let Some(e) = g.emitted.take() {
                 olds.push(e);
             }
-            if g.rows > 0 {
+            if g.rows > 0 || self.key_positions.is_empty() && self.window.is_none() {
+                // A global aggregate always has its one row, as in batch SQL.
                 live.push(s);
             } else if self.session_gap.is_none() {
                 // Every row of the group was retracted: it is gone.
@@ -588,8 +607,12 @@ impl Aggregate {
             return Ok(None);
         }
         let groups: Vec<&Group> = slots.iter().map(|&s| self.slots[s].as_ref().expect("live group")).collect();
-        let parser = self.key_conv.parser();
-        let key_cols = self.key_conv.convert_rows(groups.iter().map(|g| parser.parse(&g.key)))?;
+        let key_cols = if self.key_positions.is_empty() {
+            vec![]
+        } else {
+            let parser = self.key_conv.parser();
+            self.key_conv.convert_rows(groups.iter().map(|g| parser.parse(&g.key)))?
+        };
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.out_schema.fields().len());
         let mut key_iter = key_cols.into_iter();
         for i in 0..self.group_exprs.len() {

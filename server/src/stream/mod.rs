@@ -144,6 +144,16 @@ impl Pipeline {
         }
     }
 
+    fn initial(&mut self) -> SqlResult<Vec<Delta>> {
+        match &mut self.aggregate {
+            Some(a) => match a.initial()? {
+                Some(out) => Ok(run_stages(&self.post, out)?.into_iter().collect()),
+                None => Ok(vec![]),
+            },
+            None => Ok(vec![]),
+        }
+    }
+
     fn watermark(&mut self, wm: i64) -> SqlResult<Vec<Delta>> {
         match &mut self.aggregate {
             Some(a) => match a.on_watermark(wm)? {
@@ -213,6 +223,8 @@ impl Runner {
 
     fn run(&mut self, input: Input) -> SqlResult<()> {
         self.view.set_status("running");
+        let initial = self.pipeline.initial()?;
+        self.emit(initial)?;
         match input {
             Input::Snapshot(batches) => {
                 for b in batches {
@@ -261,6 +273,10 @@ impl Runner {
                     };
                     if self.view.status() != "running" {
                         self.view.set_status("running");
+                    }
+                    // Partitions that have sent nothing yet hold the watermark back too (until idle).
+                    if let Some(w) = &mut watermark {
+                        w.know_partitions(&source.partitions());
                     }
                     match event {
                         SourceEvent::Batch { partition, batch, dead_letters } => {

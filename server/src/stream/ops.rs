@@ -64,6 +64,15 @@ impl Watermark {
             .min()
     }
 
+    /// Registers partitions the source reads, so that one that has sent
+    /// nothing yet holds the watermark back until it counts as idle.
+    pub fn know_partitions(&mut self, partitions: &[i32]) {
+        let now = Instant::now();
+        for &p in partitions {
+            self.partitions.entry(p).or_insert(PartitionClock { max_ts: i64::MIN, last_seen: now });
+        }
+    }
+
     /// Splits a batch of `partition` into on-time rows and late ones, row by
     /// row (so the result does not depend on how rows were batched).
     pub fn split(&mut self, partition: i32, batch: &RecordBatch) -> SqlResult<Split> {
