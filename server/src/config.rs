@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// Fold the write-ahead log into a snapshot once it grows past this many bytes [env: WEIR_WAL_COMPACT_BYTES] [default: 67108864]
     #[arg(long, env = "WEIR_WAL_COMPACT_BYTES", hide_env = true)]
     pub wal_compact_bytes: Option<u64>,
+    /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -55,6 +58,7 @@ pub struct Config {
     pub log: String,
     pub query_threads: usize,
     pub wal_compact_bytes: u64,
+    pub demo: bool,
 }
 
 impl Config {
@@ -70,6 +74,7 @@ impl Config {
             password: args.password.or(file.password).filter(|p| !p.is_empty()),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             query_threads: args.query_threads.or(file.query_threads).unwrap_or(cores).max(1),
+            demo: args.demo,
             wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })
     }

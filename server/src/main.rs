@@ -1,6 +1,7 @@
 //! `weir`: a declarative SQL streaming server that speaks the PostgreSQL
 //! wire protocol. This file is the command line: `weir serve` and friends.
 
+mod bench;
 mod config;
 mod encode;
 mod engine;
@@ -39,6 +40,8 @@ struct Cli {
 enum Command {
     /// Run the server: listen for PostgreSQL clients and keep data in a data directory
     Serve(ServeArgs),
+    /// Measure continuous queries over the generator: events per CPU-second and peak memory
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,6 +55,10 @@ fn main() -> anyhow::Result<()> {
                 .init();
             tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(THREAD_STACK_BYTES).build()?.block_on(serve(config))
         }
+        Command::Bench(args) => {
+            tracing_subscriber::fmt().with_env_filter("warn").with_writer(std::io::stderr).init();
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(bench::run(args))
+        }
     }
 }
 
@@ -59,6 +66,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = engine::Engine::open(&config.data_dir, config.query_threads, config.wal_compact_bytes)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open data directory {}: {e}", config.data_dir.display()))?;
+    if config.demo {
+        load_demo(&engine).await?;
+    }
     let listener = TcpListener::bind(&config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (is another server using it? try --listen)", config.listen))?;
@@ -96,6 +106,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // Every commit is synced before it is acknowledged, so nothing is left to
     // flush; dataflows stop at their next batch boundary.
     engine.stop_all();
+    Ok(())
+}
+
+/// The demo pipeline, loaded with `--demo`.
+const DEMO_SQL: &str = include_str!("../../queries/demo.sql");
+
+async fn load_demo(engine: &std::sync::Arc<engine::Engine>) -> anyhow::Result<()> {
+    for p in weir_planner::parse_sql(DEMO_SQL)? {
+        match &p.statement {
+            weir_planner::WeirStatement::CreateSource(cs) => engine.create_source(cs, &p.sql).await?,
+            weir_planner::WeirStatement::CreateView(cv) => engine.create_view(cv, &p.sql).await?,
+            _ => anyhow::bail!("demo.sql holds a statement other than CREATE SOURCE / MATERIALIZED VIEW"),
+        }
+    }
+    tracing::info!("demo pipeline loaded: try SELECT * FROM clicks_by_type; and SELECT * FROM clicks_1m;");
     Ok(())
 }
 

@@ -396,6 +396,11 @@ impl Engine {
         }
     }
 
+    /// The live state of a view.
+    pub fn view_state(&self, name: &str) -> Option<Arc<ViewState>> {
+        self.views.read().unwrap().get(name).map(|v| v.state.clone())
+    }
+
     /// Stops every dataflow (at shutdown).
     pub fn stop_all(&self) {
         for v in self.views_in_order() {

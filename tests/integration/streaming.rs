@@ -324,3 +324,20 @@ async fn views_over_kafka_equal_the_batch_oracle_and_malformed_messages_are_dead
     let sessions = sessions_sql("raw_t", 120, "WHERE user_id <> 'flush'").replace("\"timestamp\"", "ts");
     assert_same(&c, "k_sessions", &sessions).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pipeline_shows_live_data_without_external_services() {
+    let server = Server::start_with(crate::support::temp_dir("demo"), &["--demo"]);
+    let c = server.client().await;
+    let total = |rows: Vec<Vec<Option<String>>>| rows[0][0].as_deref().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let started = Instant::now();
+    let mut first = 0;
+    while first == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the demo view stayed empty");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        first = total(text_rows(&c, "SELECT sum(events) FROM clicks_by_type").await);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = total(text_rows(&c, "SELECT sum(events) FROM clicks_by_type").await);
+    assert!(later > first, "the view keeps updating ({first} then {later})");
+}

@@ -1,0 +1,116 @@
+//! `weir bench`: runs continuous queries in-process over the generator and
+//! reports throughput per CPU core (CPU time from getrusage, not wall time)
+//! and peak memory. The numbers in BENCHMARKS.md come from here.
+
+use crate::engine::Engine;
+use clap::Args;
+use std::time::{Duration, Instant};
+use weir_planner::{parse_sql, WeirStatement};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Events each query reads
+    #[arg(long, default_value_t = 20_000_000)]
+    pub events: u64,
+    /// Which queries to run (comma-separated): filter, tumble, hop, session, clickstream
+    #[arg(long, default_value = "filter,tumble,hop,clickstream")]
+    pub queries: String,
+    /// Events for the clickstream query (string-heavy, so slower)
+    #[arg(long, default_value_t = 2_000_000)]
+    pub clickstream_events: u64,
+}
+
+struct Usage {
+    cpu: Duration,
+    max_rss_kib: i64,
+}
+
+fn usage() -> Usage {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    Usage { cpu: tv(u.ru_utime) + tv(u.ru_stime), max_rss_kib: u.ru_maxrss }
+}
+
+fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
+    let seq = |n: u64| {
+        format!(
+            "CREATE SOURCE seq_{n} WITH (connector = 'generator', scenario = 'sequence', count = '{n}', rate = 'unlimited',
+                users = '10000', event_types = '5', event_interval = '10 milliseconds', out_of_order = '0s')"
+        )
+    };
+    let n = args.events;
+    vec![
+        ("filter", seq(n), format!("SELECT seq, user_id * 2 AS u2, ts FROM seq_{n} WHERE event_type = 3 AND user_id < 100"), n),
+        ("tumble", seq(n), format!(
+            "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users
+             FROM TUMBLE(seq_{n}, ts, INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"), n),
+        ("hop", seq(n), format!(
+            "SELECT window_start, window_end, event_type, count(*) AS events
+             FROM HOP(seq_{n}, ts, INTERVAL '10 seconds', INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"), n),
+        ("session", seq(n), format!(
+            "SELECT user_id, window_start, window_end, count(*) AS events
+             FROM SESSION(seq_{n}, ts, INTERVAL '30 seconds', user_id) GROUP BY user_id, window_start, window_end EMIT ON WINDOW CLOSE"), n),
+        ("clickstream", format!(
+            "CREATE SOURCE clicks_bench WITH (connector = 'generator', scenario = 'clickstream', count = '{}', rate = 'unlimited', out_of_order = '2s')",
+            args.clickstream_events), 
+         "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users, count(DISTINCT session_id) AS sessions
+          FROM TUMBLE(clicks_bench, \"timestamp\", INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE".into(),
+         args.clickstream_events),
+    ]
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("weir-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES).await?;
+    let wanted: Vec<&str> = args.queries.split(',').map(str::trim).collect();
+    println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16} {:>12}", "query", "events", "wall s", "cpu s", "events/s", "events/cpu-s", "peak RSS MiB");
+    for (name, source_sql, view_sql, events) in cases(&args) {
+        if !wanted.contains(&name) {
+            continue;
+        }
+        for p in parse_sql(&source_sql)? {
+            if let WeirStatement::CreateSource(cs) = &p.statement {
+                if engine.kind_of(&crate::session::object_name(&cs.name)?).is_none() {
+                    engine.create_source(cs, &p.sql).await?;
+                }
+            }
+        }
+        let view = format!("bench_{name}");
+        let parsed = parse_sql(&format!("CREATE MATERIALIZED VIEW {view} AS {view_sql}"))?.pop().expect("one statement");
+        let WeirStatement::CreateView(cv) = &parsed.statement else { unreachable!() };
+        eprintln!("running {name} over {events} events ...");
+        let before = usage();
+        let started = Instant::now();
+        engine.create_view(cv, &parsed.sql).await?;
+        let state = engine.view_state(&view).expect("view exists");
+        loop {
+            let status = state.status();
+            if status == "finished" {
+                break;
+            }
+            anyhow::ensure!(!status.starts_with("failed"), "{name}: {status}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let wall = started.elapsed();
+        let after = usage();
+        let cpu = after.cpu - before.cpu;
+        let rows: usize = state.snapshot()?.iter().map(|b| b.num_rows()).sum();
+        println!(
+            "{:<12} {:>12} {:>10.2} {:>10.2} {:>16.0} {:>16.0} {:>12}   ({rows} result rows)",
+            name,
+            events,
+            wall.as_secs_f64(),
+            cpu.as_secs_f64(),
+            events as f64 / wall.as_secs_f64(),
+            events as f64 / cpu.as_secs_f64(),
+            after.max_rss_kib / 1024
+        );
+        engine.drop_streaming("materialized view", std::slice::from_ref(&view), false, false).await?;
+    }
+    engine.stop_all();
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
