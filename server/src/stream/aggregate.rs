@@ -100,11 +100,12 @@ enum Acc {
     Values(BTreeMap<Box<[u8]>, i64>),
 }
 
-fn bump<K: std::hash::Hash + Eq>(m: &mut HashMap<K, i64>, k: K, d: i64) {
-    let e = m.entry(k).or_insert(0);
+/// Adds `d` to the multiplicity of `k`, forgetting values that reach zero.
+fn bump<K: std::hash::Hash + Eq + Clone>(m: &mut HashMap<K, i64>, k: K, d: i64) {
+    let e = m.entry(k.clone()).or_insert(0);
     *e += d;
     if *e == 0 {
-        // Leave removal to the caller's key type; zero entries are skipped on output.
+        m.remove(&k);
     }
 }
 
@@ -119,11 +120,7 @@ impl Acc {
             }
             (Acc::DistinctInt(m), Prepared::Int(a)) => {
                 if a.is_valid(i) {
-                    let k = a.value(i);
-                    bump(m, k, d);
-                    if m.get(&k) == Some(&0) {
-                        m.remove(&k);
-                    }
+                    bump(m, a.value(i), d);
                 }
             }
             (Acc::DistinctBytes(m), Prepared::Bytes(rows, a)) => {
