@@ -12,12 +12,58 @@ pub struct BenchArgs {
     /// Events each query reads
     #[arg(long, default_value_t = 20_000_000)]
     pub events: u64,
-    /// Which queries to run (comma-separated): filter, tumble, hop, session, clickstream
+    /// Which queries to run (comma-separated): filter, tumble, hop, session, clickstream, kafka
     #[arg(long, default_value = "filter,tumble,hop,clickstream")]
     pub queries: String,
     /// Events for the clickstream query (string-heavy, so slower)
     #[arg(long, default_value_t = 2_000_000)]
     pub clickstream_events: u64,
+    /// Kafka brokers for the `kafka` query (JSON messages into the tumble view), e.g. 127.0.0.1:9092
+    #[arg(long)]
+    pub kafka: Option<String>,
+    /// Messages the `kafka` query produces first and then reads
+    #[arg(long, default_value_t = 2_000_000)]
+    pub kafka_events: u64,
+}
+
+/// Produces `n` clickstream-like JSON messages (about 200 bytes each) to a new
+/// 3-partition topic, before the measurement starts. Returns the topic.
+async fn produce_kafka(brokers: &str, n: u64) -> anyhow::Result<String> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    use rdkafka::ClientConfig;
+    let topic = format!("weir-bench-{}", std::process::id());
+    let admin: AdminClient<_> = ClientConfig::new().set("bootstrap.servers", brokers).create()?;
+    for r in admin.create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(1))], &AdminOptions::new()).await? {
+        r.map_err(|(t, e)| anyhow::anyhow!("create topic {t}: {e}"))?;
+    }
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "20")
+        .set("batch.num.messages", "10000")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()?;
+    let start_ms = 1_767_225_600_000i64;
+    let types = ["page_view", "add_to_cart", "purchase", "product_search", "user_login"];
+    for i in 0..n {
+        let payload = format!(
+            r#"{{"event_id":"evt-{i:012}","user_id":"user_{}","session_id":"session_{}","event_type":"{}","ts":{},"page_url":"/products","device_type":"mobile","ip_address":"192.168.{}.{}"}}"#,
+            i % 10_000, i % 50_000, types[(i % 5) as usize], start_ms + i as i64 * 10, i % 256, (i / 256) % 256
+        );
+        let key = format!("user_{}", i % 10_000);
+        let mut record = BaseRecord::to(&topic).key(&key).payload(&payload);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, r)) => {
+                    record = r;
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(120))?;
+    Ok(topic)
 }
 
 struct Usage {
@@ -66,7 +112,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES).await?;
     let wanted: Vec<&str> = args.queries.split(',').map(str::trim).collect();
     println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16} {:>12}", "query", "events", "wall s", "cpu s", "events/s", "events/cpu-s", "peak RSS MiB");
-    for (name, source_sql, view_sql, events) in cases(&args) {
+    let mut all = cases(&args);
+    if let (Some(brokers), true) = (&args.kafka, wanted.contains(&"kafka")) {
+        eprintln!("producing {} JSON messages to Kafka at {brokers} ...", args.kafka_events);
+        let topic = produce_kafka(brokers, args.kafka_events).await?;
+        all.push((
+            "kafka",
+            format!(
+                "CREATE SOURCE clicks_kafka (event_id TEXT, user_id TEXT, session_id TEXT, event_type TEXT, ts TIMESTAMP,
+                    page_url TEXT, device_type TEXT, ip_address TEXT, WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
+                 WITH (connector = 'kafka', topic = '{topic}', bootstrap_servers = '{brokers}') FORMAT JSON"
+            ),
+            "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users
+             FROM TUMBLE(clicks_kafka, ts, INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE".into(),
+            args.kafka_events,
+        ));
+    }
+    for (name, source_sql, view_sql, events) in all {
         if !wanted.contains(&name) {
             continue;
         }
@@ -87,7 +149,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let state = engine.view_state(&view).expect("view exists");
         loop {
             let status = state.status();
-            if status == "finished" {
+            // A Kafka source never ends: it is done when every message has been read.
+            let read = state.stats.rows_in.load(std::sync::atomic::Ordering::Relaxed);
+            if status == "finished" || (name == "kafka" && read >= events) {
                 break;
             }
             anyhow::ensure!(!status.starts_with("failed"), "{name}: {status}");

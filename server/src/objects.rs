@@ -5,7 +5,7 @@
 
 use crate::engine::{plan_create_table, Engine, Writer};
 use crate::session::object_name;
-use crate::stream::ops::Watermark;
+use crate::stream::ops::{Watermark, DEFAULT_IDLE_TIMEOUT};
 use crate::stream::view::{DeadLetters, ViewState};
 use crate::stream::{self, Input, Pipeline};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
@@ -181,7 +181,12 @@ impl Engine {
                 let src = self.sources.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
                 let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), &view.name)
                     .map_err(connector_error)?;
-                Input::Source { name: src.name.clone(), source, watermark: src.event_time.map(|t| Watermark::new(t.column, t.delay_ns)) }
+                let idle = match src.options.get("idle_timeout") {
+                    Some(t) => weir_connectors::options::parse_duration(t).map_err(|e| SqlError::new(SqlState::InvalidParameterValue, format!("option \"idle_timeout\": {e}")))?,
+                    None => DEFAULT_IDLE_TIMEOUT,
+                };
+                let watermark = src.event_time.map(|t| Watermark::new(t.column, t.delay_ns).with_idle_timeout(idle));
+                Input::Source { name: src.name.clone(), source, watermark }
             }
             RelationKind::View { .. } => {
                 let up = self.views.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;

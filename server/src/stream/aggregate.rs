@@ -8,7 +8,7 @@
 //! changed group's previous row and its new row; emit on window close sends
 //! one final row per group when its window closes.
 
-use super::Delta;
+use super::{add_count, Delta};
 use arrow::array::{
     Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray,
 };
@@ -125,19 +125,7 @@ impl Acc {
             }
             (Acc::DistinctBytes(m), Prepared::Bytes(rows, a)) => {
                 if a.is_valid(i) {
-                    let r = rows.row(i);
-                    let k: &[u8] = r.as_ref();
-                    match m.get_mut(k) {
-                        Some(n) => {
-                            *n += d;
-                            if *n == 0 {
-                                m.remove(k);
-                            }
-                        }
-                        None => {
-                            m.insert(k.into(), d);
-                        }
-                    }
+                    add_count(m, rows.row(i).as_ref(), d);
                 }
             }
             (Acc::SumInt { sum, n }, Prepared::Int(a)) => {

@@ -32,6 +32,22 @@ pub struct Delta {
     pub diffs: Option<Vec<i64>>,
 }
 
+/// Adds `d` to the multiplicity of the row bytes `key`, forgetting rows that
+/// reach zero (copies the key only when it is new).
+pub fn add_count(map: &mut std::collections::HashMap<Box<[u8]>, i64>, key: &[u8], d: i64) {
+    match map.get_mut(key) {
+        Some(n) => {
+            *n += d;
+            if *n == 0 {
+                map.remove(key);
+            }
+        }
+        None => {
+            map.insert(key.into(), d);
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Msg {
     Data(Delta),

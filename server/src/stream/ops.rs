@@ -52,6 +52,12 @@ impl Watermark {
         Watermark { column, delay_ns, idle_timeout: DEFAULT_IDLE_TIMEOUT, partitions: HashMap::new(), current: i64::MIN }
     }
 
+    /// How long a silent partition still holds the watermark back.
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+
     pub fn current(&self) -> i64 {
         self.current
     }

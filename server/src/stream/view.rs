@@ -2,7 +2,7 @@
 //! its subscribers (views built on it), progress counters, and the
 //! dead-letter relation shared by all dataflows.
 
-use super::{Delta, Msg};
+use super::{add_count, Delta, Msg};
 use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -91,18 +91,7 @@ impl ViewState {
                 let encoded = converter.convert_columns(delta.batch.columns())?;
                 for (i, row) in encoded.iter().enumerate() {
                     let d = delta.diffs.as_ref().map(|d| d[i]).unwrap_or(1);
-                    let key: &[u8] = row.as_ref();
-                    match rows.get_mut(key) {
-                        Some(n) => {
-                            *n += d;
-                            if *n == 0 {
-                                rows.remove(key);
-                            }
-                        }
-                        None => {
-                            rows.insert(key.into(), d);
-                        }
-                    }
+                    add_count(rows, row.as_ref(), d);
                 }
             }
         }
