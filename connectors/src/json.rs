@@ -105,7 +105,15 @@ fn timestamps(col: &ArrayRef, tz: Option<Arc<str>>) -> Result<ArrayRef, String> 
     let all_millis = text.iter().flatten().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
     let out: TimestampNanosecondArray = if all_millis {
         text.iter()
-            .map(|v| v.map(|s| s.parse::<i64>().map(|ms| ms * 1_000_000).map_err(|_| format!("bad epoch milliseconds \"{s}\""))).transpose())
+            .map(|v| {
+                v.map(|s| {
+                    s.parse::<i64>()
+                        .ok()
+                        .and_then(|ms| ms.checked_mul(1_000_000))
+                        .ok_or_else(|| format!("epoch milliseconds out of range or malformed: \"{s}\""))
+                })
+                .transpose()
+            })
             .collect::<Result<_, _>>()?
     } else {
         let opts = CastOptions { safe: false, ..Default::default() };

@@ -90,6 +90,8 @@ impl KafkaSource {
             .set("bootstrap.servers", &c.brokers)
             .set("group.id", &group)
             .set("enable.auto.commit", "false")
+            // If an offset is gone (retention), read what is left rather than skip to the end.
+            .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
             .set("fetch.max.bytes", "52428800")
             .set("max.partition.fetch.bytes", "10485760")

@@ -505,6 +505,12 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
         RelationKind::View { append_only } => *append_only,
         RelationKind::Table => false,
     };
+    if emit == Emit::OnWindowClose && !input_append_only {
+        return Err(unsupported(format!(
+            "EMIT ON WINDOW CLOSE needs an append-only input, and \"{}\" has updates; use the default emit on update",
+            input.name
+        )));
+    }
     let append_only = input_append_only && (agg.is_none() || emit == Emit::OnWindowClose);
     let output = Arc::new(plan.schema().as_arrow().clone());
     Ok(StreamPlan { input, window: window.map(|(w, _)| w), stages, emit, output, append_only })

@@ -392,8 +392,9 @@ impl Engine {
 
     /// The plan of an existing view, for EXPLAIN MATERIALIZED VIEW.
     pub fn view_plan(&self, name: &str) -> SqlResult<StreamPlan> {
-        match self.views.read().unwrap().get(name) {
-            Some(v) => Ok(v.plan.clone()),
+        let plan = self.views.read().unwrap().get(name).map(|v| v.plan.clone());
+        match plan {
+            Some(p) => Ok(p),
             None => match self.kind_of(name) {
                 Some(k) => Err(SqlError::wrong_kind(name, k, "materialized view")),
                 None => Err(SqlError::undefined_table(name)),

@@ -142,6 +142,11 @@ fn oracle_cases() -> Vec<(&'static str, String, String)> {
         ("on_update_view",
          "SELECT count(*) AS busy_users, sum(n) AS events FROM first_last_seen WHERE n > 90".into(),
          "SELECT count(*), sum(n) FROM (SELECT user_id, count(*) AS n FROM raw_t GROUP BY user_id) AS u WHERE n > 90".into()),
+        // Windows over a view whose rows move between windows (retractions).
+        ("tumble_on_update_view",
+         "SELECT window_start, window_end, count(*) AS users FROM TUMBLE(first_last_seen, last_seen, INTERVAL '1 minute') GROUP BY window_start, window_end".into(),
+         "SELECT date_bin(INTERVAL '1 minute', m, TIMESTAMP '1970-01-01 00:00:00'), date_bin(INTERVAL '1 minute', m, TIMESTAMP '1970-01-01 00:00:00') + INTERVAL '1 minute', count(*)
+          FROM (SELECT user_id, max(\"timestamp\") AS m FROM raw_t GROUP BY user_id) AS u GROUP BY 1, 2".into()),
         ("on_update_view_filter",
          "SELECT * FROM having WHERE n > 110".into(),
          "SELECT user_id, count(*) FROM raw_t GROUP BY user_id HAVING count(*) > 110".into()),

@@ -201,7 +201,13 @@ impl Acc {
                     }
                 }
             }
-            (Acc::Values(a), Acc::Values(b)) => b.into_iter().for_each(|(k, v)| *a.entry(k).or_insert(0) += v),
+            (Acc::Values(a), Acc::Values(b)) => b.into_iter().for_each(|(k, v)| {
+                let e = a.entry(k.clone()).or_insert(0);
+                *e += v;
+                if *e == 0 {
+                    a.remove(&k);
+                }
+            }),
             _ => debug_assert!(false, "merging different accumulators"),
         }
     }
@@ -496,7 +502,7 @@ impl Aggregate {
                 self.session_slot(key, t, gap)
             } else {
                 let (s, e) = (ws.as_ref().map(|w| w.value(i)).unwrap_or(0), we.as_ref().map(|w| w.value(i)).unwrap_or(0));
-                if self.windowed && e <= self.watermark {
+                if self.windowed && !self.retractable && e <= self.watermark {
                     self.late_rows += 1;
                     continue;
                 }
@@ -634,7 +640,9 @@ impl Aggregate {
             return Ok(None);
         }
         self.watermark = wm;
-        if !self.windowed {
+        // Over an input with retractions a closed window can still change, so
+        // its state is kept (the planner allows only emit on update there).
+        if !self.windowed || self.retractable {
             return Ok(None);
         }
         let mut closed = Vec::new();
@@ -658,6 +666,11 @@ impl Aggregate {
             for (_, slots) in std::mem::replace(&mut self.closing, later) {
                 closed.extend(slots);
             }
+            // A slot freed (all its rows retracted) and reused for a later window
+            // is still listed under the old end: close only what really ended.
+            closed.retain(|&s| self.slots[s].as_ref().is_some_and(|g| g.window_end <= wm));
+            closed.sort_unstable();
+            closed.dedup();
         }
         let finals: Vec<usize> = closed.iter().copied().filter(|&s| self.slots[s].as_ref().is_some_and(|g| g.rows > 0)).collect();
         let out = if self.emit_on_close { self.rows_for(&finals)?.map(|b| Delta { batch: b, diffs: None }) } else { None };

@@ -232,8 +232,9 @@ impl Runner {
 
     fn finish(&mut self) -> SqlResult<()> {
         self.watermark(i64::MAX)?;
-        self.view.publish(Msg::End);
+        // Status first: a subscriber that registers in between then sees End from subscribe().
         self.view.set_status("finished");
+        self.view.publish(Msg::End);
         Ok(())
     }
 
@@ -371,7 +372,10 @@ impl Runner {
 pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, input: Input, dead: Arc<DeadLetters>) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name(format!("weir-view-{}", view.name)).spawn(move || {
         let mut runner = Runner { view: view.clone(), pipeline, dead };
-        if let Err(e) = runner.run(input) {
+        // A panic is a bug in weir: it fails this view, visibly, not the server.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(input)))
+            .unwrap_or_else(|_| Err(SqlError::internal("the dataflow panicked (a bug in weir)")));
+        if let Err(e) = result {
             tracing::error!("view {} failed: {}", view.name, e.message);
             view.set_status(format!("failed: {}", e.message));
         } else if view.stop.load(Ordering::Relaxed) {

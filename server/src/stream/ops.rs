@@ -149,6 +149,13 @@ fn floor_to(ts: i64, step: i64, offset: i64) -> i64 {
 
 impl WindowAssign {
     pub fn apply(&self, d: Delta) -> SqlResult<Delta> {
+        // A row without an event time belongs to no window.
+        let d = if d.batch.column(self.column).null_count() > 0 {
+            let keep = arrow::compute::is_not_null(d.batch.column(self.column))?;
+            Filter::keep(d, &keep)?
+        } else {
+            d
+        };
         let ts = timestamps(&d.batch, self.column)?;
         let tz = match self.schema.field(self.schema.fields().len() - 1).data_type() {
             arrow::datatypes::DataType::Timestamp(_, tz) => tz.clone(),
@@ -206,6 +213,11 @@ impl Filter {
     pub fn apply(&self, d: Delta) -> SqlResult<Delta> {
         let mask = self.predicate.evaluate(&d.batch)?.into_array(d.batch.num_rows())?;
         let mask = mask.as_any().downcast_ref::<BooleanArray>().ok_or_else(|| SqlError::internal("filter is not boolean"))?;
+        Self::keep(d, mask)
+    }
+
+    /// The rows (and their diffs) where `mask` is true.
+    pub fn keep(d: Delta, mask: &BooleanArray) -> SqlResult<Delta> {
         let batch = filter_record_batch(&d.batch, mask)?;
         let diffs = d.diffs.map(|diffs| diffs.iter().zip(mask.iter()).filter(|(_, m)| m.unwrap_or(false)).map(|(d, _)| *d).collect());
         Ok(Delta { batch, diffs })

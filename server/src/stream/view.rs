@@ -13,12 +13,13 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, RwLock};
 use weir_planner::SqlResult;
 
-/// Appended batches are merged once a view holds more than this many.
+/// Appended batches are merged in groups of this many.
 const MAX_BATCHES: usize = 256;
 
 enum Contents {
-    /// An append-only view: every row ever emitted.
-    Append(Vec<RecordBatch>),
+    /// An append-only view: every row ever emitted, and how many of the last
+    /// batches are small ones not merged yet.
+    Append(Vec<RecordBatch>, usize),
     /// A view with updates: each distinct row and how many times it is present.
     Multiset { converter: RowConverter, rows: HashMap<Box<[u8]>, i64> },
 }
@@ -45,7 +46,7 @@ pub struct ViewState {
 impl ViewState {
     pub fn new(name: String, schema: SchemaRef, append_only: bool) -> SqlResult<Arc<ViewState>> {
         let contents = if append_only {
-            Contents::Append(Vec::new())
+            Contents::Append(Vec::new(), 0)
         } else {
             let fields = schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
             Contents::Multiset { converter: RowConverter::new(fields)?, rows: HashMap::new() }
@@ -81,10 +82,14 @@ impl ViewState {
         let delta = Delta { batch, diffs: delta.diffs };
         let mut contents = self.contents.write().unwrap();
         match &mut *contents {
-            Contents::Append(batches) => {
+            Contents::Append(batches, unmerged) => {
                 batches.push(delta.batch.clone());
-                if batches.len() > MAX_BATCHES {
-                    *batches = vec![concat_batches(&self.schema, batches.iter())?];
+                *unmerged += 1;
+                // Merge only the recent small batches, so no row is copied twice.
+                if *unmerged == MAX_BATCHES {
+                    let tail = batches.split_off(batches.len() - MAX_BATCHES);
+                    batches.push(concat_batches(&self.schema, tail.iter())?);
+                    *unmerged = 0;
                 }
             }
             Contents::Multiset { converter, rows } => {
@@ -115,7 +120,7 @@ impl ViewState {
 
     fn batches(schema: &SchemaRef, contents: &Contents) -> SqlResult<Vec<RecordBatch>> {
         match contents {
-            Contents::Append(b) => Ok(b.clone()),
+            Contents::Append(b, _) => Ok(b.clone()),
             Contents::Multiset { converter, rows } => {
                 if rows.is_empty() {
                     return Ok(vec![]);
