@@ -6,6 +6,7 @@ mod config;
 mod encode;
 mod engine;
 mod frontend;
+mod migrate;
 mod objects;
 mod pgcompat;
 mod session;
@@ -42,6 +43,8 @@ enum Command {
     Serve(ServeArgs),
     /// Measure continuous queries over the generator: events per CPU-second and peak memory
     Bench(bench::BenchArgs),
+    /// Apply the warm-store schema (migrations/) to a PostgreSQL database, each file once
+    Migrate(migrate::MigrateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,6 +58,7 @@ fn main() -> anyhow::Result<()> {
                 .init();
             tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(THREAD_STACK_BYTES).build()?.block_on(serve(config))
         }
+        Command::Migrate(args) => tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(migrate::run(args)),
         Command::Bench(args) => {
             tracing_subscriber::fmt().with_env_filter("warn").with_writer(std::io::stderr).init();
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(bench::run(args))

@@ -7,6 +7,7 @@ mod support;
 mod bad_input;
 mod clients;
 mod durability;
+mod migrations;
 mod services;
 mod slt;
 mod streaming;
