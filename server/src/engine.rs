@@ -131,11 +131,11 @@ impl Engine {
                 let parsed = weir_planner::parse_sql(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
                 match parsed.statement {
                     WeirStatement::CreateSource(cs) => {
-                        let src = self.prepare_source(&cs, def.id, &def.sql).await?;
+                        let src = self.prepare_source(&cs, def.id).await?;
                         self.sources.write().unwrap().insert(src.name.clone(), src);
                     }
                     WeirStatement::CreateView(cv) => {
-                        let view = self.prepare_view(&cv, def.id, &def.sql).await?;
+                        let view = self.prepare_view(&cv, def.id).await?;
                         self.views.write().unwrap().insert(view.name.clone(), view);
                     }
                     _ => anyhow::bail!("definition of {} is not a CREATE statement", def.name),

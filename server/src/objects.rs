@@ -118,7 +118,7 @@ impl RelationLookup for Engine {
 
 impl Engine {
     /// Checks a CREATE SOURCE and describes the source (nothing is stored).
-    pub(crate) async fn prepare_source(self: &Arc<Self>, cs: &CreateSource, id: u64, _sql: &str) -> SqlResult<Arc<SourceDef>> {
+    pub(crate) async fn prepare_source(self: &Arc<Self>, cs: &CreateSource, id: u64) -> SqlResult<Arc<SourceDef>> {
         let name = object_name(&cs.name)?;
         let options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
         let connector = options
@@ -162,7 +162,7 @@ impl Engine {
     }
 
     /// Plans a CREATE MATERIALIZED VIEW (nothing is stored or started).
-    pub(crate) async fn prepare_view(self: &Arc<Self>, cv: &CreateView, id: u64, _sql: &str) -> SqlResult<Arc<View>> {
+    pub(crate) async fn prepare_view(self: &Arc<Self>, cv: &CreateView, id: u64) -> SqlResult<Arc<View>> {
         let name = object_name(&cv.name)?;
         let plan = self.plan_view(cv).await?;
         let state = ViewState::new(name.clone(), plan.output.clone(), plan.append_only)?;
@@ -226,7 +226,7 @@ impl Engine {
             return Ok(());
         }
         self.name_is_free(&name)?;
-        let src = self.prepare_source(cs, 0, sql).await?;
+        let src = self.prepare_source(cs, 0).await?;
         let id = self.define(&mut writer, "source", &name, sql)?;
         let src = Arc::new(SourceDef { id, name: src.name.clone(), connector: src.connector.clone(), options: src.options.clone(), schema: src.schema.clone(), event_time: src.event_time });
         self.sources.write().unwrap().insert(name, src);
@@ -240,7 +240,7 @@ impl Engine {
             return Ok(());
         }
         self.name_is_free(&name)?;
-        let planned = self.prepare_view(cv, 0, sql).await?;
+        let planned = self.prepare_view(cv, 0).await?;
         let id = self.define(&mut writer, "view", &name, sql)?;
         let view = Arc::new(View { id, name: name.clone(), plan: planned.plan.clone(), state: planned.state.clone(), thread: Mutex::new(None) });
         if let Err(e) = self.start_view(&view) {

@@ -160,6 +160,11 @@ impl Pipeline {
         }
     }
 
+    /// Rows the aggregate dropped because their window had already closed.
+    fn late_rows(&self) -> u64 {
+        self.aggregate.as_ref().map(|a| a.late_rows).unwrap_or(0)
+    }
+
     fn initial(&mut self) -> SqlResult<Vec<Delta>> {
         match &mut self.aggregate {
             Some(a) => match a.initial()? {
@@ -219,7 +224,13 @@ impl Runner {
     }
 
     fn data(&mut self, d: Delta) -> SqlResult<()> {
+        let late_before = self.pipeline.late_rows();
         let out = self.pipeline.data(d)?;
+        // Rows of windows that closed before they arrived (inputs without a source watermark).
+        let late = self.pipeline.late_rows() - late_before;
+        if late > 0 {
+            self.view.stats.rows_late.fetch_add(late, Ordering::Relaxed);
+        }
         self.emit(out)
     }
 
