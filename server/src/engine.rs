@@ -132,11 +132,11 @@ impl Engine {
                 match parsed.statement {
                     WeirStatement::CreateSource(cs) => {
                         let src = self.prepare_source(&cs, def.id).await?;
-                        self.sources.write().unwrap().insert(src.name.clone(), src);
+                        self.sources.write().unwrap().insert(src.name.clone(), Arc::new(src));
                     }
                     WeirStatement::CreateView(cv) => {
                         let view = self.prepare_view(&cv, def.id).await?;
-                        self.views.write().unwrap().insert(view.name.clone(), view);
+                        self.views.write().unwrap().insert(view.name.clone(), Arc::new(view));
                     }
                     _ => anyhow::bail!("definition of {} is not a CREATE statement", def.name),
                 }
@@ -162,6 +162,17 @@ impl Engine {
         tokio::task::block_in_place(|| writer.0.append(&Header::Drop { id }, None, &[])).map_err(|e| io_error("log the drop", e))?;
         self.definitions.write().unwrap().retain(|d| d.id != id);
         Ok(())
+    }
+
+    /// Whether a new object may take `name`: Ok(false) when it exists and
+    /// IF NOT EXISTS was given (nothing to do), 42P07 when it exists otherwise.
+    pub(crate) fn claim_name(&self, name: &str, if_not_exists: bool) -> SqlResult<bool> {
+        match self.kind_of(name) {
+            None => Ok(true),
+            Some(_) if if_not_exists => Ok(false),
+            Some(kind) => Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists"))
+                .with_detail(format!("\"{name}\" is a {kind}"))),
+        }
     }
 
     /// The kind of object called `name`, if any: names are shared by tables, sources and views.
@@ -232,9 +243,7 @@ impl Engine {
         let storage = &mut *writer.0;
         match change {
             Change::CreateTable { name, sql, schema, primary_key } => {
-                if self.kind_of(&name).is_some() {
-                    return Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists")));
-                }
+                self.claim_name(&name, false)?;
                 let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let def = Definition { id, kind: "table".into(), name: name.clone(), sql };
                 tokio::task::block_in_place(|| storage.append(&Header::Define { def: def.clone() }, None, &[]))

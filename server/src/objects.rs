@@ -118,7 +118,7 @@ impl RelationLookup for Engine {
 
 impl Engine {
     /// Checks a CREATE SOURCE and describes the source (nothing is stored).
-    pub(crate) async fn prepare_source(self: &Arc<Self>, cs: &CreateSource, id: u64) -> SqlResult<Arc<SourceDef>> {
+    pub(crate) async fn prepare_source(self: &Arc<Self>, cs: &CreateSource, id: u64) -> SqlResult<SourceDef> {
         let name = object_name(&cs.name)?;
         let options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
         let connector = options
@@ -158,15 +158,15 @@ impl Engine {
         if let Some(f) = &cs.format {
             options.insert("format".into(), f.clone());
         }
-        Ok(Arc::new(SourceDef { id, name, connector, options, schema, event_time }))
+        Ok(SourceDef { id, name, connector, options, schema, event_time })
     }
 
     /// Plans a CREATE MATERIALIZED VIEW (nothing is stored or started).
-    pub(crate) async fn prepare_view(self: &Arc<Self>, cv: &CreateView, id: u64) -> SqlResult<Arc<View>> {
+    pub(crate) async fn prepare_view(self: &Arc<Self>, cv: &CreateView, id: u64) -> SqlResult<View> {
         let name = object_name(&cv.name)?;
         let plan = self.plan_view(cv).await?;
         let state = ViewState::new(name.clone(), plan.output.clone(), plan.append_only)?;
-        Ok(Arc::new(View { id, name, plan, state, thread: Mutex::new(None) }))
+        Ok(View { id, name, plan, state, thread: Mutex::new(None) })
     }
 
     pub(crate) async fn plan_view(self: &Arc<Self>, cv: &CreateView) -> SqlResult<StreamPlan> {
@@ -211,40 +211,29 @@ impl Engine {
         v
     }
 
-    fn name_is_free(&self, name: &str) -> SqlResult<()> {
-        match self.kind_of(name) {
-            Some(kind) => Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists"))
-                .with_detail(format!("\"{name}\" is a {kind}"))),
-            None => Ok(()),
-        }
-    }
-
     pub async fn create_source(self: &Arc<Self>, cs: &CreateSource, sql: &str) -> SqlResult<()> {
         let name = object_name(&cs.name)?;
         let mut writer = self.writer().await;
-        if self.kind_of(&name).is_some() && cs.if_not_exists {
+        if !self.claim_name(&name, cs.if_not_exists)? {
             return Ok(());
         }
-        self.name_is_free(&name)?;
-        let src = self.prepare_source(cs, 0).await?;
-        let id = self.define(&mut writer, "source", &name, sql)?;
-        let src = Arc::new(SourceDef { id, name: src.name.clone(), connector: src.connector.clone(), options: src.options.clone(), schema: src.schema.clone(), event_time: src.event_time });
-        self.sources.write().unwrap().insert(name, src);
+        let mut src = self.prepare_source(cs, 0).await?;
+        src.id = self.define(&mut writer, "source", &name, sql)?;
+        self.sources.write().unwrap().insert(name, Arc::new(src));
         Ok(())
     }
 
     pub async fn create_view(self: &Arc<Self>, cv: &CreateView, sql: &str) -> SqlResult<()> {
         let name = object_name(&cv.name)?;
         let mut writer = self.writer().await;
-        if self.kind_of(&name).is_some() && cv.if_not_exists {
+        if !self.claim_name(&name, cv.if_not_exists)? {
             return Ok(());
         }
-        self.name_is_free(&name)?;
-        let planned = self.prepare_view(cv, 0).await?;
-        let id = self.define(&mut writer, "view", &name, sql)?;
-        let view = Arc::new(View { id, name: name.clone(), plan: planned.plan.clone(), state: planned.state.clone(), thread: Mutex::new(None) });
+        let mut view = self.prepare_view(cv, 0).await?;
+        view.id = self.define(&mut writer, "view", &name, sql)?;
+        let view = Arc::new(view);
         if let Err(e) = self.start_view(&view) {
-            let _ = self.undefine(&mut writer, id);
+            let _ = self.undefine(&mut writer, view.id);
             return Err(e);
         }
         self.views.write().unwrap().insert(name, view);

@@ -373,11 +373,8 @@ impl Session {
 
     async fn create_table(&mut self, ct: ast::CreateTable, params: &ParamValues) -> SqlResult<Output> {
         let name = object_name(&ct.name)?;
-        if self.engine.kind_of(&name).is_some() {
-            if ct.if_not_exists {
-                return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
-            }
-            return Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists")));
+        if !self.engine.claim_name(&name, ct.if_not_exists)? {
+            return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
         }
         let query = ct.query.clone();
         let stmt = Statement::CreateTable(ct);
