@@ -6,7 +6,12 @@
 #   tests/services.sh start   install what is missing, start all, wait until each answers
 #   tests/services.sh env     print `export NAME=value` lines for the running services
 #   tests/services.sh stop    stop them and remove their data
+#   tests/services.sh down pg2|redis2   stop the spare PostgreSQL / Redis (outage tests)
+#   tests/services.sh up pg2|redis2     start it again on the same port, with its data
 #
+# pg2 and redis2 are a second PostgreSQL and Redis (Redis with an append-only
+# file, so a restart keeps its data) that one test may stop and start
+# without disturbing the tests that share the first pair.
 # Installs are idempotent and come from package registries only (apt, crates.io,
 # PyPI); slow ones are cached under $WEIR_CACHE_DIR (default ~/.cache/weir).
 set -euo pipefail
@@ -39,10 +44,10 @@ install() {
     CARGO_TARGET_DIR="$CACHE/tansu-target" cargo install tansu --locked --features dynostore,postgres --root "$CACHE/tansu" >&2
     rm -rf "$CACHE/tansu-target"
   fi
-  if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import psycopg, confluent_kafka' 2>/dev/null; then
-    log "installing moto[server], psycopg and confluent-kafka from PyPI into $VENV"
+  if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import psycopg, confluent_kafka, pyarrow, duckdb' 2>/dev/null; then
+    log "installing moto[server], psycopg, confluent-kafka, pyarrow and duckdb from PyPI into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade 'moto[server]' 'psycopg[binary]' confluent-kafka >&2
+    "$VENV/bin/pip" install -q --upgrade 'moto[server]' 'psycopg[binary]' confluent-kafka pyarrow duckdb >&2
   fi
 }
 
@@ -59,6 +64,46 @@ wait_for() { # name, tries, command...
   die "$name did not answer; see the logs in $STATE"
 }
 
+# pg_start NAME PORT [init]: a PostgreSQL cluster in $STATE/NAME (as the postgres account when root).
+pg_start() {
+  local name=$1 port=$2 run_pg=()
+  if [ "$(id -u)" = 0 ]; then run_pg=(runuser -u postgres --); chown postgres "$STATE"; fi
+  if [ "${3:-}" = init ]; then
+    mkdir -p "$STATE/$name"; [ "$(id -u)" = 0 ] && chown postgres "$STATE/$name"
+    "${run_pg[@]}" "$PG_BIN/initdb" -D "$STATE/$name/data" -U postgres -A trust >"$STATE/$name/initdb.log" 2>&1 \
+      || die "initdb failed: $(tail -3 "$STATE/$name/initdb.log")"
+    echo "$port" >"$STATE/$name/port"
+  fi
+  "${run_pg[@]}" "$PG_BIN/pg_ctl" -D "$STATE/$name/data" -l "$STATE/$name/server.log" -w -t 60 \
+    -o "-p $port -k $STATE/$name -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
+    || die "PostgreSQL did not start: $(tail -5 "$STATE/$name/server.log")"
+  wait_for PostgreSQL 60 "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$port"
+}
+
+pg_stop() {
+  local mode=${2:-immediate}
+  [ -d "$STATE/$1/data" ] || return 0
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STATE/$1/data" -m "$mode" stop >/dev/null 2>&1 || true
+  else "$PG_BIN/pg_ctl" -D "$STATE/$1/data" -m "$mode" stop >/dev/null 2>&1 || true; fi
+}
+
+# redis_start NAME PORT ARGS...: a Redis server with its files in $STATE/NAME.
+redis_start() {
+  local name=$1 port=$2; shift 2
+  mkdir -p "$STATE/$name"; echo "$port" >"$STATE/$name/port"; echo "$*" >"$STATE/$name/args"
+  redis-server --port "$port" --bind 127.0.0.1 --daemonize yes "$@" \
+    --dir "$STATE/$name" --pidfile "$STATE/$name/redis.pid" --logfile "$STATE/$name/redis.log"
+  wait_for Redis 40 redis-cli -p "$port" ping
+}
+
+redis_stop() {
+  [ -f "$STATE/$1/redis.pid" ] || return 0
+  redis-cli -p "$(cat "$STATE/$1/port")" shutdown >/dev/null 2>&1 || kill "$(cat "$STATE/$1/redis.pid")" 2>/dev/null || true
+  local i
+  for i in $(seq 50); do kill -0 "$(cat "$STATE/$1/redis.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$STATE/$1/redis.pid"
+}
+
 port_open() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1"; }
 
 start() {
@@ -68,23 +113,15 @@ start() {
   local pg_port redis_port kafka_port s3_port
   pg_port=$(free_port); redis_port=$(free_port); kafka_port=$(free_port); s3_port=$(free_port)
 
-  # PostgreSQL refuses to run as root: use the postgres account then.
-  local run_pg=()
-  if [ "$(id -u)" = 0 ]; then run_pg=(runuser -u postgres --); chown postgres "$STATE"; fi
-  mkdir -p "$STATE/pg"; [ "$(id -u)" = 0 ] && chown postgres "$STATE/pg"
-  "${run_pg[@]}" "$PG_BIN/initdb" -D "$STATE/pg/data" -U postgres -A trust >"$STATE/pg/initdb.log" 2>&1 \
-    || die "initdb failed: $(tail -3 "$STATE/pg/initdb.log")"
-  "${run_pg[@]}" "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -l "$STATE/pg/server.log" -w -t 60 \
-    -o "-p $pg_port -k $STATE/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
-    || die "PostgreSQL did not start: $(tail -5 "$STATE/pg/server.log")"
-  wait_for PostgreSQL 60 "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$pg_port"
+  pg_start pg "$pg_port" init
   log "PostgreSQL on 127.0.0.1:$pg_port"
-
-  mkdir -p "$STATE/redis"
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
-    --dir "$STATE/redis" --pidfile "$STATE/redis/redis.pid" --logfile "$STATE/redis/redis.log"
-  wait_for Redis 40 redis-cli -p "$redis_port" ping
+  redis_start redis "$redis_port" --save "" --appendonly no
   log "Redis on 127.0.0.1:$redis_port"
+  local pg2_port redis2_port
+  pg2_port=$(free_port); redis2_port=$(free_port)
+  pg_start pg2 "$pg2_port" init
+  redis_start redis2 "$redis2_port" --appendonly yes --appendfsync always
+  log "spare PostgreSQL on 127.0.0.1:$pg2_port and Redis on 127.0.0.1:$redis2_port (for outage tests)"
 
   mkdir -p "$STATE/kafka"
   nohup "$TANSU" broker --storage-engine memory://tansu/ --listener-url "tcp://127.0.0.1:$kafka_port" \
@@ -102,6 +139,10 @@ start() {
   cat >"$STATE/env.sh" <<ENV
 export WEIR_TEST_PG_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
 export WEIR_TEST_REDIS_URL=redis://127.0.0.1:$redis_port
+export WEIR_TEST_PG2_URL=postgres://postgres@127.0.0.1:$pg2_port/postgres
+export WEIR_TEST_REDIS2_URL=redis://127.0.0.1:$redis2_port
+export WEIR_TEST_SERVICES="$(cd "$(dirname "$0")" && pwd)/services.sh"
+export WEIR_SERVICES_DIR=$STATE
 export WEIR_TEST_KAFKA=127.0.0.1:$kafka_port
 export WEIR_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port
 export WEIR_TEST_PYTHON=$VENV/bin/python
@@ -113,11 +154,9 @@ stop() {
   [ -d "$STATE" ] || return 0
   [ -f "$STATE/kafka/pid" ] && kill "$(cat "$STATE/kafka/pid")" 2>/dev/null || true
   [ -f "$STATE/s3/pid" ] && kill "$(cat "$STATE/s3/pid")" 2>/dev/null || true
-  [ -f "$STATE/redis/redis.pid" ] && kill "$(cat "$STATE/redis/redis.pid")" 2>/dev/null || true
-  if [ -d "$STATE/pg/data" ]; then
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -m immediate stop >/dev/null 2>&1 || true
-    else "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
-  fi
+  local r
+  for r in redis redis2; do [ -f "$STATE/$r/redis.pid" ] && kill "$(cat "$STATE/$r/redis.pid")" 2>/dev/null || true; done
+  pg_stop pg; pg_stop pg2
   rm -rf "$STATE"
   log "stopped"
 }
@@ -127,5 +166,19 @@ case "${1:-}" in
   stop) stop ;;
   env) [ -f "$STATE/env.sh" ] || die "services are not running; run '$0 start'"; cat "$STATE/env.sh" ;;
   install) install ;;
-  *) echo "usage: $0 start|stop|env|install" >&2; exit 2 ;;
+  down)
+    case "${2:-}" in
+      pg2) pg_stop pg2 fast ;;
+      redis2) redis_stop redis2 ;;
+      *) die "usage: $0 down pg2|redis2" ;;
+    esac
+    log "$2 is down" ;;
+  up)
+    case "${2:-}" in
+      pg2) pg_start pg2 "$(cat "$STATE/pg2/port")" ;;
+      redis2) read -r -a args <"$STATE/redis2/args"; redis_start redis2 "$(cat "$STATE/redis2/port")" "${args[@]}" ;;
+      *) die "usage: $0 up pg2|redis2" ;;
+    esac
+    log "$2 is up" ;;
+  *) echo "usage: $0 start|stop|env|install|down|up" >&2; exit 2 ;;
 esac

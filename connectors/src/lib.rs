@@ -1,12 +1,13 @@
-//! weir's connectors: where rows come from (sources) and, later, where they
-//! go (sinks), behind small traits. The planner never sees a concrete
-//! connector; the server opens them through [`open_source`], the one list
-//! of connectors.
+//! weir's connectors: where rows come from (sources) and where they go
+//! (sinks, in [`sink`]), behind small traits. The planner never sees a
+//! concrete connector; the server opens them through [`open_source`] and
+//! [`sink::open_sink`], the lists of connectors.
 
 pub mod generator;
 pub mod json;
 pub mod kafka;
 pub mod options;
+pub mod sink;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;

@@ -1,5 +1,6 @@
 //! weir's own statements, parsed beside PostgreSQL's: `CREATE SOURCE`,
-//! `CREATE MATERIALIZED VIEW ... [EMIT ON WINDOW CLOSE]`, `DROP SOURCE`,
+//! `CREATE MATERIALIZED VIEW ... [EMIT ON WINDOW CLOSE]`, `CREATE SINK`,
+//! `DROP SOURCE | SINK`, `SHOW SOURCES | MATERIALIZED VIEWS | SINKS`,
 //! `EXPLAIN [CREATE] MATERIALIZED VIEW`. Everything else goes to sqlparser.
 
 use crate::error::{SqlError, SqlResult};
@@ -39,17 +40,28 @@ pub struct CreateView {
     pub emit: Emit,
 }
 
+/// `CREATE SINK name FROM relation WITH (...)`.
+#[derive(Debug, Clone)]
+pub struct CreateSink {
+    pub name: ObjectName,
+    pub if_not_exists: bool,
+    pub from: ObjectName,
+    pub options: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 pub enum WeirStatement {
     Sql(Statement),
     CreateSource(CreateSource),
     CreateView(CreateView),
+    CreateSink(CreateSink),
     DropSource { names: Vec<ObjectName>, if_exists: bool, cascade: bool },
+    DropSink { names: Vec<ObjectName>, if_exists: bool },
     /// `EXPLAIN CREATE MATERIALIZED VIEW ...`
     ExplainCreateView(CreateView),
     /// `EXPLAIN MATERIALIZED VIEW name`
     ExplainView(ObjectName),
-    /// `SHOW SOURCES`, `SHOW MATERIALIZED VIEWS`
+    /// `SHOW SOURCES`, `SHOW MATERIALIZED VIEWS`, `SHOW SINKS`
     Show(ShowObjects),
 }
 
@@ -57,6 +69,7 @@ pub enum WeirStatement {
 pub enum ShowObjects {
     Sources,
     MaterializedViews,
+    Sinks,
 }
 
 /// A statement and its own text (as written, for the catalog).
@@ -127,10 +140,27 @@ fn parse_one(p: &mut Parser) -> Result<WeirStatement, ParserError> {
     if kw(&t0, Keyword::CREATE) && kw(&t1, Keyword::MATERIALIZED) && kw(&t2, Keyword::VIEW) {
         return parse_create_view(p).map(WeirStatement::CreateView);
     }
-    if kw(&t0, Keyword::SHOW) && word_is(&t1, "sources") {
+    if kw(&t0, Keyword::CREATE) && word_is(&t1, "sink") {
         p.next_token();
         p.next_token();
-        return Ok(WeirStatement::Show(ShowObjects::Sources));
+        let if_not_exists = p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
+        let name = p.parse_object_name(false)?;
+        p.expect_keyword_is(Keyword::FROM)?;
+        let from = p.parse_object_name(false)?;
+        let options = parse_with_options(p)?;
+        return Ok(WeirStatement::CreateSink(CreateSink { name, if_not_exists, from, options }));
+    }
+    if kw(&t0, Keyword::SHOW) && (word_is(&t1, "sources") || word_is(&t1, "sinks")) {
+        p.next_token();
+        p.next_token();
+        return Ok(WeirStatement::Show(if word_is(&t1, "sinks") { ShowObjects::Sinks } else { ShowObjects::Sources }));
+    }
+    if kw(&t0, Keyword::DROP) && word_is(&t1, "sink") {
+        p.next_token();
+        p.next_token();
+        let if_exists = p.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
+        let names = p.parse_comma_separated(|p| p.parse_object_name(false))?;
+        return Ok(WeirStatement::DropSink { names, if_exists });
     }
     if kw(&t0, Keyword::SHOW) && kw(&t1, Keyword::MATERIALIZED) && kw(&t2, Keyword::VIEWS) {
         for _ in 0..3 {
@@ -306,9 +336,14 @@ mod tests {
         let sql = "CREATE SOURCE clicks (id TEXT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
             WITH (connector = 'kafka', topic = 'clicks', partitions = 3) FORMAT JSON;
             CREATE MATERIALIZED VIEW v AS SELECT count(*) FROM clicks EMIT ON WINDOW CLOSE; select 1;
-            DROP SOURCE IF EXISTS a, b CASCADE";
+            DROP SOURCE IF EXISTS a, b CASCADE;
+            CREATE SINK IF NOT EXISTS k FROM v WITH (connector = 'redis', ttl = '1h'); DROP SINK IF EXISTS k; SHOW SINKS";
         let parsed = parse_sql(sql).unwrap();
-        assert_eq!(parsed.len(), 4);
+        assert_eq!(parsed.len(), 7);
+        let WeirStatement::CreateSink(k) = &parsed[4].statement else { panic!() };
+        assert!(k.if_not_exists && k.from.to_string() == "v" && k.options[1] == ("ttl".to_string(), "1h".to_string()));
+        assert!(matches!(&parsed[5].statement, WeirStatement::DropSink { if_exists: true, .. }));
+        assert!(matches!(&parsed[6].statement, WeirStatement::Show(ShowObjects::Sinks)));
         let WeirStatement::CreateSource(s) = &parsed[0].statement else { panic!() };
         assert_eq!(s.columns.as_ref().unwrap().len(), 2);
         assert_eq!(s.watermark.as_ref().unwrap().0.value, "ts");

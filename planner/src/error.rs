@@ -34,6 +34,8 @@ pub enum SqlState {
     ProtocolViolation,
     ProgramLimitExceeded,
     IoError,
+    /// An external system (broker, sink target) cannot be reached.
+    UnableToConnect,
     Internal,
 }
 
@@ -65,6 +67,7 @@ impl SqlState {
             ProtocolViolation => "08P01",
             ProgramLimitExceeded => "54000",
             IoError => "58030",
+            UnableToConnect => "08001",
             Internal => "XX000",
         }
     }

@@ -1,6 +1,7 @@
 //! `weir bench`: runs continuous queries in-process over the generator and
 //! reports throughput per CPU core (CPU time from getrusage, not wall time)
-//! and peak memory. The numbers in BENCHMARKS.md come from here.
+//! and peak memory, and writes rows through sinks (`--redis`, `--postgres`,
+//! `--parquet`). The numbers in BENCHMARKS.md come from here.
 
 use crate::engine::Engine;
 use clap::Args;
@@ -24,6 +25,104 @@ pub struct BenchArgs {
     /// Messages the `kafka` query produces first and then reads
     #[arg(long, default_value_t = 2_000_000)]
     pub kafka_events: u64,
+    /// Measure the Redis sink (hash upserts) against this server, e.g. redis://127.0.0.1:6379
+    #[arg(long)]
+    pub redis: Option<String>,
+    /// Measure the PostgreSQL sink (upserts) against this database, e.g. postgres://postgres@127.0.0.1:5432/postgres
+    #[arg(long)]
+    pub postgres: Option<String>,
+    /// Measure the Parquet sink writing under this path (an absolute local path, or s3://bucket/prefix/ with --s3-endpoint)
+    #[arg(long)]
+    pub parquet: Option<String>,
+    /// S3 endpoint for an s3:// --parquet path, e.g. http://127.0.0.1:9000 (credentials from AWS_* variables)
+    #[arg(long)]
+    pub s3_endpoint: Option<String>,
+    /// Rows each sink benchmark writes
+    #[arg(long, default_value_t = 1_000_000)]
+    pub sink_rows: usize,
+}
+
+/// Rows shaped like a per-minute metrics view (window_start, event_type,
+/// counts), every row a distinct key, in epochs of 65,536 rows.
+fn metric_epochs(rows: usize) -> anyhow::Result<(arrow::datatypes::SchemaRef, Vec<weir_connectors::sink::Changes>)> {
+    use arrow::array::{Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("window_start", DataType::Timestamp(TimeUnit::Nanosecond, None), false),
+        Field::new("event_type", DataType::Utf8, false),
+        Field::new("event_count", DataType::Int64, false),
+        Field::new("unique_users", DataType::Int64, false),
+    ]));
+    let types = ["page_view", "click", "add_to_cart", "purchase", "search"];
+    let mut out = Vec::new();
+    for start in (0..rows).step_by(65_536) {
+        let n = 65_536.min(rows - start);
+        let idx = start..start + n;
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(TimestampNanosecondArray::from_iter_values(idx.clone().map(|i| 1_767_225_600_000_000_000 + (i / 5) as i64 * 60_000_000_000))),
+                Arc::new(StringArray::from_iter_values(idx.clone().map(|i| types[i % 5]))),
+                Arc::new(Int64Array::from_iter_values(idx.clone().map(|i| (i % 997) as i64 + 1))),
+                Arc::new(Int64Array::from_iter_values(idx.map(|i| (i % 113) as i64 + 1))),
+            ],
+        )?;
+        out.push(weir_connectors::sink::Changes { inserts: batch, deletes: RecordBatch::new_empty(schema.clone()) });
+    }
+    Ok((schema, out))
+}
+
+/// Writes `--sink-rows` rows through each sink given on the command line.
+async fn sink_benches(args: &BenchArgs) -> anyhow::Result<()> {
+    let run = format!("{:x}", std::process::id());
+    let mut targets: Vec<(&str, Vec<(String, String)>)> = Vec::new();
+    if let Some(url) = &args.redis {
+        targets.push(("redis", vec![("url".into(), url.clone()), ("key".into(), format!("bench:{run}:{{window_start}}:{{event_type}}"))]));
+    }
+    if let Some(url) = &args.postgres {
+        targets.push(("postgres", vec![
+            ("url".into(), url.clone()),
+            ("table".into(), format!("weir_bench_{run}")),
+            ("primary_key".into(), "window_start,event_type".into()),
+            ("create_table".into(), "true".into()),
+        ]));
+    }
+    if let Some(path) = &args.parquet {
+        let mut o = vec![("path".into(), path.clone()), ("partition_by".into(), "window_start".into())];
+        if let Some(e) = &args.s3_endpoint {
+            o.push(("endpoint".into(), e.clone()));
+        }
+        targets.push(("s3", o));
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let (schema, epochs) = metric_epochs(args.sink_rows)?;
+    println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16}", "sink", "rows", "wall s", "cpu s", "rows/s", "rows/cpu-s");
+    for (connector, options) in targets {
+        let input = weir_connectors::sink::SinkInput { sink: format!("bench_{connector}_{run}"), schema: schema.clone(), append_only: true };
+        let options = weir_connectors::Options::new(options.into_iter().collect());
+        eprintln!("writing {} rows through the {connector} sink ...", args.sink_rows);
+        let before = usage();
+        let started = Instant::now();
+        let mut sink = weir_connectors::sink::open_sink(connector, &options, &input).await.map_err(|e| anyhow::anyhow!("{connector}: {e}"))?;
+        for (i, changes) in epochs.iter().enumerate() {
+            sink.write(i as u64 + 1, changes).await.map_err(|e| anyhow::anyhow!("{connector}: {e}"))?;
+        }
+        sink.flush().await.map_err(|e| anyhow::anyhow!("{connector}: {e}"))?;
+        let (wall, cpu) = (started.elapsed(), usage().cpu - before.cpu);
+        println!(
+            "{:<12} {:>12} {:>10.2} {:>10.2} {:>16.0} {:>16.0}",
+            connector,
+            args.sink_rows,
+            wall.as_secs_f64(),
+            cpu.as_secs_f64(),
+            args.sink_rows as f64 / wall.as_secs_f64(),
+            args.sink_rows as f64 / cpu.as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// Produces `n` clickstream-like JSON messages (about 200 bytes each) to a new
@@ -176,5 +275,5 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     engine.stop_all();
     drop(engine);
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    sink_benches(&args).await
 }

@@ -4,6 +4,7 @@
 //! logs it before it becomes visible.
 
 use crate::objects::{SourceDef, View};
+use crate::sinks::SinkDef;
 use crate::storage::{Definition, Header, Recovered, Storage};
 use crate::stream::view::DeadLetters;
 use crate::table::Table;
@@ -39,6 +40,7 @@ pub struct Engine {
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     pub(crate) sources: RwLock<BTreeMap<String, Arc<SourceDef>>>,
     pub(crate) views: RwLock<BTreeMap<String, Arc<View>>>,
+    pub(crate) sinks: RwLock<BTreeMap<String, Arc<SinkDef>>>,
     pub(crate) dead_letters: Arc<DeadLetters>,
     definitions: RwLock<Vec<Definition>>,
     /// The write lock: one commit at a time, in log order.
@@ -61,6 +63,7 @@ impl Engine {
             tables: RwLock::default(),
             sources: RwLock::default(),
             views: RwLock::default(),
+            sinks: RwLock::default(),
             dead_letters: Arc::default(),
             definitions: RwLock::default(),
             storage: tokio::sync::Mutex::new(storage),
@@ -74,6 +77,13 @@ impl Engine {
             if let Err(e) = engine.start_view(&v) {
                 tracing::error!("view {} could not start again: {}", v.name, e.message);
                 v.state.set_status(format!("failed: {}", e.message));
+            }
+        }
+        // Sinks start last: each takes its input's contents, then every change.
+        for s in engine.sinks_in_order() {
+            if let Err(e) = engine.start_sink(&s) {
+                tracing::error!("sink {} could not start again: {}", s.name, e.message);
+                s.status.state.lock().unwrap().clone_from(&format!("failed: {}", e.message));
             }
         }
         Ok(engine)
@@ -96,6 +106,7 @@ impl Engine {
                     self.tables.write().unwrap().retain(|_, t| t.id != id);
                     self.sources.write().unwrap().retain(|_, t| t.id != id);
                     self.views.write().unwrap().retain(|_, t| t.id != id);
+                    self.sinks.write().unwrap().retain(|_, t| t.id != id);
                     self.definitions.write().unwrap().retain(|d| d.id != id);
                 }
                 Header::Append { id } => {
@@ -127,7 +138,7 @@ impl Engine {
                 let table = Arc::new(Table::new(def.id, def.name.clone(), schema, primary_key));
                 self.tables.write().unwrap().insert(def.name.clone(), table);
             }
-            "source" | "view" => {
+            "source" | "view" | "sink" => {
                 let parsed = weir_planner::parse_sql(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
                 match parsed.statement {
                     WeirStatement::CreateSource(cs) => {
@@ -137,6 +148,10 @@ impl Engine {
                     WeirStatement::CreateView(cv) => {
                         let view = self.prepare_view(&cv, def.id).await?;
                         self.views.write().unwrap().insert(view.name.clone(), Arc::new(view));
+                    }
+                    WeirStatement::CreateSink(cs) => {
+                        let sink = self.prepare_sink(&cs, def.id)?;
+                        self.sinks.write().unwrap().insert(sink.name.clone(), Arc::new(sink));
                     }
                     _ => anyhow::bail!("definition of {} is not a CREATE statement", def.name),
                 }
@@ -175,7 +190,7 @@ impl Engine {
         }
     }
 
-    /// The kind of object called `name`, if any: names are shared by tables, sources and views.
+    /// The kind of object called `name`, if any: names are shared by tables, sources, views and sinks.
     pub fn kind_of(&self, name: &str) -> Option<&'static str> {
         if self.tables.read().unwrap().contains_key(name) {
             Some("table")
@@ -183,6 +198,8 @@ impl Engine {
             Some("source")
         } else if self.views.read().unwrap().contains_key(name) {
             Some("materialized view")
+        } else if self.sinks.read().unwrap().contains_key(name) {
+            Some("sink")
         } else {
             None
         }

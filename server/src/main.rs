@@ -11,6 +11,7 @@ mod objects;
 mod pgcompat;
 mod session;
 mod settings;
+mod sinks;
 mod storage;
 mod stream;
 mod table;
@@ -121,6 +122,7 @@ async fn load_demo(engine: &std::sync::Arc<engine::Engine>) -> anyhow::Result<()
         match &p.statement {
             weir_planner::WeirStatement::CreateSource(cs) => engine.create_source(cs, &p.sql).await?,
             weir_planner::WeirStatement::CreateView(cv) => engine.create_view(cv, &p.sql).await?,
+            weir_planner::WeirStatement::CreateSink(cs) => engine.create_sink(cs, &p.sql).await?,
             _ => anyhow::bail!("demo.sql holds a statement other than CREATE SOURCE / MATERIALIZED VIEW"),
         }
     }

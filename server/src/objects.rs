@@ -25,7 +25,7 @@ use weir_planner::types::pg_type_name;
 use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
 
 /// Relations weir itself provides.
-pub const SYSTEM_RELATIONS: &[&str] = &["weir_dead_letters", "weir_views"];
+pub const SYSTEM_RELATIONS: &[&str] = &["weir_dead_letters", "weir_sink_status", "weir_views"];
 
 pub struct SourceDef {
     pub id: u64,
@@ -54,10 +54,10 @@ impl View {
     }
 }
 
-fn connector_error(e: ConnectorError) -> SqlError {
+pub(crate) fn connector_error(e: ConnectorError) -> SqlError {
     match e {
         ConnectorError::Config(m) => SqlError::new(SqlState::InvalidParameterValue, m),
-        ConnectorError::External(m) => SqlError::new(SqlState::IoError, m).with_hint("check that the external system is reachable"),
+        ConnectorError::External(m) => SqlError::new(SqlState::UnableToConnect, m).with_hint("check that the external system is running and reachable from weir"),
         ConnectorError::Internal(m) => SqlError::internal(m),
     }
 }
@@ -240,14 +240,24 @@ impl Engine {
         Ok(())
     }
 
-    /// Views that read `name` directly.
-    pub fn dependents(&self, name: &str) -> Vec<String> {
-        self.views_in_order().into_iter().filter(|v| v.plan.input.name == name).map(|v| v.name.clone()).collect()
+    /// Views and sinks that read `name` directly, as (kind, name).
+    pub fn dependents(&self, name: &str) -> Vec<(&'static str, String)> {
+        let views = self.views_in_order().into_iter().filter(|v| v.plan.input.name == name).map(|v| ("materialized view", v.name.clone()));
+        let sinks = self.sinks_in_order().into_iter().filter(|s| s.from == name).map(|s| ("sink", s.name.clone()));
+        views.chain(sinks).collect()
     }
 
-    /// Drops views depending on `name` (CASCADE), deepest first.
+    /// Drops views and sinks depending on `name` (CASCADE), deepest first.
     pub(crate) fn drop_dependents(&self, writer: &mut Writer<'_>, name: &str) -> SqlResult<()> {
-        for d in self.dependents(name) {
+        for (kind, d) in self.dependents(name) {
+            if kind == "sink" {
+                let id = self.sinks.read().unwrap().get(&d).map(|s| s.id);
+                if let Some(id) = id {
+                    self.undefine(writer, id)?;
+                    self.remove_sink(&d);
+                }
+                continue;
+            }
             self.drop_dependents(writer, &d)?;
             self.drop_view_now(writer, &d)?;
         }
@@ -269,7 +279,7 @@ impl Engine {
             return Ok(());
         }
         Err(SqlError::new(SqlState::DependentObjectsStillExist, format!("cannot drop {kind} \"{name}\" because other objects depend on it"))
-            .with_detail(deps.iter().map(|d| format!("materialized view {d} depends on {kind} {name}")).collect::<Vec<_>>().join("\n"))
+            .with_detail(deps.iter().map(|(k, d)| format!("{k} {d} depends on {kind} {name}")).collect::<Vec<_>>().join("\n"))
             .with_hint(format!("use DROP {} ... CASCADE to drop the dependent objects too", kind.to_uppercase())))
     }
 
@@ -315,6 +325,7 @@ impl Engine {
         let (schema, batch) = match name {
             "weir_dead_letters" => (DeadLetters::schema(), self.dead_letters.batch()?),
             "weir_views" => self.views_status()?,
+            "weir_sink_status" => self.sink_status()?,
             _ => return Ok(None),
         };
         Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
@@ -396,8 +407,9 @@ impl Engine {
         self.views.read().unwrap().get(name).map(|v| v.state.clone())
     }
 
-    /// Stops every dataflow (at shutdown).
+    /// Stops every sink (flushing what it buffers) and dataflow (at shutdown).
     pub fn stop_all(&self) {
+        self.stop_sinks();
         for v in self.views_in_order() {
             v.stop();
         }

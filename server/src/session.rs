@@ -231,6 +231,15 @@ impl Session {
                 self.engine.create_view(&cv, sql).await?;
                 command("CREATE MATERIALIZED VIEW")
             }
+            WeirStatement::CreateSink(cs) => {
+                self.engine.create_sink(&cs, sql).await?;
+                command("CREATE SINK")
+            }
+            WeirStatement::DropSink { names, if_exists } => {
+                let names = names.iter().map(object_name).collect::<SqlResult<Vec<_>>>()?;
+                self.engine.drop_sinks(&names, if_exists).await?;
+                command("DROP SINK")
+            }
             WeirStatement::DropSource { names, if_exists, cascade } => {
                 let names = names.iter().map(object_name).collect::<SqlResult<Vec<_>>>()?;
                 self.engine.drop_streaming("source", &names, if_exists, cascade).await?;
@@ -255,6 +264,7 @@ impl Session {
         match what {
             ShowObjects::Sources => self.engine.show_sources(),
             ShowObjects::MaterializedViews => self.engine.show_views(),
+            ShowObjects::Sinks => self.engine.show_sinks(),
         }
     }
 

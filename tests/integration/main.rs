@@ -9,6 +9,7 @@ mod clients;
 mod durability;
 mod migrations;
 mod services;
+mod sinks;
 mod slt;
 mod streaming;
 mod wire;

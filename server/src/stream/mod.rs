@@ -89,6 +89,11 @@ fn run_stages(ops: &[StageOp], mut d: Delta) -> SqlResult<Option<Delta>> {
 }
 
 impl Pipeline {
+    /// A pipeline that passes rows through unchanged.
+    pub fn identity() -> Pipeline {
+        Pipeline { window: None, pre: vec![], aggregate: None, post: vec![] }
+    }
+
     pub fn compile(state: &SessionState, plan: &StreamPlan) -> SqlResult<Pipeline> {
         let window = match &plan.window {
             None => None,

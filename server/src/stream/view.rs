@@ -22,6 +22,8 @@ enum Contents {
     Append(Vec<RecordBatch>, usize),
     /// A view with updates: each distinct row and how many times it is present.
     Multiset { converter: RowConverter, rows: HashMap<Box<[u8]>, i64> },
+    /// Keeps nothing, only passes changes on (a sink reading a source).
+    Feed,
 }
 
 /// Progress of a dataflow, for `weir_views`.
@@ -30,6 +32,8 @@ pub struct Stats {
     pub rows_in: AtomicU64,
     pub rows_late: AtomicU64,
     pub dead_letters: AtomicU64,
+    /// Rows of changes passed on to subscribers.
+    pub rows_out: AtomicU64,
     pub watermark_ns: AtomicI64,
     pub status: Mutex<String>,
 }
@@ -45,7 +49,18 @@ pub struct ViewState {
 
 impl ViewState {
     pub fn new(name: String, schema: SchemaRef, append_only: bool) -> SqlResult<Arc<ViewState>> {
-        let contents = if append_only {
+        Self::with_contents(name, schema, append_only, true)
+    }
+
+    /// A state that keeps no contents and only passes changes on.
+    pub fn feed(name: String, schema: SchemaRef) -> SqlResult<Arc<ViewState>> {
+        Self::with_contents(name, schema, true, false)
+    }
+
+    fn with_contents(name: String, schema: SchemaRef, append_only: bool, keep: bool) -> SqlResult<Arc<ViewState>> {
+        let contents = if !keep {
+            Contents::Feed
+        } else if append_only {
             Contents::Append(Vec::new(), 0)
         } else {
             let fields = schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
@@ -99,7 +114,9 @@ impl ViewState {
                     add_count(rows, row.as_ref(), d);
                 }
             }
+            Contents::Feed => {}
         }
+        self.stats.rows_out.fetch_add(delta.batch.num_rows() as u64, Ordering::Relaxed);
         self.publish(Msg::Data(delta));
         Ok(())
     }
@@ -120,6 +137,7 @@ impl ViewState {
 
     fn batches(schema: &SchemaRef, contents: &Contents) -> SqlResult<Vec<RecordBatch>> {
         match contents {
+            Contents::Feed => Ok(vec![]),
             Contents::Append(b, _) => Ok(b.clone()),
             Contents::Multiset { converter, rows } => {
                 if rows.is_empty() {
@@ -141,7 +159,13 @@ impl ViewState {
     /// The current contents and a channel of every later change, taken
     /// together so that nothing is missed or seen twice.
     pub fn subscribe(&self) -> SqlResult<(Vec<RecordBatch>, std::sync::mpsc::Receiver<Msg>)> {
+        self.subscribe_counted().map(|(s, rx, _)| (s, rx))
+    }
+
+    /// As [`Self::subscribe`], with the `rows_out` count the channel starts after.
+    pub fn subscribe_counted(&self) -> SqlResult<(Vec<RecordBatch>, std::sync::mpsc::Receiver<Msg>, u64)> {
         let contents = self.contents.read().unwrap();
+        let rows_out = self.stats.rows_out.load(Ordering::Relaxed);
         let snapshot = Self::batches(&self.schema, &contents)?;
         let (tx, rx) = std::sync::mpsc::channel();
         let w = self.stats.watermark_ns.load(Ordering::Relaxed);
@@ -152,7 +176,7 @@ impl ViewState {
             let _ = tx.send(Msg::End);
         }
         self.subscribers.lock().unwrap().push(tx);
-        Ok((snapshot, rx))
+        Ok((snapshot, rx, rows_out))
     }
 }
 

@@ -1,0 +1,213 @@
+//! Sinks: where a view's (or a source's) rows are delivered. A sink is
+//! given its input's changes one epoch at a time ([`Changes`]) and must
+//! apply an epoch at most once, so the server can retry an epoch after an
+//! error without duplicating it. [`open_sink`] is the one list of sink
+//! connectors; [`redact`] hides secrets wherever options are shown.
+
+pub mod format;
+pub mod kafka;
+pub mod object;
+pub mod postgres;
+pub mod redis;
+
+use crate::{ConnectorError, Options, Result};
+use arrow::array::{RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use std::collections::HashMap;
+
+/// What a sink is attached to.
+#[derive(Debug, Clone)]
+pub struct SinkInput {
+    /// The sink's own name (used for markers, file names, progress rows).
+    pub sink: String,
+    pub schema: SchemaRef,
+    /// False when the input has updates and retractions (a view that is not append-only).
+    pub append_only: bool,
+}
+
+/// One epoch of changes, consolidated: rows that appeared and rows that
+/// were retracted (a row changed in place is one of each). Both batches have
+/// the input's schema.
+#[derive(Debug, Clone)]
+pub struct Changes {
+    pub inserts: RecordBatch,
+    pub deletes: RecordBatch,
+}
+
+impl Changes {
+    pub fn rows(&self) -> usize {
+        self.inserts.num_rows() + self.deletes.num_rows()
+    }
+}
+
+/// A destination for changes.
+#[async_trait]
+pub trait Sink: Send {
+    /// The last epoch this sink knows it committed in an earlier run, if it
+    /// records one; the server numbers new epochs after it.
+    fn last_epoch(&self) -> Option<u64> {
+        None
+    }
+    /// Delivers one epoch. After an error the server may call it again with
+    /// the same epoch and changes: an epoch must never be applied twice.
+    async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()>;
+    /// Called when no change arrived for a while (time-based rollover).
+    async fn tick(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Makes everything buffered durable (end of input, or stop).
+    async fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Called after an external error, before the epoch is retried.
+    async fn reconnect(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+pub const CONNECTORS: &[&str] = &["kafka", "postgres", "redis", "s3"];
+
+/// Checks a sink's options against its input, connects, and returns the
+/// open sink. Used at CREATE SINK (to fail early) and when a sink starts.
+pub async fn open_sink(connector: &str, options: &Options, input: &SinkInput) -> Result<Box<dyn Sink>> {
+    let sink: Box<dyn Sink> = match connector {
+        "redis" => Box::new(redis::RedisSink::open(options, input).await?),
+        "postgres" => Box::new(postgres::PostgresSink::open(options, input).await?),
+        "s3" => Box::new(object::ObjectSink::open(options, input).await?),
+        "kafka" => Box::new(kafka::KafkaSink::open(options, input).await?),
+        other => {
+            return Err(ConnectorError::Config(format!(
+                "unknown sink connector \"{other}\"; weir has: {}",
+                CONNECTORS.join(", ")
+            )))
+        }
+    };
+    Ok(sink)
+}
+
+/// Option names whose values are secrets.
+fn is_secret(name: &str) -> bool {
+    ["secret", "password", "token", "sasl"].iter().any(|s| name.contains(s))
+}
+
+/// A URL with its password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Not a URL weir can read: show only the part before any '@'.
+        Err(_) => match url.rfind('@') {
+            Some(at) => format!("***{}", &url[at..]),
+            None => url.to_string(),
+        },
+    }
+}
+
+/// An option's value as it may be shown: secrets are `***`, URLs lose their password.
+pub fn redact(name: &str, value: &str) -> String {
+    if is_secret(name) {
+        "***".into()
+    } else if value.contains("://") {
+        redact_url(value)
+    } else {
+        value.to_string()
+    }
+}
+
+/// Refuses an input with updates for a sink that can only append.
+pub fn require_append_only(input: &SinkInput, connector: &str, how: &str) -> Result<()> {
+    if input.append_only {
+        return Ok(());
+    }
+    Err(ConnectorError::Config(format!(
+        "a {connector} sink {how} can only append rows, and its input has updates and deletions; \
+         sink from an append-only view (e.g. EMIT ON WINDOW CLOSE) or use a keyed sink"
+    )))
+}
+
+/// Column indexes of a comma-separated list of column names.
+pub fn column_indexes(schema: &SchemaRef, option: &str, list: &str) -> Result<Vec<usize>> {
+    let cols: Vec<usize> = list
+        .split(',')
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            schema.index_of(c).map_err(|_| {
+                let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                ConnectorError::Config(format!("option \"{option}\": column \"{c}\" is not in the sink's input; it has: {}", have.join(", ")))
+            })
+        })
+        .collect::<Result<_>>()?;
+    if cols.is_empty() {
+        return Err(ConnectorError::Config(format!("option \"{option}\" names no column")));
+    }
+    Ok(cols)
+}
+
+/// Changes seen through a key: the rows to delete (keys retracted and not
+/// written again in this epoch) and the rows to write (the last row per key).
+pub struct Keyed {
+    pub deletes: RecordBatch,
+    pub upserts: RecordBatch,
+}
+
+/// Applies keys to `changes`: a key both retracted and inserted in the same
+/// epoch is an upsert only; of several inserts of one key the last one wins.
+/// `keys` gives the key of every row of a batch.
+pub fn by_key(changes: &Changes, keys: &dyn Fn(&RecordBatch) -> Result<Vec<String>>) -> Result<Keyed> {
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(changes.inserts.num_rows());
+    for (i, k) in keys(&changes.inserts)?.into_iter().enumerate() {
+        last.insert(k, i);
+    }
+    let mut keep: Vec<u32> = last.values().map(|&i| i as u32).collect();
+    keep.sort_unstable();
+    let mut deleted = std::collections::HashSet::new();
+    let mut del: Vec<u32> = Vec::new();
+    for (i, k) in keys(&changes.deletes)?.into_iter().enumerate() {
+        if !last.contains_key(&k) && deleted.insert(k) {
+            del.push(i as u32);
+        }
+    }
+    let take = |b: &RecordBatch, idx: Vec<u32>| -> Result<RecordBatch> {
+        if idx.len() == b.num_rows() {
+            return Ok(b.clone());
+        }
+        take_record_batch(b, &UInt32Array::from(idx)).map_err(|e| ConnectorError::Internal(e.to_string()))
+    };
+    Ok(Keyed { deletes: take(&changes.deletes, del)?, upserts: take(&changes.inserts, keep)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    fn batch(keys: &[&str], vals: &[i64]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("k", DataType::Utf8, false), Field::new("v", DataType::Int64, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(keys.to_vec())), Arc::new(Int64Array::from(vals.to_vec()))]).unwrap()
+    }
+
+    #[test]
+    fn keyed_changes_and_redaction() {
+        let changes = Changes { inserts: batch(&["a", "b", "a"], &[1, 2, 3]), deletes: batch(&["a", "c", "c"], &[0, 9, 9]) };
+        let keys = |b: &RecordBatch| {
+            let a = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+            Ok((0..b.num_rows()).map(|i| a.value(i).to_string()).collect())
+        };
+        let k = by_key(&changes, &keys).unwrap();
+        let vals = k.upserts.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(k.upserts.num_rows(), 2);
+        assert_eq!((vals.value(0), vals.value(1)), (2, 3));
+        assert_eq!(k.deletes.num_rows(), 1, "c once; a is written again");
+        assert_eq!(redact("secret_access_key", "abc"), "***");
+        assert_eq!(redact("url", "postgres://u:pw@h:5/db"), "postgres://u:***@h:5/db");
+        assert_eq!(redact("url", "redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+    }
+}

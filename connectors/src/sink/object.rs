@@ -1,0 +1,254 @@
+//! The object-store sink (`connector = 's3'`): Parquet files under a path on
+//! S3 or any S3-compatible endpoint (`s3://bucket/prefix/`), or on the local
+//! disk (`file:///dir/` or an absolute path). Rows are buffered per event-time
+//! partition (`partition_by` column: `dt=YYYY-MM-DD/hour=HH/`) and written
+//! as one file per partition when `rollover` has passed or the buffer
+//! reaches `max_file_size`. A file is written with a single PUT (on the
+//! local disk: a temporary file renamed into place), so a reader never sees
+//! a partial file.
+
+use super::{column_indexes, require_append_only, Changes, Sink, SinkInput};
+use crate::{ConnectorError, Options, Result};
+use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
+use arrow::compute::{cast, take_record_batch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use async_trait::async_trait;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const VALID: &[&str] = &[
+    "path", "endpoint", "region", "access_key_id", "secret_access_key", "format", "partition_by", "rollover", "max_file_size",
+];
+const DEFAULT_ROLLOVER: Duration = Duration::from_secs(60);
+const DEFAULT_MAX_FILE_SIZE: usize = 128 << 20;
+/// Files of rows whose partition column is NULL.
+const NULL_PARTITION: &str = "dt=__HIVE_DEFAULT_PARTITION__/hour=__HIVE_DEFAULT_PARTITION__";
+
+pub struct ObjectSink {
+    store: Arc<dyn ObjectStore>,
+    /// Shown in errors: the path option as written (no secrets in it).
+    location: String,
+    prefix: Path,
+    partition: Option<usize>,
+    rollover: Duration,
+    max_bytes: usize,
+    /// The schema files are written with (nanosecond timestamps as microseconds, which every reader takes).
+    file_schema: SchemaRef,
+    /// Rows not yet in a file, per partition directory.
+    buffers: BTreeMap<String, Vec<RecordBatch>>,
+    buffered_bytes: usize,
+    since: Option<Instant>,
+    /// The newest epoch whose rows are buffered (a retried epoch is not buffered twice).
+    buffered_epoch: u64,
+    run: String,
+    files: u64,
+}
+
+fn store_error(location: &str, e: object_store::Error) -> ConnectorError {
+    match e {
+        object_store::Error::Generic { source, .. } => ConnectorError::External(format!("object store at {location}: {source}")),
+        e => ConnectorError::External(format!("object store at {location}: {e}")),
+    }
+}
+
+fn file_schema(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(TimeUnit::Nanosecond, tz) => f.as_ref().clone().with_data_type(DataType::Timestamp(TimeUnit::Microsecond, tz.clone())),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// Hour buckets (hours since the epoch) of a timestamp column; None for NULL.
+fn hours(col: &ArrayRef) -> Result<Vec<Option<i64>>> {
+    let secs = cast(col, &DataType::Timestamp(TimeUnit::Second, None)).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+    let secs = cast(&secs, &DataType::Int64).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+    let a = secs.as_any().downcast_ref::<arrow::array::Int64Array>().ok_or_else(|| ConnectorError::Internal("hours".into()))?;
+    Ok((0..a.len()).map(|i| (!a.is_null(i)).then(|| a.value(i).div_euclid(3600))).collect())
+}
+
+fn partition_dir(hour: Option<i64>) -> String {
+    match hour.and_then(|h| chrono::DateTime::from_timestamp(h * 3600, 0)) {
+        Some(t) => t.format("dt=%Y-%m-%d/hour=%H").to_string(),
+        None => NULL_PARTITION.into(),
+    }
+}
+
+impl ObjectSink {
+    pub async fn open(options: &Options, input: &SinkInput) -> Result<ObjectSink> {
+        let path = options.required("path")?.to_string();
+        let endpoint = options.str("endpoint").map(str::to_string);
+        let region = options.str("region").unwrap_or("us-east-1").to_string();
+        let key_id = options.str("access_key_id").map(str::to_string);
+        let secret = options.str("secret_access_key").map(str::to_string);
+        match options.str("format").unwrap_or("parquet") {
+            "parquet" => {}
+            other => return Err(ConnectorError::Config(format!("option \"format\": the s3 sink writes 'parquet', not \"{other}\""))),
+        }
+        let partition = match options.str("partition_by") {
+            None => None,
+            Some(c) => {
+                let i = column_indexes(&input.schema, "partition_by", c)?[0];
+                if !matches!(input.schema.field(i).data_type(), DataType::Timestamp(..)) {
+                    return Err(ConnectorError::Config(format!("option \"partition_by\": column \"{c}\" must be a timestamp")));
+                }
+                Some(i)
+            }
+        };
+        let rollover = options.duration("rollover")?.unwrap_or(DEFAULT_ROLLOVER);
+        let max_bytes = options.parse::<usize>("max_file_size", "a number of bytes")?.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        options.finish("s3", VALID)?;
+        require_append_only(input, "s3", "")?;
+        let (store, prefix): (Arc<dyn ObjectStore>, Path) = if let Some(rest) = path.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(ConnectorError::Config("option \"path\": s3://BUCKET/PREFIX/ needs a bucket".into()));
+            }
+            let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_region(region).with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(30),
+                ..Default::default()
+            });
+            if let Some(e) = &endpoint {
+                b = b.with_endpoint(e).with_allow_http(e.starts_with("http://")).with_virtual_hosted_style_request(false);
+            }
+            if let Some(k) = key_id {
+                b = b.with_access_key_id(k);
+            }
+            if let Some(s) = secret {
+                b = b.with_secret_access_key(s);
+            }
+            let store = b.build().map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
+            (Arc::new(store), Path::from(prefix.trim_matches('/')))
+        } else {
+            let dir = path.strip_prefix("file://").unwrap_or(&path);
+            if !dir.starts_with('/') {
+                return Err(ConnectorError::Config(format!(
+                    "option \"path\": \"{path}\" is neither s3://bucket/prefix/ nor an absolute local path (file:///dir/)"
+                )));
+            }
+            if endpoint.is_some() {
+                return Err(ConnectorError::Config("option \"endpoint\" applies to s3:// paths only".into()));
+            }
+            std::fs::create_dir_all(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": cannot create {dir}: {e}")))?;
+            let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
+            (Arc::new(store), Path::default())
+        };
+        // Reachable, and the bucket exists: list the prefix.
+        store.list_with_delimiter(Some(&prefix)).await.map_err(|e| {
+            ConnectorError::External(format!("option \"path\": cannot list {path}: {}", store_error(&path, e)))
+        })?;
+        Ok(ObjectSink {
+            store,
+            location: path,
+            prefix,
+            partition,
+            rollover,
+            max_bytes,
+            file_schema: file_schema(&input.schema),
+            buffers: BTreeMap::new(),
+            buffered_bytes: 0,
+            since: None,
+            buffered_epoch: 0,
+            run: format!("{:x}", chrono::Utc::now().timestamp_millis()),
+            files: 0,
+        })
+    }
+
+    fn buffer(&mut self, batch: &RecordBatch) -> Result<()> {
+        let batch = RecordBatch::try_new(
+            self.file_schema.clone(),
+            batch
+                .columns()
+                .iter()
+                .zip(self.file_schema.fields())
+                .map(|(c, f)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast(c, f.data_type()) })
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| ConnectorError::Internal(e.to_string()))?,
+        )
+        .map_err(|e| ConnectorError::Internal(e.to_string()))?;
+        self.buffered_bytes += batch.get_array_memory_size();
+        self.since.get_or_insert_with(Instant::now);
+        let Some(p) = self.partition else {
+            self.buffers.entry(String::new()).or_default().push(batch);
+            return Ok(());
+        };
+        let mut groups: HashMap<Option<i64>, Vec<u32>> = HashMap::new();
+        for (i, h) in hours(batch.column(p))?.into_iter().enumerate() {
+            groups.entry(h).or_default().push(i as u32);
+        }
+        for (h, rows) in groups {
+            let part = if rows.len() == batch.num_rows() {
+                batch.clone()
+            } else {
+                take_record_batch(&batch, &UInt32Array::from(rows)).map_err(|e| ConnectorError::Internal(e.to_string()))?
+            };
+            self.buffers.entry(partition_dir(h)).or_default().push(part);
+        }
+        Ok(())
+    }
+
+    /// Writes one file per buffered partition; a partition leaves the buffer once its file is in place.
+    async fn roll(&mut self) -> Result<()> {
+        while let Some((dir, batches)) = self.buffers.first_key_value() {
+            let mut bytes = Vec::new();
+            let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+            let mut w = ArrowWriter::try_new(&mut bytes, self.file_schema.clone(), Some(props)).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+            for b in batches {
+                w.write(b).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+            }
+            w.close().map_err(|e| ConnectorError::Internal(e.to_string()))?;
+            let name = format!("part-{}-{:06}.parquet", self.run, self.files + 1);
+            let mut location = self.prefix.clone();
+            for segment in dir.split('/').filter(|s| !s.is_empty()).chain([name.as_str()]) {
+                location = location.join(segment);
+            }
+            self.store.put(&location, PutPayload::from(bytes)).await.map_err(|e| store_error(&self.location, e))?;
+            self.files += 1;
+            let dir = dir.clone();
+            self.buffers.remove(&dir);
+        }
+        self.buffered_bytes = 0;
+        self.since = None;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Sink for ObjectSink {
+    async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()> {
+        if epoch > self.buffered_epoch {
+            if changes.inserts.num_rows() > 0 {
+                self.buffer(&changes.inserts)?;
+            }
+            self.buffered_epoch = epoch;
+        }
+        if self.buffered_bytes >= self.max_bytes {
+            self.roll().await?;
+        }
+        Ok(())
+    }
+
+    async fn tick(&mut self) -> Result<()> {
+        if self.since.is_some_and(|s| s.elapsed() >= self.rollover) {
+            self.roll().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        self.roll().await
+    }
+}

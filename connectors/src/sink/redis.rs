@@ -1,0 +1,244 @@
+//! The Redis sink. Modes:
+//! - `upsert` (default): one key per row from the `key` template, the row as
+//!   a hash (`value = 'hash'`, one field per column) or a JSON string
+//!   (`value = 'json'`), optional `ttl`; a retracted row deletes its key.
+//! - `publish`: each new row as JSON on pub/sub `channel`.
+//! - `list`: each new row as JSON pushed onto the list `key`, trimmed to
+//!   the `max_length` most recent (LPUSH + LTRIM).
+//!
+//! An epoch's writes go in one pipelined MULTI/EXEC together with the marker
+//! `weir:sink:<name>:epoch`, so an epoch retried after a lost connection is
+//! recognised and skipped instead of being applied twice.
+
+use super::format::{json_rows, Template, TextCells};
+use super::{by_key, redact_url, require_append_only, Changes, Sink, SinkInput};
+use crate::{ConnectorError, Options, Result};
+use arrow::array::RecordBatch;
+use async_trait::async_trait;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, RedisError};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const VALID: &[&str] = &["url", "mode", "key", "value", "ttl", "channel", "max_length"];
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    Upsert { json: bool },
+    Publish,
+    List { max_length: u64 },
+}
+
+pub struct RedisSink {
+    client: redis::Client,
+    url: String,
+    con: MultiplexedConnection,
+    mode: Mode,
+    key: Option<Template>,
+    channel: String,
+    ttl: Option<Duration>,
+    names: Vec<String>,
+    marker: String,
+    last_epoch: Option<u64>,
+    /// Set after a reconnect: the next epoch first checks the marker.
+    verify: bool,
+}
+
+fn external(url: &str, e: RedisError) -> ConnectorError {
+    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
+        ConnectorError::External(format!("Redis at {}: {e}", redact_url(url)))
+    } else {
+        ConnectorError::Config(format!("Redis at {} refused a write: {e}", redact_url(url)))
+    }
+}
+
+async fn connect(client: &redis::Client, url: &str) -> Result<MultiplexedConnection> {
+    let config = AsyncConnectionConfig::new().set_connection_timeout(Some(TIMEOUT)).set_response_timeout(Some(TIMEOUT));
+    client.get_multiplexed_async_connection_with_config(&config).await.map_err(|e| {
+        ConnectorError::External(format!("option \"url\": cannot connect to Redis at {}: {e}", redact_url(url)))
+    })
+}
+
+impl RedisSink {
+    pub async fn open(options: &Options, input: &SinkInput) -> Result<RedisSink> {
+        let url = options.required("url")?.to_string();
+        let schema = &input.schema;
+        let key = options.str("key").map(|k| Template::parse(k, schema, "key")).transpose()?;
+        let ttl = options.duration("ttl")?;
+        if ttl.is_some_and(|t| t < Duration::from_millis(1)) {
+            return Err(ConnectorError::Config("option \"ttl\" must be at least 1 millisecond".into()));
+        }
+        let mode = match options.str("mode").unwrap_or("upsert") {
+            "upsert" => {
+                let json = match options.str("value").unwrap_or("hash") {
+                    "hash" => false,
+                    "json" => true,
+                    other => return Err(ConnectorError::Config(format!("option \"value\" must be 'hash' or 'json', not \"{other}\""))),
+                };
+                if key.is_none() {
+                    return Err(ConnectorError::Config("missing option \"key\": an upsert sink needs a key template such as 'user:{user_id}'".into()));
+                }
+                Mode::Upsert { json }
+            }
+            "publish" => {
+                require_append_only(input, "redis", "in publish mode")?;
+                options.required("channel")?;
+                Mode::Publish
+            }
+            "list" => {
+                require_append_only(input, "redis", "in list mode")?;
+                if key.is_none() {
+                    return Err(ConnectorError::Config("missing option \"key\": a list sink needs the list's key".into()));
+                }
+                let max_length = options.parse::<u64>("max_length", "a positive number")?.unwrap_or(100);
+                if max_length == 0 {
+                    return Err(ConnectorError::Config("option \"max_length\" must be a positive number".into()));
+                }
+                Mode::List { max_length }
+            }
+            other => return Err(ConnectorError::Config(format!("option \"mode\" must be 'upsert', 'publish' or 'list', not \"{other}\""))),
+        };
+        let channel = options.str("channel").unwrap_or_default().to_string();
+        if !matches!(mode, Mode::Upsert { .. }) && options.str("value").is_some_and(|v| v != "json") {
+            return Err(ConnectorError::Config("option \"value\": publish and list modes write JSON".into()));
+        }
+        options.finish("redis", VALID)?;
+        let client = redis::Client::open(url.as_str())
+            .map_err(|_| ConnectorError::Config("option \"url\" is not a Redis URL such as redis://127.0.0.1:6379".into()))?;
+        let mut con = connect(&client, &url).await?;
+        let marker = format!("weir:sink:{}:epoch", input.sink);
+        let last: Option<u64> = redis::cmd("GET").arg(&marker).query_async(&mut con).await.map_err(|e| external(&url, e))?;
+        Ok(RedisSink {
+            client,
+            url,
+            con,
+            mode,
+            key,
+            channel,
+            ttl,
+            names: schema.fields().iter().map(|f| f.name().clone()).collect(),
+            marker,
+            last_epoch: last,
+            verify: true,
+        })
+    }
+
+    fn add_expire(&self, pipe: &mut redis::Pipeline, key: &str) {
+        if let Some(t) = self.ttl {
+            pipe.cmd("PEXPIRE").arg(key).arg(t.as_millis() as u64).ignore();
+        }
+    }
+
+    fn add_upserts(&self, pipe: &mut redis::Pipeline, rows: &RecordBatch, json: bool) -> Result<()> {
+        let cells = TextCells::new(rows)?;
+        let key = self.key.as_ref().expect("checked at open");
+        let values = if json { json_rows(rows)? } else { vec![] };
+        for row in 0..rows.num_rows() {
+            let k = key.render(&cells, row);
+            if json {
+                let cmd = pipe.cmd("SET").arg(&k).arg(&values[row]);
+                if let Some(t) = self.ttl {
+                    cmd.arg("PX").arg(t.as_millis() as u64);
+                }
+                cmd.ignore();
+                continue;
+            }
+            let hset = pipe.cmd("HSET").arg(&k);
+            let mut nulls = Vec::new();
+            for (c, name) in self.names.iter().enumerate() {
+                match cells.get(c, row) {
+                    Some(v) => {
+                        hset.arg(name).arg(v);
+                    }
+                    None => nulls.push(name),
+                }
+            }
+            if nulls.len() == self.names.len() {
+                // HSET needs a field: a row of NULLs is only its key.
+                pipe.cmd("DEL").arg(&k).ignore();
+                continue;
+            }
+            hset.ignore();
+            if !nulls.is_empty() {
+                pipe.cmd("HDEL").arg(&k).arg(nulls).ignore();
+            }
+            self.add_expire(pipe, &k);
+        }
+        Ok(())
+    }
+
+    fn pipeline(&self, epoch: u64, changes: &Changes) -> Result<redis::Pipeline> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        match self.mode {
+            Mode::Upsert { json } => {
+                let key = self.key.as_ref().expect("checked at open");
+                // Without retractions, writing rows in order already leaves the last one per key.
+                let keyed = if changes.deletes.num_rows() == 0 {
+                    super::Keyed { deletes: changes.deletes.clone(), upserts: changes.inserts.clone() }
+                } else {
+                    by_key(changes, &|b| key.render_all(b))?
+                };
+                let cells = TextCells::new(&keyed.deletes)?;
+                for row in 0..keyed.deletes.num_rows() {
+                    pipe.cmd("DEL").arg(key.render(&cells, row)).ignore();
+                }
+                self.add_upserts(&mut pipe, &keyed.upserts, json)?;
+            }
+            Mode::Publish => {
+                for v in json_rows(&changes.inserts)? {
+                    pipe.cmd("PUBLISH").arg(&self.channel).arg(v).ignore();
+                }
+            }
+            Mode::List { max_length } => {
+                let key = self.key.as_ref().expect("checked at open");
+                let cells = TextCells::new(&changes.inserts)?;
+                let values = json_rows(&changes.inserts)?;
+                let mut touched = BTreeSet::new();
+                for (row, v) in values.into_iter().enumerate() {
+                    let k = key.render(&cells, row);
+                    pipe.cmd("LPUSH").arg(&k).arg(v).ignore();
+                    touched.insert(k);
+                }
+                for k in touched {
+                    pipe.cmd("LTRIM").arg(&k).arg(0).arg(max_length as i64 - 1).ignore();
+                    self.add_expire(&mut pipe, &k);
+                }
+            }
+        }
+        pipe.cmd("SET").arg(&self.marker).arg(epoch).ignore();
+        Ok(pipe)
+    }
+}
+
+#[async_trait]
+impl Sink for RedisSink {
+    fn last_epoch(&self) -> Option<u64> {
+        self.last_epoch
+    }
+
+    async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()> {
+        if self.verify {
+            let done: Option<u64> = redis::cmd("GET").arg(&self.marker).query_async(&mut self.con).await.map_err(|e| external(&self.url, e))?;
+            self.verify = false;
+            if done.is_some_and(|d| d >= epoch) {
+                return Ok(());
+            }
+        }
+        let pipe = self.pipeline(epoch, changes)?;
+        match pipe.query_async::<()>(&mut self.con).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.verify = true;
+                Err(external(&self.url, e))
+            }
+        }
+    }
+
+    async fn reconnect(&mut self) -> Result<()> {
+        self.con = connect(&self.client, &self.url).await?;
+        self.verify = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,562 @@
+//! Sinks in the catalog (CREATE SINK, DROP SINK, SHOW SINKS, the
+//! `weir_sink_status` relation) and the thread that runs each one: it takes
+//! its input's current contents and then every change, groups changes into
+//! epochs, consolidates each epoch (a row added and retracted within it
+//! cancels out), and hands it to the connector, retrying with backoff while
+//! the target is away. An epoch leaves memory only once the connector has
+//! taken it, so a target that goes away loses nothing.
+
+use crate::engine::Engine;
+use crate::objects::connector_error;
+use crate::session::object_name;
+use crate::stream::view::ViewState;
+use crate::stream::{self, Delta, Input, Msg, Pipeline};
+use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::compute::concat_batches;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_row::{RowConverter, SortField};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use weir_connectors::sink::{open_sink, redact, Changes, Sink, SinkInput};
+use weir_connectors::{ConnectorError, Options};
+use weir_planner::ddl::CreateSink;
+use weir_planner::{SqlError, SqlResult, SqlState};
+
+/// Most input rows in one epoch.
+const MAX_EPOCH_ROWS: usize = 65_536;
+/// How long the thread waits for changes before it lets time-based work run.
+const POLL: Duration = Duration::from_millis(100);
+const BACKOFF_START: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Counters of a running sink, for `weir_sink_status`.
+#[derive(Default)]
+pub struct SinkStatus {
+    pub rows_written: AtomicU64,
+    pub epochs: AtomicU64,
+    pub errors: AtomicU64,
+    pub retries: AtomicU64,
+    /// Input rows taken from the channel and delivered (to compute lag).
+    pub rows_taken: AtomicU64,
+    /// The input's `rows_out` count when the sink subscribed, minus the snapshot's rows.
+    pub rows_base: AtomicI64,
+    /// When the oldest change not yet delivered arrived (Unix microseconds), 0 when none.
+    pub waiting_since: AtomicI64,
+    pub last_epoch: AtomicU64,
+    pub last_write: AtomicI64,
+    pub state: Mutex<String>,
+    pub last_error: Mutex<String>,
+    pub stop: AtomicBool,
+}
+
+impl SinkStatus {
+    fn set(&self, s: impl Into<String>) {
+        *self.state.lock().unwrap() = s.into();
+    }
+    fn error(&self, e: &str) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        *self.last_error.lock().unwrap() = e.to_string();
+    }
+}
+
+pub struct SinkDef {
+    pub id: u64,
+    pub name: String,
+    pub from: String,
+    pub connector: String,
+    pub options: BTreeMap<String, String>,
+    pub input: SinkInput,
+    pub status: Arc<SinkStatus>,
+    /// The input view's state (for a sink from a source: a feed of the source's rows).
+    input_state: Mutex<Option<Arc<ViewState>>>,
+    /// The feed this sink owns when it reads a source.
+    feed: Mutex<Option<Arc<ViewState>>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl SinkDef {
+    fn stop(&self) {
+        self.status.stop.store(true, Ordering::Relaxed);
+        if let Some(feed) = self.feed.lock().unwrap().as_ref() {
+            feed.stop.store(true, Ordering::Relaxed);
+        }
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap());
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+
+    fn options(&self) -> Options {
+        Options::new(self.options.clone())
+    }
+}
+
+/// Rows with diffs folded into what an epoch adds and removes.
+pub fn consolidate(schema: &SchemaRef, deltas: Vec<Delta>) -> SqlResult<Changes> {
+    let empty = RecordBatch::new_empty(schema.clone());
+    let batches: Vec<RecordBatch> = deltas.iter().map(|d| d.batch.clone()).collect();
+    if deltas.iter().all(|d| d.diffs.is_none()) {
+        return Ok(Changes { inserts: concat_batches(schema, batches.iter())?, deletes: empty });
+    }
+    let fields = schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
+    let converter = RowConverter::new(fields)?;
+    let mut net: HashMap<Box<[u8]>, (i64, usize)> = HashMap::new();
+    let mut order: Vec<Box<[u8]>> = Vec::new();
+    for d in &deltas {
+        let rows = converter.convert_columns(d.batch.columns())?;
+        for (i, row) in rows.iter().enumerate() {
+            let diff = d.diffs.as_ref().map(|x| x[i]).unwrap_or(1);
+            match net.get_mut(row.as_ref()) {
+                Some((n, _)) => *n += diff,
+                None => {
+                    net.insert(row.as_ref().into(), (diff, order.len()));
+                    order.push(row.as_ref().into());
+                }
+            }
+        }
+    }
+    let parser = converter.parser();
+    let (mut ins, mut del) = (Vec::new(), Vec::new());
+    for key in &order {
+        let (n, _) = net[key];
+        let target = if n > 0 { &mut ins } else { &mut del };
+        for _ in 0..n.unsigned_abs() {
+            target.push(parser.parse(key));
+        }
+    }
+    let build = |rows: Vec<arrow_row::Row<'_>>| -> SqlResult<RecordBatch> {
+        if rows.is_empty() {
+            return Ok(RecordBatch::new_empty(schema.clone()));
+        }
+        Ok(RecordBatch::try_new(schema.clone(), converter.convert_rows(rows)?)?)
+    };
+    Ok(Changes { inserts: build(ins)?, deletes: build(del)? })
+}
+
+fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// What a sink is asked to do.
+#[derive(Clone, Copy)]
+enum Op<'c> {
+    Write(u64, &'c Changes),
+    Tick,
+    Flush,
+}
+
+#[derive(PartialEq)]
+enum Outcome {
+    Done,
+    /// A stop was requested while retrying.
+    Stopped,
+    /// A non-retryable error, recorded in the status.
+    Failed,
+}
+
+/// Runs `op` until it succeeds, retrying external errors with backoff
+/// (and a reconnect before each retry).
+fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &mut Box<dyn Sink>, op: Op<'_>) -> Outcome {
+    let mut backoff = BACKOFF_START;
+    loop {
+        let result = rt.block_on(match op {
+            Op::Write(epoch, changes) => sink.write(epoch, changes),
+            Op::Tick => sink.tick(),
+            Op::Flush => sink.flush(),
+        });
+        match result {
+            Ok(()) => {
+                if backoff != BACKOFF_START {
+                    status.set("running");
+                }
+                return Outcome::Done;
+            }
+            Err(ConnectorError::External(e)) => {
+                status.error(&e);
+                status.set(format!("retrying: {e}"));
+                tracing::warn!("sink {what}: {e}; retrying in {backoff:?}");
+                let until = Instant::now() + backoff;
+                while Instant::now() < until {
+                    if status.stop.load(Ordering::Relaxed) {
+                        return Outcome::Stopped;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                status.retries.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = rt.block_on(sink.reconnect()) {
+                    status.error(&e.to_string());
+                }
+            }
+            Err(e) => {
+                status.error(&e.to_string());
+                status.set(format!("failed: {e}"));
+                tracing::error!("sink {what} failed: {e}");
+                return Outcome::Failed;
+            }
+        }
+    }
+}
+
+struct Runner {
+    name: String,
+    connector: String,
+    options: Options,
+    input: SinkInput,
+    status: Arc<SinkStatus>,
+}
+
+impl Runner {
+    /// Opens the connector, retrying while the target is away; None when it cannot be opened or a stop came.
+    fn open(&self, rt: &tokio::runtime::Runtime) -> Option<Box<dyn Sink>> {
+        let status = &self.status;
+        status.set("connecting");
+        let mut backoff = BACKOFF_START;
+        loop {
+            match rt.block_on(open_sink(&self.connector, &self.options, &self.input)) {
+                Ok(s) => return Some(s),
+                Err(ConnectorError::External(e)) => {
+                    status.error(&e);
+                    status.set(format!("retrying: {e}"));
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    status.retries.fetch_add(1, Ordering::Relaxed);
+                    if status.stop.load(Ordering::Relaxed) {
+                        status.set("stopped");
+                        return None;
+                    }
+                }
+                Err(e) => {
+                    status.error(&e.to_string());
+                    status.set(format!("failed: {e}"));
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn run(self, snapshot: Vec<RecordBatch>, rx: Receiver<Msg>) {
+        let status = self.status.clone();
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => return status.set(format!("failed: cannot start a runtime: {e}")),
+        };
+        let Some(mut sink) = self.open(&rt) else { return };
+        status.set("running");
+        let mut epoch = sink.last_epoch().unwrap_or(0);
+        let what = format!("{} ({})", self.name, self.connector);
+        // The snapshot, sliced into epochs, then the changes.
+        let mut queue: VecDeque<Delta> = snapshot
+            .iter()
+            .flat_map(|b| (0..b.num_rows()).step_by(MAX_EPOCH_ROWS).map(move |o| b.slice(o, MAX_EPOCH_ROWS.min(b.num_rows() - o))))
+            .map(|batch| Delta { batch, diffs: None })
+            .collect();
+        let (mut ended, mut dropped) = (false, false);
+        loop {
+            if status.stop.load(Ordering::Relaxed) {
+                // Shutting down or dropped: make what is buffered durable, once.
+                if let Err(e) = rt.block_on(sink.flush()) {
+                    status.error(&e.to_string());
+                }
+                return status.set("stopped");
+            }
+            if queue.is_empty() && !ended {
+                match rx.recv_timeout(POLL) {
+                    Ok(m) => Self::take(m, &mut queue, &mut ended),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => (ended, dropped) = (true, true),
+                }
+            }
+            let mut rows: usize = queue.iter().map(|d| d.batch.num_rows()).sum();
+            while rows < MAX_EPOCH_ROWS && !ended {
+                match rx.try_recv() {
+                    Ok(m) => {
+                        if let Msg::Data(d) = &m {
+                            rows += d.batch.num_rows();
+                        }
+                        Self::take(m, &mut queue, &mut ended);
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => (ended, dropped) = (true, true),
+                }
+            }
+            if !queue.is_empty() {
+                let _ = status.waiting_since.compare_exchange(0, now_micros(), Ordering::Relaxed, Ordering::Relaxed);
+                let mut taken = Vec::new();
+                let mut n = 0;
+                while let Some(d) = queue.front() {
+                    if n > 0 && n + d.batch.num_rows() > MAX_EPOCH_ROWS {
+                        break;
+                    }
+                    n += d.batch.num_rows();
+                    taken.extend(queue.pop_front());
+                }
+                let changes = match consolidate(&self.input.schema, taken) {
+                    Ok(c) => c,
+                    Err(e) => return status.set(format!("failed: {}", e.message)),
+                };
+                match retry(&status, &rt, &what, &mut sink, Op::Write(epoch + 1, &changes)) {
+                    Outcome::Done => {}
+                    Outcome::Stopped => continue,
+                    Outcome::Failed => return,
+                }
+                epoch += 1;
+                status.rows_written.fetch_add(changes.rows() as u64, Ordering::Relaxed);
+                status.rows_taken.fetch_add(n as u64, Ordering::Relaxed);
+                status.epochs.fetch_add(1, Ordering::Relaxed);
+                status.last_epoch.store(epoch, Ordering::Relaxed);
+                status.last_write.store(now_micros(), Ordering::Relaxed);
+                status.waiting_since.store(if queue.is_empty() { 0 } else { now_micros() }, Ordering::Relaxed);
+            }
+            match retry(&status, &rt, &what, &mut sink, Op::Tick) {
+                Outcome::Done => {}
+                Outcome::Stopped => continue,
+                Outcome::Failed => return,
+            }
+            if ended && queue.is_empty() {
+                if retry(&status, &rt, &what, &mut sink, Op::Flush) == Outcome::Done {
+                    status.set(if dropped { "stopped: its input was dropped" } else { "finished" });
+                }
+                return;
+            }
+        }
+    }
+
+    fn take(m: Msg, queue: &mut VecDeque<Delta>, ended: &mut bool) {
+        match m {
+            Msg::Data(d) => queue.push_back(d),
+            Msg::Watermark(_) => {}
+            Msg::End => *ended = true,
+        }
+    }
+}
+
+impl Engine {
+    /// Resolves a CREATE SINK's input and options (nothing is stored or started).
+    pub(crate) fn prepare_sink(&self, cs: &CreateSink, id: u64) -> SqlResult<SinkDef> {
+        let name = object_name(&cs.name)?;
+        let from = object_name(&cs.from)?;
+        let options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
+        let connector = options.get("connector").cloned().ok_or_else(|| {
+            SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"")
+                .with_hint(format!("weir has the sink connectors: {}", weir_connectors::sink::CONNECTORS.join(", ")))
+        })?;
+        let (schema, append_only) = {
+            let view = self.views.read().unwrap().get(&from).map(|v| (v.state.schema.clone(), v.plan.append_only));
+            let source = self.sources.read().unwrap().get(&from).map(|s| s.schema.clone());
+            match (view, source) {
+                (Some(v), _) => v,
+                (None, Some(s)) => (s, true),
+                (None, None) => {
+                    return Err(match self.kind_of(&from) {
+                        Some(k) => SqlError::wrong_kind(&from, k, "source or materialized view"),
+                        None => SqlError::undefined_table(&from),
+                    })
+                }
+            }
+        };
+        let input = SinkInput { sink: name.clone(), schema, append_only };
+        Ok(SinkDef {
+            id,
+            name,
+            from,
+            connector,
+            options,
+            input,
+            status: Arc::default(),
+            input_state: Mutex::new(None),
+            feed: Mutex::new(None),
+            threads: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub async fn create_sink(self: &Arc<Self>, cs: &CreateSink, sql: &str) -> SqlResult<()> {
+        let name = object_name(&cs.name)?;
+        let mut writer = self.writer().await;
+        if !self.claim_name(&name, cs.if_not_exists)? {
+            return Ok(());
+        }
+        let mut sink = self.prepare_sink(cs, 0)?;
+        // Check the options and that the target answers; the sink's thread connects on its own.
+        open_sink(&sink.connector, &sink.options(), &sink.input).await.map_err(|e| connector_error(e).with_detail(format!("sink \"{name}\"")))?;
+        sink.id = self.define(&mut writer, "sink", &name, sql)?;
+        let sink = Arc::new(sink);
+        if let Err(e) = self.start_sink(&sink) {
+            let _ = self.undefine(&mut writer, sink.id);
+            return Err(e);
+        }
+        self.sinks.write().unwrap().insert(name, sink);
+        Ok(())
+    }
+
+    /// Starts a sink's thread (and, for a sink from a source, the feed that reads the source).
+    pub(crate) fn start_sink(self: &Arc<Self>, sink: &Arc<SinkDef>) -> SqlResult<()> {
+        let view = self.views.read().unwrap().get(&sink.from).cloned();
+        let (state, feed) = match view {
+            Some(v) => (v.state.clone(), None),
+            None => {
+                // A source: read it on a thread of its own, keeping no rows, late ones included.
+                let src = self.sources.read().unwrap().get(&sink.from).cloned().ok_or_else(|| SqlError::undefined_table(&sink.from))?;
+                let state = ViewState::feed(format!("sink {}", sink.name), src.schema.clone())?;
+                let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), &sink.name)
+                    .map_err(connector_error)?;
+                (state.clone(), Some((state, Pipeline::identity(), Input::Source { name: src.name.clone(), source, watermark: None })))
+            }
+        };
+        let (snapshot, rx, rows_out) = state.subscribe_counted()?;
+        let snapshot_rows: usize = snapshot.iter().map(|b| b.num_rows()).sum();
+        sink.status.rows_base.store(rows_out as i64 - snapshot_rows as i64, Ordering::Relaxed);
+        *sink.input_state.lock().unwrap() = Some(state);
+        let runner = Runner {
+            name: sink.name.clone(),
+            connector: sink.connector.clone(),
+            options: sink.options(),
+            input: sink.input.clone(),
+            status: sink.status.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name(format!("weir-sink-{}", sink.name))
+            .spawn(move || runner.run(snapshot, rx))
+            .map_err(|e| SqlError::internal(format!("cannot start a sink thread: {e}")))?;
+        let mut threads = vec![handle];
+        if let Some((state, pipeline, input)) = feed {
+            *sink.feed.lock().unwrap() = Some(state.clone());
+            let h = stream::spawn(state, pipeline, input, self.dead_letters.clone())
+                .map_err(|e| SqlError::internal(format!("cannot start a source thread: {e}")))?;
+            threads.push(h);
+        }
+        *sink.threads.lock().unwrap() = threads;
+        Ok(())
+    }
+
+    pub(crate) fn sinks_in_order(&self) -> Vec<Arc<SinkDef>> {
+        let mut v: Vec<Arc<SinkDef>> = self.sinks.read().unwrap().values().cloned().collect();
+        v.sort_by_key(|s| s.id);
+        v
+    }
+
+    /// Stops a sink and forgets it (its definition is already logged as dropped).
+    pub(crate) fn remove_sink(&self, name: &str) {
+        let sink = self.sinks.write().unwrap().remove(name);
+        if let Some(s) = sink {
+            s.stop();
+        }
+    }
+
+    /// DROP SINK
+    pub async fn drop_sinks(&self, names: &[String], if_exists: bool) -> SqlResult<()> {
+        let mut writer = self.writer().await;
+        for name in names {
+            match self.kind_of(name) {
+                None if if_exists => continue,
+                None => return Err(SqlError::new(SqlState::UndefinedObject, format!("sink \"{name}\" does not exist"))),
+                Some("sink") => {}
+                Some(k) => return Err(SqlError::wrong_kind(name, k, "sink")),
+            }
+        }
+        for name in names {
+            let id = self.sinks.read().unwrap().get(name).map(|s| s.id);
+            if let Some(id) = id {
+                self.undefine(&mut writer, id)?;
+                self.remove_sink(name);
+            }
+        }
+        Ok(())
+    }
+
+    /// SHOW SINKS: secrets are shown as `***`.
+    pub fn show_sinks(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
+        let sinks = self.sinks_in_order();
+        let options = |s: &SinkDef| s.options.iter().map(|(k, v)| format!("{k} = '{}'", redact(k, v))).collect::<Vec<_>>().join(", ");
+        let text = |f: &dyn Fn(&SinkDef) -> String| Arc::new(StringArray::from_iter_values(sinks.iter().map(|s| f(s)))) as ArrayRef;
+        let schema = Arc::new(Schema::new(["name", "from", "connector", "options", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec()));
+        let cols = vec![
+            text(&|s| s.name.clone()),
+            text(&|s| s.from.clone()),
+            text(&|s| s.connector.clone()),
+            text(&options),
+            text(&|s| s.status.state.lock().unwrap().clone()),
+        ];
+        Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
+    }
+
+    /// `weir_sink_status`: progress and health of every sink.
+    pub fn sink_status(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
+        let sinks = self.sinks_in_order();
+        let now = now_micros();
+        let text = |f: &dyn Fn(&SinkDef) -> String| Arc::new(StringArray::from_iter_values(sinks.iter().map(|s| f(s)))) as ArrayRef;
+        let int = |f: &dyn Fn(&SinkStatus) -> i64| Arc::new(Int64Array::from_iter_values(sinks.iter().map(|s| f(&s.status)))) as ArrayRef;
+        let lag_rows = |s: &SinkDef| -> i64 {
+            let published = s.input_state.lock().unwrap().as_ref().map(|v| v.stats.rows_out.load(Ordering::Relaxed) as i64).unwrap_or(0);
+            (published - s.status.rows_base.load(Ordering::Relaxed) - s.status.rows_taken.load(Ordering::Relaxed) as i64).max(0)
+        };
+        let last_write: TimestampMicrosecondArray =
+            sinks.iter().map(|s| Some(s.status.last_write.load(Ordering::Relaxed)).filter(|t| *t != 0)).collect();
+        let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
+        let mut fields: Vec<Field> = ["name", "from", "connector", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec();
+        for n in ["rows_written", "epochs", "errors", "retries", "lag_rows", "lag_ms", "last_epoch"] {
+            fields.push(Field::new(n, DataType::Int64, false));
+        }
+        fields.push(Field::new("last_error", DataType::Utf8, true));
+        fields.push(Field::new("last_write", ts, true));
+        let last_error: StringArray = sinks.iter().map(|s| Some(s.status.last_error.lock().unwrap().clone()).filter(|e| !e.is_empty())).collect();
+        let cols: Vec<ArrayRef> = vec![
+            text(&|s| s.name.clone()),
+            text(&|s| s.from.clone()),
+            text(&|s| s.connector.clone()),
+            text(&|s| s.status.state.lock().unwrap().clone()),
+            int(&|s| s.rows_written.load(Ordering::Relaxed) as i64),
+            int(&|s| s.epochs.load(Ordering::Relaxed) as i64),
+            int(&|s| s.errors.load(Ordering::Relaxed) as i64),
+            int(&|s| s.retries.load(Ordering::Relaxed) as i64),
+            Arc::new(Int64Array::from_iter_values(sinks.iter().map(|s| lag_rows(s)))),
+            int(&|s| match s.waiting_since.load(Ordering::Relaxed) {
+                0 => 0,
+                t => (now - t).max(0) / 1000,
+            }),
+            int(&|s| s.last_epoch.load(Ordering::Relaxed) as i64),
+            Arc::new(last_error),
+            Arc::new(last_write),
+        ];
+        let schema = Arc::new(Schema::new(fields));
+        Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
+    }
+
+    /// Stops every sink, flushing what they buffer (at shutdown).
+    pub fn stop_sinks(&self) {
+        for s in self.sinks_in_order() {
+            s.stop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consolidation_cancels_and_keeps_order() {
+        let schema = Arc::new(Schema::new(vec![Field::new("k", DataType::Utf8, false), Field::new("n", DataType::Int64, false)]));
+        let batch = |k: Vec<&str>, n: Vec<i64>| {
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(k)), Arc::new(Int64Array::from(n))]).unwrap()
+        };
+        let deltas = vec![
+            Delta { batch: batch(vec!["a", "b"], vec![1, 1]), diffs: None },
+            Delta { batch: batch(vec!["a", "a", "c"], vec![1, 2, 5]), diffs: Some(vec![-1, 1, -1]) },
+            Delta { batch: batch(vec!["b"], vec![1]), diffs: Some(vec![1]) },
+        ];
+        let c = consolidate(&schema, deltas).unwrap();
+        let keys = |b: &RecordBatch| {
+            let k = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+            let n = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+            (0..b.num_rows()).map(|i| format!("{}{}", k.value(i), n.value(i))).collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&c.inserts), vec!["b1", "b1", "a2"]);
+        assert_eq!(keys(&c.deletes), vec!["c5"]);
+        let plain = consolidate(&schema, vec![Delta { batch: batch(vec!["x"], vec![1]), diffs: None }]).unwrap();
+        assert_eq!((plain.inserts.num_rows(), plain.deletes.num_rows()), (1, 0));
+    }
+}

@@ -1,0 +1,373 @@
+//! Sinks against the real services: after a finite input, what Redis,
+//! PostgreSQL, S3 (moto and local files) and Kafka hold equals the view (or
+//! source) the sink reads, row for row, updates and deletions included; a
+//! Redis and a PostgreSQL that go away mid-run are caught up once they are
+//! back; bad definitions get clear errors that never show secrets.
+
+use crate::streaming::{text_rows, wait_views};
+use crate::support::{service, sqlstate, temp_dir, Server};
+use arrow::array::Array;
+use futures::StreamExt;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+use tokio_postgres::{Client, NoTls};
+
+const SINK_TIMEOUT: Duration = Duration::from_secs(180);
+
+async fn pg(url: &str) -> Client {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+async fn redis_con(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap()
+}
+
+async fn pg_text_rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    crate::streaming::text_rows(c, sql).await
+}
+
+/// Waits until every named sink is `finished` (its input ended and all of it was delivered).
+async fn wait_sinks(c: &Client, sinks: &[&str]) -> Vec<Vec<Option<String>>> {
+    let started = Instant::now();
+    loop {
+        let rows = text_rows(c, "SELECT name, status, rows_written, errors, retries, lag_rows, last_error FROM weir_sink_status").await;
+        for r in &rows {
+            assert!(!r[1].as_deref().unwrap_or("").starts_with("failed"), "sink failed: {r:?}");
+        }
+        if sinks.iter().all(|s| rows.iter().any(|r| r[0].as_deref() == Some(s) && r[1].as_deref() == Some("finished"))) {
+            return rows;
+        }
+        assert!(started.elapsed() < SINK_TIMEOUT, "sinks did not finish in {SINK_TIMEOUT:?}: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn redis_keys(con: &mut redis::aio::MultiplexedConnection, pattern: &str) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).query_async(con).await.unwrap();
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
+/// Rows of every Parquet file under `prefix` in `store`, as (file path, batches).
+async fn parquet_files(store: &dyn object_store::ObjectStore, prefix: Option<&object_store::path::Path>) -> Vec<(String, Vec<arrow::array::RecordBatch>)> {
+    use object_store::ObjectStoreExt;
+    let metas: Vec<_> = store.list(prefix).map(|m| m.unwrap()).collect().await;
+    let mut out = Vec::new();
+    for m in metas {
+        let bytes = store.get(&m.location).await.unwrap().bytes().await.unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
+        out.push((m.location.to_string(), reader.map(|b| b.unwrap()).collect()));
+    }
+    out
+}
+
+fn string_column(batch: &arrow::array::RecordBatch, name: &str) -> Vec<String> {
+    let col = batch.column_by_name(name).unwrap_or_else(|| panic!("column {name}"));
+    let col = arrow::compute::cast(col, &arrow::datatypes::DataType::Utf8).unwrap();
+    let a = col.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+    (0..a.len()).map(|i| a.value(i).to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
+    let (pg_url, redis_url, kafka, s3) =
+        (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"), service("WEIR_TEST_KAFKA"), service("WEIR_TEST_S3_ENDPOINT"));
+    let server = Server::start();
+    let tag = format!("t{}", server.port);
+    let bucket = format!("weir-sinks-{tag}");
+    let status = std::process::Command::new("curl").args(["-sf", "-X", "PUT", &format!("{s3}/{bucket}")]).status().unwrap();
+    assert!(status.success(), "create bucket");
+    let local = temp_dir("parquet");
+    let c = server.client().await;
+    // 4000 clicks one second apart: windows over about 67 minutes, two hour partitions.
+    c.batch_execute(
+        "CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream', count = 4000, rate = '2000', seed = 11,
+            users = 60, start = '2026-01-01 00:00:00', event_interval = '1 second', out_of_order = '3s');
+         CREATE MATERIALIZED VIEW clicks_1m AS SELECT window_start, window_end, event_type, count(*) AS event_count,
+            count(DISTINCT user_id) AS unique_users FROM TUMBLE(clicks, \"timestamp\", INTERVAL '1 minute')
+            GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE;
+         CREATE MATERIALIZED VIEW light_users AS SELECT user_id, count(*) AS n, max(\"timestamp\") AS last_seen
+            FROM clicks GROUP BY user_id HAVING count(*) < 66;
+         CREATE MATERIALIZED VIEW purchases AS SELECT event_id, user_id, product_id, \"timestamp\" FROM clicks WHERE event_type = 'purchase';
+         CREATE MATERIALIZED VIEW raw AS SELECT event_id, \"timestamp\" FROM clicks;",
+    )
+    .await
+    .unwrap();
+    let redis_client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut pubsub = redis_client.get_async_pubsub().await.unwrap();
+    pubsub.subscribe(format!("purchases:{tag}")).await.unwrap();
+    let sinks = format!(
+        "CREATE SINK m_redis FROM clicks_1m WITH (connector = 'redis', url = '{redis_url}',
+            key = 'metrics:{tag}:{{window_start}}:{{event_type}}', value = 'hash', ttl = '1h');
+         CREATE SINK m_pg FROM clicks_1m WITH (connector = 'postgres', url = '{pg_url}', table = 'clicks_1m_{tag}',
+            primary_key = 'window_start,event_type', create_table = 'true');
+         CREATE SINK u_redis FROM light_users WITH (connector = 'redis', url = '{redis_url}', key = 'light:{tag}:{{user_id}}', value = 'json');
+         CREATE SINK u_pg FROM light_users WITH (connector = 'postgres', url = '{pg_url}', table = 'light_{tag}',
+            primary_key = 'user_id', create_table = 'true', hypertable = 'last_seen');
+         CREATE SINK raw_s3 FROM clicks WITH (connector = 's3', path = 's3://{bucket}/clickstream/', endpoint = '{s3}',
+            region = 'us-east-1', access_key_id = 'test', secret_access_key = 's3cr3t-value', format = 'parquet',
+            partition_by = 'timestamp', rollover = '1 minute');
+         CREATE SINK raw_file FROM clicks WITH (connector = 's3', path = 'file://{}', partition_by = 'timestamp');
+         CREATE SINK p_kafka FROM purchases WITH (connector = 'kafka', bootstrap_servers = '{kafka}', topic = 'purchases_{tag}',
+            key = 'event_id', format = 'json');
+         CREATE SINK p_pub FROM purchases WITH (connector = 'redis', url = '{redis_url}', mode = 'publish', channel = 'purchases:{tag}');
+         CREATE SINK p_list FROM purchases WITH (connector = 'redis', url = '{redis_url}', mode = 'list', key = 'recent:{tag}', max_length = '20');",
+        local.display()
+    );
+    c.batch_execute(&sinks).await.unwrap_or_else(|e| panic!("{e:?}"));
+    wait_views(&c, &["clicks_1m", "light_users", "purchases", "raw"], |r| r[1].as_deref() == Some("finished")).await;
+    let all = ["m_redis", "m_pg", "u_redis", "u_pg", "raw_s3", "raw_file", "p_kafka", "p_pub", "p_list"];
+    let status = wait_sinks(&c, &all).await;
+    for r in &status {
+        assert_eq!(r[3].as_deref(), Some("0"), "no errors: {r:?}");
+        assert!(r[2].as_deref().unwrap().parse::<i64>().unwrap() > 0, "rows written: {r:?}");
+    }
+
+    // Redis hashes: one per window and event type, fields = columns, with a TTL.
+    let mut con = redis_con(&redis_url).await;
+    let view = text_rows(&c, "SELECT window_start, event_type, window_end, event_count, unique_users FROM clicks_1m").await;
+    assert!(view.len() > 200, "windows: {}", view.len());
+    let keys = redis_keys(&mut con, &format!("metrics:{tag}:*")).await;
+    assert_eq!(keys.len(), view.len(), "one Redis key per view row");
+    for r in &view {
+        let v = |i: usize| r[i].clone().unwrap();
+        let key = format!("metrics:{tag}:{}:{}", v(0), v(1));
+        let h: HashMap<String, String> = redis::cmd("HGETALL").arg(&key).query_async(&mut con).await.unwrap();
+        let want: HashMap<String, String> =
+            ["window_start", "event_type", "window_end", "event_count", "unique_users"].iter().enumerate().map(|(i, n)| (n.to_string(), v(i))).collect();
+        assert_eq!(h, want, "{key}");
+    }
+    let ttl: i64 = redis::cmd("TTL").arg(keys.iter().next().unwrap()).query_async(&mut con).await.unwrap();
+    assert!(ttl > 3000 && ttl <= 3600, "ttl {ttl}");
+
+    // PostgreSQL upserts: the table equals the view.
+    let target = pg(&pg_url).await;
+    let in_pg = pg_text_rows(&target, &format!("SELECT window_start::text, event_type, window_end::text, event_count::text, unique_users::text FROM clicks_1m_{tag}")).await;
+    assert_eq!(in_pg, view, "PostgreSQL holds the view");
+
+    // An updating view with deletions (users leave it past 65 clicks): Redis JSON and PostgreSQL follow.
+    let users = text_rows(&c, "SELECT user_id, n, last_seen FROM light_users").await;
+    assert!(!users.is_empty() && users.len() < 60, "some users left the view: {} of 60 remain", users.len());
+    let keys = redis_keys(&mut con, &format!("light:{tag}:*")).await;
+    let want_keys: BTreeSet<String> = users.iter().map(|r| format!("light:{tag}:{}", r[0].as_deref().unwrap())).collect();
+    assert_eq!(keys, want_keys, "deleted rows deleted their keys");
+    for r in &users {
+        let json: String = redis::cmd("GET").arg(format!("light:{tag}:{}", r[0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["n"].to_string(), *r[1].as_ref().unwrap(), "{json}");
+    }
+    let in_pg = pg_text_rows(&target, &format!("SELECT user_id, n::text, last_seen::text FROM light_{tag}")).await;
+    assert_eq!(in_pg, users, "PostgreSQL follows updates and deletions");
+
+    // S3 (moto) and local Parquet: every row of the source once, in its event-time partition.
+    let raw = text_rows(&c, "SELECT event_id FROM raw").await;
+    assert_eq!(raw.len(), 4000);
+    let want_ids: Vec<String> = raw.iter().map(|r| r[0].clone().unwrap()).collect();
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&s3)
+        .with_bucket_name(&bucket)
+        .with_region("us-east-1")
+        .with_access_key_id("test")
+        .with_secret_access_key("test")
+        .with_allow_http(true)
+        .build()
+        .unwrap();
+    let local_store = object_store::local::LocalFileSystem::new_with_prefix(&local).unwrap();
+    for (what, files) in [
+        ("s3", parquet_files(&store, Some(&object_store::path::Path::from("clickstream"))).await),
+        ("file", parquet_files(&local_store, None).await),
+    ] {
+        let mut ids = Vec::new();
+        let mut hours = BTreeSet::new();
+        for (path, batches) in &files {
+            assert!(path.ends_with(".parquet"), "{path}");
+            for b in batches {
+                for t in string_column(b, "timestamp") {
+                    let dir = format!("dt={}/hour={}/", &t[..10], &t[11..13]);
+                    assert!(path.contains(&dir), "{what}: row at {t} is in {path}");
+                    hours.insert(dir);
+                }
+                ids.extend(string_column(b, "event_id"));
+            }
+        }
+        ids.sort();
+        assert_eq!(ids, want_ids, "{what}: the files hold every source row once");
+        assert_eq!(hours.len(), 2, "{what}: two hour partitions: {hours:?}");
+    }
+    // Other readers take the files too.
+    let script = "import sys, pyarrow.dataset as ds, duckdb
+d = sys.argv[1]
+print(ds.dataset(d, format='parquet', partitioning='hive').count_rows())
+print(duckdb.sql(f\"SELECT count(DISTINCT event_id) FROM read_parquet('{d}/**/*.parquet', hive_partitioning = true)\").fetchone()[0])";
+    let out = std::process::Command::new(service("WEIR_TEST_PYTHON")).args(["-c", script, &local.display().to_string()]).output().unwrap();
+    assert!(out.status.success(), "pyarrow/duckdb: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>(), vec!["4000", "4000"]);
+
+    // Kafka, pub/sub and the recent list: the purchases view.
+    let purchases = text_rows(&c, "SELECT event_id, user_id FROM purchases").await;
+    assert!(purchases.len() > 30, "purchases: {}", purchases.len());
+    let want: BTreeSet<(String, String)> = purchases.iter().map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap())).collect();
+    let consumer: rdkafka::consumer::StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &kafka)
+        .set("group.id", format!("weir-sink-test-{tag}"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    use rdkafka::consumer::Consumer;
+    use rdkafka::Message;
+    consumer.subscribe(&[&format!("purchases_{tag}")]).unwrap();
+    let mut got = BTreeSet::new();
+    let mut messages = 0;
+    let mut stream = consumer.stream();
+    while messages < purchases.len() {
+        let m = tokio::time::timeout(Duration::from_secs(30), stream.next()).await.expect("Kafka messages within 30 s").unwrap().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        assert_eq!(m.key().map(|k| String::from_utf8_lossy(k).to_string()), v["event_id"].as_str().map(str::to_string), "key is event_id");
+        got.insert((v["event_id"].as_str().unwrap().to_string(), v["user_id"].as_str().unwrap().to_string()));
+        messages += 1;
+    }
+    assert_eq!(got, want, "Kafka holds the view");
+    let mut published = BTreeSet::new();
+    let mut on_message = pubsub.on_message();
+    while published.len() < purchases.len() {
+        let m = tokio::time::timeout(Duration::from_secs(10), on_message.next()).await.expect("published messages").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&m.get_payload::<String>().unwrap()).unwrap();
+        published.insert((v["event_id"].as_str().unwrap().to_string(), v["user_id"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(published, want, "pub/sub carried every row");
+    let list: Vec<String> = redis::cmd("LRANGE").arg(format!("recent:{tag}")).arg(0).arg(-1).query_async(&mut con).await.unwrap();
+    assert_eq!(list.len(), 20, "the list keeps the 20 most recent");
+    for item in &list {
+        let v: serde_json::Value = serde_json::from_str(item).unwrap();
+        assert!(want.contains(&(v["event_id"].as_str().unwrap().to_string(), v["user_id"].as_str().unwrap().to_string())));
+    }
+
+    // Secrets stay hidden.
+    let shown = text_rows(&c, "SHOW SINKS").await;
+    let s3_row = shown.iter().find(|r| r[0].as_deref() == Some("raw_s3")).unwrap();
+    let opts = s3_row[3].clone().unwrap();
+    assert!(opts.contains("secret_access_key = '***'") && !opts.contains("s3cr3t"), "{opts}");
+    assert!(!server.log_text().contains("s3cr3t"), "the log never shows the secret");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_definitions_are_checked_and_secrets_never_shown() {
+    let (pg_url, redis_url) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"));
+    let mut server = Server::start();
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = 100, rate = 'unlimited');
+         CREATE MATERIALIZED VIEW per_user AS SELECT user_id, count(*) AS n FROM seq GROUP BY user_id;
+         CREATE MATERIALIZED VIEW evens AS SELECT seq, user_id FROM seq WHERE seq % 2 = 0;",
+    )
+    .await
+    .unwrap();
+    let cases = [
+        (format!("CREATE SINK s FROM evens WITH (connector = 'redis', url = '{redis_url}', key = 'k:{{seq}}', colour = 'red')"), "22023", "unknown option \"colour\""),
+        ("CREATE SINK s FROM evens WITH (connector = 'redis', key = 'k:{seq}')".into(), "22023", "missing option \"url\""),
+        ("CREATE SINK s FROM evens WITH (connector = 'nope')".into(), "22023", "unknown sink connector"),
+        ("CREATE SINK s FROM evens WITH (url = 'x')".into(), "22023", "missing option \"connector\""),
+        ("CREATE SINK s FROM nowhere WITH (connector = 'redis')".into(), "42P01", "nowhere"),
+        (format!("CREATE SINK s FROM evens WITH (connector = 'redis', url = '{redis_url}', key = 'k:{{missing}}')"), "22023", "column \"missing\""),
+        (format!("CREATE SINK s FROM evens WITH (connector = 'redis', url = '{redis_url}', key = 'k', ttl = 'soon')"), "22023", "option \"ttl\""),
+        ("CREATE SINK s FROM evens WITH (connector = 'redis', url = 'redis://:hunter2@127.0.0.1:1', key = 'k:{seq}')".into(), "08001", "option \"url\""),
+        ("CREATE SINK s FROM evens WITH (connector = 'postgres', url = 'postgres://u:hunter2@127.0.0.1:1/db', table = 't')".into(), "08001", "option \"url\""),
+        (format!("CREATE SINK s FROM per_user WITH (connector = 'redis', url = '{redis_url}', mode = 'publish', channel = 'c')"), "22023", "updates and deletions"),
+        ("CREATE SINK s FROM per_user WITH (connector = 's3', path = 'file:///tmp/weir-never')".into(), "22023", "updates and deletions"),
+        (format!("CREATE SINK s FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'x')"), "22023", "primary_key"),
+        (format!("CREATE SINK s FROM evens WITH (connector = 'postgres', url = '{pg_url}', table = 'no_such_table_here')"), "22023", "create_table"),
+        ("CREATE SINK s FROM evens WITH (connector = 's3', path = 'relative/dir')".into(), "22023", "absolute"),
+        ("CREATE SINK per_user FROM evens WITH (connector = 's3', path = 'file:///tmp/x')".into(), "42P07", "already exists"),
+    ];
+    for (sql, code, text) in &cases {
+        let e = c.batch_execute(sql).await.expect_err(sql);
+        let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+        assert_eq!(sqlstate(&e), *code, "{sql}: {msg}");
+        assert!(msg.contains(text), "{sql}: {msg}");
+        assert!(!msg.contains("hunter2"), "the password never shows: {msg}");
+    }
+    assert!(!server.log_text().contains("hunter2"), "nor in the log");
+    assert_eq!(text_rows(&c, "SHOW SINKS").await.len(), 0, "no failed CREATE left a sink");
+
+    // A sink that works, survives a restart, and is removed by DROP ... CASCADE.
+    let dir = temp_dir("sink-file");
+    c.batch_execute(&format!("CREATE SINK evens_file FROM evens WITH (connector = 's3', path = '{}')", dir.display())).await.unwrap();
+    c.batch_execute(&format!("CREATE SINK IF NOT EXISTS evens_file FROM evens WITH (connector = 's3', path = '{}')", dir.display())).await.unwrap();
+    let e = c.batch_execute("DROP MATERIALIZED VIEW evens").await.unwrap_err();
+    assert_eq!(sqlstate(&e), "2BP01");
+    assert!(e.as_db_error().unwrap().detail().unwrap_or("").contains("sink evens_file"), "{e:?}");
+    let e = c.batch_execute("DROP SINK nope").await.unwrap_err();
+    assert_eq!(sqlstate(&e), "42704");
+    c.batch_execute("DROP SINK IF EXISTS nope").await.unwrap();
+    let e = c.batch_execute("DROP SINK per_user").await.unwrap_err();
+    assert_eq!(sqlstate(&e), "42809");
+    server.restart();
+    let c = server.client().await;
+    let shown = text_rows(&c, "SHOW SINKS").await;
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0][0].as_deref(), Some("evens_file"));
+    c.batch_execute("DROP MATERIALIZED VIEW evens CASCADE").await.unwrap();
+    assert_eq!(text_rows(&c, "SHOW SINKS").await.len(), 0);
+    assert_eq!(text_rows(&c, "SELECT * FROM weir_sink_status").await.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sinks_catch_up_after_redis_and_postgres_restart() {
+    let (pg_url, redis_url, services) = (service("WEIR_TEST_PG2_URL"), service("WEIR_TEST_REDIS2_URL"), service("WEIR_TEST_SERVICES"));
+    let outage = |what: &str, name: &str| {
+        let out = std::process::Command::new(&services).args([what, name]).output().unwrap();
+        assert!(out.status.success(), "services.sh {what} {name}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let server = Server::start();
+    let tag = format!("t{}", server.port);
+    let c = server.client().await;
+    // 24000 events at 2000/s: about 12 seconds of input, updates to 40 keys throughout.
+    c.batch_execute(&format!(
+        "CREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = 24000, rate = '2000', users = 40);
+         CREATE MATERIALIZED VIEW per_user AS SELECT user_id, count(*) AS n, max(seq) AS last_seq FROM seq GROUP BY user_id;
+         CREATE SINK r FROM per_user WITH (connector = 'redis', url = '{redis_url}', key = 'u:{tag}:{{user_id}}');
+         CREATE SINK p FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'per_user_{tag}', primary_key = 'user_id', create_table = 'true');"
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    outage("down", "redis2");
+    outage("down", "pg2");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = text_rows(&c, "SELECT name, status, errors FROM weir_sink_status").await;
+    for r in &during {
+        assert!(r[1].as_deref().unwrap().starts_with("retrying"), "the sink notices the outage: {during:?}");
+    }
+    outage("up", "redis2");
+    outage("up", "pg2");
+    wait_views(&c, &["per_user"], |r| r[1].as_deref() == Some("finished")).await;
+    let status = wait_sinks(&c, &["r", "p"]).await;
+    for r in &status {
+        assert!(r[4].as_deref().unwrap().parse::<i64>().unwrap() > 0, "it retried: {r:?}");
+        assert_eq!(r[5].as_deref(), Some("0"), "no lag once finished: {r:?}");
+    }
+    let view = text_rows(&c, "SELECT user_id, n, last_seq FROM per_user").await;
+    assert_eq!(view.len(), 40);
+    let total: i64 = view.iter().map(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap()).sum();
+    assert_eq!(total, 24000);
+    let target = pg(&pg_url).await;
+    let in_pg = pg_text_rows(&target, &format!("SELECT user_id::text, n::text, last_seq::text FROM per_user_{tag}")).await;
+    assert_eq!(in_pg, view, "PostgreSQL caught up to the view");
+    let mut con = redis_con(&redis_url).await;
+    let mut in_redis = Vec::new();
+    for r in &view {
+        let h: BTreeMap<String, String> = redis::cmd("HGETALL").arg(format!("u:{tag}:{}", r[0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
+        in_redis.push(vec![h.get("user_id").cloned(), h.get("n").cloned(), h.get("last_seq").cloned()]);
+    }
+    in_redis.sort();
+    assert_eq!(in_redis, view, "Redis caught up to the view");
+}
