@@ -175,8 +175,9 @@ case "${1:-}" in
     log "$2 is down" ;;
   up)
     case "${2:-}" in
-      pg2) pg_start pg2 "$(cat "$STATE/pg2/port")" ;;
-      redis2) read -r -a args <"$STATE/redis2/args"; redis_start redis2 "$(cat "$STATE/redis2/port")" "${args[@]}" ;;
+      pg2) "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$(cat "$STATE/pg2/port")" || pg_start pg2 "$(cat "$STATE/pg2/port")" ;;
+      redis2) redis-cli -p "$(cat "$STATE/redis2/port")" ping >/dev/null 2>&1 \
+        || { read -r -a args <"$STATE/redis2/args"; redis_start redis2 "$(cat "$STATE/redis2/port")" "${args[@]}"; } ;;
       *) die "usage: $0 up pg2|redis2" ;;
     esac
     log "$2 is up" ;;

@@ -494,7 +494,7 @@ impl Engine {
             (published - s.status.rows_base.load(Ordering::Relaxed) - s.status.rows_taken.load(Ordering::Relaxed) as i64).max(0)
         };
         let last_write: TimestampMicrosecondArray =
-            sinks.iter().map(|s| Some(s.status.last_write.load(Ordering::Relaxed)).filter(|t| *t != 0)).collect();
+            sinks.iter().map(|s| Some(s.status.last_write.load(Ordering::Relaxed)).filter(|t| *t != 0)).collect::<TimestampMicrosecondArray>().with_timezone("+00:00");
         let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
         let mut fields: Vec<Field> = ["name", "from", "connector", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec();
         for n in ["rows_written", "epochs", "errors", "retries", "lag_rows", "lag_ms", "last_epoch"] {

@@ -28,7 +28,33 @@ enum Cell<'a> {
     Bytes(&'a ArrayRef),
 }
 
+/// Timestamps cut to microseconds, PostgreSQL's precision, as weir shows them
+/// to clients (a target that rounded nanoseconds would differ in the last digit).
+pub fn to_micros(batch: &RecordBatch) -> Result<RecordBatch> {
+    use arrow::datatypes::{Field, Schema, TimeUnit};
+    if !batch.schema().fields().iter().any(|f| matches!(f.data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _))) {
+        return Ok(batch.clone());
+    }
+    let mut fields: Vec<Field> = Vec::new();
+    let mut cols: Vec<ArrayRef> = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        match f.data_type() {
+            DataType::Timestamp(TimeUnit::Nanosecond, tz) => {
+                let t = DataType::Timestamp(TimeUnit::Microsecond, tz.clone());
+                cols.push(arrow::compute::cast(c, &t).map_err(internal)?);
+                fields.push(f.as_ref().clone().with_data_type(t));
+            }
+            _ => {
+                cols.push(c.clone());
+                fields.push(f.as_ref().clone());
+            }
+        }
+    }
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), cols).map_err(internal)
+}
+
 impl<'a> TextCells<'a> {
+    /// `batch` should have gone through [`to_micros`] first.
     pub fn new(batch: &'a RecordBatch) -> Result<Self> {
         let columns = batch
             .columns()

@@ -78,6 +78,7 @@ impl KafkaSink {
 #[async_trait]
 impl Sink for KafkaSink {
     async fn write(&mut self, _epoch: u64, changes: &Changes) -> Result<()> {
+        let changes = &changes.to_micros()?;
         let mut messages: Vec<(Option<String>, Option<String>)> = Vec::with_capacity(changes.rows());
         match self.key {
             None => messages.extend(json_rows(&changes.inserts)?.into_iter().map(|v| (None, Some(v)))),

@@ -40,6 +40,11 @@ impl Changes {
     pub fn rows(&self) -> usize {
         self.inserts.num_rows() + self.deletes.num_rows()
     }
+
+    /// The same changes with timestamps cut to microseconds (see [`format::to_micros`]).
+    pub fn to_micros(&self) -> Result<Changes> {
+        Ok(Changes { inserts: format::to_micros(&self.inserts)?, deletes: format::to_micros(&self.deletes)? })
+    }
 }
 
 /// A destination for changes.

@@ -161,6 +161,8 @@ impl PostgresSink {
             config.connect_timeout(Duration::from_secs(5));
         }
         config.application_name(&format!("weir sink {}", input.sink));
+        // "already exists, skipping" notices from the idempotent setup are not news.
+        config.options("-c client_min_messages=warning");
         let client = connect(&config, &url).await?;
         let qtable = quote_table(&table);
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -336,7 +338,7 @@ impl Sink for PostgresSink {
     }
 
     async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()> {
-        self.write_epoch(epoch, changes).await
+        self.write_epoch(epoch, &changes.to_micros()?).await
     }
 
     async fn reconnect(&mut self) -> Result<()> {

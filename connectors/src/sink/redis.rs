@@ -226,7 +226,7 @@ impl Sink for RedisSink {
                 return Ok(());
             }
         }
-        let pipe = self.pipeline(epoch, changes)?;
+        let pipe = self.pipeline(epoch, &changes.to_micros()?)?;
         match pipe.query_async::<()>(&mut self.con).await {
             Ok(()) => Ok(()),
             Err(e) => {
