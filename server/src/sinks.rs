@@ -497,7 +497,7 @@ impl Engine {
             sinks.iter().map(|s| Some(s.status.last_write.load(Ordering::Relaxed)).filter(|t| *t != 0)).collect::<TimestampMicrosecondArray>().with_timezone("+00:00");
         let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
         let mut fields: Vec<Field> = ["name", "from", "connector", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec();
-        for n in ["rows_written", "epochs", "errors", "retries", "lag_rows", "lag_ms", "last_epoch"] {
+        for n in ["rows_written", "batches", "errors", "retries", "lag_rows", "lag_ms", "last_epoch"] {
             fields.push(Field::new(n, DataType::Int64, false));
         }
         fields.push(Field::new("last_error", DataType::Utf8, true));

@@ -23,6 +23,8 @@ const VALID: &[&str] = &["url", "table", "primary_key", "create_table", "hyperta
 const PROGRESS: &str = "weir_sink_progress";
 const STAGE: &str = "weir_stage";
 const STAGE_DELETES: &str = "weir_stage_deletes";
+/// Sinks already told that their hypertable is a plain table (said once per process).
+static NOTED_PLAIN: std::sync::Mutex<std::collections::BTreeSet<String>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 pub struct PostgresSink {
     config: tokio_postgres::Config,
@@ -191,7 +193,7 @@ impl PostgresSink {
                         .execute("SELECT create_hypertable($1::text::regclass, $2::text::name, if_not_exists => TRUE, migrate_data => TRUE)", &[&table, h])
                         .await
                         .map_err(|e| classify(&url, "option \"hypertable\"", e))?;
-                } else {
+                } else if NOTED_PLAIN.lock().unwrap().insert(input.sink.clone()) {
                     tracing::info!("sink {}: the database has no timescaledb extension; {table} is a plain table", input.sink);
                 }
             }
