@@ -31,6 +31,19 @@ const MAX_EPOCH_ROWS: usize = 65_536;
 const POLL: Duration = Duration::from_millis(100);
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How long a stopping sink keeps trying to write what it buffers.
+const STOP_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Stops a sink's own source feed when the sink's thread ends, however it ends.
+struct StopFeed(Option<Arc<ViewState>>);
+
+impl Drop for StopFeed {
+    fn drop(&mut self) {
+        if let Some(f) = &self.0 {
+            f.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
 
 /// Counters of a running sink, for `weir_sink_status`.
 #[derive(Default)]
@@ -207,6 +220,7 @@ struct Runner {
     options: Options,
     input: SinkInput,
     status: Arc<SinkStatus>,
+    feed: Option<Arc<ViewState>>,
 }
 
 impl Runner {
@@ -239,6 +253,7 @@ impl Runner {
     }
 
     fn run(self, snapshot: Vec<RecordBatch>, rx: Receiver<Msg>) {
+        let _feed = StopFeed(self.feed.clone());
         let status = self.status.clone();
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
@@ -257,9 +272,16 @@ impl Runner {
         let (mut ended, mut dropped) = (false, false);
         loop {
             if status.stop.load(Ordering::Relaxed) {
-                // Shutting down or dropped: make what is buffered durable, once.
-                if let Err(e) = rt.block_on(sink.flush()) {
+                // Shutting down or dropped: make what is buffered durable, retrying for a while.
+                let deadline = Instant::now() + STOP_FLUSH_TIMEOUT;
+                while let Err(e) = rt.block_on(sink.flush()) {
                     status.error(&e.to_string());
+                    if !matches!(e, ConnectorError::External(_)) || Instant::now() > deadline {
+                        tracing::error!("sink {what}: rows it buffered were not written before it stopped: {e}");
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                    let _ = rt.block_on(sink.reconnect());
                 }
                 return status.set("stopped");
             }
@@ -416,6 +438,7 @@ impl Engine {
             options: sink.options(),
             input: sink.input.clone(),
             status: sink.status.clone(),
+            feed: feed.as_ref().map(|(state, _, _)| state.clone()),
         };
         let handle = std::thread::Builder::new()
             .name(format!("weir-sink-{}", sink.name))

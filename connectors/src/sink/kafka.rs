@@ -4,8 +4,13 @@
 //! a tombstone (a message with no value), as compacted topics expect. The
 //! topic is created (`partitions`, default 1) when it does not exist.
 //!
-//! An epoch is done once the broker has acknowledged every message of it.
-//! A retried epoch may repeat messages: exactly-once comes with checkpoints.
+//! Every message carries headers `weir-sink`, `weir-epoch` and `weir-seq`
+//! (its place in the epoch). An epoch is done once the broker acknowledged
+//! every message of it. After a failed epoch the sink reads the tail of each
+//! partition, finds which messages of that epoch already arrived and sends
+//! only the others, so a retried epoch never repeats a message (no broker
+//! transactions needed). At open, the newest epoch in the tails is where the
+//! sink's numbering continues.
 
 use super::format::{json_rows, TextCells};
 use super::{by_key, column_indexes, Changes, Sink, SinkInput};
@@ -14,16 +19,122 @@ use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use std::time::Duration;
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 const VALID: &[&str] = &["bootstrap_servers", "topic", "key", "format", "partitions"];
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct KafkaSink {
     producer: FutureProducer,
+    brokers: String,
     topic: String,
+    sink: String,
     key: Option<usize>,
+    last_epoch: Option<u64>,
+    /// Set after a failed epoch: the next write first looks for what already arrived.
+    verify: bool,
+}
+
+/// Messages of one sink found in the tail of a topic: their (epoch, seq).
+struct Tail {
+    newest_epoch: Option<u64>,
+    seqs: HashSet<u64>,
+}
+
+const HEADER_SINK: &str = "weir-sink";
+const HEADER_EPOCH: &str = "weir-epoch";
+const HEADER_SEQ: &str = "weir-seq";
+/// Messages read back per partition and step when searching the tail.
+const TAIL_STEP: i64 = 10_000;
+
+/// The (sink, epoch, seq) headers of a message, if it has them.
+fn headers_of<M: Message>(m: &M) -> Option<(String, u64, u64)> {
+    let h = m.headers()?;
+    let (mut sink, mut epoch, mut seq) = (None, None, None);
+    for header in h.iter() {
+        let v = header.value.and_then(|v| std::str::from_utf8(v).ok());
+        match header.key {
+            HEADER_SINK => sink = v.map(str::to_string),
+            HEADER_EPOCH => epoch = v.and_then(|v| v.parse().ok()),
+            HEADER_SEQ => seq = v.and_then(|v| v.parse().ok()),
+            _ => {}
+        }
+    }
+    Some((sink?, epoch?, seq?))
+}
+
+/// Reads the tail of every partition of `topic` for this sink's messages:
+/// the newest epoch found, and the seqs of `epoch` (when given). Steps back
+/// from the end of each partition until it finds a message of the sink (or,
+/// with `epoch`, one older than it), or the beginning.
+fn read_tail(brokers: &str, topic: &str, sink: &str, epoch: Option<u64>) -> Result<Tail> {
+    let err = |e: rdkafka::error::KafkaError| ConnectorError::External(format!("Kafka topic {topic}: reading the tail: {e}"));
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("weir-sink-tail-{sink}"))
+        .set("enable.auto.commit", "false")
+        .set("fetch.max.bytes", "52428800")
+        .set("enable.partition.eof", "true")
+        .create()
+        .map_err(err)?;
+    let meta = consumer.fetch_metadata(Some(topic), METADATA_TIMEOUT).map_err(err)?;
+    let partitions: Vec<i32> = meta.topics().iter().filter(|t| t.name() == topic).flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
+    let mut tail = Tail { newest_epoch: None, seqs: HashSet::new() };
+    for p in partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, p, METADATA_TIMEOUT).map_err(err)?;
+        // The first step reads to the partition's end (told by a partition-EOF event, not
+        // by the watermark, which may lag what was just written); later steps stop where
+        // the previous one started.
+        let mut end: Option<i64> = None;
+        let mut from = high;
+        let mut step = TAIL_STEP;
+        while from > low || end.is_none() {
+            let start = (from - step).max(low);
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(topic, p, Offset::Offset(start)).map_err(err)?;
+            consumer.assign(&tpl).map_err(err)?;
+            let mut done = false;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if Instant::now() > deadline {
+                    return Err(ConnectorError::External(format!("Kafka topic {topic}: reading the tail of partition {p} timed out")));
+                }
+                let m = match consumer.poll(Duration::from_millis(200)) {
+                    None => continue,
+                    Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) if end.is_none() => break,
+                    Some(m) => m.map_err(err)?,
+                };
+                if end.is_some_and(|e| m.offset() >= e) {
+                    break;
+                }
+                let Some((s, e, seq)) = headers_of(&m) else { continue };
+                if s != sink {
+                    continue;
+                }
+                tail.newest_epoch = tail.newest_epoch.max(Some(e));
+                match epoch {
+                    Some(want) if e == want => {
+                        tail.seqs.insert(seq);
+                    }
+                    Some(want) if e < want => done = true,
+                    None => done = true,
+                    _ => {}
+                }
+            }
+            if done || start <= low {
+                break;
+            }
+            end = Some(start);
+            from = start;
+            step *= 2;
+        }
+    }
+    Ok(tail)
 }
 
 impl KafkaSink {
@@ -71,13 +182,37 @@ impl KafkaSink {
             }
             tracing::info!("sink {}: created topic {topic} with {partitions} partition(s)", input.sink);
         }
-        Ok(KafkaSink { producer, topic, key: key.map(|k| k[0]) })
+        let (b, t, sink) = (brokers.clone(), topic.clone(), input.sink.clone());
+        let tail = tokio::task::spawn_blocking(move || read_tail(&b, &t, &sink, None)).await.map_err(|e| ConnectorError::Internal(e.to_string()))??;
+        Ok(KafkaSink { producer, brokers, topic, sink: input.sink.clone(), key: key.map(|k| k[0]), last_epoch: tail.newest_epoch, verify: false })
     }
 }
 
 #[async_trait]
 impl Sink for KafkaSink {
-    async fn write(&mut self, _epoch: u64, changes: &Changes) -> Result<()> {
+    fn last_epoch(&self) -> Option<u64> {
+        self.last_epoch
+    }
+
+    async fn reconnect(&mut self) -> Result<()> {
+        self.verify = true;
+        Ok(())
+    }
+
+    async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()> {
+        let arrived = if std::mem::take(&mut self.verify) {
+            let (b, t, sink) = (self.brokers.clone(), self.topic.clone(), self.sink.clone());
+            let tail = tokio::task::spawn_blocking(move || read_tail(&b, &t, &sink, Some(epoch)));
+            match tail.await.map_err(|e| ConnectorError::Internal(e.to_string()))? {
+                Ok(t) => t.seqs,
+                Err(e) => {
+                    self.verify = true;
+                    return Err(e);
+                }
+            }
+        } else {
+            HashSet::new()
+        };
         let changes = &changes.to_micros()?;
         let mut messages: Vec<(Option<String>, Option<String>)> = Vec::with_capacity(changes.rows());
         match self.key {
@@ -94,8 +229,17 @@ impl Sink for KafkaSink {
             }
         }
         let mut pending = Vec::with_capacity(messages.len());
-        for (key, value) in &messages {
-            let mut record: FutureRecord<'_, String, String> = FutureRecord::to(&self.topic);
+        let epoch_text = epoch.to_string();
+        for (seq, (key, value)) in messages.iter().enumerate() {
+            if arrived.contains(&(seq as u64)) {
+                continue;
+            }
+            let seq_text = seq.to_string();
+            let headers = OwnedHeaders::new()
+                .insert(Header { key: HEADER_SINK, value: Some(self.sink.as_str()) })
+                .insert(Header { key: HEADER_EPOCH, value: Some(epoch_text.as_str()) })
+                .insert(Header { key: HEADER_SEQ, value: Some(seq_text.as_str()) });
+            let mut record: FutureRecord<'_, String, String> = FutureRecord::to(&self.topic).headers(headers);
             if let Some(k) = key {
                 record = record.key(k);
             }
@@ -106,7 +250,10 @@ impl Sink for KafkaSink {
             pending.push(self.producer.send(record, Duration::from_secs(30)));
         }
         for r in futures::future::join_all(pending).await {
-            r.map_err(|(e, _)| ConnectorError::External(format!("Kafka topic {}: {e}", self.topic)))?;
+            if let Err((e, _)) = r {
+                self.verify = true;
+                return Err(ConnectorError::External(format!("Kafka topic {}: {e}", self.topic)));
+            }
         }
         Ok(())
     }

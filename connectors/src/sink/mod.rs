@@ -97,27 +97,46 @@ fn is_secret(name: &str) -> bool {
     ["secret", "password", "token", "sasl"].iter().any(|s| name.contains(s))
 }
 
-/// A URL with its password replaced by `***`.
+/// A connection string with its password replaced by `***`: the password of
+/// a URL's user part, `password=`/`pass=` in its query, or in a PostgreSQL
+/// key/value string. A string weir cannot read is hidden whole.
 pub fn redact_url(url: &str) -> String {
+    let secret_key = |k: &str| matches!(k.to_ascii_lowercase().as_str(), "password" | "pass" | "passwd" | "sslpassword");
+    if !url.contains("://") {
+        // PostgreSQL's `host=h user=u password=p` form.
+        if url.contains('=') {
+            return url
+                .split_whitespace()
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if secret_key(k) => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        return url.to_string();
+    }
     match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            if u.query_pairs().any(|(k, _)| secret_key(&k)) {
+                let pairs: Vec<(String, String)> =
+                    u.query_pairs().map(|(k, v)| (k.to_string(), if secret_key(&k) { "***".into() } else { v.to_string() })).collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string()
         }
-        Ok(_) => url.to_string(),
-        // Not a URL weir can read: show only the part before any '@'.
-        Err(_) => match url.rfind('@') {
-            Some(at) => format!("***{}", &url[at..]),
-            None => url.to_string(),
-        },
+        Err(_) => "***".into(),
     }
 }
 
-/// An option's value as it may be shown: secrets are `***`, URLs lose their password.
+/// An option's value as it may be shown: secrets are `***`, connection strings lose their password.
 pub fn redact(name: &str, value: &str) -> String {
     if is_secret(name) {
         "***".into()
-    } else if value.contains("://") {
+    } else if value.contains("://") || name == "url" {
         redact_url(value)
     } else {
         value.to_string()
@@ -214,5 +233,8 @@ mod tests {
         assert_eq!(redact("secret_access_key", "abc"), "***");
         assert_eq!(redact("url", "postgres://u:pw@h:5/db"), "postgres://u:***@h:5/db");
         assert_eq!(redact("url", "redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(redact("url", "postgres://u@h/db?password=pw&sslmode=disable"), "postgres://u@h/db?password=***&sslmode=disable");
+        assert_eq!(redact("url", "host=h user=u password=pw"), "host=h user=u password=***");
+        assert_eq!(redact("url", "redis://:pw@[bad"), "***");
     }
 }

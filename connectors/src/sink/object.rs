@@ -48,6 +48,8 @@ pub struct ObjectSink {
     since: Option<Instant>,
     /// The newest epoch whose rows are buffered (a retried epoch is not buffered twice).
     buffered_epoch: u64,
+    /// File names: part-<sink>-<run>-<n>.parquet, unique per sink and run.
+    sink: String,
     run: String,
     files: u64,
 }
@@ -162,7 +164,8 @@ impl ObjectSink {
             buffered_bytes: 0,
             since: None,
             buffered_epoch: 0,
-            run: format!("{:x}", chrono::Utc::now().timestamp_millis()),
+            sink: input.sink.clone(),
+            run: format!("{:x}{:04x}", chrono::Utc::now().timestamp_millis(), std::process::id() as u16 ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) as u16)),
             files: 0,
         })
     }
@@ -179,7 +182,8 @@ impl ObjectSink {
                 .map_err(|e| ConnectorError::Internal(e.to_string()))?,
         )
         .map_err(|e| ConnectorError::Internal(e.to_string()))?;
-        self.buffered_bytes += batch.get_array_memory_size();
+        // (Slices report their parent's buffers; count only the rows they hold.)
+        self.buffered_bytes += batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0)).sum::<usize>();
         self.since.get_or_insert_with(Instant::now);
         let Some(p) = self.partition else {
             self.buffers.entry(String::new()).or_default().push(batch);
@@ -210,7 +214,7 @@ impl ObjectSink {
                 w.write(b).map_err(|e| ConnectorError::Internal(e.to_string()))?;
             }
             w.close().map_err(|e| ConnectorError::Internal(e.to_string()))?;
-            let name = format!("part-{}-{:06}.parquet", self.run, self.files + 1);
+            let name = format!("part-{}-{}-{:06}.parquet", self.sink, self.run, self.files + 1);
             let mut location = self.prefix.clone();
             for segment in dir.split('/').filter(|s| !s.is_empty()).chain([name.as_str()]) {
                 location = location.join(segment);

@@ -84,7 +84,7 @@ fn classify(url: &str, what: &str, e: tokio_postgres::Error) -> ConnectorError {
         None => true,
         Some(c) => {
             let c = c.code();
-            c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") || c == "40001" || c == "40P01"
+            c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") || ["40001", "40P01", "57014", "55P03"].contains(&c)
         }
     };
     let detail = match e.as_db_error() {
@@ -164,7 +164,9 @@ impl PostgresSink {
         }
         config.application_name(&format!("weir sink {}", input.sink));
         // "already exists, skipping" notices from the idempotent setup are not news.
-        config.options("-c client_min_messages=warning");
+        // A write that hangs (a lock on the table, a half-open connection) fails and is retried.
+        config.options("-c client_min_messages=warning -c statement_timeout=60000 -c lock_timeout=30000");
+        config.keepalives(true).keepalives_idle(Duration::from_secs(30));
         let client = connect(&config, &url).await?;
         let qtable = quote_table(&table);
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -190,7 +192,7 @@ impl PostgresSink {
                     .is_some();
                 if has {
                     client
-                        .execute("SELECT create_hypertable($1::text::regclass, $2::text::name, if_not_exists => TRUE, migrate_data => TRUE)", &[&table, h])
+                        .execute("SELECT create_hypertable($1::text::regclass, $2::text::name, if_not_exists => TRUE, migrate_data => TRUE)", &[&qtable, h])
                         .await
                         .map_err(|e| classify(&url, "option \"hypertable\"", e))?;
                 } else if NOTED_PLAIN.lock().unwrap().insert(input.sink.clone()) {

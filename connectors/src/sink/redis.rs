@@ -92,7 +92,7 @@ impl RedisSink {
                     return Err(ConnectorError::Config("missing option \"key\": a list sink needs the list's key".into()));
                 }
                 let max_length = options.parse::<u64>("max_length", "a positive number")?.unwrap_or(100);
-                if max_length == 0 {
+                if max_length == 0 || max_length > i64::MAX as u64 {
                     return Err(ConnectorError::Config("option \"max_length\" must be a positive number".into()));
                 }
                 Mode::List { max_length }
