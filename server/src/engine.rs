@@ -205,6 +205,27 @@ impl Engine {
         }
     }
 
+    /// `weir_catalog`: every object's definition (secrets hidden) and the hash
+    /// of its full text, for `weir apply` to compare against.
+    pub fn catalog(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
+        use arrow::array::StringArray;
+        use arrow::datatypes::{DataType, Field};
+        let defs = self.definitions.read().unwrap().clone();
+        let kind = |k: &str| match k {
+            "view" => "materialized view".to_string(),
+            k => k.to_string(),
+        };
+        let schema = Arc::new(Schema::new(["name", "kind", "sql", "sql_hash"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec()));
+        let col = |f: &dyn Fn(&Definition) -> String| Arc::new(StringArray::from_iter_values(defs.iter().map(f))) as arrow::array::ArrayRef;
+        let cols = vec![
+            col(&|d| d.name.clone()),
+            col(&|d| kind(&d.kind)),
+            col(&|d| crate::apply::redacted(&d.sql)),
+            col(&|d| crate::apply::definition_hash(&d.sql)),
+        ];
+        Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
+    }
+
     fn table_by_id(&self, id: u64) -> Option<Arc<Table>> {
         self.tables.read().unwrap().values().find(|t| t.id == id).cloned()
     }

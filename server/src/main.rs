@@ -1,6 +1,7 @@
 //! `weir`: a declarative SQL streaming server that speaks the PostgreSQL
 //! wire protocol. This file is the command line: `weir serve` and friends.
 
+mod apply;
 mod bench;
 mod config;
 mod encode;
@@ -46,6 +47,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Apply the warm-store schema (migrations/) to a PostgreSQL database, each file once
     Migrate(migrate::MigrateArgs),
+    /// Create what .sql pipeline files define on a running weir; show and refuse changes unless --replace
+    Apply(apply::ApplyArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,6 +63,7 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(THREAD_STACK_BYTES).build()?.block_on(serve(config))
         }
         Command::Migrate(args) => tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(migrate::run(args)),
+        Command::Apply(args) => tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(apply::run(args)),
         Command::Bench(args) => {
             tracing_subscriber::fmt().with_env_filter("warn").with_writer(std::io::stderr).init();
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(bench::run(args))

@@ -25,7 +25,7 @@ use weir_planner::types::pg_type_name;
 use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
 
 /// Relations weir itself provides.
-pub const SYSTEM_RELATIONS: &[&str] = &["weir_dead_letters", "weir_sink_status", "weir_views"];
+pub const SYSTEM_RELATIONS: &[&str] = &["weir_catalog", "weir_dead_letters", "weir_sink_status", "weir_views"];
 
 pub struct SourceDef {
     pub id: u64,
@@ -326,6 +326,7 @@ impl Engine {
             "weir_dead_letters" => (DeadLetters::schema(), self.dead_letters.batch()?),
             "weir_views" => self.views_status()?,
             "weir_sink_status" => self.sink_status()?,
+            "weir_catalog" => self.catalog()?,
             _ => return Ok(None),
         };
         Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))

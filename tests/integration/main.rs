@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apply;
 mod bad_input;
 mod clients;
 mod durability;
