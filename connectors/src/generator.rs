@@ -135,7 +135,10 @@ fn config(o: &Options) -> Result<Config> {
     let c = Config {
         scenario,
         rate,
-        count: o.parse::<u64>("count", "a whole number of events")?,
+        count: match o.str("count").map(str::trim) {
+            Some("unlimited") => None,
+            _ => o.parse::<u64>("count", "a whole number of events or 'unlimited'")?,
+        },
         seed: o.parse::<u64>("seed", "a whole number")?.unwrap_or(0),
         start_ns: o.str("start").map(parse_start).transpose()?.unwrap_or(1_767_225_600_000_000_000), // 2026-01-01
         interval_ns,
@@ -329,8 +332,22 @@ impl Generator {
             let mut ip_text = format!("{}.{}.{}.{}", ip % 223 + 1, (ip >> 8) % 256, (ip >> 16) % 256, (ip >> 24) % 256);
             if suspicious {
                 match pattern {
-                    0 => amount = 1_000.0 + (r(36) % 900_000) as f64 / 100.0,
-                    1 => pm = RISKY_METHODS[(r(36) % 2) as usize],
+                    // Signals come together half the time, as in real fraud (and so every risk level occurs).
+                    0 => {
+                        amount = 1_000.0 + (r(36) % 900_000) as f64 / 100.0;
+                        if r(40) % 2 == 0 {
+                            pm = RISKY_METHODS[(r(41) % 2) as usize];
+                        }
+                        if r(42) % 2 == 0 {
+                            ip_text = format!("10.{}.{}.{}", (ip >> 8) % 256, (ip >> 16) % 256, (ip >> 24) % 256);
+                        }
+                    }
+                    1 => {
+                        pm = RISKY_METHODS[(r(36) % 2) as usize];
+                        if r(40) % 2 == 0 {
+                            ip_text = format!("10.{}.{}.{}", (ip >> 8) % 256, (ip >> 16) % 256, (ip >> 24) % 256);
+                        }
+                    }
                     2 => {
                         user = 1 + (i / 64) % 5; // a few users buy in bursts
                         ip_text = format!("10.{}.{}.{}", (ip >> 8) % 256, (ip >> 16) % 256, (ip >> 24) % 256);

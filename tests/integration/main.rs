@@ -9,6 +9,7 @@ mod bad_input;
 mod clients;
 mod durability;
 mod migrations;
+mod pipelines;
 mod services;
 mod sinks;
 mod slt;
