@@ -88,3 +88,100 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
     let len: usize = redis::cmd("LLEN").arg(format!("fraud:recent:{tag}")).query_async(&mut con).await.unwrap();
     assert_eq!(len, want.min(100), "the 100 most recent alerts");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clickstream_pipeline_metrics_enrichment_and_archive() {
+    let server = Server::start();
+    let tag = format!("c{}", server.port);
+    let s3 = service("WEIR_TEST_S3_ENDPOINT");
+    let bucket = format!("lake-{tag}");
+    assert!(std::process::Command::new("curl").args(["-sf", "-X", "PUT", &format!("{s3}/{bucket}")]).status().unwrap().success());
+    let env = [
+        ("CLICK_COUNT", "3000".to_string()),
+        ("CLICK_RATE", "unlimited".to_string()),
+        ("CLICK_START", "2026-01-05 08:20:00".to_string()),
+        ("PG_URL", service("WEIR_TEST_PG_URL")),
+        ("REDIS_URL", service("WEIR_TEST_REDIS_URL")),
+        ("METRICS_PREFIX", format!("metrics:{tag}")),
+        ("METRICS_TABLE", format!("metrics_{tag}")),
+        ("LAKE_PATH", format!("s3://{bucket}/clickstream/")),
+        ("S3_ENDPOINT", s3.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+    ];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["apply", repo_root().join("queries/clickstream.sql").to_str().unwrap(), "--server", &server.conn_str()])
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "weir apply: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let c = server.client().await;
+    wait_views(&c, &["clickstream_metrics_5m", "clicks_enriched"], |r| r[1].as_deref() == Some("finished")).await;
+
+    // Enrichment: hour, day of week and business hours of every event, computed here.
+    let rows = text_rows(&c, "SELECT \"timestamp\", hour, day_of_week, is_business_hours FROM clicks_enriched").await;
+    assert_eq!(rows.len(), 3000);
+    let mut business = 0;
+    for r in &rows {
+        let t = chrono::NaiveDateTime::parse_from_str(r[0].as_deref().unwrap(), "%Y-%m-%d %H:%M:%S%.f").unwrap();
+        use chrono::{Datelike, Timelike};
+        let (h, dow) = (t.hour(), t.weekday().num_days_from_sunday());
+        let is_business = (9..=17).contains(&h) && (1..=5).contains(&dow);
+        assert_eq!(r[1].as_deref(), Some(h.to_string().as_str()), "{r:?}");
+        assert_eq!(r[2].as_deref(), Some(dow.to_string().as_str()), "{r:?}");
+        assert_eq!(r[3].as_deref(), Some(if is_business { "t" } else { "f" }), "{r:?}");
+        business += is_business as usize;
+    }
+    assert!(business > 0 && business < 3000, "both kinds of hours occur: {business}");
+
+    // The 5-minute metrics equal the batch query over the same events.
+    c.batch_execute("CREATE TABLE events_t AS SELECT * FROM clicks_enriched").await.unwrap();
+    let view = text_rows(&c, "SELECT window_start, event_type, event_count, unique_users, unique_sessions FROM clickstream_metrics_5m").await;
+    let batch = text_rows(
+        &c,
+        "SELECT date_bin(INTERVAL '5 minutes', \"timestamp\", TIMESTAMP '1970-01-01 00:00:00'), event_type, count(*),
+                count(DISTINCT user_id), count(DISTINCT session_id) FROM events_t GROUP BY 1, 2",
+    )
+    .await;
+    assert!(view.len() > 20);
+    assert_eq!(view, batch, "the view equals the batch oracle");
+
+    // Delivered: Redis (with a TTL), PostgreSQL, and every raw event as Parquet on S3.
+    let started = std::time::Instant::now();
+    loop {
+        let status = text_rows(&c, "SELECT name, status FROM weir_sink_status").await;
+        if status.iter().all(|r| r[1].as_deref() == Some("finished")) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 120, "sinks: {status:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut con = redis::Client::open(service("WEIR_TEST_REDIS_URL")).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("metrics:{tag}:*")).query_async(&mut con).await.unwrap();
+    assert_eq!(keys.len(), view.len());
+    let ttl: i64 = redis::cmd("TTL").arg(&keys[0]).query_async(&mut con).await.unwrap();
+    assert!(ttl > 3000, "one-hour TTL: {ttl}");
+    let (pg, conn) = tokio_postgres::connect(&service("WEIR_TEST_PG_URL"), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let in_pg = text_rows(&pg, &format!("SELECT window_start::text, event_type, event_count::text, unique_users::text, unique_sessions::text FROM metrics_{tag}")).await;
+    assert_eq!(in_pg, view);
+    use futures::StreamExt;
+    use object_store::{ObjectStore, ObjectStoreExt};
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&s3)
+        .with_bucket_name(&bucket)
+        .with_region("us-east-1")
+        .with_access_key_id("test")
+        .with_secret_access_key("test")
+        .with_allow_http(true)
+        .build()
+        .unwrap();
+    let mut archived = 0;
+    let files: Vec<_> = store.list(None).map(|m| m.unwrap().location).collect().await;
+    for f in files {
+        let bytes = store.get(&f).await.unwrap().bytes().await.unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
+        archived += reader.map(|b| b.unwrap().num_rows()).sum::<usize>();
+    }
+    assert_eq!(archived, 3000, "every raw event archived once");
+}

@@ -91,10 +91,12 @@ fn partition_dir(hour: Option<i64>) -> String {
 impl ObjectSink {
     pub async fn open(options: &Options, input: &SinkInput) -> Result<ObjectSink> {
         let path = options.required("path")?.to_string();
-        let endpoint = options.str("endpoint").map(str::to_string);
-        let region = options.str("region").unwrap_or("us-east-1").to_string();
-        let key_id = options.str("access_key_id").map(str::to_string);
-        let secret = options.str("secret_access_key").map(str::to_string);
+        // An empty value is no value (pipeline files leave unset settings empty).
+        let given = |name: &str| options.str(name).filter(|v| !v.is_empty()).map(str::to_string);
+        let endpoint = given("endpoint");
+        let region = given("region").unwrap_or_else(|| "us-east-1".into());
+        let key_id = given("access_key_id");
+        let secret = given("secret_access_key");
         match options.str("format").unwrap_or("parquet") {
             "parquet" => {}
             other => return Err(ConnectorError::Config(format!("option \"format\": the s3 sink writes 'parquet', not \"{other}\""))),
@@ -141,8 +143,8 @@ impl ObjectSink {
                     "option \"path\": \"{path}\" is neither s3://bucket/prefix/ nor an absolute local path (file:///dir/)"
                 )));
             }
-            if endpoint.is_some() {
-                return Err(ConnectorError::Config("option \"endpoint\" applies to s3:// paths only".into()));
+            if endpoint.is_some() || key_id.is_some() || secret.is_some() {
+                return Err(ConnectorError::Config("options \"endpoint\", \"access_key_id\" and \"secret_access_key\" apply to s3:// paths only".into()));
             }
             std::fs::create_dir_all(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": cannot create {dir}: {e}")))?;
             let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
