@@ -62,7 +62,8 @@ fn metric_epochs(rows: usize) -> anyhow::Result<(arrow::datatypes::SchemaRef, Ve
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![
-                Arc::new(TimestampNanosecondArray::from_iter_values(idx.clone().map(|i| 1_767_225_600_000_000_000 + (i / 5) as i64 * 60_000_000_000))),
+                // A distinct millisecond per row: every row its own key, all in one hour partition.
+                Arc::new(TimestampNanosecondArray::from_iter_values(idx.clone().map(|i| 1_767_225_600_000_000_000 + i as i64 * 1_000_000))),
                 Arc::new(StringArray::from_iter_values(idx.clone().map(|i| types[i % 5]))),
                 Arc::new(Int64Array::from_iter_values(idx.clone().map(|i| (i % 997) as i64 + 1))),
                 Arc::new(Int64Array::from_iter_values(idx.map(|i| (i % 113) as i64 + 1))),

@@ -3,6 +3,7 @@
 //! exactly the reference rules' score and levels (computed here, independently),
 //! and the alerts arrive in PostgreSQL and Redis.
 
+use crate::sinks::wait_sinks;
 use crate::streaming::{text_rows, wait_views};
 use crate::support::{repo_root, service, Server};
 
@@ -68,15 +69,7 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
     let alerts = text_rows(&c, "SELECT alert_id FROM fraud_alerts").await;
     let want = rows.iter().filter(|r| r[6].as_deref() == Some("t")).count();
     assert_eq!(alerts.len(), want);
-    let started = std::time::Instant::now();
-    loop {
-        let status = text_rows(&c, "SELECT name, status FROM weir_sink_status").await;
-        if status.iter().all(|r| r[1].as_deref() == Some("finished")) {
-            break;
-        }
-        assert!(started.elapsed().as_secs() < 120, "sinks: {status:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    wait_sinks(&c, &["fraud_alerts_pg", "fraud_alerts_pubsub", "fraud_alerts_recent", "fraud_alerts_kafka"]).await;
     let (pg, conn) = tokio_postgres::connect(&service("WEIR_TEST_PG_URL"), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
     let in_pg = text_rows(&pg, &format!("SELECT alert_id FROM fraud_alerts_{tag}")).await;
@@ -147,15 +140,7 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
     assert_eq!(view, batch, "the view equals the batch oracle");
 
     // Delivered: Redis (with a TTL), PostgreSQL, and every raw event as Parquet on S3.
-    let started = std::time::Instant::now();
-    loop {
-        let status = text_rows(&c, "SELECT name, status FROM weir_sink_status").await;
-        if status.iter().all(|r| r[1].as_deref() == Some("finished")) {
-            break;
-        }
-        assert!(started.elapsed().as_secs() < 120, "sinks: {status:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    wait_sinks(&c, &["clickstream_metrics_redis", "clickstream_metrics_pg", "clickstream_archive"]).await;
     let mut con = redis::Client::open(service("WEIR_TEST_REDIS_URL")).unwrap().get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg(format!("metrics:{tag}:*")).query_async(&mut con).await.unwrap();
     assert_eq!(keys.len(), view.len());
@@ -167,15 +152,7 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
     assert_eq!(in_pg, view);
     use futures::StreamExt;
     use object_store::{ObjectStore, ObjectStoreExt};
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(&s3)
-        .with_bucket_name(&bucket)
-        .with_region("us-east-1")
-        .with_access_key_id("test")
-        .with_secret_access_key("test")
-        .with_allow_http(true)
-        .build()
-        .unwrap();
+    let store = crate::support::moto_store(&s3, &bucket);
     let mut archived = 0;
     let files: Vec<_> = store.list(None).map(|m| m.unwrap().location).collect().await;
     for f in files {

@@ -83,15 +83,7 @@ async fn s3_put_list_and_read_back() {
     // moto creates buckets with a plain PUT.
     let status = std::process::Command::new("curl").args(["-sf", "-X", "PUT", &format!("{endpoint}/{bucket}")]).status().unwrap();
     assert!(status.success(), "create bucket");
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(&endpoint)
-        .with_bucket_name(&bucket)
-        .with_region("us-east-1")
-        .with_access_key_id("test")
-        .with_secret_access_key("test")
-        .with_allow_http(true)
-        .build()
-        .unwrap();
+    let store = crate::support::moto_store(&endpoint, &bucket);
     let path = object_store::path::Path::from("dt=2026-01-01/part-0.json");
     store.put(&path, "hello".into()).await.unwrap();
     let listed: Vec<_> = store.list(None).map(|m| m.unwrap().location.to_string()).collect().await;

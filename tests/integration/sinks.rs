@@ -29,7 +29,7 @@ async fn pg_text_rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
 }
 
 /// Waits until every named sink is `finished` (its input ended and all of it was delivered).
-async fn wait_sinks(c: &Client, sinks: &[&str]) -> Vec<Vec<Option<String>>> {
+pub async fn wait_sinks(c: &Client, sinks: &[&str]) -> Vec<Vec<Option<String>>> {
     let started = Instant::now();
     loop {
         let rows = text_rows(c, "SELECT name, status, rows_written, errors, retries, lag_rows, last_error FROM weir_sink_status").await;
@@ -172,15 +172,7 @@ async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
     let raw = text_rows(&c, "SELECT event_id FROM raw").await;
     assert_eq!(raw.len(), 4000);
     let want_ids: Vec<String> = raw.iter().map(|r| r[0].clone().unwrap()).collect();
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(&s3)
-        .with_bucket_name(&bucket)
-        .with_region("us-east-1")
-        .with_access_key_id("test")
-        .with_secret_access_key("test")
-        .with_allow_http(true)
-        .build()
-        .unwrap();
+    let store = crate::support::moto_store(&s3, &bucket);
     let local_store = object_store::local::LocalFileSystem::new_with_prefix(&local).unwrap();
     for (what, files) in [
         ("s3", parquet_files(&store, Some(&object_store::path::Path::from("clickstream"))).await),

@@ -26,6 +26,29 @@ pub struct TextCells<'a> {
 enum Cell<'a> {
     Text(ArrayFormatter<'a>, &'a ArrayRef),
     Bytes(&'a ArrayRef),
+    /// Microseconds since the epoch, UTC; `zone` adds PostgreSQL's "+00".
+    Timestamp { micros: &'a arrow::array::TimestampMicrosecondArray, zone: bool },
+}
+
+/// PostgreSQL's text form of a timestamp: `2026-01-01 10:00:00`, fractional
+/// seconds without trailing zeros (`.5`), and `+00` for timestamptz in UTC.
+fn write_timestamp(micros: i64, zone: bool, out: &mut String) {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    let Some(t) = chrono::DateTime::from_timestamp_micros(micros) else {
+        let _ = write!(out, "{micros}");
+        return;
+    };
+    let _ = write!(out, "{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second());
+    let frac = micros.rem_euclid(1_000_000);
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    if zone {
+        out.push_str("+00");
+    }
 }
 
 /// Timestamps cut to microseconds, PostgreSQL's precision, as weir shows them
@@ -61,6 +84,10 @@ impl<'a> TextCells<'a> {
             .iter()
             .map(|c| match c.data_type() {
                 DataType::Binary | DataType::LargeBinary => Ok(Cell::Bytes(c)),
+                DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, tz) if tz.as_deref().is_none_or(|z| z == "+00:00" || z == "UTC") => {
+                    let micros = c.as_any().downcast_ref::<arrow::array::TimestampMicrosecondArray>().ok_or_else(|| internal("timestamp"))?;
+                    Ok(Cell::Timestamp { micros, zone: tz.is_some() })
+                }
                 _ => Ok(Cell::Text(ArrayFormatter::try_new(c.as_ref(), &OPTIONS).map_err(internal)?, c)),
             })
             .collect::<Result<_>>()?;
@@ -70,6 +97,10 @@ impl<'a> TextCells<'a> {
     /// The cell's text, None for NULL. Bytes are `\x` and hex, as bytea's text form.
     pub fn get(&self, col: usize, row: usize) -> Option<String> {
         match &self.columns[col] {
+            Cell::Timestamp { .. } => {
+                let mut s = String::with_capacity(26);
+                self.write(col, row, &mut s).then_some(s)
+            }
             Cell::Text(f, a) => (!a.is_null(row)).then(|| f.value(row).to_string()),
             Cell::Bytes(a) => {
                 if a.is_null(row) {
@@ -92,6 +123,13 @@ impl<'a> TextCells<'a> {
     /// Writes the cell's text into `out` (nothing for NULL); returns false for NULL.
     pub fn write(&self, col: usize, row: usize, out: &mut String) -> bool {
         match &self.columns[col] {
+            Cell::Timestamp { micros, zone } => {
+                if micros.is_null(row) {
+                    return false;
+                }
+                write_timestamp(micros.value(row), *zone, out);
+                true
+            }
             Cell::Text(f, a) => {
                 if a.is_null(row) {
                     return false;
@@ -213,9 +251,10 @@ mod tests {
         )
         .unwrap();
         let t = Template::parse("metrics:{window_start}:{event_type}", &schema, "key").unwrap();
-        let cells = TextCells::new(&batch).unwrap();
+        let micros = to_micros(&batch).unwrap();
+        let cells = TextCells::new(&micros).unwrap();
         assert_eq!(t.render(&cells, 0), "metrics:2023-11-14 22:14:00:click");
-        assert_eq!(t.render(&cells, 1), "metrics:2023-11-14 22:14:00.500:");
+        assert_eq!(t.render(&cells, 1), "metrics:2023-11-14 22:14:00.5:");
         assert_eq!(cells.get(1, 1), None);
         assert!(Template::parse("m:{nope}", &schema, "key").unwrap_err().to_string().contains("\"nope\""));
         assert!(Template::parse("m:{event_type", &schema, "key").is_err());

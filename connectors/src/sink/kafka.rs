@@ -51,6 +51,9 @@ const HEADER_EPOCH: &str = "weir-epoch";
 const HEADER_SEQ: &str = "weir-seq";
 /// Messages read back per partition and step when searching the tail.
 const TAIL_STEP: i64 = 10_000;
+/// Farthest back (in messages per partition) the search goes: a topic that
+/// other producers fill does not get read whole to find a new sink's messages.
+const TAIL_MAX: i64 = 1_000_000;
 
 /// The (sink, epoch, seq) headers of a message, if it has them.
 fn headers_of<M: Message>(m: &M) -> Option<(String, u64, u64)> {
@@ -126,7 +129,7 @@ fn read_tail(brokers: &str, topic: &str, sink: &str, epoch: Option<u64>) -> Resu
                     _ => {}
                 }
             }
-            if done || start <= low {
+            if done || start <= low || high - start >= TAIL_MAX {
                 break;
             }
             end = Some(start);

@@ -6,9 +6,11 @@
 //! - `list`: each new row as JSON pushed onto the list `key`, trimmed to
 //!   the `max_length` most recent (LPUSH + LTRIM).
 //!
-//! An epoch's writes go in one pipelined MULTI/EXEC together with the marker
+//! An epoch's writes are pipelined and end with the marker
 //! `weir:sink:<name>:epoch`, so an epoch retried after a lost connection is
-//! recognised and skipped instead of being applied twice.
+//! recognised and skipped. In publish and list modes, where applying an epoch
+//! twice would repeat rows, the epoch and its marker are one MULTI/EXEC; in
+//! upsert mode applying part of an epoch again changes nothing.
 
 use super::format::{json_rows, Template, TextCells};
 use super::{by_key, redact_url, require_append_only, Changes, Sink, SinkInput};
@@ -170,7 +172,12 @@ impl RedisSink {
 
     fn pipeline(&self, epoch: u64, changes: &Changes) -> Result<redis::Pipeline> {
         let mut pipe = redis::pipe();
-        pipe.atomic();
+        // Upserts and deletions by key land the same however often they are
+        // applied, so a plain pipeline (marker last) is enough; a pushed or
+        // published row is not, so those epochs are one MULTI/EXEC.
+        if !matches!(self.mode, Mode::Upsert { .. }) {
+            pipe.atomic();
+        }
         match self.mode {
             Mode::Upsert { json } => {
                 let key = self.key.as_ref().expect("checked at open");
