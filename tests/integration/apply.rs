@@ -4,7 +4,7 @@
 //! changes nothing on --dry-run. The catalog it compares with hides secrets.
 
 use crate::streaming::text_rows;
-use crate::support::{temp_dir, Server};
+use crate::support::{service, temp_dir, Server};
 use std::process::{Command, Output};
 
 fn apply(server: &Server, dir: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
@@ -24,7 +24,9 @@ fn text(o: &Output) -> String {
 async fn apply_creates_leaves_identical_alone_and_refuses_changes_without_replace() {
     let server = Server::start();
     let dir = temp_dir("apply");
-    let out_dir = temp_dir("apply-out");
+    let s3 = service("WEIR_TEST_S3_ENDPOINT");
+    let bucket = format!("apply-{}", server.port);
+    assert!(Command::new("curl").args(["-sf", "-X", "PUT", &format!("{s3}/{bucket}")]).status().unwrap().success());
     std::fs::write(
         dir.join("01_sources.sql"),
         "-- the input\nCREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = ${SEQ_COUNT:-300}, rate = 'unlimited');\n",
@@ -34,14 +36,15 @@ async fn apply_creates_leaves_identical_alone_and_refuses_changes_without_replac
         dir.join("02_views.sql"),
         "CREATE MATERIALIZED VIEW per_user AS SELECT user_id, count(*) AS n FROM seq GROUP BY user_id;
          CREATE MATERIALIZED VIEW evens AS SELECT seq FROM seq WHERE seq % 2 = 0;
-         CREATE SINK evens_files FROM evens WITH (connector = 's3', path = 'file://${OUT_DIR}', secret_access_key = '${SECRET:-hush}');\n",
+         CREATE SINK evens_files FROM evens WITH (connector = 's3', path = 's3://${BUCKET}/evens/', endpoint = '${S3}',
+           access_key_id = 'test', secret_access_key = '${SECRET:-hush}');\n",
     )
     .unwrap();
-    let env = [("OUT_DIR", out_dir.to_str().unwrap())];
+    let env = [("BUCKET", bucket.as_str()), ("S3", s3.as_str())];
 
     // A variable without a default that is not set: an error naming it, nothing applied.
     let o = apply(&server, &dir, &[], &[]);
-    assert!(!o.status.success() && text(&o).contains("OUT_DIR"), "{}", text(&o));
+    assert!(!o.status.success() && text(&o).contains("BUCKET, S3"), "{}", text(&o));
     let c = server.client().await;
     assert!(text_rows(&c, "SELECT name FROM weir_catalog").await.is_empty());
 
@@ -75,7 +78,7 @@ async fn apply_creates_leaves_identical_alone_and_refuses_changes_without_replac
     assert!(text(&o).contains("seq % 2 = 0") && text(&o).contains("seq % 3 = 0") && text(&o).contains("--replace"), "{}", text(&o));
     let n: i64 = c.query_one("SELECT count(*) FROM evens", &[]).await.unwrap().get(0);
     // A changed secret is a change too, shown without its value.
-    let o = apply(&server, &dir, &["--dry-run", "--replace"], &[("OUT_DIR", out_dir.to_str().unwrap()), ("SECRET", "other")]);
+    let o = apply(&server, &dir, &["--dry-run", "--replace"], &[("BUCKET", bucket.as_str()), ("S3", s3.as_str()), ("SECRET", "other")]);
     assert!(o.status.success() && text(&o).contains("would replace sink evens_files") && !text(&o).contains("other'"), "{}", text(&o));
 
     // --replace drops the view (and the sink on it) and creates both again.

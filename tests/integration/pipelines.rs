@@ -77,7 +77,7 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
     let factors: String = pg.query_one(&format!("SELECT risk_factors FROM fraud_alerts_{tag} LIMIT 1"), &[]).await.unwrap().get(0);
     let v: serde_json::Value = serde_json::from_str(&factors).unwrap();
     assert!(v["risk_level"].is_string(), "risk_factors is JSON: {factors}");
-    let mut con = redis::Client::open(service("WEIR_TEST_REDIS_URL")).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut con = crate::support::redis_connection(&service("WEIR_TEST_REDIS_URL")).await;
     let len: usize = redis::cmd("LLEN").arg(format!("fraud:recent:{tag}")).query_async(&mut con).await.unwrap();
     assert_eq!(len, want.min(100), "the 100 most recent alerts");
 }
@@ -141,7 +141,7 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
 
     // Delivered: Redis (with a TTL), PostgreSQL, and every raw event as Parquet on S3.
     wait_sinks(&c, &["clickstream_metrics_redis", "clickstream_metrics_pg", "clickstream_archive"]).await;
-    let mut con = redis::Client::open(service("WEIR_TEST_REDIS_URL")).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut con = crate::support::redis_connection(&service("WEIR_TEST_REDIS_URL")).await;
     let keys: Vec<String> = redis::cmd("KEYS").arg(format!("metrics:{tag}:*")).query_async(&mut con).await.unwrap();
     assert_eq!(keys.len(), view.len());
     let ttl: i64 = redis::cmd("TTL").arg(&keys[0]).query_async(&mut con).await.unwrap();

@@ -26,8 +26,7 @@ async fn postgres_round_trip() {
 
 #[tokio::test]
 async fn redis_round_trip() {
-    let client = redis::Client::open(service("WEIR_TEST_REDIS_URL")).unwrap();
-    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    let mut con = crate::support::redis_connection(&service("WEIR_TEST_REDIS_URL")).await;
     let _: () = redis::cmd("SET").arg("weir:rt").arg("v1").query_async(&mut con).await.unwrap();
     let v: String = redis::cmd("GET").arg("weir:rt").query_async(&mut con).await.unwrap();
     assert_eq!(v, "v1");

@@ -21,7 +21,7 @@ async fn pg(url: &str) -> Client {
 }
 
 async fn redis_con(url: &str) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap()
+    crate::support::redis_connection(url).await
 }
 
 async fn pg_text_rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {

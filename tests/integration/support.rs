@@ -168,3 +168,11 @@ pub fn moto_store(endpoint: &str, bucket: &str) -> object_store::aws::AmazonS3 {
         .build()
         .unwrap()
 }
+
+/// A Redis connection with timeouts that tolerate a loaded machine.
+pub async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(30)))
+        .set_response_timeout(Some(Duration::from_secs(30)));
+    redis::Client::open(url).unwrap().get_multiplexed_async_connection_with_config(&config).await.unwrap()
+}
