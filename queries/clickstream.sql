@@ -10,7 +10,7 @@
 -- Apply with: weir apply queries/clickstream.sql (REDIS_URL, PG_URL, LAKE_PATH,
 -- S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from the environment).
 
-CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream',
+CREATE SOURCE clickstream WITH (connector = 'generator', scenario = 'clickstream',
   count = '${CLICK_COUNT:-unlimited}', rate = '${CLICK_RATE:-1000}', users = 2000, out_of_order = '5s',
   start = '${CLICK_START:-2026-01-05 08:00:00}', event_interval = '${CLICK_INTERVAL:-1 second}');
 
@@ -19,7 +19,7 @@ SELECT window_start, window_end, event_type,
        count(*) AS event_count,
        count(DISTINCT user_id) AS unique_users,
        count(DISTINCT session_id) AS unique_sessions
-FROM TUMBLE(clicks, "timestamp", INTERVAL '5 minutes')
+FROM TUMBLE(clickstream, "timestamp", INTERVAL '5 minutes')
 GROUP BY window_start, window_end, event_type
 EMIT ON WINDOW CLOSE;
 
@@ -29,7 +29,7 @@ SELECT event_id, user_id, session_id, event_type, product_id, "timestamp", devic
        CAST(date_part('hour', "timestamp") AS INT) AS hour,
        CAST(date_part('dow', "timestamp") AS INT) AS day_of_week,
        date_part('hour', "timestamp") BETWEEN 9 AND 17 AND date_part('dow', "timestamp") BETWEEN 1 AND 5 AS is_business_hours
-FROM clicks;
+FROM clickstream;
 
 CREATE SINK clickstream_metrics_redis FROM clickstream_metrics_5m WITH (connector = 'redis',
   url = '${REDIS_URL:-redis://127.0.0.1:6379}', key = '${METRICS_PREFIX:-metrics}:{window_start}:{event_type}',
@@ -37,7 +37,7 @@ CREATE SINK clickstream_metrics_redis FROM clickstream_metrics_5m WITH (connecto
 CREATE SINK clickstream_metrics_pg FROM clickstream_metrics_5m WITH (connector = 'postgres',
   url = '${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}', table = '${METRICS_TABLE:-clickstream_metrics_5m}',
   primary_key = 'window_start,event_type', create_table = 'true');
-CREATE SINK clickstream_archive FROM clicks WITH (connector = 's3',
+CREATE SINK clickstream_archive FROM clickstream WITH (connector = 's3',
   path = '${LAKE_PATH:-file:///tmp/weir-lake/clickstream/}', endpoint = '${S3_ENDPOINT:-}', region = 'us-east-1',
   access_key_id = '${AWS_ACCESS_KEY_ID:-}', secret_access_key = '${AWS_SECRET_ACCESS_KEY:-}',
   format = 'parquet', partition_by = 'timestamp', rollover = '1 minute');

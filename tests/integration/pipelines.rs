@@ -162,3 +162,83 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
     }
     assert_eq!(archived, 3000, "every raw event archived once");
 }
+
+/// Runs `weir apply FILE` against `server` with `env`; fails the test on an error.
+fn apply_file(server: &Server, file: &str, env: &[(&str, String)]) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["apply", repo_root().join(file).to_str().unwrap(), "--server", &server.conn_str()])
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "weir apply {file}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_and_product_analytics_pipelines() {
+    let server = Server::start();
+    let tag = format!("i{}", server.port);
+    let common = [("PG_URL", service("WEIR_TEST_PG_URL")), ("REDIS_URL", service("WEIR_TEST_REDIS_URL"))];
+    let mut env: Vec<(&str, String)> = common.to_vec();
+    env.extend([
+        ("INV_COUNT", "4000".to_string()),
+        ("INV_RATE", "unlimited".to_string()),
+        ("STOCK_TABLE", format!("stock_{tag}")),
+        ("LOW_STOCK_PREFIX", format!("low:{tag}")),
+        ("LOW_STOCK", "30".to_string()),
+        ("CLICK_COUNT", "4000".to_string()),
+        ("CLICK_RATE", "unlimited".to_string()),
+        ("PRODUCT_PREFIX", format!("product:{tag}")),
+    ]);
+    apply_file(&server, "queries/inventory.sql", &env);
+    apply_file(&server, "queries/product_analytics.sql", &env);
+    let c = server.client().await;
+    wait_views(&c, &["current_stock", "low_stock_alerts", "product_analytics_1h"], |r| r[1].as_deref() == Some("finished")).await;
+
+    // Stock equals the batch computation over the same movements; alerts are its rows under 30.
+    c.batch_execute("CREATE MATERIALIZED VIEW movements AS SELECT * FROM inventory").await.unwrap();
+    wait_views(&c, &["movements"], |r| r[1].as_deref() == Some("finished")).await;
+    c.batch_execute("CREATE TABLE movements_t AS SELECT * FROM movements").await.unwrap();
+    let stock = text_rows(&c, "SELECT product_id, warehouse_id, stock, movements FROM current_stock").await;
+    let batch = text_rows(&c, "SELECT product_id, warehouse_id, 50 + sum(quantity_change), count(*) FROM movements_t GROUP BY 1, 2").await;
+    assert!(stock.len() > 100);
+    assert_eq!(stock, batch, "current stock equals the batch oracle");
+    let low = text_rows(&c, "SELECT product_id, warehouse_id, stock FROM low_stock_alerts").await;
+    let want_low: Vec<_> = stock.iter().filter(|r| r[2].as_deref().unwrap().parse::<i64>().unwrap() < 30).map(|r| r[..3].to_vec()).collect();
+    assert!(!want_low.is_empty());
+    assert_eq!(low, want_low, "low-stock alerts");
+    wait_sinks(&c, &["current_stock_pg", "low_stock_redis", "product_analytics_redis"]).await;
+    let (pg, conn) = tokio_postgres::connect(&service("WEIR_TEST_PG_URL"), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let in_pg = text_rows(&pg, &format!("SELECT product_id, warehouse_id, stock::text, movements::text FROM stock_{tag}")).await;
+    assert_eq!(in_pg, stock, "PostgreSQL holds the current stock");
+    let mut con = crate::support::redis_connection(&service("WEIR_TEST_REDIS_URL")).await;
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("low:{tag}:*")).query_async(&mut con).await.unwrap();
+    let mut keys: Vec<String> = keys.into_iter().map(|k| k.trim_start_matches(&format!("low:{tag}:")).to_string()).collect();
+    keys.sort();
+    let mut want_keys: Vec<String> = want_low.iter().map(|r| format!("{}:{}", r[0].as_deref().unwrap(), r[1].as_deref().unwrap())).collect();
+    want_keys.sort();
+    assert_eq!(keys, want_keys, "Redis holds exactly the current alerts (restocked products were deleted)");
+
+    // Product analytics: each event counts in the 12 one-hour windows that hold it.
+    let rows = text_rows(&c, "SELECT product_id, views, cart_adds, purchases, conversion_rate FROM product_analytics_1h").await;
+    assert!(rows.len() > 100);
+    for r in &rows {
+        let n = |i: usize| r[i].as_deref().unwrap().parse::<f64>().unwrap();
+        let rate = if n(1) > 0.0 { n(3) / n(1) } else { 0.0 };
+        assert_eq!(n(4), rate, "conversion rate of {r:?}");
+    }
+    c.batch_execute("CREATE MATERIALIZED VIEW pc AS SELECT event_type, product_id FROM product_clicks").await.unwrap();
+    wait_views(&c, &["pc"], |r| r[1].as_deref() == Some("finished")).await;
+    let total = |col: usize| rows.iter().map(|r| r[col].as_deref().unwrap().parse::<i64>().unwrap()).sum::<i64>();
+    for (col, event) in [(1, "page_view"), (2, "add_to_cart"), (3, "purchase")] {
+        let n: i64 = c
+            .query_one(&format!("SELECT count(*) FROM pc WHERE event_type = '{event}' AND product_id IS NOT NULL"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(total(col), 12 * n, "{event}: every event in 12 windows");
+    }
+    let fresh: std::collections::HashMap<String, String> =
+        redis::cmd("HGETALL").arg(format!("product:{tag}:{}:last_hour", rows[0][0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
+    assert!(fresh.contains_key("conversion_rate"), "{fresh:?}");
+}
