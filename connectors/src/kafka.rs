@@ -19,7 +19,7 @@ const VALID: &[&str] = &["topic", "bootstrap_servers", "startup", "group_id", "i
 /// Most messages decoded into one batch.
 pub const MAX_BATCH_MESSAGES: usize = 8192;
 /// How long to wait for topic metadata before trying again later.
-const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 enum Startup {

@@ -83,7 +83,7 @@ impl Engine {
         for s in engine.sinks_in_order() {
             if let Err(e) = engine.start_sink(&s) {
                 tracing::error!("sink {} could not start again: {}", s.name, e.message);
-                s.status.state.lock().unwrap().clone_from(&format!("failed: {}", e.message));
+                s.status.set(format!("failed: {}", e.message));
             }
         }
         Ok(engine)

@@ -66,7 +66,7 @@ pub struct SinkStatus {
 }
 
 impl SinkStatus {
-    fn set(&self, s: impl Into<String>) {
+    pub(crate) fn set(&self, s: impl Into<String>) {
         *self.state.lock().unwrap() = s.into();
     }
     fn error(&self, e: &str) {
@@ -170,10 +170,48 @@ enum Outcome {
     Failed,
 }
 
+/// The wait between attempts against a target that is away: doubling from
+/// BACKOFF_START to BACKOFF_MAX, cut short by a stop request.
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff(BACKOFF_START)
+    }
+
+    fn retried(&self) -> bool {
+        self.0 != BACKOFF_START
+    }
+
+    /// Records a retryable error and waits; false when a stop came meanwhile.
+    fn wait(&mut self, status: &SinkStatus, what: &str, e: &str) -> bool {
+        status.error(e);
+        status.set(format!("retrying: {e}"));
+        tracing::warn!("sink {what}: {e}; retrying in {:?}", self.0);
+        let until = Instant::now() + self.0;
+        while Instant::now() < until {
+            if status.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.0 = (self.0 * 2).min(BACKOFF_MAX);
+        status.retries.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+}
+
+/// Records an error no retry can fix: the sink stops as `failed`.
+fn fail(status: &SinkStatus, what: &str, e: &ConnectorError) {
+    status.error(&e.to_string());
+    status.set(format!("failed: {e}"));
+    tracing::error!("sink {what} failed: {e}");
+}
+
 /// Runs `op` until it succeeds, retrying external errors with backoff
 /// (and a reconnect before each retry).
 fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &mut Box<dyn Sink>, op: Op<'_>) -> Outcome {
-    let mut backoff = BACKOFF_START;
+    let mut backoff = Backoff::new();
     loop {
         let result = rt.block_on(match op {
             Op::Write(epoch, changes) => sink.write(epoch, changes),
@@ -182,32 +220,21 @@ fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &m
         });
         match result {
             Ok(()) => {
-                if backoff != BACKOFF_START {
+                if backoff.retried() {
                     status.set("running");
                 }
                 return Outcome::Done;
             }
             Err(ConnectorError::External(e)) => {
-                status.error(&e);
-                status.set(format!("retrying: {e}"));
-                tracing::warn!("sink {what}: {e}; retrying in {backoff:?}");
-                let until = Instant::now() + backoff;
-                while Instant::now() < until {
-                    if status.stop.load(Ordering::Relaxed) {
-                        return Outcome::Stopped;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
+                if !backoff.wait(status, what, &e) {
+                    return Outcome::Stopped;
                 }
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-                status.retries.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = rt.block_on(sink.reconnect()) {
                     status.error(&e.to_string());
                 }
             }
             Err(e) => {
-                status.error(&e.to_string());
-                status.set(format!("failed: {e}"));
-                tracing::error!("sink {what} failed: {e}");
+                fail(status, what, &e);
                 return Outcome::Failed;
             }
         }
@@ -225,27 +252,21 @@ struct Runner {
 
 impl Runner {
     /// Opens the connector, retrying while the target is away; None when it cannot be opened or a stop came.
-    fn open(&self, rt: &tokio::runtime::Runtime) -> Option<Box<dyn Sink>> {
+    fn open(&self, rt: &tokio::runtime::Runtime, what: &str) -> Option<Box<dyn Sink>> {
         let status = &self.status;
         status.set("connecting");
-        let mut backoff = BACKOFF_START;
+        let mut backoff = Backoff::new();
         loop {
             match rt.block_on(open_sink(&self.connector, &self.options, &self.input)) {
                 Ok(s) => return Some(s),
                 Err(ConnectorError::External(e)) => {
-                    status.error(&e);
-                    status.set(format!("retrying: {e}"));
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                    status.retries.fetch_add(1, Ordering::Relaxed);
-                    if status.stop.load(Ordering::Relaxed) {
+                    if !backoff.wait(status, what, &e) {
                         status.set("stopped");
                         return None;
                     }
                 }
                 Err(e) => {
-                    status.error(&e.to_string());
-                    status.set(format!("failed: {e}"));
+                    fail(status, what, &e);
                     return None;
                 }
             }
@@ -259,10 +280,10 @@ impl Runner {
             Ok(rt) => rt,
             Err(e) => return status.set(format!("failed: cannot start a runtime: {e}")),
         };
-        let Some(mut sink) = self.open(&rt) else { return };
+        let what = format!("{} ({})", self.name, self.connector);
+        let Some(mut sink) = self.open(&rt, &what) else { return };
         status.set("running");
         let mut epoch = sink.last_epoch().unwrap_or(0);
-        let what = format!("{} ({})", self.name, self.connector);
         // The snapshot, sliced into epochs, then the changes.
         let mut queue: VecDeque<Delta> = snapshot
             .iter()

@@ -40,12 +40,7 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
         ("ALERTS_CHANNEL", format!("fraud_alerts_{tag}")),
         ("RECENT_KEY", format!("fraud:recent:{tag}")),
     ];
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["apply", repo_root().join("queries/fraud.sql").to_str().unwrap(), "--server", &server.conn_str()])
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "weir apply: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    apply_file(&server, "queries/fraud.sql", &env);
     let c = server.client().await;
     wait_views(&c, &["fraud_scores", "fraud_alerts", "user_velocity_10m", "user_countries_1h"], |r| r[1].as_deref() == Some("finished")).await;
 
@@ -102,12 +97,7 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
         ("AWS_ACCESS_KEY_ID", "test".to_string()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
     ];
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["apply", repo_root().join("queries/clickstream.sql").to_str().unwrap(), "--server", &server.conn_str()])
-        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "weir apply: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    apply_file(&server, "queries/clickstream.sql", &env);
     let c = server.client().await;
     wait_views(&c, &["clickstream_metrics_5m", "clicks_enriched"], |r| r[1].as_deref() == Some("finished")).await;
 

@@ -5,7 +5,7 @@
 //! back; bad definitions get clear errors that never show secrets.
 
 use crate::streaming::{text_rows, wait_views};
-use crate::support::{service, sqlstate, temp_dir, Server};
+use crate::support::{redis_connection, service, sqlstate, temp_dir, Server};
 use arrow::array::Array;
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -18,14 +18,6 @@ async fn pg(url: &str) -> Client {
     let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap();
     tokio::spawn(conn);
     client
-}
-
-async fn redis_con(url: &str) -> redis::aio::MultiplexedConnection {
-    crate::support::redis_connection(url).await
-}
-
-async fn pg_text_rows(c: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
-    crate::streaming::text_rows(c, sql).await
 }
 
 /// Waits until every named sink is `finished` (its input ended and all of it was delivered).
@@ -133,7 +125,7 @@ async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
     }
 
     // Redis hashes: one per window and event type, fields = columns, with a TTL.
-    let mut con = redis_con(&redis_url).await;
+    let mut con = redis_connection(&redis_url).await;
     let view = text_rows(&c, "SELECT window_start, event_type, window_end, event_count, unique_users FROM clicks_1m").await;
     assert!(view.len() > 200, "windows: {}", view.len());
     let keys = redis_keys(&mut con, &format!("metrics:{tag}:*")).await;
@@ -151,7 +143,7 @@ async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
 
     // PostgreSQL upserts: the table equals the view.
     let target = pg(&pg_url).await;
-    let in_pg = pg_text_rows(&target, &format!("SELECT window_start::text, event_type, window_end::text, event_count::text, unique_users::text FROM clicks_1m_{tag}")).await;
+    let in_pg = text_rows(&target, &format!("SELECT window_start::text, event_type, window_end::text, event_count::text, unique_users::text FROM clicks_1m_{tag}")).await;
     assert_eq!(in_pg, view, "PostgreSQL holds the view");
 
     // An updating view with deletions (users leave it past 65 clicks): Redis JSON and PostgreSQL follow.
@@ -165,7 +157,7 @@ async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["n"].to_string(), *r[1].as_ref().unwrap(), "{json}");
     }
-    let in_pg = pg_text_rows(&target, &format!("SELECT user_id, n::text, last_seen::text FROM light_{tag}")).await;
+    let in_pg = text_rows(&target, &format!("SELECT user_id, n::text, last_seen::text FROM light_{tag}")).await;
     assert_eq!(in_pg, users, "PostgreSQL follows updates and deletions");
 
     // S3 (moto) and local Parquet: every row of the source once, in its event-time partition.
@@ -363,9 +355,9 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
     let total: i64 = view.iter().map(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap()).sum();
     assert_eq!(total, 24000);
     let target = pg(&pg_url).await;
-    let in_pg = pg_text_rows(&target, &format!("SELECT user_id::text, n::text, last_seq::text FROM per_user_{tag}")).await;
+    let in_pg = text_rows(&target, &format!("SELECT user_id::text, n::text, last_seq::text FROM per_user_{tag}")).await;
     assert_eq!(in_pg, view, "PostgreSQL caught up to the view");
-    let mut con = redis_con(&redis_url).await;
+    let mut con = redis_connection(&redis_url).await;
     let mut in_redis = Vec::new();
     for r in &view {
         let h: BTreeMap<String, String> = redis::cmd("HGETALL").arg(format!("u:{tag}:{}", r[0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
@@ -443,7 +435,7 @@ async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
                 c.query(&format!("SELECT k FROM retry_{tag}"), &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
             }
             _ => {
-                let mut con = redis_con(&redis_url).await;
+                let mut con = redis_connection(&redis_url).await;
                 let items: Vec<String> = redis::cmd("LRANGE").arg(format!("retry:{tag}")).arg(0).arg(-1).query_async(&mut con).await.unwrap();
                 items.iter().map(|i| serde_json::from_str::<serde_json::Value>(i).unwrap()["k"].as_str().unwrap().to_string()).collect()
             }

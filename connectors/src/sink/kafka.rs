@@ -14,6 +14,7 @@
 
 use super::format::{json_rows, TextCells};
 use super::{by_key, column_indexes, Changes, Sink, SinkInput};
+use crate::kafka::METADATA_TIMEOUT;
 use crate::{ConnectorError, Options, Result};
 use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -27,7 +28,6 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 const VALID: &[&str] = &["bootstrap_servers", "topic", "key", "format", "partitions"];
-const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct KafkaSink {
     producer: FutureProducer,
