@@ -386,11 +386,7 @@ impl Generator {
             let p = r(50) % self.c.products + 1;
             let w = r(51) % 5 + 1;
             let level = self.stock.entry((p, w)).or_insert(50);
-            let (delta, what) = match r(52) % 10 {
-                0 => (20 + (r(53) % 80) as i64, "restock"),
-                1 => ((r(53) % 7) as i64 - 3, "adjustment"),
-                _ => (-((r(53) % 4 + 1) as i64).min(*level), "sale"),
-            };
+            let (delta, what) = inventory_change(r(52), r(53), *level);
             *level += delta;
             product.append_value(format!("prod_{p}"));
             warehouse.append_value(format!("wh_{w}"));
@@ -428,6 +424,37 @@ impl Source for Generator {
         }
         let batch = self.batch(n as usize)?;
         Ok(SourceEvent::Batch { partition: 0, batch, dead_letters: vec![] })
+    }
+
+    /// The number of events handed out: with the seed it decides every later event.
+    fn position(&self) -> Option<Vec<u8>> {
+        Some(self.next.to_le_bytes().to_vec())
+    }
+
+    fn seek(&mut self, position: &[u8]) -> Result<()> {
+        let at = <[u8; 8]>::try_from(position).map(u64::from_le_bytes).map_err(|_| ConnectorError::Internal("a generator position is 8 bytes".into()))?;
+        // Inventory levels depend on every earlier event: replay them (no rows are built).
+        if self.c.scenario == Scenario::Inventory {
+            self.stock.clear();
+            for i in 0..at {
+                let r = |s| mix(self.c.seed, i, s);
+                let level = self.stock.entry((r(50) % self.c.products + 1, r(51) % 5 + 1)).or_insert(50);
+                *level += inventory_change(r(52), r(53), *level).0;
+            }
+        }
+        self.next = at;
+        // A rate continues from here, as if the run had never stopped.
+        self.started = self.c.rate.map(|rate| Instant::now() - Duration::from_secs_f64(at as f64 / rate));
+        Ok(())
+    }
+}
+
+/// An inventory event's change and kind, from two random draws and the current level.
+fn inventory_change(kind: u64, amount: u64, level: i64) -> (i64, &'static str) {
+    match kind % 10 {
+        0 => (20 + (amount % 80) as i64, "restock"),
+        1 => ((amount % 7) as i64 - 3, "adjustment"),
+        _ => (-((amount % 4 + 1) as i64).min(level), "sale"),
     }
 }
 

@@ -77,8 +77,10 @@ pub struct KafkaSource {
     schema: SchemaRef,
     decoder: JsonDecoder,
     partitions: Vec<i32>,
-    /// Decoded batches not handed out yet.
-    pending: VecDeque<SourceEvent>,
+    /// Decoded batches not handed out yet, with their partition and the offset after them.
+    pending: VecDeque<(SourceEvent, i32, i64)>,
+    /// Per partition, the offset after the last record handed out (the position).
+    next_offsets: BTreeMap<i32, i64>,
     last_metadata_try: Option<Instant>,
 }
 
@@ -106,6 +108,7 @@ impl KafkaSource {
             c,
             partitions: Vec::new(),
             pending: VecDeque::new(),
+            next_offsets: BTreeMap::new(),
             last_metadata_try: None,
         })
     }
@@ -126,19 +129,25 @@ impl KafkaSource {
             return Ok(false);
         }
         let mut tpl = TopicPartitionList::new();
+        // Partitions with a position from a checkpoint continue there; the others start at `startup`.
+        let resume = |p: i32| self.next_offsets.get(&p).map(|&o| Offset::Offset(o));
         for &p in &parts {
-            let offset = match self.c.startup {
+            let offset = resume(p).unwrap_or(match self.c.startup {
                 Startup::Earliest => Offset::Beginning,
                 Startup::Latest => Offset::End,
                 Startup::At(ms) => Offset::Offset(ms),
-            };
+            });
             tpl.add_partition_offset(&self.c.topic, p, offset).map_err(|e| ConnectorError::Internal(e.to_string()))?;
         }
-        if matches!(self.c.startup, Startup::At(_)) {
+        if matches!(self.c.startup, Startup::At(_)) && parts.iter().any(|&p| resume(p).is_none()) {
+            let resumed: Vec<(i32, i64)> = parts.iter().filter_map(|&p| self.next_offsets.get(&p).map(|&o| (p, o))).collect();
             tpl = self
                 .consumer
                 .offsets_for_times(tpl, METADATA_TIMEOUT)
                 .map_err(|e| ConnectorError::External(format!("cannot find offsets for the startup time: {e}")))?;
+            for (p, o) in resumed {
+                tpl.set_partition_offset(&self.c.topic, p, Offset::Offset(o)).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+            }
         }
         self.consumer.assign(&tpl).map_err(|e| ConnectorError::External(format!("cannot assign partitions: {e}")))?;
         self.partitions = parts;
@@ -155,8 +164,28 @@ impl Source for KafkaSource {
         self.partitions.clone()
     }
 
+    fn position(&self) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.next_offsets.len() * 12);
+        for (p, o) in &self.next_offsets {
+            out.extend_from_slice(&p.to_le_bytes());
+            out.extend_from_slice(&o.to_le_bytes());
+        }
+        Some(out)
+    }
+
+    fn seek(&mut self, position: &[u8]) -> Result<()> {
+        if position.len() % 12 != 0 || !self.partitions.is_empty() {
+            return Err(ConnectorError::Internal("a Kafka position is (partition, offset) pairs, set before the first read".into()));
+        }
+        self.next_offsets = position
+            .chunks_exact(12)
+            .map(|c| (i32::from_le_bytes(c[..4].try_into().expect("4 bytes")), i64::from_le_bytes(c[4..].try_into().expect("8 bytes"))))
+            .collect();
+        Ok(())
+    }
+
     fn next(&mut self, wait: Duration) -> Result<SourceEvent> {
-        if let Some(e) = self.pending.pop_front() {
+        if let Some(e) = self.pop() {
             return Ok(e);
         }
         if self.partitions.is_empty() && !self.assign()? {
@@ -185,12 +214,26 @@ impl Source for KafkaSource {
         for (partition, msgs) in by_partition {
             let json: Vec<JsonMessage> = msgs.iter().map(|(o, p)| JsonMessage { partition, offset: *o, payload: p }).collect();
             let (batch, dead_letters) = self.decoder.decode(&json);
-            self.pending.push_back(match batch {
-                Some(batch) => SourceEvent::Batch { partition, batch, dead_letters },
-                None => SourceEvent::DeadLetters(dead_letters),
-            });
+            let after = msgs.last().map(|(o, _)| o + 1).unwrap_or_default();
+            self.pending.push_back((
+                match batch {
+                    Some(batch) => SourceEvent::Batch { partition, batch, dead_letters },
+                    None => SourceEvent::DeadLetters(dead_letters),
+                },
+                partition,
+                after,
+            ));
         }
-        Ok(self.pending.pop_front().unwrap_or(SourceEvent::Idle))
+        Ok(self.pop().unwrap_or(SourceEvent::Idle))
+    }
+}
+
+impl KafkaSource {
+    /// The next decoded event, moving the position past it.
+    fn pop(&mut self) -> Option<SourceEvent> {
+        let (e, partition, after) = self.pending.pop_front()?;
+        self.next_offsets.insert(partition, after);
+        Some(e)
     }
 }
 

@@ -61,6 +61,15 @@ pub trait Source: Send {
     fn partitions(&self) -> Vec<i32> {
         vec![0]
     }
+    /// Where the source is: everything handed out so far is before it. Saved
+    /// in checkpoints; None when the source cannot resume from a position.
+    fn position(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// Continues from a position `position` returned, before the first `next`.
+    fn seek(&mut self, _position: &[u8]) -> Result<()> {
+        Err(ConnectorError::Internal("this source cannot resume from a checkpoint".into()))
+    }
 }
 
 /// What a source's definition says before it runs: its full schema and the

@@ -209,7 +209,7 @@ fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("weir-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES).await?;
+    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, std::time::Duration::from_secs(1)).await?;
     let wanted: Vec<&str> = args.queries.split(',').map(str::trim).collect();
     println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16} {:>12}", "query", "events", "wall s", "cpu s", "events/s", "events/cpu-s", "peak RSS MiB");
     let mut all = cases(&args);

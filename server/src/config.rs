@@ -18,7 +18,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// Fold the write-ahead log into a snapshot once it grows past this many bytes [env: WEIR_WAL_COMPACT_BYTES] [default: 67108864]
     #[arg(long, env = "WEIR_WAL_COMPACT_BYTES", hide_env = true)]
     pub wal_compact_bytes: Option<u64>,
+    /// How often dataflows checkpoint their state (and sinks deliver, exactly once), e.g. 1s or 200ms [env: WEIR_CHECKPOINT_INTERVAL] [default: 1s]
+    #[arg(long, env = "WEIR_CHECKPOINT_INTERVAL", hide_env = true)]
+    pub checkpoint_interval: Option<String>,
     /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet
     #[arg(long)]
     pub demo: bool,
@@ -47,6 +50,7 @@ struct FileConfig {
     log: Option<String>,
     query_threads: Option<usize>,
     wal_compact_bytes: Option<u64>,
+    checkpoint_interval: Option<String>,
 }
 
 /// The settings a server runs with.
@@ -58,6 +62,7 @@ pub struct Config {
     pub log: String,
     pub query_threads: usize,
     pub wal_compact_bytes: u64,
+    pub checkpoint_interval: std::time::Duration,
     pub demo: bool,
 }
 
@@ -67,6 +72,11 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let interval = args.checkpoint_interval.or(file.checkpoint_interval).unwrap_or_else(|| "1s".into());
+        let checkpoint_interval = weir_connectors::options::parse_duration(&interval)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("checkpoint_interval \"{interval}\" is not a duration above zero (examples: 1s, 500ms)"))?;
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Config {
             listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
@@ -75,6 +85,7 @@ impl Config {
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             query_threads: args.query_threads.or(file.query_threads).unwrap_or(cores).max(1),
             demo: args.demo,
+            checkpoint_interval,
             wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })
     }

@@ -3,10 +3,12 @@
 //! (via [`WeirSchema`]); every write goes through [`Engine::commit`], which
 //! logs it before it becomes visible.
 
+use crate::checkpoint::{Coordinator, Restored};
 use crate::objects::{SourceDef, View};
 use crate::sinks::SinkDef;
 use crate::storage::{Definition, Header, Recovered, Storage};
 use crate::stream::view::DeadLetters;
+use crate::stream::{Checkpointing, Gate};
 use crate::table::Table;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
@@ -20,6 +22,7 @@ use datafusion::sql::parser::Statement as DfStatement;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
 use weir_planner::types::WeirTypePlanner;
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
@@ -47,6 +50,11 @@ pub struct Engine {
     storage: tokio::sync::Mutex<Storage>,
     pub(crate) next_id: std::sync::atomic::AtomicU64,
     pub target_partitions: usize,
+    pub(crate) coord: Arc<Coordinator>,
+    /// The checkpoint a restart resumes from, while dataflows are being started.
+    restored: std::sync::Mutex<Option<Restored>>,
+    /// Held closed until every restored dataflow and sink is in place.
+    gate: std::sync::Mutex<Option<Arc<Gate>>>,
 }
 
 fn io_error(what: &str, e: std::io::Error) -> SqlError {
@@ -56,9 +64,12 @@ fn io_error(what: &str, e: std::io::Error) -> SqlError {
 
 impl Engine {
     /// Opens the data directory and restores every definition and row.
-    pub async fn open(data_dir: &Path, target_partitions: usize, wal_compact_bytes: u64) -> anyhow::Result<Arc<Engine>> {
+    pub async fn open(data_dir: &Path, target_partitions: usize, wal_compact_bytes: u64, checkpoint_interval: Duration) -> anyhow::Result<Arc<Engine>> {
+        let started = Instant::now();
         let (mut storage, recovered) = Storage::open(data_dir)?;
         storage.compact_bytes = wal_compact_bytes;
+        let (coord, restored) = Coordinator::open(data_dir, checkpoint_interval)?;
+        let resumed = restored.as_ref().map(|r| r.epoch);
         let engine = Arc::new(Engine {
             tables: RwLock::default(),
             sources: RwLock::default(),
@@ -69,6 +80,9 @@ impl Engine {
             storage: tokio::sync::Mutex::new(storage),
             next_id: 1.into(),
             target_partitions,
+            coord,
+            restored: std::sync::Mutex::new(restored),
+            gate: std::sync::Mutex::new(Some(Arc::new(Gate::default()))),
         });
         engine.restore(recovered).await?;
         // Views start once every table holds its recovered rows.
@@ -86,7 +100,63 @@ impl Engine {
                 s.status.set(format!("failed: {}", e.message));
             }
         }
+        // Everything is in place: let the dataflows run, and checkpoints begin.
+        engine.restored.lock().unwrap().take();
+        if let Some(g) = engine.gate.lock().unwrap().take() {
+            g.open();
+        }
+        engine.coord.start()?;
+        match resumed {
+            Some(e) => tracing::info!("recovered from checkpoint {e} in {:.3} s", started.elapsed().as_secs_f64()),
+            None => tracing::info!("started in {:.3} s (no checkpoint to recover from)", started.elapsed().as_secs_f64()),
+        }
         Ok(engine)
+    }
+
+    /// A dataflow's part in checkpoints, with its saved state when the server is restarting.
+    pub(crate) fn checkpointing(&self, member: String) -> SqlResult<Checkpointing> {
+        let restored = self.restored.lock().unwrap();
+        let state = restored.as_ref().and_then(|r| r.parts.get(&member).cloned());
+        let segments = match (&state, restored.as_ref()) {
+            (Some(_), Some(r)) => r.segments(&member).map_err(|e| io_error("read a view's saved rows", e))?,
+            _ => {
+                if restored.is_some() {
+                    self.coord.remove_segments(&member); // rows of a run that never checkpointed
+                }
+                vec![]
+            }
+        };
+        Ok(Checkpointing { coord: self.coord.clone(), member, restored: state, segments, gate: self.gate.lock().unwrap().clone() })
+    }
+
+    /// A sink's saved epochs, when the server is restarting.
+    pub(crate) fn restored_sink_parts(&self, member: &str) -> Vec<(u64, Vec<u8>)> {
+        let restored = self.restored.lock().unwrap();
+        restored.as_ref().map(|r| r.sink_parts(member).into_iter().map(|(e, p)| (e, p.to_vec())).collect()).unwrap_or_default()
+    }
+
+    /// `weir_checkpoints`: recent checkpoints, newest last.
+    pub fn checkpoints(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
+        use arrow::array::{BooleanArray, Float64Array, Int64Array, TimestampMicrosecondArray};
+        use arrow::datatypes::{DataType, Field, TimeUnit};
+        let history = self.coord.history();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("epoch", DataType::Int64, false),
+            Field::new("written_at", DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())), false),
+            Field::new("duration_ms", DataType::Float64, false),
+            Field::new("bytes", DataType::Int64, false),
+            Field::new("parts", DataType::Int64, false),
+            Field::new("complete", DataType::Boolean, false),
+        ]));
+        let cols: Vec<arrow::array::ArrayRef> = vec![
+            Arc::new(Int64Array::from_iter_values(history.iter().map(|(i, _)| i.epoch as i64))),
+            Arc::new(TimestampMicrosecondArray::from_iter_values(history.iter().map(|(i, _)| i.at_micros)).with_timezone("+00:00")),
+            Arc::new(Float64Array::from_iter_values(history.iter().map(|(i, _)| i.duration.as_secs_f64() * 1000.0))),
+            Arc::new(Int64Array::from_iter_values(history.iter().map(|(i, _)| i.bytes as i64))),
+            Arc::new(Int64Array::from_iter_values(history.iter().map(|(i, _)| i.members as i64))),
+            Arc::new(BooleanArray::from_iter(history.iter().map(|(_, c)| Some(*c)))),
+        ];
+        Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
     }
 
     async fn restore(self: &Arc<Self>, rec: Recovered) -> anyhow::Result<()> {

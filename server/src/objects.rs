@@ -25,7 +25,7 @@ use weir_planner::types::pg_type_name;
 use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
 
 /// Relations weir itself provides.
-pub const SYSTEM_RELATIONS: &[&str] = &["weir_catalog", "weir_dead_letters", "weir_sink_status", "weir_views"];
+pub const SYSTEM_RELATIONS: &[&str] = &["weir_catalog", "weir_checkpoints", "weir_dead_letters", "weir_sink_status", "weir_views"];
 
 pub struct SourceDef {
     pub id: u64,
@@ -176,6 +176,7 @@ impl Engine {
     /// Starts a view's dataflow.
     pub(crate) fn start_view(self: &Arc<Self>, view: &Arc<View>) -> SqlResult<()> {
         let plan = &view.plan;
+        let ckpt = self.checkpointing(format!("view-{}", view.id))?;
         let input = match &plan.input.kind {
             RelationKind::Source { .. } => {
                 let src = self.sources.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
@@ -190,8 +191,11 @@ impl Engine {
             }
             RelationKind::View { .. } => {
                 let up = self.views.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
-                let (initial, rx) = up.state.subscribe()?;
-                Input::View { initial, rx }
+                let (sub, after) = self.coord.join(&ckpt.member, None, || up.state.subscribe().map(|s| {
+                    let a = s.after_barrier;
+                    (s, a)
+                }))?;
+                Input::View { initial: sub.snapshot, rx: sub.rx, after }
             }
             RelationKind::Table => {
                 let t = self.table(&plan.input.name).ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
@@ -199,8 +203,7 @@ impl Engine {
             }
         };
         let pipeline = Pipeline::compile(&self.context().state(), plan)?;
-        let handle = stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone())
-            .map_err(|e| SqlError::internal(format!("cannot start a dataflow thread: {e}")))?;
+        let handle = stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), Some(ckpt))?;
         *view.thread.lock().unwrap() = Some(handle);
         Ok(())
     }
@@ -268,6 +271,9 @@ impl Engine {
         let Some(v) = self.views.read().unwrap().get(name).cloned() else { return Ok(()) };
         self.undefine(writer, v.id)?;
         v.stop();
+        let member = format!("view-{}", v.id);
+        self.coord.leave(&member);
+        self.coord.remove_segments(&member);
         self.views.write().unwrap().remove(name);
         Ok(())
     }
@@ -326,6 +332,7 @@ impl Engine {
             "weir_dead_letters" => (DeadLetters::schema(), self.dead_letters.batch()?),
             "weir_views" => self.views_status()?,
             "weir_sink_status" => self.sink_status()?,
+            "weir_checkpoints" => self.checkpoints()?,
             "weir_catalog" => self.catalog()?,
             _ => return Ok(None),
         };
@@ -410,6 +417,7 @@ impl Engine {
 
     /// Stops every sink (flushing what it buffers) and dataflow (at shutdown).
     pub fn stop_all(&self) {
+        self.coord.stop.store(true, Ordering::Relaxed);
         self.stop_sinks();
         for v in self.views_in_order() {
             v.stop();

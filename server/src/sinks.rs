@@ -6,6 +6,8 @@
 //! the target is away. An epoch leaves memory only once the connector has
 //! taken it, so a target that goes away loses nothing.
 
+use crate::checkpoint::{Coordinator, Part};
+use crate::codec::{Dec, Enc};
 use crate::engine::Engine;
 use crate::objects::connector_error;
 use crate::session::object_name;
@@ -17,7 +19,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow_row::{RowConverter, SortField};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weir_connectors::sink::{open_sink, redact, Changes, Sink, SinkInput};
@@ -25,14 +27,10 @@ use weir_connectors::{ConnectorError, Options};
 use weir_planner::ddl::CreateSink;
 use weir_planner::{SqlError, SqlResult, SqlState};
 
-/// Most input rows in one epoch.
-const MAX_EPOCH_ROWS: usize = 65_536;
 /// How long the thread waits for changes before it lets time-based work run.
 const POLL: Duration = Duration::from_millis(100);
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
-/// How long a stopping sink keeps trying to write what it buffers.
-const STOP_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Stops a sink's own source feed when the sink's thread ends, however it ends.
 struct StopFeed(Option<Arc<ViewState>>);
@@ -273,7 +271,7 @@ impl Runner {
         }
     }
 
-    fn run(self, snapshot: Vec<RecordBatch>, rx: Receiver<Msg>) {
+    fn run(self, snapshot: Vec<RecordBatch>, rx: Receiver<Msg>, ckpt: SinkCheckpoints) {
         let _feed = StopFeed(self.feed.clone());
         let status = self.status.clone();
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -283,98 +281,199 @@ impl Runner {
         let what = format!("{} ({})", self.name, self.connector);
         let Some(mut sink) = self.open(&rt, &what) else { return };
         status.set("running");
-        let mut epoch = sink.last_epoch().unwrap_or(0);
-        // The snapshot, sliced into epochs, then the changes.
-        let mut queue: VecDeque<Delta> = snapshot
-            .iter()
-            .flat_map(|b| (0..b.num_rows()).step_by(MAX_EPOCH_ROWS).map(move |o| b.slice(o, MAX_EPOCH_ROWS.min(b.num_rows() - o))))
-            .map(|batch| Delta { batch, diffs: None })
-            .collect();
-        let (mut ended, mut dropped) = (false, false);
+        let delivered = sink.last_epoch().unwrap_or(0);
+        let mut state = EpochState { next: delivered + 1, last_barrier: ckpt.after, queue: VecDeque::new(), queued_rows: 0, staged: VecDeque::new(), unsettled: VecDeque::new() };
+        if ckpt.restored.is_empty() {
+            // A new sink: the input's contents first, then its changes.
+            for b in snapshot {
+                state.push(Delta { batch: b, diffs: None });
+            }
+        } else {
+            // Restarted from a checkpoint: deliver the saved epochs the target does not have yet.
+            for (global, part) in &ckpt.restored {
+                match decode_epoch(part) {
+                    // The newest epoch the target has may be partly there: the connector completes it.
+                    Ok(Some((k, changes))) if k >= delivered => {
+                        state.next = state.next.max(k + 1);
+                        state.staged.push_back(Staged { global: *global, epoch: Some(k), changes, rows: 0 });
+                    }
+                    // Already at the target, or nothing changed in that epoch.
+                    Ok(_) => state.unsettled.push_back((None, *global)),
+                    Err(e) => return status.set(format!("failed: cannot read its checkpoint: {e}")),
+                }
+            }
+        }
+        let mut ended = false;
         loop {
             if status.stop.load(Ordering::Relaxed) {
-                // Shutting down or dropped: make what is buffered durable, retrying for a while.
-                let deadline = Instant::now() + STOP_FLUSH_TIMEOUT;
-                while let Err(e) = rt.block_on(sink.flush()) {
-                    status.error(&e.to_string());
-                    if !matches!(e, ConnectorError::External(_)) || Instant::now() > deadline {
-                        tracing::error!("sink {what}: rows it buffered were not written before it stopped: {e}");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(500));
-                    let _ = rt.block_on(sink.reconnect());
-                }
                 return status.set("stopped");
             }
-            if queue.is_empty() && !ended {
-                match rx.recv_timeout(POLL) {
-                    Ok(m) => Self::take(m, &mut queue, &mut ended),
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => (ended, dropped) = (true, true),
+            // Deliver every epoch that is part of a written checkpoint.
+            while state.staged.front().is_some_and(|s| s.global <= ckpt.coord.durable()) {
+                let s = state.staged.front().expect("checked");
+                if let Some(epoch) = s.epoch {
+                    match retry(&status, &rt, &what, &mut sink, Op::Write(epoch, &s.changes)) {
+                        Outcome::Done => {}
+                        Outcome::Stopped => return status.set("stopped"),
+                        Outcome::Failed => return,
+                    }
+                    status.rows_written.fetch_add(s.changes.rows() as u64, Ordering::Relaxed);
+                    status.epochs.fetch_add(1, Ordering::Relaxed);
+                    status.last_epoch.store(epoch, Ordering::Relaxed);
+                    status.last_write.store(now_micros(), Ordering::Relaxed);
+                }
+                status.rows_taken.fetch_add(s.rows as u64, Ordering::Relaxed);
+                state.unsettled.push_back((s.epoch, s.global));
+                state.staged.pop_front();
+                state.settle(sink.durable_epoch(), &ckpt.committed);
+                if state.staged.is_empty() && state.queue.is_empty() {
+                    status.waiting_since.store(0, Ordering::Relaxed);
                 }
             }
-            let mut rows: usize = queue.iter().map(|d| d.batch.num_rows()).sum();
-            while rows < MAX_EPOCH_ROWS && !ended {
-                match rx.try_recv() {
-                    Ok(m) => {
-                        if let Msg::Data(d) = &m {
-                            rows += d.batch.num_rows();
+            if ended {
+                // The input ended: no barrier comes any more, so epochs are cut here.
+                while state.last_barrier < ckpt.coord.requested() {
+                    if let Err(e) = state.cut(state.last_barrier + 1, &self.input.schema, &ckpt) {
+                        return status.set(format!("failed: {}", e.message));
+                    }
+                }
+                if state.queue.is_empty() && state.staged.is_empty() {
+                    ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segment: None });
+                    ckpt.committed.store(u64::MAX, Ordering::Release);
+                    if retry(&status, &rt, &what, &mut sink, Op::Flush) == Outcome::Done {
+                        status.set(if ckpt.dropped.load(Ordering::Relaxed) { "stopped: its input was dropped" } else { "finished" });
+                    }
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            } else {
+                match rx.recv_timeout(if state.staged.is_empty() { POLL } else { Duration::from_millis(5) }) {
+                    Ok(Msg::Data(d)) => {
+                        let _ = status.waiting_since.compare_exchange(0, now_micros(), Ordering::Relaxed, Ordering::Relaxed);
+                        state.push(d);
+                    }
+                    Ok(Msg::Barrier(e)) if e > state.last_barrier => {
+                        if let Err(e) = state.cut(e, &self.input.schema, &ckpt) {
+                            return status.set(format!("failed: {}", e.message));
                         }
-                        Self::take(m, &mut queue, &mut ended);
                     }
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => (ended, dropped) = (true, true),
-                }
-            }
-            if !queue.is_empty() {
-                let _ = status.waiting_since.compare_exchange(0, now_micros(), Ordering::Relaxed, Ordering::Relaxed);
-                let mut taken = Vec::new();
-                let mut n = 0;
-                while let Some(d) = queue.front() {
-                    if n > 0 && n + d.batch.num_rows() > MAX_EPOCH_ROWS {
-                        break;
+                    Ok(Msg::Barrier(_) | Msg::Watermark(_)) | Err(RecvTimeoutError::Timeout) => {}
+                    Ok(Msg::End) => ended = true,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        ended = true;
+                        ckpt.dropped.store(true, Ordering::Relaxed);
                     }
-                    n += d.batch.num_rows();
-                    taken.extend(queue.pop_front());
                 }
-                let changes = match consolidate(&self.input.schema, taken) {
-                    Ok(c) => c,
-                    Err(e) => return status.set(format!("failed: {}", e.message)),
-                };
-                match retry(&status, &rt, &what, &mut sink, Op::Write(epoch + 1, &changes)) {
-                    Outcome::Done => {}
-                    Outcome::Stopped => continue,
-                    Outcome::Failed => return,
-                }
-                epoch += 1;
-                status.rows_written.fetch_add(changes.rows() as u64, Ordering::Relaxed);
-                status.rows_taken.fetch_add(n as u64, Ordering::Relaxed);
-                status.epochs.fetch_add(1, Ordering::Relaxed);
-                status.last_epoch.store(epoch, Ordering::Relaxed);
-                status.last_write.store(now_micros(), Ordering::Relaxed);
-                status.waiting_since.store(if queue.is_empty() { 0 } else { now_micros() }, Ordering::Relaxed);
             }
             match retry(&status, &rt, &what, &mut sink, Op::Tick) {
                 Outcome::Done => {}
-                Outcome::Stopped => continue,
+                Outcome::Stopped => return status.set("stopped"),
                 Outcome::Failed => return,
             }
-            if ended && queue.is_empty() {
-                if retry(&status, &rt, &what, &mut sink, Op::Flush) == Outcome::Done {
-                    status.set(if dropped { "stopped: its input was dropped" } else { "finished" });
-                }
-                return;
+            state.settle(sink.durable_epoch(), &ckpt.committed);
+        }
+    }
+}
+
+/// A sink's place in checkpoints.
+struct SinkCheckpoints {
+    coord: Arc<Coordinator>,
+    member: String,
+    /// The barrier its changes start after.
+    after: u64,
+    /// The newest checkpoint epoch delivered to the target.
+    committed: Arc<AtomicU64>,
+    /// Saved epochs from the checkpoints the server restarted from (checkpoint epoch, part).
+    restored: Vec<(u64, Vec<u8>)>,
+    dropped: AtomicBool,
+}
+
+/// An epoch cut at a barrier, waiting for its checkpoint to be written.
+struct Staged {
+    /// The checkpoint epoch.
+    global: u64,
+    /// The sink's own epoch number (its targets' progress markers); None when nothing changed.
+    epoch: Option<u64>,
+    changes: Changes,
+    /// Input rows it holds, for the lag.
+    rows: usize,
+}
+
+struct EpochState {
+    /// The sink's next epoch number.
+    next: u64,
+    last_barrier: u64,
+    /// Changes since the last barrier.
+    queue: VecDeque<Delta>,
+    queued_rows: usize,
+    staged: VecDeque<Staged>,
+    /// Epochs written but maybe still buffered by the connector: (sink epoch, checkpoint epoch).
+    unsettled: VecDeque<(Option<u64>, u64)>,
+}
+
+impl EpochState {
+    /// Counts epochs as delivered once the connector holds them durably
+    /// (`durable` None: as soon as they are written).
+    fn settle(&mut self, durable: Option<u64>, committed: &AtomicU64) {
+        while let Some(&(epoch, global)) = self.unsettled.front() {
+            if durable.is_some_and(|d| epoch.is_some_and(|k| k > d)) {
+                break;
             }
+            committed.fetch_max(global, Ordering::AcqRel);
+            self.unsettled.pop_front();
         }
     }
 
-    fn take(m: Msg, queue: &mut VecDeque<Delta>, ended: &mut bool) {
-        match m {
-            Msg::Data(d) => queue.push_back(d),
-            Msg::Watermark(_) => {}
-            Msg::End => *ended = true,
-        }
+    fn push(&mut self, d: Delta) {
+        self.queued_rows += d.batch.num_rows();
+        self.queue.push_back(d);
     }
+
+    /// Ends the current epoch at barrier `global`: its changes are saved with
+    /// the checkpoint and delivered once it is written.
+    fn cut(&mut self, global: u64, schema: &SchemaRef, ckpt: &SinkCheckpoints) -> SqlResult<()> {
+        self.last_barrier = global;
+        let changes = consolidate(schema, self.queue.drain(..).collect())?;
+        let rows = std::mem::take(&mut self.queued_rows);
+        let epoch = (changes.rows() > 0).then_some(self.next);
+        let state = encode_epoch(epoch.map(|k| (k, &changes))).map_err(|e| SqlError::internal(format!("cannot encode an epoch: {e}")))?;
+        if ckpt.coord.report(&ckpt.member, global, Part { state, segment: None }) {
+            self.next += epoch.is_some() as u64;
+            self.staged.push_back(Staged { global, epoch, changes, rows });
+        } else {
+            // This checkpoint was taken without the sink (it joined too late): keep the changes for the next.
+            self.queued_rows = rows;
+            self.queue.push_back(Delta { batch: changes.inserts, diffs: None });
+            let n = changes.deletes.num_rows();
+            self.queue.push_back(Delta { batch: changes.deletes, diffs: Some(vec![-1; n]) });
+        }
+        Ok(())
+    }
+}
+
+/// A sink's part of a checkpoint: its epoch number and the epoch's changes.
+fn encode_epoch(epoch: Option<(u64, &Changes)>) -> std::io::Result<Vec<u8>> {
+    let mut e = Enc::default();
+    if let Some((k, c)) = epoch {
+        e.bool(true).u64(k);
+        e.batches(Some(c.inserts.schema_ref()), std::slice::from_ref(&c.inserts))?;
+        e.batches(Some(c.deletes.schema_ref()), std::slice::from_ref(&c.deletes))?;
+    } else {
+        e.bool(false);
+    }
+    Ok(e.0)
+}
+
+fn decode_epoch(part: &[u8]) -> Result<Option<(u64, Changes)>, String> {
+    let mut d = Dec::new(part, "a sink's checkpoint");
+    if !d.bool()? {
+        return Ok(None);
+    }
+    let k = d.u64()?;
+    let one = |v: Vec<RecordBatch>| v.into_iter().next().ok_or_else(|| "a sink's checkpoint lacks its rows".to_string());
+    let inserts = one(d.batches()?)?;
+    let deletes = one(d.batches()?)?;
+    Ok(Some((k, Changes { inserts, deletes })))
 }
 
 impl Engine {
@@ -446,12 +545,20 @@ impl Engine {
                 let state = ViewState::feed(format!("sink {}", sink.name), src.schema.clone())?;
                 let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), &sink.name)
                     .map_err(connector_error)?;
-                (state.clone(), Some((state, Pipeline::identity(), Input::Source { name: src.name.clone(), source, watermark: None })))
+                (state.clone(), Some((state, Input::Source { name: src.name.clone(), source, watermark: None })))
             }
         };
-        let (snapshot, rx, rows_out) = state.subscribe_counted()?;
-        let snapshot_rows: usize = snapshot.iter().map(|b| b.num_rows()).sum();
-        sink.status.rows_base.store(rows_out as i64 - snapshot_rows as i64, Ordering::Relaxed);
+        let member = format!("sink-{}", sink.id);
+        let committed = Arc::new(AtomicU64::new(0));
+        let (sub, after) = self.coord.join(&member, Some(committed.clone()), || state.subscribe().map(|s| {
+            let a = s.after_barrier;
+            (s, a)
+        }))?;
+        let restored = self.restored_sink_parts(&member);
+        // Checkpoints from here on are kept until the target has them.
+        committed.store(restored.first().map(|(e, _)| e - 1).unwrap_or(after), Ordering::Release);
+        let snapshot_rows: usize = sub.snapshot.iter().map(|b| b.num_rows()).sum();
+        sink.status.rows_base.store(sub.rows_out as i64 - snapshot_rows as i64, Ordering::Relaxed);
         *sink.input_state.lock().unwrap() = Some(state);
         let runner = Runner {
             name: sink.name.clone(),
@@ -459,18 +566,21 @@ impl Engine {
             options: sink.options(),
             input: sink.input.clone(),
             status: sink.status.clone(),
-            feed: feed.as_ref().map(|(state, _, _)| state.clone()),
+            feed: feed.as_ref().map(|(state, _)| state.clone()),
         };
+        let ckpt = SinkCheckpoints { coord: self.coord.clone(), member, after, committed, restored, dropped: AtomicBool::new(false) };
+        let snapshot = sub.snapshot;
+        let rx = sub.rx;
         let handle = std::thread::Builder::new()
             .name(format!("weir-sink-{}", sink.name))
-            .spawn(move || runner.run(snapshot, rx))
+            .spawn(move || runner.run(snapshot, rx, ckpt))
             .map_err(|e| SqlError::internal(format!("cannot start a sink thread: {e}")))?;
         let mut threads = vec![handle];
-        if let Some((state, pipeline, input)) = feed {
+        if let Some((state, input)) = feed {
+            // Started after the sink subscribed, so it misses nothing; its source position is checkpointed.
             *sink.feed.lock().unwrap() = Some(state.clone());
-            let h = stream::spawn(state, pipeline, input, self.dead_letters.clone())
-                .map_err(|e| SqlError::internal(format!("cannot start a source thread: {e}")))?;
-            threads.push(h);
+            let ckpt = self.checkpointing(format!("feed-{}", sink.id))?;
+            threads.push(stream::spawn(state, Pipeline::identity(), input, self.dead_letters.clone(), Some(ckpt))?);
         }
         *sink.threads.lock().unwrap() = threads;
         Ok(())
@@ -487,6 +597,8 @@ impl Engine {
         let sink = self.sinks.write().unwrap().remove(name);
         if let Some(s) = sink {
             s.stop();
+            self.coord.leave(&format!("sink-{}", s.id));
+            self.coord.leave(&format!("feed-{}", s.id));
         }
     }
 

@@ -74,7 +74,7 @@ pub struct Storage {
     pub compact_bytes: u64,
 }
 
-fn encode_batches(schema: Option<&SchemaRef>, batches: &[RecordBatch]) -> io::Result<Vec<u8>> {
+pub(crate) fn encode_batches(schema: Option<&SchemaRef>, batches: &[RecordBatch]) -> io::Result<Vec<u8>> {
     let Some(schema) = schema.or(batches.first().map(|b| b.schema_ref())) else {
         return Ok(Vec::new());
     };
@@ -88,7 +88,7 @@ fn encode_batches(schema: Option<&SchemaRef>, batches: &[RecordBatch]) -> io::Re
     Ok(buf)
 }
 
-fn decode_batches(body: &[u8]) -> io::Result<Vec<RecordBatch>> {
+pub(crate) fn decode_batches(body: &[u8]) -> io::Result<Vec<RecordBatch>> {
     if body.is_empty() {
         return Ok(Vec::new());
     }
@@ -98,7 +98,7 @@ fn decode_batches(body: &[u8]) -> io::Result<Vec<RecordBatch>> {
         .map_err(io::Error::other)
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 

@@ -187,7 +187,7 @@ impl KafkaSink {
         }
         let (b, t, sink) = (brokers.clone(), topic.clone(), input.sink.clone());
         let tail = tokio::task::spawn_blocking(move || read_tail(&b, &t, &sink, None)).await.map_err(|e| ConnectorError::Internal(e.to_string()))??;
-        Ok(KafkaSink { producer, brokers, topic, sink: input.sink.clone(), key: key.map(|k| k[0]), last_epoch: tail.newest_epoch, verify: false })
+        Ok(KafkaSink { producer, brokers, topic, sink: input.sink.clone(), key: key.map(|k| k[0]), last_epoch: tail.newest_epoch, verify: tail.newest_epoch.is_some() })
     }
 }
 

@@ -58,6 +58,12 @@ pub trait Sink: Send {
     /// Delivers one epoch. After an error the server may call it again with
     /// the same epoch and changes: an epoch must never be applied twice.
     async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()>;
+    /// The newest epoch durable at the target, for a sink that buffers
+    /// epochs after `write` (the server keeps their checkpoints until then).
+    /// None: every written epoch is durable.
+    fn durable_epoch(&self) -> Option<u64> {
+        None
+    }
     /// Called when no change arrived for a while (time-based rollover).
     async fn tick(&mut self) -> Result<()> {
         Ok(())

@@ -6,6 +6,13 @@
 //! reaches `max_file_size`. A file is written with a single PUT (on the
 //! local disk: a temporary file renamed into place), so a reader never sees
 //! a partial file.
+//!
+//! Exactly once: files are named by the epochs they hold
+//! (`part-<sink>-<first epoch>-<last epoch>-<n>.parquet`), and once a roll's
+//! files are in place a manifest `_weir/<sink>/<last epoch>.json` listing
+//! them is written last. The newest manifest is the sink's durable epoch; at
+//! open, files of the sink that no manifest lists (a roll a crash cut short)
+//! are deleted, and the server delivers those epochs again.
 
 use super::{column_indexes, require_append_only, Changes, Sink, SinkInput};
 use crate::{ConnectorError, Options, Result};
@@ -48,10 +55,16 @@ pub struct ObjectSink {
     since: Option<Instant>,
     /// The newest epoch whose rows are buffered (a retried epoch is not buffered twice).
     buffered_epoch: u64,
-    /// File names: part-<sink>-<run>-<n>.parquet, unique per sink and run.
+    /// The newest epoch in files listed by a manifest.
+    durable: u64,
     sink: String,
-    run: String,
-    files: u64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    first_epoch: u64,
+    last_epoch: u64,
+    files: Vec<String>,
 }
 
 fn store_error(location: &str, e: object_store::Error) -> ConnectorError {
@@ -154,6 +167,7 @@ impl ObjectSink {
         store.list_with_delimiter(Some(&prefix)).await.map_err(|e| {
             ConnectorError::External(format!("option \"path\": cannot list {path}: {}", store_error(&path, e)))
         })?;
+        let durable = recover(&store, &prefix, &input.sink, &path).await?;
         Ok(ObjectSink {
             store,
             location: path,
@@ -165,10 +179,9 @@ impl ObjectSink {
             buffers: BTreeMap::new(),
             buffered_bytes: 0,
             since: None,
-            buffered_epoch: 0,
+            buffered_epoch: durable,
+            durable,
             sink: input.sink.clone(),
-            run: format!("{:x}{:04x}", chrono::Utc::now().timestamp_millis(), std::process::id() as u16 ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) as u16)),
-            files: 0,
         })
     }
 
@@ -206,9 +219,14 @@ impl ObjectSink {
         Ok(())
     }
 
-    /// Writes one file per buffered partition; a partition leaves the buffer once its file is in place.
+    /// Writes one file per buffered partition, then the manifest that makes them visible.
     async fn roll(&mut self) -> Result<()> {
-        while let Some((dir, batches)) = self.buffers.first_key_value() {
+        if self.buffered_epoch <= self.durable {
+            return Ok(());
+        }
+        let (first, last) = (self.durable + 1, self.buffered_epoch);
+        let mut names = Vec::new();
+        for (n, (dir, batches)) in self.buffers.iter().enumerate() {
             let mut bytes = Vec::new();
             let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
             let mut w = ArrowWriter::try_new(&mut bytes, self.file_schema.clone(), Some(props)).map_err(|e| ConnectorError::Internal(e.to_string()))?;
@@ -216,24 +234,63 @@ impl ObjectSink {
                 w.write(b).map_err(|e| ConnectorError::Internal(e.to_string()))?;
             }
             w.close().map_err(|e| ConnectorError::Internal(e.to_string()))?;
-            let name = format!("part-{}-{}-{:06}.parquet", self.sink, self.run, self.files + 1);
+            let name = format!("part-{}-{first:012}-{last:012}-{n:04}.parquet", self.sink);
             let mut location = self.prefix.clone();
             for segment in dir.split('/').filter(|s| !s.is_empty()).chain([name.as_str()]) {
                 location = location.join(segment);
             }
             self.store.put(&location, PutPayload::from(bytes)).await.map_err(|e| store_error(&self.location, e))?;
-            self.files += 1;
-            let dir = dir.clone();
-            self.buffers.remove(&dir);
+            names.push(location.to_string());
         }
+        let manifest = serde_json::to_vec(&Manifest { first_epoch: first, last_epoch: last, files: names }).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+        let at = manifest_dir(&self.prefix, &self.sink).join(format!("{last:012}.json"));
+        self.store.put(&at, PutPayload::from(manifest)).await.map_err(|e| store_error(&self.location, e))?;
+        self.durable = last;
+        self.buffers.clear();
         self.buffered_bytes = 0;
         self.since = None;
         Ok(())
     }
 }
 
+fn manifest_dir(prefix: &Path, sink: &str) -> Path {
+    prefix.clone().join("_weir").join(sink)
+}
+
+/// Reads the sink's manifests: deletes its files that none lists (a roll cut
+/// short) and returns the newest epoch they cover.
+async fn recover(store: &Arc<dyn ObjectStore>, prefix: &Path, sink: &str, location: &str) -> Result<u64> {
+    use futures::TryStreamExt;
+    let mut listed = std::collections::HashSet::new();
+    let mut durable = 0;
+    let manifests: Vec<_> = store.list(Some(&manifest_dir(prefix, sink))).try_collect().await.map_err(|e| store_error(location, e))?;
+    for m in manifests {
+        let bytes = store.get(&m.location).await.map_err(|e| store_error(location, e))?.bytes().await.map_err(|e| store_error(location, e))?;
+        let Ok(manifest) = serde_json::from_slice::<Manifest>(&bytes) else { continue };
+        durable = durable.max(manifest.last_epoch);
+        listed.extend(manifest.files);
+    }
+    let own = format!("part-{sink}-");
+    let files: Vec<_> = store.list(Some(prefix)).try_collect().await.map_err(|e| store_error(location, e))?;
+    for f in files {
+        let name = f.location.filename().unwrap_or_default();
+        if name.starts_with(&own) && name.ends_with(".parquet") && !listed.contains(f.location.as_ref()) {
+            store.delete(&f.location).await.map_err(|e| store_error(location, e))?;
+        }
+    }
+    Ok(durable)
+}
+
 #[async_trait]
 impl Sink for ObjectSink {
+    fn last_epoch(&self) -> Option<u64> {
+        Some(self.durable)
+    }
+
+    fn durable_epoch(&self) -> Option<u64> {
+        Some(self.durable)
+    }
+
     async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()> {
         if epoch > self.buffered_epoch {
             if changes.inserts.num_rows() > 0 {

@@ -9,6 +9,7 @@
 //! one final row per group when its window closes.
 
 use super::{add_count, Delta};
+use crate::codec::{Dec, DecResult, Enc};
 use arrow::array::{
     Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray,
 };
@@ -683,5 +684,92 @@ impl Aggregate {
             }
         }
         Ok(out)
+    }
+}
+
+/// Checkpointing: the live groups (with their accumulators and the rows
+/// last emitted for them), the watermark and the late-row count. Indexes
+/// are rebuilt on restore.
+impl Aggregate {
+    pub fn snapshot(&self, e: &mut Enc) {
+        e.i64(self.watermark).u64(self.late_rows);
+        let live: Vec<&Group> = self.slots.iter().flatten().collect();
+        e.u64(live.len() as u64);
+        for g in live {
+            e.bytes(&g.key).i64(g.window_start).i64(g.window_end).i64(g.rows).opt_bytes(g.emitted.as_deref());
+            for a in &g.accs {
+                a.snapshot(e);
+            }
+        }
+    }
+
+    pub fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.watermark = d.i64()?;
+        self.late_rows = d.u64()?;
+        for _ in 0..d.u64()? {
+            let key: Box<[u8]> = d.bytes()?.into();
+            let (window_start, window_end, rows) = (d.i64()?, d.i64()?, d.i64()?);
+            let emitted = d.opt_bytes()?.map(Box::from);
+            let accs = self.aggs.iter().map(|_| Acc::restore(d)).collect::<DecResult<Vec<_>>>()?;
+            let g = Group { key: key.clone(), window_start, window_end, accs, rows, emitted, touched: false };
+            let slot = self.alloc(g);
+            if self.session_gap.is_some() {
+                self.sessions.entry(key).or_default().push(slot);
+            } else {
+                self.index.insert(key, slot);
+                if self.windowed {
+                    self.closing.entry(window_end).or_default().push(slot);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Acc {
+    fn snapshot(&self, e: &mut Enc) {
+        fn counts<'a, K: 'a>(e: &mut Enc, tag: u64, m: impl ExactSizeIterator<Item = (&'a K, &'a i64)>, key: impl Fn(&mut Enc, &K)) {
+            e.u64(tag).u64(m.len() as u64);
+            for (k, n) in m {
+                key(e, k);
+                e.i64(*n);
+            }
+        }
+        match self {
+            Acc::Count(n) => {
+                e.u64(0).i64(*n);
+            }
+            Acc::DistinctInt(m) => counts(e, 1, m.iter(), |e, k| {
+                e.i64(*k);
+            }),
+            Acc::DistinctBytes(m) => counts(e, 2, m.iter(), |e, k| {
+                e.bytes(k);
+            }),
+            Acc::SumInt { sum, n } => {
+                e.u64(3).i128(*sum).i64(*n);
+            }
+            Acc::SumFloat { sum, n } => {
+                e.u64(4).f64(*sum).i64(*n);
+            }
+            Acc::Best(b) => {
+                e.u64(5).opt_bytes(b.as_deref());
+            }
+            Acc::Values(m) => counts(e, 6, m.iter(), |e, k| {
+                e.bytes(k);
+            }),
+        }
+    }
+
+    fn restore(d: &mut Dec<'_>) -> DecResult<Acc> {
+        Ok(match d.u64()? {
+            0 => Acc::Count(d.i64()?),
+            1 => Acc::DistinctInt((0..d.u64()?).map(|_| Ok((d.i64()?, d.i64()?))).collect::<DecResult<_>>()?),
+            2 => Acc::DistinctBytes((0..d.u64()?).map(|_| Ok((Box::from(d.bytes()?), d.i64()?))).collect::<DecResult<_>>()?),
+            3 => Acc::SumInt { sum: d.i128()?, n: d.i64()? },
+            4 => Acc::SumFloat { sum: d.f64()?, n: d.i64()? },
+            5 => Acc::Best(d.opt_bytes()?.map(Box::from)),
+            6 => Acc::Values((0..d.u64()?).map(|_| Ok((Box::from(d.bytes()?), d.i64()?))).collect::<DecResult<_>>()?),
+            t => return Err(format!("unknown accumulator kind {t} in a checkpoint")),
+        })
     }
 }

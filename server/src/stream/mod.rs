@@ -7,6 +7,8 @@ pub mod aggregate;
 pub mod ops;
 pub mod view;
 
+use crate::checkpoint::{Coordinator, Part};
+use crate::codec::{Dec, DecResult, Enc};
 use aggregate::{AggSpec, Aggregate, AggregateConfig};
 use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
@@ -15,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
-use view::{DeadLetterRow, DeadLetters, ViewState};
+use view::{DeadLetterRow, DeadLetters, SavedContents, ViewState};
 use weir_connectors::{ConnectorError, Source, SourceEvent};
 use weir_planner::stream::{Stage, StreamPlan, WindowKind};
 use weir_planner::{Emit, SqlError, SqlResult};
@@ -53,6 +55,8 @@ pub enum Msg {
     Data(Delta),
     /// No later row will have an event time below this (nanoseconds).
     Watermark(i64),
+    /// Checkpoint epoch: every change before it belongs to this epoch or an earlier one.
+    Barrier(u64),
     End,
 }
 
@@ -180,6 +184,26 @@ impl Pipeline {
         }
     }
 
+    fn snapshot(&self, e: &mut Enc) {
+        match &self.aggregate {
+            Some(a) => {
+                e.bool(true);
+                a.snapshot(e);
+            }
+            None => {
+                e.bool(false);
+            }
+        }
+    }
+
+    fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        match (d.bool()?, &mut self.aggregate) {
+            (true, Some(a)) => a.restore(d),
+            (false, None) => Ok(()),
+            _ => Err("the checkpoint's aggregate state does not fit this view's plan".into()),
+        }
+    }
+
     fn watermark(&mut self, wm: i64) -> SqlResult<Vec<Delta>> {
         match &mut self.aggregate {
             Some(a) => match a.on_watermark(wm)? {
@@ -194,15 +218,64 @@ impl Pipeline {
 /// Where a dataflow's rows come from.
 pub enum Input {
     Source { name: String, source: Box<dyn Source>, watermark: Option<Watermark> },
-    View { initial: Vec<RecordBatch>, rx: Receiver<Msg> },
+    /// Another view's contents and changes, from after checkpoint barrier `after`.
+    View { initial: Vec<RecordBatch>, rx: Receiver<Msg>, after: u64 },
     /// A table's rows at the time the view started.
     Snapshot(Vec<RecordBatch>),
+}
+
+/// A dataflow's part in checkpoints.
+pub struct Checkpointing {
+    pub coord: Arc<Coordinator>,
+    /// Its member name in checkpoints (`view-<id>`, `feed-<sink id>`).
+    pub member: String,
+    /// Its state in the checkpoint the server restarted from, if any.
+    pub restored: Option<Vec<u8>>,
+    /// Rows of an append-only view saved in segments.
+    pub segments: Vec<RecordBatch>,
+    /// Held closed while a restarted server starts every dataflow, so that
+    /// none runs ahead before all subscriptions are in place.
+    pub gate: Option<Arc<Gate>>,
+}
+
+/// A gate threads wait at until it opens.
+#[derive(Default)]
+pub struct Gate {
+    open: std::sync::Mutex<bool>,
+    cv: std::sync::Condvar,
+}
+
+impl Gate {
+    pub fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.cv.notify_all();
+    }
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.cv.wait(open).unwrap();
+        }
+    }
+}
+
+/// How a restored dataflow continues.
+enum Resume {
+    /// Not restored: start from the beginning of the input.
+    Fresh,
+    /// Restored mid-stream: skip the input's snapshot, carry on.
+    Running,
+    /// It had finished (or failed) before; this is its status.
+    Done(String),
 }
 
 struct Runner {
     view: Arc<ViewState>,
     pipeline: Pipeline,
     dead: Arc<DeadLetters>,
+    ckpt: Option<Checkpointing>,
+    last_barrier: u64,
+    /// Rows of an append-only view that checkpoints already hold.
+    saved_rows: usize,
 }
 
 fn now_micros() -> i64 {
@@ -248,25 +321,139 @@ impl Runner {
 
     fn finish(&mut self) -> SqlResult<()> {
         self.watermark(i64::MAX)?;
+        self.done("finished", None)
+    }
+
+    /// Ends the dataflow with `status`; its state stands in every later checkpoint.
+    fn done(&mut self, status: &str, position: Option<Vec<u8>>) -> SqlResult<()> {
         // Status first: a subscriber that registers in between then sees End from subscribe().
-        self.view.set_status("finished");
+        self.view.set_status(status);
+        if self.ckpt.is_some() {
+            let part = self.part(status, position, None)?;
+            if let Some(c) = &self.ckpt {
+                c.coord.finish(&c.member, part);
+            }
+        }
         self.view.publish(Msg::End);
         Ok(())
     }
 
-    fn run(&mut self, input: Input) -> SqlResult<()> {
+    /// This dataflow's state for a checkpoint.
+    fn part(&mut self, status: &str, position: Option<Vec<u8>>, watermark: Option<&Watermark>) -> SqlResult<Part> {
+        let mut e = Enc::default();
+        let s = &self.view.stats;
+        e.bytes(status.as_bytes())
+            .u64(s.rows_in.load(Ordering::Relaxed))
+            .u64(s.rows_late.load(Ordering::Relaxed))
+            .u64(s.dead_letters.load(Ordering::Relaxed))
+            .i64(s.watermark_ns.load(Ordering::Relaxed))
+            .opt_bytes(position.as_deref());
+        let mut w = Enc::default();
+        if let Some(wm) = watermark {
+            wm.snapshot(&mut w);
+        }
+        e.opt_bytes(watermark.map(|_| w.0.as_slice()));
+        self.pipeline.snapshot(&mut e);
+        let io = |err: std::io::Error| SqlError::internal(format!("cannot encode a checkpoint: {err}"));
+        let mut segment = None;
+        match self.view.saved_contents(self.saved_rows)? {
+            SavedContents::Full(batches) => {
+                e.bool(true).batches(Some(&self.view.schema), &batches).map_err(io)?;
+            }
+            SavedContents::Appended(batches, total) => {
+                e.bool(false);
+                if total > self.saved_rows {
+                    segment = Some(crate::storage::encode_batches(Some(&self.view.schema), &batches).map_err(io)?);
+                    self.saved_rows = total;
+                }
+            }
+            SavedContents::Nothing => {
+                e.bool(false);
+            }
+        }
+        Ok(Part { state: e.0, segment })
+    }
+
+    /// Takes the barriers of every epoch requested since the last one
+    /// (between two batches of a source, so the state is consistent).
+    fn barriers(&mut self, position: impl Fn() -> Option<Vec<u8>>, watermark: Option<&Watermark>) -> SqlResult<()> {
+        let Some(requested) = self.ckpt.as_ref().map(|c| c.coord.requested()) else { return Ok(()) };
+        while self.last_barrier < requested {
+            self.barrier(self.last_barrier + 1, position(), watermark)?;
+        }
+        Ok(())
+    }
+
+    fn barrier(&mut self, epoch: u64, position: Option<Vec<u8>>, watermark: Option<&Watermark>) -> SqlResult<()> {
+        self.last_barrier = epoch;
+        let saved = self.saved_rows;
+        let part = self.part("", position, watermark)?;
+        if let Some(c) = &self.ckpt {
+            if !c.coord.report(&c.member, epoch, part) {
+                self.saved_rows = saved; // not taken: the rows go with the next checkpoint
+            }
+        }
+        self.view.publish(Msg::Barrier(epoch));
+        Ok(())
+    }
+
+    /// Puts the state from a checkpoint back (before the thread starts).
+    fn restore(&mut self, source: Option<&mut Box<dyn Source>>, watermark: Option<&mut Watermark>) -> SqlResult<Resume> {
+        let Some(c) = self.ckpt.as_mut() else { return Ok(Resume::Fresh) };
+        let Some(state) = c.restored.take() else { return Ok(Resume::Fresh) };
+        let segments = std::mem::take(&mut c.segments);
+        let bad = |e: String| SqlError::internal(format!("cannot restore view {} from its checkpoint: {e}", self.view.name));
+        let mut d = Dec::new(&state, "a view's checkpoint");
+        let status = String::from_utf8_lossy(d.bytes().map_err(bad)?).to_string();
+        let s = &self.view.stats;
+        s.rows_in.store(d.u64().map_err(bad)?, Ordering::Relaxed);
+        s.rows_late.store(d.u64().map_err(bad)?, Ordering::Relaxed);
+        s.dead_letters.store(d.u64().map_err(bad)?, Ordering::Relaxed);
+        s.watermark_ns.store(d.i64().map_err(bad)?, Ordering::Relaxed);
+        let position = d.opt_bytes().map_err(bad)?;
+        let wm = d.opt_bytes().map_err(bad)?;
+        self.pipeline.restore(&mut d).map_err(bad)?;
+        let full = if d.bool().map_err(bad)? { d.batches().map_err(bad)? } else { vec![] };
+        self.saved_rows = segments.iter().map(|b| b.num_rows()).sum();
+        self.view.restore_contents(full.into_iter().chain(segments).collect())?;
+        if let (Some(p), Some(src)) = (position, source) {
+            src.seek(p).map_err(|e| bad(e.to_string()))?;
+        }
+        if let (Some(w), Some(wm)) = (wm, watermark) {
+            wm.restore(&mut Dec::new(w, "a watermark")).map_err(bad)?;
+        }
+        self.last_barrier = c.coord.durable();
+        self.view.last_barrier.store(self.last_barrier, Ordering::Relaxed);
+        Ok(if status.is_empty() { Resume::Running } else { Resume::Done(status) })
+    }
+
+    fn run(&mut self, input: Input, resume: Resume) -> SqlResult<()> {
+        if let Some(g) = self.ckpt.as_ref().and_then(|c| c.gate.clone()) {
+            g.wait();
+        }
+        if let Resume::Done(status) = resume {
+            let position = match &input {
+                Input::Source { source, .. } => source.position(),
+                _ => None,
+            };
+            return self.done(&status, position);
+        }
         self.view.set_status("running");
-        let initial = self.pipeline.initial()?;
-        self.emit(initial)?;
+        let restored = matches!(resume, Resume::Running);
+        if !restored {
+            let initial = self.pipeline.initial()?;
+            self.emit(initial)?;
+        }
         match input {
             Input::Snapshot(batches) => {
-                for b in batches {
+                for b in batches.into_iter().filter(|_| !restored) {
                     self.data(Delta { batch: b, diffs: None })?;
                 }
                 self.finish()
             }
-            Input::View { initial, rx } => {
-                for b in initial {
+            Input::View { initial, rx, .. } => {
+                // A restored view already holds what the input's contents gave it.
+                for b in initial.into_iter().filter(|_| !restored) {
                     self.view.stats.rows_in.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
                     self.data(Delta { batch: b, diffs: None })?;
                 }
@@ -277,6 +464,8 @@ impl Runner {
                             self.data(d)?
                         }
                         Ok(Msg::Watermark(w)) => self.watermark(w)?,
+                        Ok(Msg::Barrier(e)) if e > self.last_barrier => self.barrier(e, None, None)?,
+                        Ok(Msg::Barrier(_)) => {}
                         Ok(Msg::End) => return self.finish(),
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => {
@@ -290,6 +479,7 @@ impl Runner {
             Input::Source { name, mut source, mut watermark } => {
                 let mut backoff = Duration::from_millis(100);
                 while !self.view.stop.load(Ordering::Relaxed) {
+                    self.barriers(|| source.position(), watermark.as_ref())?;
                     let event = match source.next(POLL) {
                         Ok(e) => {
                             backoff = Duration::from_millis(100);
@@ -341,7 +531,10 @@ impl Runner {
                                 }
                             }
                         }
-                        SourceEvent::End => return self.finish(),
+                        SourceEvent::End => {
+                            self.watermark(i64::MAX)?;
+                            return self.done("finished", source.position());
+                        }
                     }
                 }
                 Ok(())
@@ -384,18 +577,36 @@ impl Runner {
     }
 }
 
-/// Starts a view's dataflow on its own thread.
-pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, input: Input, dead: Arc<DeadLetters>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name(format!("weir-view-{}", view.name)).spawn(move || {
-        let mut runner = Runner { view: view.clone(), pipeline, dead };
-        // A panic is a bug in weir: it fails this view, visibly, not the server.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(input)))
-            .unwrap_or_else(|_| Err(SqlError::internal("the dataflow panicked (a bug in weir)")));
-        if let Err(e) = result {
-            tracing::error!("view {} failed: {}", view.name, e.message);
-            view.set_status(format!("failed: {}", e.message));
-        } else if view.stop.load(Ordering::Relaxed) {
-            view.set_status("stopped");
-        }
-    })
+/// Starts a view's dataflow on its own thread. With a checkpoint to resume
+/// from, its state is put back first, here, before any subscriber can look.
+pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: Arc<DeadLetters>, ckpt: Option<Checkpointing>) -> SqlResult<std::thread::JoinHandle<()>> {
+    // Views over views joined when they subscribed (see Engine::start_view).
+    let last_barrier = match (&ckpt, &input) {
+        (Some(c), Input::Source { .. } | Input::Snapshot(_)) => c.coord.join_root(&c.member),
+        (Some(_), Input::View { after, .. }) => *after,
+        (None, _) => 0,
+    };
+    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, saved_rows: 0 };
+    let resume = match &mut input {
+        Input::Source { source, watermark, .. } => runner.restore(Some(source), watermark.as_mut()),
+        _ => runner.restore(None, None),
+    }?;
+    std::thread::Builder::new()
+        .name(format!("weir-view-{}", view.name))
+        .spawn(move || {
+            // A panic is a bug in weir: it fails this view, visibly, not the server.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(input, resume)))
+                .unwrap_or_else(|_| Err(SqlError::internal("the dataflow panicked (a bug in weir)")));
+            if let Err(e) = result {
+                tracing::error!("view {} failed: {}", view.name, e.message);
+                // It stays failed across restarts; views and sinks reading it end.
+                let status = format!("failed: {}", e.message);
+                if runner.done(&status, None).is_err() {
+                    view.set_status(status);
+                }
+            } else if view.stop.load(Ordering::Relaxed) {
+                view.set_status("stopped");
+            }
+        })
+        .map_err(|e| SqlError::internal(format!("cannot start a dataflow thread: {e}")))
 }

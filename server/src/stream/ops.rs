@@ -3,6 +3,7 @@
 //! projections. Each works on whole Arrow batches; expressions are
 //! DataFusion physical expressions.
 
+use crate::codec::{Dec, DecResult, Enc};
 use super::Delta;
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, TimestampNanosecondArray, UInt32Array};
 use arrow::compute::{filter_record_batch, take};
@@ -124,6 +125,25 @@ impl Watermark {
             filter_record_batch(batch, &BooleanArray::from(keep))?
         };
         Ok(Split { on_time, late })
+    }
+
+    /// The watermark and each partition's newest event time, for a checkpoint.
+    pub fn snapshot(&self, e: &mut Enc) {
+        e.i64(self.current).u64(self.partitions.len() as u64);
+        for (p, c) in &self.partitions {
+            e.i64(*p as i64).i64(c.max_ts);
+        }
+    }
+
+    /// Takes the state back from a checkpoint; every partition counts as just seen.
+    pub fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.current = d.i64()?;
+        let now = Instant::now();
+        for _ in 0..d.u64()? {
+            let (p, max_ts) = (d.i64()? as i32, d.i64()?);
+            self.partitions.insert(p, PartitionClock { max_ts, last_seen: now });
+        }
+        Ok(())
     }
 
     /// Re-evaluates the watermark when no data came (idle partitions drop out).

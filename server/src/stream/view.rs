@@ -45,6 +45,27 @@ pub struct ViewState {
     subscribers: Mutex<Vec<Sender<Msg>>>,
     pub stats: Stats,
     pub stop: AtomicBool,
+    /// The newest checkpoint barrier passed on to subscribers.
+    pub last_barrier: AtomicU64,
+}
+
+/// A subscription: the contents, then every later change, with the
+/// `rows_out` count and checkpoint barrier the changes start after.
+pub struct Subscription {
+    pub snapshot: Vec<RecordBatch>,
+    pub rx: std::sync::mpsc::Receiver<Msg>,
+    pub rows_out: u64,
+    pub after_barrier: u64,
+}
+
+/// What a checkpoint saves of a view's contents.
+pub enum SavedContents {
+    /// Nothing (a feed).
+    Nothing,
+    /// All rows of a view with updates.
+    Full(Vec<RecordBatch>),
+    /// Rows an append-only view added since the last checkpoint, and its row count now.
+    Appended(Vec<RecordBatch>, usize),
 }
 
 impl ViewState {
@@ -73,6 +94,7 @@ impl ViewState {
             subscribers: Mutex::default(),
             stats: Stats::default(),
             stop: AtomicBool::new(false),
+            last_barrier: AtomicU64::new(0),
         };
         v.stats.watermark_ns.store(i64::MIN, Ordering::Relaxed);
         *v.stats.status.lock().unwrap() = "starting".into();
@@ -126,7 +148,59 @@ impl ViewState {
         if let Msg::Watermark(w) = msg {
             self.stats.watermark_ns.store(w, Ordering::Relaxed);
         }
-        self.subscribers.lock().unwrap().retain(|s| s.send(msg.clone()).is_ok());
+        let mut subscribers = self.subscribers.lock().unwrap();
+        if let Msg::Barrier(e) = msg {
+            self.last_barrier.store(e, Ordering::Relaxed);
+        }
+        subscribers.retain(|s| s.send(msg.clone()).is_ok());
+    }
+
+    /// The contents a checkpoint saves; `saved` is how many rows of an
+    /// append-only view earlier checkpoints already hold.
+    pub fn saved_contents(&self, saved: usize) -> SqlResult<SavedContents> {
+        let contents = self.contents.read().unwrap();
+        Ok(match &*contents {
+            Contents::Feed => SavedContents::Nothing,
+            Contents::Multiset { .. } => SavedContents::Full(Self::batches(&self.schema, &contents)?),
+            Contents::Append(batches, _) => {
+                let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+                let mut new = Vec::new();
+                let mut skip = saved;
+                for b in batches {
+                    if skip >= b.num_rows() {
+                        skip -= b.num_rows();
+                        continue;
+                    }
+                    new.push(b.slice(skip, b.num_rows() - skip));
+                    skip = 0;
+                }
+                SavedContents::Appended(new, total)
+            }
+        })
+    }
+
+    /// Puts rows from a checkpoint back, before the dataflow and its subscribers start.
+    pub fn restore_contents(&self, batches: Vec<RecordBatch>) -> SqlResult<()> {
+        let mut contents = self.contents.write().unwrap();
+        for b in batches {
+            let b = b.with_schema(self.schema.clone())?;
+            match &mut *contents {
+                Contents::Append(all, _) => all.push(b),
+                Contents::Multiset { converter, rows } => {
+                    for row in converter.convert_columns(b.columns())?.iter() {
+                        add_count(rows, row.as_ref(), 1);
+                    }
+                }
+                Contents::Feed => {}
+            }
+        }
+        if let Contents::Append(all, unmerged) = &mut *contents {
+            if all.len() > 1 {
+                *all = vec![concat_batches(&self.schema, all.iter())?];
+            }
+            *unmerged = 0;
+        }
+        Ok(())
     }
 
     /// The current contents as batches.
@@ -158,12 +232,7 @@ impl ViewState {
 
     /// The current contents and a channel of every later change, taken
     /// together so that nothing is missed or seen twice.
-    pub fn subscribe(&self) -> SqlResult<(Vec<RecordBatch>, std::sync::mpsc::Receiver<Msg>)> {
-        self.subscribe_counted().map(|(s, rx, _)| (s, rx))
-    }
-
-    /// As [`Self::subscribe`], with the `rows_out` count the channel starts after.
-    pub fn subscribe_counted(&self) -> SqlResult<(Vec<RecordBatch>, std::sync::mpsc::Receiver<Msg>, u64)> {
+    pub fn subscribe(&self) -> SqlResult<Subscription> {
         let contents = self.contents.read().unwrap();
         let rows_out = self.stats.rows_out.load(Ordering::Relaxed);
         let snapshot = Self::batches(&self.schema, &contents)?;
@@ -175,8 +244,10 @@ impl ViewState {
         if self.status() == "finished" {
             let _ = tx.send(Msg::End);
         }
-        self.subscribers.lock().unwrap().push(tx);
-        Ok((snapshot, rx, rows_out))
+        let mut subscribers = self.subscribers.lock().unwrap();
+        let after_barrier = self.last_barrier.load(Ordering::Relaxed);
+        subscribers.push(tx);
+        Ok(Subscription { snapshot, rx, rows_out, after_barrier })
     }
 }
 

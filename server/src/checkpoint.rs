@@ -1,0 +1,413 @@
+//! Epoch checkpoints: the coordinator that asks for barriers, collects each
+//! dataflow part's state for an epoch, and writes a checkpoint once every
+//! part has reported; and the loader that finds the last good one at start.
+//!
+//! Every `interval` the coordinator requests epoch E. A view that reads a
+//! source takes a barrier between two batches: it saves its source position,
+//! watermark, aggregate state and contents, and sends `Msg::Barrier(E)` to
+//! its subscribers, which save theirs when the barrier reaches them (one
+//! input each, so no alignment is needed). A sink cuts its epoch at the
+//! barrier and saves the epoch's changes. Once every member has reported E
+//! the coordinator writes the parts to `checkpoints/E.tmp/`, syncs them,
+//! writes `MANIFEST` (each file's length and CRC) and renames the directory
+//! to `checkpoints/E`: a checkpoint without a valid manifest is never used.
+//! Sinks write epoch E to their targets only after that, so a restart from
+//! the newest checkpoint can deliver again whatever a crash interrupted.
+//!
+//! Rows appended to append-only views are saved once, as segments in
+//! `segments/<member>/<epoch>.arrow`, not with every checkpoint.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// At most this many epochs are requested and not yet written.
+const MAX_PENDING: u64 = 4;
+/// Recent checkpoints listed by `weir_checkpoints`.
+const HISTORY: usize = 100;
+
+/// One member's state for one epoch.
+#[derive(Clone, Default)]
+pub struct Part {
+    pub state: Vec<u8>,
+    /// Rows an append-only view added since its previous checkpoint (Arrow IPC).
+    pub segment: Option<Vec<u8>>,
+}
+
+struct Member {
+    /// The first epoch this member takes part in.
+    first: u64,
+    parts: BTreeMap<u64, Part>,
+    /// A member whose input ended: this part stands for every later epoch.
+    finished: Option<Part>,
+    /// For sinks: the newest epoch delivered to the target.
+    committed: Option<Arc<AtomicU64>>,
+}
+
+/// A written checkpoint, for `weir_checkpoints`.
+#[derive(Clone)]
+pub struct Info {
+    pub epoch: u64,
+    pub at_micros: i64,
+    pub duration: Duration,
+    pub bytes: u64,
+    pub members: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The newest epoch taken for writing: parts for it or older are refused.
+    taken: u64,
+    members: HashMap<String, Member>,
+    /// When each requested, unwritten epoch was requested.
+    requested_at: BTreeMap<u64, Instant>,
+    history: VecDeque<Info>,
+}
+
+pub struct Coordinator {
+    dir: PathBuf,
+    segments: PathBuf,
+    interval: Duration,
+    requested: AtomicU64,
+    durable: AtomicU64,
+    inner: Mutex<Inner>,
+    pub stop: AtomicBool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    epoch: u64,
+    at_micros: i64,
+    files: Vec<FileEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileEntry {
+    member: String,
+    len: u64,
+    crc: u32,
+}
+
+fn epoch_name(e: u64) -> String {
+    format!("{e:020}")
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// What the newest good checkpoint holds, found at start.
+#[derive(Default)]
+pub struct Restored {
+    pub epoch: u64,
+    /// Each member's state in the newest checkpoint.
+    pub parts: HashMap<String, Vec<u8>>,
+    /// Every kept checkpoint up to the newest, oldest first: (epoch, member states).
+    older: Vec<(u64, HashMap<String, Vec<u8>>)>,
+    segments: PathBuf,
+    pub info: Option<Info>,
+}
+
+impl Restored {
+    /// A sink's saved epochs, oldest first, from every kept checkpoint.
+    pub fn sink_parts(&self, member: &str) -> Vec<(u64, &[u8])> {
+        let mut out: Vec<(u64, &[u8])> =
+            self.older.iter().filter_map(|(e, parts)| parts.get(member).map(|p| (*e, p.as_slice()))).collect();
+        if let Some(p) = self.parts.get(member) {
+            out.push((self.epoch, p));
+        }
+        out
+    }
+
+    /// An append-only view's saved rows, in order (segments up to the checkpoint).
+    pub fn segments(&self, member: &str) -> io::Result<Vec<arrow::array::RecordBatch>> {
+        let mut out = Vec::new();
+        let dir = self.segments.join(member);
+        let Ok(entries) = fs::read_dir(&dir) else { return Ok(out) };
+        let mut files: Vec<(u64, PathBuf)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name.strip_suffix(".arrow").and_then(|n| n.parse::<u64>().ok()).map(|n| (n, e.path()))
+            })
+            .collect();
+        files.sort();
+        for (e, path) in files {
+            if e > self.epoch {
+                continue; // written for a checkpoint that never completed
+            }
+            out.extend(crate::storage::decode_batches(&fs::read(&path)?)?);
+        }
+        Ok(out)
+    }
+}
+
+fn read_checkpoint(dir: &Path) -> io::Result<(Manifest, HashMap<String, Vec<u8>>)> {
+    let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
+    let mut parts = HashMap::new();
+    for f in &manifest.files {
+        let bytes = fs::read(dir.join(&f.member))?;
+        if bytes.len() as u64 != f.len || crc32fast::hash(&bytes) != f.crc {
+            return Err(io::Error::other(format!("part {} does not match its manifest", f.member)));
+        }
+        parts.insert(f.member.clone(), bytes);
+    }
+    Ok((manifest, parts))
+}
+
+impl Coordinator {
+    /// Opens `<data>/checkpoints`, removes unfinished checkpoints and returns
+    /// the coordinator with what the newest good checkpoint holds.
+    pub fn open(data_dir: &Path, interval: Duration) -> io::Result<(Arc<Coordinator>, Option<Restored>)> {
+        let dir = data_dir.join("checkpoints");
+        let segments = data_dir.join("segments");
+        fs::create_dir_all(&dir)?;
+        fs::create_dir_all(&segments)?;
+        let mut epochs = Vec::new();
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            match name.parse::<u64>() {
+                Ok(e) => epochs.push(e),
+                Err(_) => fs::remove_dir_all(entry.path()).or_else(|_| fs::remove_file(entry.path()))?,
+            }
+        }
+        epochs.sort_unstable();
+        let mut restored: Option<Restored> = None;
+        let mut bad = Vec::new();
+        for &e in epochs.iter().rev() {
+            match read_checkpoint(&dir.join(epoch_name(e))) {
+                Ok((m, parts)) => match &mut restored {
+                    None => {
+                        let info = Info { epoch: e, at_micros: m.at_micros, duration: Duration::ZERO, bytes: parts.values().map(|p| p.len() as u64).sum(), members: parts.len() };
+                        restored = Some(Restored { epoch: e, parts, older: vec![], segments: segments.clone(), info: Some(info) });
+                    }
+                    Some(r) => r.older.insert(0, (e, parts)),
+                },
+                Err(err) if restored.is_none() => {
+                    tracing::warn!("checkpoint {e} is incomplete or damaged ({err}); using an older one");
+                    bad.push(e);
+                }
+                Err(err) => tracing::warn!("older checkpoint {e} cannot be read ({err}); sinks that still needed it may repeat rows"),
+            }
+        }
+        for e in bad {
+            fs::remove_dir_all(dir.join(epoch_name(e)))?;
+        }
+        let epoch = restored.as_ref().map(|r| r.epoch).unwrap_or(0);
+        let mut inner = Inner { taken: epoch, ..Inner::default() };
+        if let Some(info) = restored.as_ref().and_then(|r| r.info.clone()) {
+            inner.history.push_back(info);
+        }
+        let c = Coordinator {
+            dir,
+            segments,
+            interval,
+            requested: epoch.into(),
+            durable: epoch.into(),
+            inner: Mutex::new(inner),
+            stop: AtomicBool::new(false),
+        };
+        Ok((Arc::new(c), restored))
+    }
+
+    /// Starts the thread that requests epochs and writes checkpoints.
+    pub fn start(self: &Arc<Self>) -> io::Result<std::thread::JoinHandle<()>> {
+        let me = self.clone();
+        std::thread::Builder::new().name("weir-checkpoints".into()).spawn(move || me.run())
+    }
+
+    pub fn requested(&self) -> u64 {
+        self.requested.load(Ordering::Acquire)
+    }
+
+    pub fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    /// A member that reads a source joins at once: returns the epoch its
+    /// next barrier follows (it reports every epoch after it).
+    pub fn join_root(&self, member: &str) -> u64 {
+        let mut inner = self.inner.lock().unwrap();
+        let after = inner.taken;
+        inner.members.insert(member.into(), Member { first: after + 1, parts: BTreeMap::new(), finished: None, committed: None });
+        after
+    }
+
+    /// A member that reads another member's output: `subscribe` runs while
+    /// no checkpoint can be taken and returns the barrier its changes start
+    /// after; the member takes part from the next one on. Sinks pass their
+    /// commit counter. Returns what `subscribe` gave and that barrier.
+    pub fn join<T, E>(&self, member: &str, committed: Option<Arc<AtomicU64>>, subscribe: impl FnOnce() -> Result<(T, u64), E>) -> Result<(T, u64), E> {
+        let mut inner = self.inner.lock().unwrap();
+        let (t, after) = subscribe()?;
+        let first = (after + 1).max(inner.taken + 1);
+        inner.members.insert(member.into(), Member { first, parts: BTreeMap::new(), finished: None, committed });
+        Ok((t, first - 1))
+    }
+
+    pub fn leave(&self, member: &str) {
+        self.inner.lock().unwrap().members.remove(member);
+    }
+
+    /// Records a member's state for `epoch`; false if the epoch is already
+    /// written (or the member is not known), so the caller keeps its changes.
+    pub fn report(&self, member: &str, epoch: u64, part: Part) -> bool {
+        let mut inner = self.inner.lock().unwrap();
+        let taken = inner.taken;
+        match inner.members.get_mut(member) {
+            Some(m) if epoch > taken && epoch >= m.first => {
+                m.parts.insert(epoch, part);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A member whose input ended: `part` is its state for every later epoch.
+    pub fn finish(&self, member: &str, part: Part) {
+        if let Some(m) = self.inner.lock().unwrap().members.get_mut(member) {
+            m.finished = Some(part);
+        }
+    }
+
+    pub fn history(&self) -> Vec<(Info, bool)> {
+        let inner = self.inner.lock().unwrap();
+        let complete = min_committed(&inner, self.durable());
+        inner.history.iter().map(|i| (i.clone(), i.epoch <= complete)).collect()
+    }
+
+    fn run(&self) {
+        let mut next_request = Instant::now() + self.interval;
+        while !self.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5).min(self.interval));
+            let now = Instant::now();
+            if now >= next_request {
+                next_request = now + self.interval;
+                let mut inner = self.inner.lock().unwrap();
+                let e = self.requested();
+                if !inner.members.is_empty() && e - self.durable() < MAX_PENDING {
+                    inner.requested_at.insert(e + 1, now);
+                    self.requested.store(e + 1, Ordering::Release);
+                }
+            }
+            while let Some((epoch, parts, started)) = self.take_ready() {
+                match self.write(epoch, parts) {
+                    Ok(bytes) => {
+                        let mut inner = self.inner.lock().unwrap();
+                        self.durable.store(epoch, Ordering::Release);
+                        let members = inner.members.len();
+                        inner.history.push_back(Info { epoch, at_micros: chrono::Utc::now().timestamp_micros(), duration: started.elapsed(), bytes, members });
+                        while inner.history.len() > HISTORY {
+                            inner.history.pop_front();
+                        }
+                        let keep_from = min_committed(&inner, epoch);
+                        drop(inner);
+                        self.clean(epoch, keep_from);
+                    }
+                    Err(e) => {
+                        // The parts are gone from memory; the next epoch is a full checkpoint again.
+                        tracing::error!("could not write checkpoint {epoch}: {e}; the next checkpoint tries again");
+                        let mut inner = self.inner.lock().unwrap();
+                        self.durable.store(epoch, Ordering::Release);
+                        inner.requested_at.remove(&epoch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next epoch once every member has reported it, with its parts.
+    fn take_ready(&self) -> Option<(u64, Vec<(String, Part)>, Instant)> {
+        let mut inner = self.inner.lock().unwrap();
+        let epoch = self.durable() + 1;
+        if epoch > self.requested() {
+            return None;
+        }
+        let ready = inner.members.values().all(|m| m.first > epoch || m.parts.contains_key(&epoch) || m.finished.is_some());
+        if !ready {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for (name, m) in inner.members.iter_mut() {
+            if m.first > epoch {
+                continue;
+            }
+            let part = match m.parts.remove(&epoch) {
+                Some(p) => p,
+                None => {
+                    // A finished member: its segment is written once, its state every time.
+                    let f = m.finished.as_mut().expect("checked above");
+                    Part { state: f.state.clone(), segment: f.segment.take() }
+                }
+            };
+            m.parts.retain(|e, _| *e > epoch);
+            parts.push((name.clone(), part));
+        }
+        let started = inner.requested_at.remove(&epoch).unwrap_or_else(Instant::now);
+        inner.taken = epoch;
+        Some((epoch, parts, started))
+    }
+
+    fn write(&self, epoch: u64, parts: Vec<(String, Part)>) -> io::Result<u64> {
+        let tmp = self.dir.join(format!("{}.tmp", epoch_name(epoch)));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp)?;
+        let mut files = Vec::new();
+        let mut bytes = 0u64;
+        for (member, part) in &parts {
+            if let Some(seg) = &part.segment {
+                let dir = self.segments.join(member);
+                fs::create_dir_all(&dir)?;
+                write_synced(&dir.join(format!("{}.arrow", epoch_name(epoch))), seg)?;
+                crate::storage::sync_dir(&dir)?;
+                bytes += seg.len() as u64;
+            }
+            write_synced(&tmp.join(member), &part.state)?;
+            files.push(FileEntry { member: member.clone(), len: part.state.len() as u64, crc: crc32fast::hash(&part.state) });
+            bytes += part.state.len() as u64;
+        }
+        let manifest = Manifest { epoch, at_micros: chrono::Utc::now().timestamp_micros(), files };
+        write_synced(&tmp.join("MANIFEST"), &serde_json::to_vec(&manifest).map_err(io::Error::other)?)?;
+        crate::storage::sync_dir(&tmp)?;
+        fs::rename(&tmp, self.dir.join(epoch_name(epoch)))?;
+        crate::storage::sync_dir(&self.dir)?;
+        Ok(bytes)
+    }
+
+    /// Removes checkpoints older than `newest` that every sink has delivered.
+    fn clean(&self, newest: u64, delivered: u64) {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let Ok(e) = entry.file_name().to_string_lossy().parse::<u64>() else { continue };
+            if e < newest && e <= delivered {
+                if let Err(err) = fs::remove_dir_all(entry.path()) {
+                    tracing::warn!("could not remove old checkpoint {e}: {err}");
+                }
+            }
+        }
+    }
+
+    /// Forgets a dropped member's saved rows.
+    pub fn remove_segments(&self, member: &str) {
+        let _ = fs::remove_dir_all(self.segments.join(member));
+    }
+}
+
+/// The newest epoch every sink has delivered (`durable` when there are no sinks).
+fn min_committed(inner: &Inner, durable: u64) -> u64 {
+    inner
+        .members
+        .values()
+        .filter_map(|m| m.committed.as_ref().map(|c| c.load(Ordering::Acquire)))
+        .min()
+        .unwrap_or(durable)
+        .min(durable)
+}
