@@ -489,6 +489,22 @@ mod tests {
             assert_eq!(a.iter().map(|b| b.num_rows()).sum::<usize>(), 20000);
         }
         let err = shape(&opts(&[("scenario", "sequence"), ("rat", "1")]), None).unwrap_err().to_string();
+        // Resuming at a saved position gives the same events as never stopping (inventory levels included).
+        for scenario in ["transactions", "inventory"] {
+            let o = opts(&[("scenario", scenario), ("count", "20000"), ("rate", "unlimited"), ("seed", "3")]);
+            let all = arrow::compute::concat_batches(&drain(&o)[0].schema(), &drain(&o)).unwrap();
+            let shape = shape(&o, None).unwrap();
+            let mut first = Generator::open(&o, shape.schema.clone()).unwrap();
+            let SourceEvent::Batch { batch, .. } = first.next(Duration::from_millis(10)).unwrap() else { panic!("a batch") };
+            let mut resumed = Generator::open(&o, shape.schema).unwrap();
+            resumed.seek(&first.position().unwrap()).unwrap();
+            let mut rest = vec![];
+            while let SourceEvent::Batch { batch, .. } = resumed.next(Duration::from_millis(10)).unwrap() {
+                rest.push(batch);
+            }
+            let rest = arrow::compute::concat_batches(&batch.schema(), &rest).unwrap();
+            assert_eq!(rest, all.slice(batch.num_rows(), all.num_rows() - batch.num_rows()), "{scenario}: resumed");
+        }
         assert!(err.contains("unknown option \"rat\""), "{err}");
         let err = shape(&opts(&[("scenario", "nope")]), None).unwrap_err().to_string();
         assert!(err.contains("unknown scenario"), "{err}");

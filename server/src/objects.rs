@@ -202,8 +202,10 @@ impl Engine {
                 Input::Snapshot(t.snapshot().batches.clone())
             }
         };
-        let pipeline = Pipeline::compile(&self.context().state(), plan)?;
-        let handle = stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), Some(ckpt))?;
+        let member = ckpt.member.clone();
+        let handle = Pipeline::compile(&self.context().state(), plan)
+            .and_then(|pipeline| stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), Some(ckpt)))
+            .inspect_err(|_| self.coord.leave(&member))?;
         *view.thread.lock().unwrap() = Some(handle);
         Ok(())
     }

@@ -273,6 +273,7 @@ impl Runner {
 
     fn run(self, snapshot: Vec<RecordBatch>, rx: Receiver<Msg>, ckpt: SinkCheckpoints) {
         let _feed = StopFeed(self.feed.clone());
+        let _leave = LeaveUnlessFinished(&ckpt);
         let status = self.status.clone();
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
@@ -371,6 +372,18 @@ impl Runner {
                 Outcome::Failed => return,
             }
             state.settle(sink.durable_epoch(), &ckpt.committed);
+        }
+    }
+}
+
+/// A sink thread that ends without finishing (failed, stopped) stops taking
+/// part in checkpoints, so that they do not wait for it.
+struct LeaveUnlessFinished<'a>(&'a SinkCheckpoints);
+
+impl Drop for LeaveUnlessFinished<'_> {
+    fn drop(&mut self) {
+        if self.0.committed.load(Ordering::Acquire) != u64::MAX {
+            self.0.coord.leave(&self.0.member);
         }
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod apply;
+mod checkpoints;
 mod bad_input;
 mod clients;
 mod durability;

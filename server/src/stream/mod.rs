@@ -590,7 +590,16 @@ pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: A
     let resume = match &mut input {
         Input::Source { source, watermark, .. } => runner.restore(Some(source), watermark.as_mut()),
         _ => runner.restore(None, None),
-    }?;
+    };
+    let resume = match resume {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(c) = &runner.ckpt {
+                c.coord.leave(&c.member); // checkpoints must not wait for a dataflow that never runs
+            }
+            return Err(e);
+        }
+    };
     std::thread::Builder::new()
         .name(format!("weir-view-{}", view.name))
         .spawn(move || {
