@@ -207,8 +207,10 @@ impl PostgresSink {
             ))
             .await
             .map_err(|e| classify(&url, "creating the progress table weir_sink_progress", e))?;
+        // Progress is per sink and table: another sink of the same name elsewhere is another writer.
+        let progress_key = format!("{}/{}", input.sink, table);
         let last_epoch = client
-            .query_opt(&format!("SELECT epoch FROM {PROGRESS} WHERE sink = $1"), &[&input.sink])
+            .query_opt(&format!("SELECT epoch FROM {PROGRESS} WHERE sink = $1"), &[&progress_key])
             .await
             .map_err(|e| classify(&url, "reading weir_sink_progress", e))?
             .map(|r| r.get::<_, i64>(0) as u64);
@@ -216,7 +218,7 @@ impl PostgresSink {
             config,
             url,
             client,
-            sink: input.sink.clone(),
+            sink: progress_key,
             table,
             columns,
             key,

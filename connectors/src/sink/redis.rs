@@ -109,7 +109,9 @@ impl RedisSink {
         let client = redis::Client::open(url.as_str())
             .map_err(|_| ConnectorError::Config("option \"url\" is not a Redis URL such as redis://127.0.0.1:6379".into()))?;
         let mut con = connect(&client, &url).await?;
-        let marker = format!("weir:sink:{}:epoch", input.sink);
+        // One marker per sink and target (key template or channel): another sink of the same name is another writer.
+        let target = options.str("key").filter(|_| !matches!(mode, Mode::Publish)).unwrap_or(&channel);
+        let marker = format!("weir:sink:{}:{target}:epoch", input.sink);
         let last: Option<u64> = redis::cmd("GET").arg(&marker).query_async(&mut con).await.map_err(|e| external(&url, e))?;
         Ok(RedisSink {
             client,
