@@ -144,7 +144,7 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
     use object_store::{ObjectStore, ObjectStoreExt};
     let store = crate::support::moto_store(&s3, &bucket);
     let mut archived = 0;
-    let files: Vec<_> = store.list(None).map(|m| m.unwrap().location).collect().await;
+    let files: Vec<_> = store.list(None).map(|m| m.unwrap().location).filter(|l| std::future::ready(l.as_ref().ends_with(".parquet"))).collect().await;
     for f in files {
         let bytes = store.get(&f).await.unwrap().bytes().await.unwrap();
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();

@@ -52,7 +52,8 @@ async fn redis_keys(con: &mut redis::aio::MultiplexedConnection, pattern: &str) 
 /// Rows of every Parquet file under `prefix` in `store`, as (file path, batches).
 async fn parquet_files(store: &dyn object_store::ObjectStore, prefix: Option<&object_store::path::Path>) -> Vec<(String, Vec<arrow::array::RecordBatch>)> {
     use object_store::ObjectStoreExt;
-    let metas: Vec<_> = store.list(prefix).map(|m| m.unwrap()).collect().await;
+    // Data files only: the sink's manifests (_weir/<sink>/<epoch>.json) say which are committed.
+    let metas: Vec<_> = store.list(prefix).map(|m| m.unwrap()).filter(|m| std::future::ready(m.location.as_ref().ends_with(".parquet"))).collect().await;
     let mut out = Vec::new();
     for m in metas {
         let bytes = store.get(&m.location).await.unwrap().bytes().await.unwrap();
