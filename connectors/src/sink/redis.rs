@@ -6,11 +6,10 @@
 //! - `list`: each new row as JSON pushed onto the list `key`, trimmed to
 //!   the `max_length` most recent (LPUSH + LTRIM).
 //!
-//! An epoch's writes are pipelined and end with the marker
-//! `weir:sink:<name>:epoch`, so an epoch retried after a lost connection is
-//! recognised and skipped. In publish and list modes, where applying an epoch
-//! twice would repeat rows, the epoch and its marker are one MULTI/EXEC; in
-//! upsert mode applying part of an epoch again changes nothing.
+//! Each epoch is one pipelined MULTI/EXEC that ends with the marker
+//! `weir:sink:<name>:<key or channel>:epoch`, so an epoch lands whole or not
+//! at all, and one retried after a lost connection or a restart is
+//! recognised by the marker and skipped.
 
 use super::format::{json_rows, Template, TextCells};
 use super::{by_key, redact_url, require_append_only, Changes, Sink, SinkInput};
@@ -173,13 +172,10 @@ impl RedisSink {
     }
 
     fn pipeline(&self, epoch: u64, changes: &Changes) -> Result<redis::Pipeline> {
+        // One MULTI/EXEC with the marker: a reader never sees half an epoch,
+        // and an epoch is either all there (marker set) or not at all.
         let mut pipe = redis::pipe();
-        // Upserts and deletions by key land the same however often they are
-        // applied, so a plain pipeline (marker last) is enough; a pushed or
-        // published row is not, so those epochs are one MULTI/EXEC.
-        if !matches!(self.mode, Mode::Upsert { .. }) {
-            pipe.atomic();
-        }
+        pipe.atomic();
         match self.mode {
             Mode::Upsert { json } => {
                 let key = self.key.as_ref().expect("checked at open");
