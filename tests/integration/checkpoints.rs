@@ -20,11 +20,18 @@ async fn pg(url: &str) -> Client {
     client
 }
 
-/// The pipeline, its targets named by `tag`.
-fn pipeline(tag: &str, pg_url: &str, redis_url: &str, kafka: &str, files: &std::path::Path) -> String {
+/// A generated source: the same events whenever it is read, some out of order, some late.
+fn generator_source() -> String {
     format!(
         "CREATE SOURCE tx WITH (connector = 'generator', scenario = 'transactions', count = {EVENTS}, rate = '2000', seed = 5,
-            users = 40, start = '2026-01-01 00:00:00', event_interval = '100 milliseconds', out_of_order = '2s', late_fraction = 0.01);
+            users = 40, start = '2026-01-01 00:00:00', event_interval = '100 milliseconds', out_of_order = '2s', late_fraction = 0.01);"
+    )
+}
+
+/// The pipeline over source `tx`, its targets named by `tag`.
+fn pipeline(source: &str, tag: &str, pg_url: &str, redis_url: &str, kafka: &str, files: &std::path::Path) -> String {
+    format!(
+        "{source}
          CREATE MATERIALIZED VIEW tx_1m AS SELECT window_start, window_end, user_id, count(*) AS n, sum(amount) AS total
             FROM TUMBLE(tx, \"timestamp\", INTERVAL '1 minute') GROUP BY window_start, window_end, user_id EMIT ON WINDOW CLOSE;
          CREATE MATERIALIZED VIEW per_user AS SELECT user_id, count(*) AS n, round(sum(amount)) AS total,
@@ -49,6 +56,8 @@ const SINKS: [&str; 6] = ["w_pg", "u_pg", "b_redis", "big_list", "big_kafka", "r
 
 /// Everything the pipeline produced, as sorted text, per target.
 async fn outcome(c: &Client, tag: &str, kafka: &str, files: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+    static READS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let read = READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut out = BTreeMap::new();
     for v in VIEWS {
         let mut rows: Vec<String> = text_rows(c, &format!("SELECT * FROM {v}")).await.iter().map(|r| format!("{r:?}")).collect();
@@ -85,7 +94,7 @@ async fn outcome(c: &Client, tag: &str, kafka: &str, files: &std::path::Path) ->
     use rdkafka::Message;
     let consumer: StreamConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", kafka)
-        .set("group.id", format!("ck-check-{tag}"))
+        .set("group.id", format!("ck-check-{tag}-{read}"))
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "true")
         .create()
@@ -115,6 +124,42 @@ print(*duckdb.sql(f\"SELECT count(*), count(DISTINCT transaction_id) FROM read_p
     out
 }
 
+/// Kills and restarts `server` at pseudo-random moments (a fixed seed, so a
+/// failure can be re-run), at least 10 times, waiting for it to answer in
+/// between so each run gets some work done; stops early after 10 once
+/// `done` holds. Returns the number of kills.
+async fn crash_repeatedly(server: &mut Server, done: impl AsyncFn(&Client) -> bool) -> usize {
+    let mut seed: u64 = 0x5eed;
+    let mut kills = 0;
+    while kills < 14 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        tokio::time::sleep(Duration::from_millis(300 + (seed >> 33) % 1200)).await;
+        server.restart();
+        kills += 1;
+        let c = server.client().await;
+        if kills >= 10 && done(&c).await {
+            break;
+        }
+    }
+    let log = server.log_text();
+    let recoveries = log.matches("recovered from checkpoint").count();
+    assert!(recoveries + 1 >= kills, "restarts resume from a checkpoint ({recoveries} of {kills}):\n{log}");
+    kills
+}
+
+/// Asserts that two outcomes are equal, target by target, showing a few differing rows.
+fn assert_same_outcome(want: &BTreeMap<String, Vec<String>>, got: &BTreeMap<String, Vec<String>>, kills: usize) {
+    for (what, rows) in want {
+        assert!(!rows.is_empty(), "{what} is not empty");
+        let other = &got[what];
+        if rows != other {
+            let extra: Vec<_> = other.iter().filter(|r| !rows.contains(r)).take(5).collect();
+            let missing: Vec<_> = rows.iter().filter(|r| !other.contains(r)).take(5).collect();
+            panic!("{what} differs after {kills} crashes: {} rows instead of {}; extra {extra:?}; missing {missing:?}", other.len(), rows.len());
+        }
+    }
+}
+
 #[tokio::test]
 async fn sigkill_at_random_moments_loses_and_repeats_nothing() {
     let (pg_url, redis_url, kafka) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"), service("WEIR_TEST_KAFKA"));
@@ -124,49 +169,99 @@ async fn sigkill_at_random_moments_loses_and_repeats_nothing() {
     let calm_tag = format!("c{}", calm.port);
     let calm_files = temp_dir("calm-files");
     let cc = calm.client().await;
-    cc.batch_execute(&pipeline(&calm_tag, &pg_url, &redis_url, &kafka, &calm_files)).await.unwrap();
+    cc.batch_execute(&pipeline(&generator_source(), &calm_tag, &pg_url, &redis_url, &kafka, &calm_files)).await.unwrap();
 
     let mut crashing = Server::start_with(temp_dir("crash"), &args);
     let tag = format!("k{}", crashing.port);
     let files = temp_dir("crash-files");
-    crashing.client().await.batch_execute(&pipeline(&tag, &pg_url, &redis_url, &kafka, &files)).await.unwrap();
-    // SIGKILL at pseudo-random moments (fixed seed, so a failure can be re-run), waiting for
-    // the server to answer in between so each run gets some work done.
-    let mut seed: u64 = 0x5eed;
-    let mut kills = 0;
-    while kills < 12 {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let wait_ms = 300 + (seed >> 33) % 1200;
-        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
-        crashing.restart();
-        kills += 1;
-        let c = crashing.client().await; // answers again
+    crashing.client().await.batch_execute(&pipeline(&generator_source(), &tag, &pg_url, &redis_url, &kafka, &files)).await.unwrap();
+    let kills = crash_repeatedly(&mut crashing, async |c: &Client| {
         let done: i64 = c.query_one("SELECT count(*) FROM weir_sink_status WHERE status = 'finished'", &[]).await.unwrap().get(0);
-        if done == SINKS.len() as i64 && kills >= 10 {
-            break;
-        }
-    }
+        done == SINKS.len() as i64
+    })
+    .await;
     let c = crashing.client().await;
     wait_views(&c, &VIEWS, |r| r[1].as_deref() == Some("finished")).await;
     wait_sinks(&c, &SINKS).await;
     wait_views(&cc, &VIEWS, |r| r[1].as_deref() == Some("finished")).await;
     wait_sinks(&cc, &SINKS).await;
-    let log = crashing.log_text();
-    let recoveries = log.matches("recovered from checkpoint").count();
-    assert!(recoveries >= 9, "most restarts resumed from a checkpoint ({recoveries} of {kills}):\n{log}");
     let checkpoints = text_rows(&c, "SELECT epoch, bytes, complete FROM weir_checkpoints").await;
     assert!(!checkpoints.is_empty(), "weir_checkpoints lists checkpoints");
 
     let want = outcome(&cc, &calm_tag, &kafka, &calm_files).await;
     let got = outcome(&c, &tag, &kafka, &files).await;
     assert_eq!(want["parquet count, distinct"], vec![format!("{EVENTS} {EVENTS}")], "the calm run archived every event once");
-    for (what, rows) in &want {
-        assert!(!rows.is_empty(), "{what} is not empty");
-        let other = &got[what];
-        if rows != other {
-            let extra: Vec<_> = other.iter().filter(|r| !rows.contains(r)).take(5).collect();
-            let missing: Vec<_> = rows.iter().filter(|r| !other.contains(r)).take(5).collect();
-            panic!("{what} differs after {kills} crashes: {} rows instead of {}; extra {extra:?}; missing {missing:?}", other.len(), rows.len());
-        }
+    assert_same_outcome(&want, &got, kills);
+}
+
+/// As above with a Kafka source of sequence-numbered events, keyed by user
+/// over three partitions and produced while the server is being killed.
+#[tokio::test]
+async fn kafka_source_resumes_at_its_offsets_after_sigkill() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    use rdkafka::ClientConfig;
+    let (pg_url, redis_url, kafka) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"), service("WEIR_TEST_KAFKA"));
+    let topic = format!("ck-events-{}", std::process::id());
+    let admin: AdminClient<_> = ClientConfig::new().set("bootstrap.servers", &kafka).create().unwrap();
+    for r in admin.create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(1))], &AdminOptions::new()).await.unwrap() {
+        r.unwrap();
     }
+    let source = format!(
+        "CREATE SOURCE tx (transaction_id TEXT NOT NULL, user_id TEXT NOT NULL, amount DOUBLE PRECISION NOT NULL,
+            payment_method TEXT, \"timestamp\" TIMESTAMP NOT NULL, WATERMARK FOR \"timestamp\" AS \"timestamp\" - INTERVAL '2 seconds')
+         WITH (connector = 'kafka', topic = '{topic}', bootstrap_servers = '{kafka}', startup = 'earliest') FORMAT JSON;"
+    );
+    let kafka_for_producer = kafka.clone();
+    let args = ["--checkpoint-interval", "200ms"];
+    let calm = Server::start_with(temp_dir("kcalm"), &args);
+    let calm_tag = format!("c{}", calm.port);
+    let calm_files = temp_dir("kcalm-files");
+    let cc = calm.client().await;
+    cc.batch_execute(&pipeline(&source, &calm_tag, &pg_url, &redis_url, &kafka, &calm_files)).await.unwrap();
+    let mut crashing = Server::start_with(temp_dir("kcrash"), &args);
+    let tag = format!("k{}", crashing.port);
+    let files = temp_dir("kcrash-files");
+    crashing.client().await.batch_execute(&pipeline(&source, &tag, &pg_url, &redis_url, &kafka, &files)).await.unwrap();
+
+    // Events 100 ms apart in event time, in order within each partition (so none is ever
+    // late, however partitions interleave), produced over about 12 seconds.
+    // On a thread of its own, so the test's runtime (busy restarting the server) never slows it.
+    let produce = std::thread::spawn(move || {
+        let producer: ThreadedProducer<DefaultProducerContext> =
+            ClientConfig::new().set("bootstrap.servers", &kafka_for_producer).set("linger.ms", "5").create().unwrap();
+        let start = 1_767_225_600_000i64;
+        let methods = ["credit_card", "paypal", "gift_card"];
+        for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(400) {
+            for &i in chunk {
+                let user = format!("user_{}", i % 40);
+                let amount = ((i * 7919) % 2400) as f64 + 0.25;
+                let ev = serde_json::json!({"transaction_id": format!("t{i:06}"), "user_id": user, "amount": amount,
+                    "payment_method": methods[i % 3], "timestamp": start + i as i64 * 100})
+                .to_string();
+                producer.send(BaseRecord::to(&topic).key(&user).payload(&ev)).map_err(|(e, _)| e).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        producer.flush(Duration::from_secs(30)).unwrap();
+    });
+    let kills = crash_repeatedly(&mut crashing, async |_: &Client| produce.is_finished()).await;
+    produce.join().unwrap();
+    // Both servers have everything once their sources are at the end and sinks caught up.
+    let c = crashing.client().await;
+    let started = std::time::Instant::now();
+    let (mut want, mut got);
+    loop {
+        want = outcome(&cc, &calm_tag, &kafka, &calm_files).await;
+        got = outcome(&c, &tag, &kafka, &files).await;
+        if want == got || started.elapsed() > Duration::from_secs(90) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert_eq!(want["parquet count, distinct"], vec![format!("{EVENTS} {EVENTS}")], "the calm run archived every event once");
+    assert_same_outcome(&want, &got, kills);
+    drop(crashing);
+    drop(calm);
+    drop(admin);
 }
