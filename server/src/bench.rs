@@ -40,6 +40,12 @@ pub struct BenchArgs {
     /// Rows each sink benchmark writes
     #[arg(long, default_value_t = 1_000_000)]
     pub sink_rows: usize,
+    /// How often the queries checkpoint, e.g. 1s; `off` runs them without checkpoints
+    #[arg(long, default_value = "1s")]
+    pub checkpoint_interval: String,
+    /// Measure recovery instead: a server whose view holds this many MiB is killed with SIGKILL and restarted
+    #[arg(long)]
+    pub recovery_state_mb: Option<u64>,
 }
 
 /// Rows shaped like a per-minute metrics view (window_start, event_type,
@@ -207,9 +213,17 @@ fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(mb) = args.recovery_state_mb {
+        return recovery_bench(mb).await;
+    }
     let dir = std::env::temp_dir().join(format!("weir-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, std::time::Duration::from_secs(1)).await?;
+    let interval = match args.checkpoint_interval.as_str() {
+        "off" => None,
+        t => Some(weir_connectors::options::parse_duration(t).map_err(|e| anyhow::anyhow!("--checkpoint-interval: {e}"))?),
+    };
+    eprintln!("checkpoints: {}", args.checkpoint_interval);
+    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, interval).await?;
     let wanted: Vec<&str> = args.queries.split(',').map(str::trim).collect();
     println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16} {:>12}", "query", "events", "wall s", "cpu s", "events/s", "events/cpu-s", "peak RSS MiB");
     let mut all = cases(&args);
@@ -277,4 +291,107 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     drop(engine);
     let _ = std::fs::remove_dir_all(&dir);
     sink_benches(&args).await
+}
+
+/// Total size of the files under `dir`.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// A `weir serve` child process on a free port.
+fn spawn_server(dir: &std::path::Path, port: u16) -> anyhow::Result<std::process::Child> {
+    Ok(std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log", "info"])
+        .arg("--data-dir")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.with_extension("log"))?)
+        .spawn()?)
+}
+
+async fn connect(port: u16, deadline: Duration) -> anyhow::Result<tokio_postgres::Client> {
+    let started = Instant::now();
+    loop {
+        match tokio_postgres::connect(&format!("host=127.0.0.1 port={port} user=weir dbname=weir"), tokio_postgres::NoTls).await {
+            Ok((client, conn)) => {
+                tokio::spawn(conn);
+                return Ok(client);
+            }
+            Err(e) if started.elapsed() > deadline => anyhow::bail!("weir did not answer within {deadline:?}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+async fn rows_in(c: &tokio_postgres::Client) -> anyhow::Result<(i64, String)> {
+    let r = c.query_one("SELECT rows_in, status FROM weir_views WHERE name = 'kept'", &[]).await?;
+    Ok((r.get(0), r.get(1)))
+}
+
+/// Recovery: a view keeping every clickstream event grows until the data
+/// directory holds `mb` MiB; the server is killed with SIGKILL and started
+/// again. Reports the time until it answers, until the view processes again,
+/// and until it is back where it was when killed.
+async fn recovery_bench(mb: u64) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("weir-bench-recovery-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = spawn_server(&dir, port)?;
+    let c = connect(port, Duration::from_secs(30)).await?;
+    c.batch_execute(
+        "CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream', count = 'unlimited', rate = '400000', out_of_order = '2s');
+         CREATE MATERIALIZED VIEW kept AS SELECT * FROM clicks;",
+    )
+    .await?;
+    eprintln!("filling the view until the data directory holds {mb} MiB ...");
+    while dir_bytes(&dir) < mb << 20 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (_, status) = rows_in(&c).await?;
+        anyhow::ensure!(!status.starts_with("failed"), "the view failed: {status}");
+    }
+    let (before, _) = rows_in(&c).await?;
+    let state = dir_bytes(&dir);
+    child.kill()?;
+    child.wait()?;
+    let killed = Instant::now();
+    let mut child = spawn_server(&dir, port)?;
+    let c = connect(port, Duration::from_secs(600)).await?;
+    let answering = killed.elapsed();
+    let (restored, _) = rows_in(&c).await?;
+    let processing = loop {
+        let (n, status) = rows_in(&c).await?;
+        anyhow::ensure!(!status.starts_with("failed"), "the view failed: {status}");
+        if n > restored {
+            break killed.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let caught_up = loop {
+        if rows_in(&c).await?.0 >= before {
+            break killed.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    println!("state on disk: {:.0} MiB ({before} events in the view when killed, {restored} in the checkpoint it restarted from)", state as f64 / 1048576.0);
+    println!("SIGKILL to answering queries: {:.2} s", answering.as_secs_f64());
+    println!("SIGKILL to processing again:  {:.2} s", processing.as_secs_f64());
+    println!("SIGKILL to caught up:         {:.2} s", caught_up.as_secs_f64());
+    let log = std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default();
+    if let Some(line) = log.lines().rev().find(|l| l.contains("recovered from checkpoint")) {
+        println!("server log: {}", line.split("INFO").last().unwrap_or(line).trim());
+    }
+    child.kill()?;
+    child.wait()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(dir.with_extension("log"));
+    Ok(())
 }

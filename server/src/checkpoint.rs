@@ -411,3 +411,44 @@ fn min_committed(inner: &Inner, durable: u64) -> u64 {
         .unwrap_or(durable)
         .min(durable)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes and writes one epoch as the coordinator's thread would.
+    fn checkpoint(c: &Coordinator, epoch: u64, state: &[u8]) {
+        c.requested.store(epoch, Ordering::Release);
+        assert!(c.report("view-1", epoch, Part { state: state.to_vec(), segment: Some(vec![epoch as u8]) }));
+        let (e, parts, _) = c.take_ready().expect("every member reported");
+        c.write(e, parts).unwrap();
+        c.durable.store(e, Ordering::Release);
+    }
+
+    #[test]
+    fn a_torn_or_unfinished_checkpoint_is_never_used() {
+        let dir = std::env::temp_dir().join(format!("weir-ckpt-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let (c, restored) = Coordinator::open(&dir, Duration::from_secs(1)).unwrap();
+        assert!(restored.is_none());
+        assert_eq!(c.join_root("view-1"), 0);
+        checkpoint(&c, 1, b"one");
+        checkpoint(&c, 2, b"two");
+        assert!(!c.report("view-1", 2, Part::default()), "an epoch already written takes no more parts");
+        // A crash while writing epoch 3 leaves a .tmp directory; epoch 2's part is then torn.
+        fs::create_dir_all(dir.join("checkpoints").join(format!("{}.tmp", epoch_name(3)))).unwrap();
+        let part = dir.join("checkpoints").join(epoch_name(2)).join("view-1");
+        fs::write(&part, b"tw").unwrap();
+        drop(c);
+        let (c, restored) = Coordinator::open(&dir, Duration::from_secs(1)).unwrap();
+        let r = restored.expect("checkpoint 1 is intact");
+        assert_eq!(r.epoch, 1);
+        assert_eq!(r.parts["view-1"], b"one");
+        assert_eq!(c.durable(), 1);
+        let names: Vec<String> = fs::read_dir(dir.join("checkpoints")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        assert_eq!(names, vec![epoch_name(1)], "the torn and the unfinished checkpoints are removed");
+        // The segment written with the torn checkpoint 2 is not read back.
+        assert_eq!(fs::read_dir(dir.join("segments").join("view-1")).unwrap().count(), 2);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
