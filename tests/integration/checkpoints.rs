@@ -1,7 +1,7 @@
 //! Checkpoints and exactly-once delivery across crashes: a pipeline whose
 //! server is SIGKILLed again and again, at random moments, ends with views
 //! and sinks (PostgreSQL append and upsert, Redis hash and list, Kafka,
-//! Parquet files) exactly as in a run of the same pipeline that never
+//! Parquet on S3 and local files) exactly as in a run of the same pipeline that never
 //! crashed: no row lost, none repeated, no window emitted twice.
 
 use crate::sinks::wait_sinks;
@@ -29,7 +29,7 @@ fn generator_source() -> String {
 }
 
 /// The pipeline over source `tx`, its targets named by `tag`.
-fn pipeline(source: &str, tag: &str, pg_url: &str, redis_url: &str, kafka: &str, files: &std::path::Path) -> String {
+fn pipeline(source: &str, tag: &str, pg_url: &str, redis_url: &str, kafka: &str, archive: &Archive) -> String {
     format!(
         "{source}
          CREATE MATERIALIZED VIEW tx_1m AS SELECT window_start, window_end, user_id, count(*) AS n, sum(amount) AS total
@@ -46,16 +46,73 @@ fn pipeline(source: &str, tag: &str, pg_url: &str, redis_url: &str, kafka: &str,
             max_length = '1000000');
          CREATE SINK big_kafka FROM big WITH (connector = 'kafka', bootstrap_servers = '{kafka}', topic = 'ck_big_{tag}',
             key = 'transaction_id');
-         CREATE SINK raw_file FROM tx WITH (connector = 's3', path = 'file://{}', partition_by = 'timestamp', rollover = '2s');",
-        files.display()
+         CREATE SINK raw_file FROM tx WITH (connector = 's3', {}, partition_by = 'timestamp', rollover = '2s');",
+        archive.options()
     )
+}
+
+/// Where the raw events are archived as Parquet.
+enum Archive {
+    Local(std::path::PathBuf),
+    /// moto: endpoint, bucket.
+    S3(String, String),
+}
+
+impl Archive {
+    fn s3(tag: &str) -> Archive {
+        let endpoint = service("WEIR_TEST_S3_ENDPOINT");
+        let bucket = format!("ck-{tag}");
+        let status = std::process::Command::new("curl").args(["-sf", "-X", "PUT", &format!("{endpoint}/{bucket}")]).status().unwrap();
+        assert!(status.success(), "create bucket {bucket}");
+        Archive::S3(endpoint, bucket)
+    }
+
+    fn options(&self) -> String {
+        match self {
+            Archive::Local(dir) => format!("path = 'file://{}'", dir.display()),
+            Archive::S3(endpoint, bucket) => format!(
+                "path = 's3://{bucket}/raw/', endpoint = '{endpoint}', region = 'us-east-1', access_key_id = 'test', secret_access_key = 'test'"
+            ),
+        }
+    }
+
+    /// "rows distinct-transaction-ids" over every Parquet data file (manifests aside).
+    async fn count(&self) -> String {
+        match self {
+            Archive::Local(dir) => {
+                let script = "import duckdb, sys
+d = sys.argv[1]
+print(*duckdb.sql(f\"SELECT count(*), count(DISTINCT transaction_id) FROM read_parquet('{d}/**/*.parquet', hive_partitioning = true)\").fetchall()[0])";
+                let py = std::process::Command::new(service("WEIR_TEST_PYTHON")).args(["-c", script, &dir.display().to_string()]).output().unwrap();
+                assert!(py.status.success(), "duckdb: {}", String::from_utf8_lossy(&py.stderr));
+                String::from_utf8_lossy(&py.stdout).trim().to_string()
+            }
+            Archive::S3(endpoint, bucket) => {
+                use object_store::{ObjectStore, ObjectStoreExt};
+                let store = crate::support::moto_store(endpoint, bucket);
+                let files: Vec<_> = store.list(None).map(|m| m.unwrap().location).collect().await;
+                let (mut rows, mut ids) = (0, std::collections::HashSet::new());
+                for f in files.iter().filter(|f| f.as_ref().ends_with(".parquet")) {
+                    let bytes = store.get(f).await.unwrap().bytes().await.unwrap();
+                    for b in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap() {
+                        let b = b.unwrap();
+                        rows += b.num_rows();
+                        let col = arrow::compute::cast(b.column_by_name("transaction_id").unwrap(), &arrow::datatypes::DataType::Utf8).unwrap();
+                        let col = col.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+                        ids.extend(col.iter().flatten().map(str::to_string));
+                    }
+                }
+                format!("{rows} {}", ids.len())
+            }
+        }
+    }
 }
 
 const VIEWS: [&str; 4] = ["tx_1m", "per_user", "busy", "big"];
 const SINKS: [&str; 6] = ["w_pg", "u_pg", "b_redis", "big_list", "big_kafka", "raw_file"];
 
 /// Everything the pipeline produced, as sorted text, per target.
-async fn outcome(c: &Client, tag: &str, kafka: &str, files: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+async fn outcome(c: &Client, tag: &str, kafka: &str, archive: &Archive) -> BTreeMap<String, Vec<String>> {
     static READS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let read = READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut out = BTreeMap::new();
@@ -115,12 +172,7 @@ async fn outcome(c: &Client, tag: &str, kafka: &str, files: &std::path::Path) ->
     messages.sort();
     out.insert("kafka".into(), messages);
     // Parquet: every source row once.
-    let script = "import duckdb, sys
-d = sys.argv[1]
-print(*duckdb.sql(f\"SELECT count(*), count(DISTINCT transaction_id) FROM read_parquet('{d}/**/*.parquet', hive_partitioning = true)\").fetchall()[0])";
-    let py = std::process::Command::new(service("WEIR_TEST_PYTHON")).args(["-c", script, &files.display().to_string()]).output().unwrap();
-    assert!(py.status.success(), "duckdb: {}", String::from_utf8_lossy(&py.stderr));
-    out.insert("parquet count, distinct".into(), vec![String::from_utf8_lossy(&py.stdout).trim().to_string()]);
+    out.insert("parquet count, distinct".into(), vec![archive.count().await]);
     out
 }
 
@@ -167,13 +219,13 @@ async fn sigkill_at_random_moments_loses_and_repeats_nothing() {
     // The oracle: the same pipeline, never interrupted.
     let calm = Server::start_with(temp_dir("calm"), &args);
     let calm_tag = format!("c{}", calm.port);
-    let calm_files = temp_dir("calm-files");
+    let calm_files = Archive::Local(temp_dir("calm-files"));
     let cc = calm.client().await;
     cc.batch_execute(&pipeline(&generator_source(), &calm_tag, &pg_url, &redis_url, &kafka, &calm_files)).await.unwrap();
 
     let mut crashing = Server::start_with(temp_dir("crash"), &args);
     let tag = format!("k{}", crashing.port);
-    let files = temp_dir("crash-files");
+    let files = Archive::Local(temp_dir("crash-files"));
     crashing.client().await.batch_execute(&pipeline(&generator_source(), &tag, &pg_url, &redis_url, &kafka, &files)).await.unwrap();
     let kills = crash_repeatedly(&mut crashing, async |c: &Client| {
         let done: i64 = c.query_one("SELECT count(*) FROM weir_sink_status WHERE status = 'finished'", &[]).await.unwrap().get(0);
@@ -216,12 +268,12 @@ async fn kafka_source_resumes_at_its_offsets_after_sigkill() {
     let args = ["--checkpoint-interval", "200ms"];
     let calm = Server::start_with(temp_dir("kcalm"), &args);
     let calm_tag = format!("c{}", calm.port);
-    let calm_files = temp_dir("kcalm-files");
+    let calm_files = Archive::s3(&calm_tag);
     let cc = calm.client().await;
     cc.batch_execute(&pipeline(&source, &calm_tag, &pg_url, &redis_url, &kafka, &calm_files)).await.unwrap();
     let mut crashing = Server::start_with(temp_dir("kcrash"), &args);
     let tag = format!("k{}", crashing.port);
-    let files = temp_dir("kcrash-files");
+    let files = Archive::s3(&tag);
     crashing.client().await.batch_execute(&pipeline(&source, &tag, &pg_url, &redis_url, &kafka, &files)).await.unwrap();
 
     // Events 100 ms apart in event time, in order within each partition (so none is ever
