@@ -444,7 +444,10 @@ impl Source for Generator {
         }
         self.next = at;
         // A rate continues from here, as if the run had never stopped.
-        self.started = self.c.rate.map(|rate| Instant::now() - Duration::from_secs_f64(at as f64 / rate));
+        self.started = self.c.rate.map(|rate| {
+            let now = Instant::now();
+            now.checked_sub(Duration::try_from_secs_f64(at as f64 / rate).unwrap_or(Duration::ZERO)).unwrap_or(now)
+        });
         Ok(())
     }
 }

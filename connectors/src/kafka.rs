@@ -149,7 +149,36 @@ impl KafkaSource {
                 tpl.set_partition_offset(&self.c.topic, p, Offset::Offset(o)).map_err(|e| ConnectorError::Internal(e.to_string()))?;
             }
         }
-        self.consumer.assign(&tpl).map_err(|e| ConnectorError::External(format!("cannot assign partitions: {e}")))?;
+        // A position for every partition from the start: one that hands out nothing
+        // before a checkpoint must not go back to `latest` (a later end) on restart.
+        for p in &parts {
+            if self.next_offsets.contains_key(p) {
+                continue;
+            }
+            let start = match tpl.find_partition(&self.c.topic, *p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => Some(o),
+                _ if matches!(self.c.startup, Startup::Latest) => self
+                    .consumer
+                    .fetch_watermarks(&self.c.topic, *p, METADATA_TIMEOUT)
+                    .map(|(_, high)| high)
+                    .map_err(|e| ConnectorError::External(format!("cannot read the end offsets: {e}")))
+                    .map(Some)?,
+                _ => None, // earliest: the beginning again
+            };
+            if let Some(o) = start {
+                self.next_offsets.insert(*p, o);
+            }
+        }
+        let assign: TopicPartitionList = {
+            let mut t = TopicPartitionList::new();
+            for p in &parts {
+                let from_startup = tpl.find_partition(&self.c.topic, *p).map(|e| e.offset()).unwrap_or(Offset::Beginning);
+                let o = self.next_offsets.get(p).map(|&o| Offset::Offset(o)).unwrap_or(from_startup);
+                t.add_partition_offset(&self.c.topic, *p, o).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+            }
+            t
+        };
+        self.consumer.assign(&assign).map_err(|e| ConnectorError::External(format!("cannot assign partitions: {e}")))?;
         self.partitions = parts;
         Ok(true)
     }

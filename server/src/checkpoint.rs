@@ -202,6 +202,15 @@ impl Coordinator {
             fs::remove_dir_all(dir.join(epoch_name(e)))?;
         }
         let epoch = restored.as_ref().map(|r| r.epoch).unwrap_or(0);
+        // Segments written for a checkpoint that never completed would be taken for newer ones.
+        for member in fs::read_dir(&segments)?.flatten() {
+            for seg in fs::read_dir(member.path())?.flatten() {
+                let name = seg.file_name().to_string_lossy().to_string();
+                if name.strip_suffix(".arrow").and_then(|n| n.parse::<u64>().ok()).is_none_or(|e| e > epoch) {
+                    fs::remove_file(seg.path())?;
+                }
+            }
+        }
         let mut inner = Inner { taken: epoch, ..Inner::default() };
         if let Some(info) = restored.as_ref().and_then(|r| r.info.clone()) {
             inner.history.push_back(info);
@@ -299,27 +308,31 @@ impl Coordinator {
                 }
             }
             while let Some((epoch, parts, started)) = self.take_ready() {
-                match self.write(epoch, parts) {
-                    Ok(bytes) => {
-                        let mut inner = self.inner.lock().unwrap();
-                        self.durable.store(epoch, Ordering::Release);
-                        let members = inner.members.len();
-                        inner.history.push_back(Info { epoch, at_micros: chrono::Utc::now().timestamp_micros(), duration: started.elapsed(), bytes, members });
-                        while inner.history.len() > HISTORY {
-                            inner.history.pop_front();
+                // Until it is on disk nothing of this epoch is delivered: retry (disk full, say).
+                let mut wait = Duration::from_millis(100);
+                let bytes = loop {
+                    match self.write(epoch, &parts) {
+                        Ok(bytes) => break bytes,
+                        Err(e) => {
+                            tracing::error!("could not write checkpoint {epoch}: {e}; retrying in {wait:?} (sinks deliver nothing meanwhile)");
+                            if self.stop.load(Ordering::Relaxed) {
+                                return;
+                            }
+                            std::thread::sleep(wait);
+                            wait = (wait * 2).min(Duration::from_secs(5));
                         }
-                        let keep_from = min_committed(&inner, epoch);
-                        drop(inner);
-                        self.clean(epoch, keep_from);
                     }
-                    Err(e) => {
-                        // The parts are gone from memory; the next epoch is a full checkpoint again.
-                        tracing::error!("could not write checkpoint {epoch}: {e}; the next checkpoint tries again");
-                        let mut inner = self.inner.lock().unwrap();
-                        self.durable.store(epoch, Ordering::Release);
-                        inner.requested_at.remove(&epoch);
-                    }
+                };
+                let mut inner = self.inner.lock().unwrap();
+                self.durable.store(epoch, Ordering::Release);
+                let members = inner.members.len();
+                inner.history.push_back(Info { epoch, at_micros: chrono::Utc::now().timestamp_micros(), duration: started.elapsed(), bytes, members });
+                while inner.history.len() > HISTORY {
+                    inner.history.pop_front();
                 }
+                let keep_from = min_committed(&inner, epoch);
+                drop(inner);
+                self.clean(epoch, keep_from);
             }
         }
     }
@@ -356,13 +369,13 @@ impl Coordinator {
         Some((epoch, parts, started))
     }
 
-    fn write(&self, epoch: u64, parts: Vec<(String, Part)>) -> io::Result<u64> {
+    fn write(&self, epoch: u64, parts: &[(String, Part)]) -> io::Result<u64> {
         let tmp = self.dir.join(format!("{}.tmp", epoch_name(epoch)));
         let _ = fs::remove_dir_all(&tmp);
         fs::create_dir_all(&tmp)?;
         let mut files = Vec::new();
         let mut bytes = 0u64;
-        for (member, part) in &parts {
+        for (member, part) in parts {
             if let Some(seg) = &part.segment {
                 let dir = self.segments.join(member);
                 fs::create_dir_all(&dir)?;
@@ -421,7 +434,7 @@ mod tests {
         c.requested.store(epoch, Ordering::Release);
         assert!(c.report("view-1", epoch, Part { state: state.to_vec(), segment: Some(vec![epoch as u8]) }));
         let (e, parts, _) = c.take_ready().expect("every member reported");
-        c.write(e, parts).unwrap();
+        c.write(e, &parts).unwrap();
         c.durable.store(e, Ordering::Release);
     }
 
@@ -447,8 +460,8 @@ mod tests {
         assert_eq!(c.durable(), 1);
         let names: Vec<String> = fs::read_dir(dir.join("checkpoints")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
         assert_eq!(names, vec![epoch_name(1)], "the torn and the unfinished checkpoints are removed");
-        // The segment written with the torn checkpoint 2 is not read back.
-        assert_eq!(fs::read_dir(dir.join("segments").join("view-1")).unwrap().count(), 2);
+        // The segment written with the torn checkpoint 2 is gone too.
+        assert_eq!(fs::read_dir(dir.join("segments").join("view-1")).unwrap().count(), 1);
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -339,11 +339,14 @@ impl Runner {
                     }
                 }
                 if state.queue.is_empty() && state.staged.is_empty() {
+                    // Durable at the target first; only then may the checkpoints holding it go.
+                    if retry(&status, &rt, &what, &mut sink, Op::Flush) != Outcome::Done {
+                        return;
+                    }
+                    state.settle(sink.durable_epoch(), &ckpt.committed);
                     ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segment: None });
                     ckpt.committed.store(u64::MAX, Ordering::Release);
-                    if retry(&status, &rt, &what, &mut sink, Op::Flush) == Outcome::Done {
-                        status.set(if ckpt.dropped.load(Ordering::Relaxed) { "stopped: its input was dropped" } else { "finished" });
-                    }
+                    status.set(if ckpt.dropped.load(Ordering::Relaxed) { "stopped: its input was dropped" } else { "finished" });
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(5));

@@ -427,7 +427,8 @@ impl Runner {
         Ok(if status.is_empty() { Resume::Running } else { Resume::Done(status) })
     }
 
-    fn run(&mut self, input: Input, resume: Resume) -> SqlResult<()> {
+    /// Runs until the input ends (true: its final state is with the coordinator) or a stop (false).
+    fn run(&mut self, input: Input, resume: Resume) -> SqlResult<bool> {
         if let Some(g) = self.ckpt.as_ref().and_then(|c| c.gate.clone()) {
             g.wait();
         }
@@ -436,7 +437,7 @@ impl Runner {
                 Input::Source { source, .. } => source.position(),
                 _ => None,
             };
-            return self.done(&status, position);
+            return self.done(&status, position).map(|_| true);
         }
         self.view.set_status("running");
         let restored = matches!(resume, Resume::Running);
@@ -449,7 +450,7 @@ impl Runner {
                 for b in batches.into_iter().filter(|_| !restored) {
                     self.data(Delta { batch: b, diffs: None })?;
                 }
-                self.finish()
+                self.finish().map(|_| true)
             }
             Input::View { initial, rx, .. } => {
                 // A restored view already holds what the input's contents gave it.
@@ -466,15 +467,15 @@ impl Runner {
                         Ok(Msg::Watermark(w)) => self.watermark(w)?,
                         Ok(Msg::Barrier(e)) if e > self.last_barrier => self.barrier(e, None, None)?,
                         Ok(Msg::Barrier(_)) => {}
-                        Ok(Msg::End) => return self.finish(),
+                        Ok(Msg::End) => return self.finish().map(|_| true),
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => {
                             self.view.set_status("stopped: its input view was dropped");
-                            return Ok(());
+                            return Ok(false);
                         }
                     }
                 }
-                Ok(())
+                Ok(false)
             }
             Input::Source { name, mut source, mut watermark } => {
                 let mut backoff = Duration::from_millis(100);
@@ -533,11 +534,11 @@ impl Runner {
                         }
                         SourceEvent::End => {
                             self.watermark(i64::MAX)?;
-                            return self.done("finished", source.position());
+                            return self.done("finished", source.position()).map(|_| true);
                         }
                     }
                 }
-                Ok(())
+                Ok(false)
             }
         }
     }
@@ -606,15 +607,24 @@ pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: A
             // A panic is a bug in weir: it fails this view, visibly, not the server.
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(input, resume)))
                 .unwrap_or_else(|_| Err(SqlError::internal("the dataflow panicked (a bug in weir)")));
+            let mut ended = matches!(result, Ok(true));
             if let Err(e) = result {
                 tracing::error!("view {} failed: {}", view.name, e.message);
                 // It stays failed across restarts; views and sinks reading it end.
                 let status = format!("failed: {}", e.message);
-                if runner.done(&status, None).is_err() {
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.done(&status, None)));
+                ended = matches!(done, Ok(Ok(())));
+                if !ended {
                     view.set_status(status);
                 }
             } else if view.stop.load(Ordering::Relaxed) {
                 view.set_status("stopped");
+            }
+            // Stopped, or its input went away: checkpoints no longer wait for it.
+            if !ended {
+                if let Some(c) = &runner.ckpt {
+                    c.coord.leave(&c.member);
+                }
             }
         })
         .map_err(|e| SqlError::internal(format!("cannot start a dataflow thread: {e}")))

@@ -241,7 +241,9 @@ impl ViewState {
         if w != i64::MIN {
             let _ = tx.send(Msg::Watermark(w));
         }
-        if self.status() == "finished" {
+        // An ended view (finished or failed) sends nothing more.
+        let status = self.status();
+        if status == "finished" || status.starts_with("failed") {
             let _ = tx.send(Msg::End);
         }
         let mut subscribers = self.subscribers.lock().unwrap();
