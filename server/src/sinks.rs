@@ -182,7 +182,7 @@ impl Backoff {
     }
 
     /// Records a retryable error and waits; false when a stop came meanwhile.
-    fn wait(&mut self, status: &SinkStatus, what: &str, e: &str) -> bool {
+    fn wait(&mut self, status: &SinkStatus, what: &str, e: &str, between: &mut dyn FnMut()) -> bool {
         status.error(e);
         status.set(format!("retrying: {e}"));
         tracing::warn!("sink {what}: {e}; retrying in {:?}", self.0);
@@ -191,6 +191,7 @@ impl Backoff {
             if status.stop.load(Ordering::Relaxed) {
                 return false;
             }
+            between();
             std::thread::sleep(Duration::from_millis(20));
         }
         self.0 = (self.0 * 2).min(BACKOFF_MAX);
@@ -208,7 +209,8 @@ fn fail(status: &SinkStatus, what: &str, e: &ConnectorError) {
 
 /// Runs `op` until it succeeds, retrying external errors with backoff
 /// (and a reconnect before each retry).
-fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &mut Box<dyn Sink>, op: Op<'_>) -> Outcome {
+/// `between` runs while waiting (the sink keeps taking its input meanwhile).
+fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &mut Box<dyn Sink>, op: Op<'_>, between: &mut dyn FnMut()) -> Outcome {
     let mut backoff = Backoff::new();
     loop {
         let result = rt.block_on(match op {
@@ -224,7 +226,7 @@ fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &m
                 return Outcome::Done;
             }
             Err(ConnectorError::External(e)) => {
-                if !backoff.wait(status, what, &e) {
+                if !backoff.wait(status, what, &e, between) {
                     return Outcome::Stopped;
                 }
                 if let Err(e) = rt.block_on(sink.reconnect()) {
@@ -258,7 +260,7 @@ impl Runner {
             match rt.block_on(open_sink(&self.connector, &self.options, &self.input)) {
                 Ok(s) => return Some(s),
                 Err(ConnectorError::External(e)) => {
-                    if !backoff.wait(status, what, &e) {
+                    if !backoff.wait(status, what, &e, &mut || {}) {
                         status.set("stopped");
                         return None;
                     }
@@ -283,7 +285,16 @@ impl Runner {
         let Some(mut sink) = self.open(&rt, &what) else { return };
         status.set("running");
         let delivered = sink.last_epoch().unwrap_or(0);
-        let mut state = EpochState { next: delivered + 1, last_barrier: ckpt.after, queue: VecDeque::new(), queued_rows: 0, staged: VecDeque::new(), unsettled: VecDeque::new() };
+        let mut state = EpochState {
+            next: delivered + 1,
+            last_barrier: ckpt.after,
+            queue: VecDeque::new(),
+            queued_rows: 0,
+            staged: VecDeque::new(),
+            unsettled: VecDeque::new(),
+            ended: false,
+            failed: None,
+        };
         if ckpt.restored.is_empty() {
             // A new sink: the input's contents first, then its changes.
             for b in snapshot {
@@ -304,43 +315,61 @@ impl Runner {
                 }
             }
         }
-        let mut ended = false;
+        let schema = self.input.schema.clone();
+        // Takes what the input sent, without waiting: rows join the epoch, a barrier ends it.
+        let pump = |state: &mut EpochState, wait: Duration| {
+            let mut wait = wait;
+            while !state.ended {
+                match rx.recv_timeout(wait) {
+                    Ok(m) => state.take(m, &schema, &ckpt, &status),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        state.ended = true;
+                        ckpt.dropped.store(true, Ordering::Relaxed);
+                    }
+                }
+                wait = Duration::ZERO;
+            }
+        };
         loop {
             if status.stop.load(Ordering::Relaxed) {
                 return status.set("stopped");
             }
-            // Deliver every epoch that is part of a written checkpoint.
+            if let Some(e) = &state.failed {
+                return status.set(format!("failed: {e}"));
+            }
+            // Deliver every epoch that is part of a written checkpoint; while a target is
+            // away, barriers are still taken, so checkpoints of the other dataflows go on.
             while state.staged.front().is_some_and(|s| s.global <= ckpt.coord.durable()) {
                 let s = state.staged.front().expect("checked");
-                if let Some(epoch) = s.epoch {
-                    match retry(&status, &rt, &what, &mut sink, Op::Write(epoch, &s.changes)) {
+                let (epoch, changes, global, rows) = (s.epoch, s.changes.clone(), s.global, s.rows);
+                if let Some(epoch) = epoch {
+                    match retry(&status, &rt, &what, &mut sink, Op::Write(epoch, &changes), &mut || pump(&mut state, Duration::ZERO)) {
                         Outcome::Done => {}
                         Outcome::Stopped => return status.set("stopped"),
                         Outcome::Failed => return,
                     }
-                    status.rows_written.fetch_add(s.changes.rows() as u64, Ordering::Relaxed);
+                    status.rows_written.fetch_add(changes.rows() as u64, Ordering::Relaxed);
                     status.epochs.fetch_add(1, Ordering::Relaxed);
                     status.last_epoch.store(epoch, Ordering::Relaxed);
                     status.last_write.store(now_micros(), Ordering::Relaxed);
                 }
-                status.rows_taken.fetch_add(s.rows as u64, Ordering::Relaxed);
-                state.unsettled.push_back((s.epoch, s.global));
+                status.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
+                state.unsettled.push_back((epoch, global));
                 state.staged.pop_front();
                 state.settle(sink.durable_epoch(), &ckpt.committed);
                 if state.staged.is_empty() && state.queue.is_empty() {
                     status.waiting_since.store(0, Ordering::Relaxed);
                 }
             }
-            if ended {
+            if state.ended {
                 // The input ended: no barrier comes any more, so epochs are cut here.
                 while state.last_barrier < ckpt.coord.requested() {
-                    if let Err(e) = state.cut(state.last_barrier + 1, &self.input.schema, &ckpt) {
-                        return status.set(format!("failed: {}", e.message));
-                    }
+                    state.cut_checked(state.last_barrier + 1, &schema, &ckpt);
                 }
-                if state.queue.is_empty() && state.staged.is_empty() {
+                if state.queue.is_empty() && state.staged.is_empty() && state.failed.is_none() {
                     // Durable at the target first; only then may the checkpoints holding it go.
-                    if retry(&status, &rt, &what, &mut sink, Op::Flush) != Outcome::Done {
+                    if retry(&status, &rt, &what, &mut sink, Op::Flush, &mut || {}) != Outcome::Done {
                         return;
                     }
                     state.settle(sink.durable_epoch(), &ckpt.committed);
@@ -351,25 +380,10 @@ impl Runner {
                 }
                 std::thread::sleep(Duration::from_millis(5));
             } else {
-                match rx.recv_timeout(if state.staged.is_empty() { POLL } else { Duration::from_millis(5) }) {
-                    Ok(Msg::Data(d)) => {
-                        let _ = status.waiting_since.compare_exchange(0, now_micros(), Ordering::Relaxed, Ordering::Relaxed);
-                        state.push(d);
-                    }
-                    Ok(Msg::Barrier(e)) if e > state.last_barrier => {
-                        if let Err(e) = state.cut(e, &self.input.schema, &ckpt) {
-                            return status.set(format!("failed: {}", e.message));
-                        }
-                    }
-                    Ok(Msg::Barrier(_) | Msg::Watermark(_)) | Err(RecvTimeoutError::Timeout) => {}
-                    Ok(Msg::End) => ended = true,
-                    Err(RecvTimeoutError::Disconnected) => {
-                        ended = true;
-                        ckpt.dropped.store(true, Ordering::Relaxed);
-                    }
-                }
+                let wait = if state.staged.is_empty() { POLL } else { Duration::from_millis(5) };
+                pump(&mut state, wait);
             }
-            match retry(&status, &rt, &what, &mut sink, Op::Tick) {
+            match retry(&status, &rt, &what, &mut sink, Op::Tick, &mut || pump(&mut state, Duration::ZERO)) {
                 Outcome::Done => {}
                 Outcome::Stopped => return status.set("stopped"),
                 Outcome::Failed => return,
@@ -425,9 +439,31 @@ struct EpochState {
     staged: VecDeque<Staged>,
     /// Epochs written but maybe still buffered by the connector: (sink epoch, checkpoint epoch).
     unsettled: VecDeque<(Option<u64>, u64)>,
+    /// The input ended (or went away).
+    ended: bool,
+    /// An error no retry fixes, met while taking the input.
+    failed: Option<String>,
 }
 
 impl EpochState {
+    fn take(&mut self, m: Msg, schema: &SchemaRef, ckpt: &SinkCheckpoints, status: &SinkStatus) {
+        match m {
+            Msg::Data(d) => {
+                let _ = status.waiting_since.compare_exchange(0, now_micros(), Ordering::Relaxed, Ordering::Relaxed);
+                self.push(d);
+            }
+            Msg::Barrier(e) if e > self.last_barrier => self.cut_checked(e, schema, ckpt),
+            Msg::Barrier(_) | Msg::Watermark(_) => {}
+            Msg::End => self.ended = true,
+        }
+    }
+
+    fn cut_checked(&mut self, global: u64, schema: &SchemaRef, ckpt: &SinkCheckpoints) {
+        if let Err(e) = self.cut(global, schema, ckpt) {
+            self.failed.get_or_insert(e.message);
+        }
+    }
+
     /// Counts epochs as delivered once the connector holds them durably
     /// (`durable` None: as soon as they are written).
     fn settle(&mut self, durable: Option<u64>, committed: &AtomicU64) {
