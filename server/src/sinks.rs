@@ -1,10 +1,12 @@
 //! Sinks in the catalog (CREATE SINK, DROP SINK, SHOW SINKS, the
 //! `weir_sink_status` relation) and the thread that runs each one: it takes
-//! its input's current contents and then every change, groups changes into
-//! epochs, consolidates each epoch (a row added and retracted within it
-//! cancels out), and hands it to the connector, retrying with backoff while
-//! the target is away. An epoch leaves memory only once the connector has
-//! taken it, so a target that goes away loses nothing.
+//! its input's current contents and then every change; each checkpoint
+//! barrier ends an epoch, which is consolidated (a row added and retracted
+//! within it cancels out), saved with the checkpoint, and handed to the
+//! connector once that checkpoint is on disk, retrying with backoff while
+//! the target is away (barriers are still taken meanwhile). After a restart
+//! the saved epochs the target does not have are delivered again, so each
+//! lands exactly once.
 
 use crate::checkpoint::{Coordinator, Part};
 use crate::codec::{Dec, Enc};
