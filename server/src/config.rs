@@ -109,6 +109,12 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:6000");
         assert_eq!(c.data_dir, PathBuf::from("/tmp/from-file"));
         assert_eq!(c.password, None);
+        assert_eq!(c.checkpoint_interval, std::time::Duration::from_secs(1), "checkpoints every second by default");
+        std::fs::write(&path, "checkpoint_interval: 250ms\n").unwrap();
+        let c = Config::resolve(ServeArgs { config: Some(path.clone()), ..Default::default() }).unwrap();
+        assert_eq!(c.checkpoint_interval, std::time::Duration::from_millis(250));
+        let err = Config::resolve(ServeArgs { checkpoint_interval: Some("0s".into()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("not a duration above zero"), "{err}");
         std::fs::write(&path, "listn: typo\n").unwrap();
         let err = Config::resolve(ServeArgs { config: Some(path.clone()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
