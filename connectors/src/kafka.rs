@@ -128,56 +128,42 @@ impl KafkaSource {
         if parts.is_empty() {
             return Ok(false);
         }
-        let mut tpl = TopicPartitionList::new();
-        // Partitions with a position from a checkpoint continue there; the others start at `startup`.
-        let resume = |p: i32| self.next_offsets.get(&p).map(|&o| Offset::Offset(o));
-        for &p in &parts {
-            let offset = resume(p).unwrap_or(match self.c.startup {
+        // Partitions with a position (from a checkpoint) continue there; the others start at
+        // `startup`, and get a position at once when it is a number, so that one that hands
+        // out nothing before a checkpoint does not go back to `latest` (a later end) on restart.
+        let mut startup = TopicPartitionList::new();
+        for &p in parts.iter().filter(|p| !self.next_offsets.contains_key(p)) {
+            let offset = match self.c.startup {
                 Startup::Earliest => Offset::Beginning,
                 Startup::Latest => Offset::End,
                 Startup::At(ms) => Offset::Offset(ms),
-            });
-            tpl.add_partition_offset(&self.c.topic, p, offset).map_err(|e| ConnectorError::Internal(e.to_string()))?;
-        }
-        if matches!(self.c.startup, Startup::At(_)) && parts.iter().any(|&p| resume(p).is_none()) {
-            let resumed: Vec<(i32, i64)> = parts.iter().filter_map(|&p| self.next_offsets.get(&p).map(|&o| (p, o))).collect();
-            tpl = self
-                .consumer
-                .offsets_for_times(tpl, METADATA_TIMEOUT)
-                .map_err(|e| ConnectorError::External(format!("cannot find offsets for the startup time: {e}")))?;
-            for (p, o) in resumed {
-                tpl.set_partition_offset(&self.c.topic, p, Offset::Offset(o)).map_err(|e| ConnectorError::Internal(e.to_string()))?;
-            }
-        }
-        // A position for every partition from the start: one that hands out nothing
-        // before a checkpoint must not go back to `latest` (a later end) on restart.
-        for p in &parts {
-            if self.next_offsets.contains_key(p) {
-                continue;
-            }
-            let start = match tpl.find_partition(&self.c.topic, *p).map(|e| e.offset()) {
-                Some(Offset::Offset(o)) => Some(o),
-                _ if matches!(self.c.startup, Startup::Latest) => self
-                    .consumer
-                    .fetch_watermarks(&self.c.topic, *p, METADATA_TIMEOUT)
-                    .map(|(_, high)| high)
-                    .map_err(|e| ConnectorError::External(format!("cannot read the end offsets: {e}")))
-                    .map(Some)?,
-                _ => None, // earliest: the beginning again
             };
-            if let Some(o) = start {
-                self.next_offsets.insert(*p, o);
-            }
+            startup.add_partition_offset(&self.c.topic, p, offset).map_err(|e| ConnectorError::Internal(e.to_string()))?;
         }
-        let assign: TopicPartitionList = {
-            let mut t = TopicPartitionList::new();
-            for p in &parts {
-                let from_startup = tpl.find_partition(&self.c.topic, *p).map(|e| e.offset()).unwrap_or(Offset::Beginning);
-                let o = self.next_offsets.get(p).map(|&o| Offset::Offset(o)).unwrap_or(from_startup);
-                t.add_partition_offset(&self.c.topic, *p, o).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+        if matches!(self.c.startup, Startup::At(_)) && startup.count() > 0 {
+            startup = self
+                .consumer
+                .offsets_for_times(startup, METADATA_TIMEOUT)
+                .map_err(|e| ConnectorError::External(format!("cannot find offsets for the startup time: {e}")))?;
+        }
+        let mut assign = TopicPartitionList::new();
+        for &p in &parts {
+            let offset = match (self.next_offsets.get(&p), startup.find_partition(&self.c.topic, p).map(|e| e.offset())) {
+                (Some(&o), _) | (None, Some(Offset::Offset(o))) => Offset::Offset(o),
+                (None, Some(Offset::End)) if matches!(self.c.startup, Startup::Latest) => {
+                    let (_, high) = self
+                        .consumer
+                        .fetch_watermarks(&self.c.topic, p, METADATA_TIMEOUT)
+                        .map_err(|e| ConnectorError::External(format!("cannot read the end offsets: {e}")))?;
+                    Offset::Offset(high)
+                }
+                (None, other) => other.unwrap_or(Offset::Beginning), // earliest: the beginning again
+            };
+            if let Offset::Offset(o) = offset {
+                self.next_offsets.insert(p, o);
             }
-            t
-        };
+            assign.add_partition_offset(&self.c.topic, p, offset).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+        }
         self.consumer.assign(&assign).map_err(|e| ConnectorError::External(format!("cannot assign partitions: {e}")))?;
         self.partitions = parts;
         Ok(true)

@@ -17,6 +17,7 @@
 //! Rows appended to append-only views are saved once, as segments in
 //! `segments/<member>/<epoch>.arrow`, not with every checkpoint.
 
+use crate::stream::view::{Subscription, ViewState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use weir_planner::SqlResult;
 
 /// At most this many epochs are requested and not yet written.
 const MAX_PENDING: u64 = 4;
@@ -104,7 +106,6 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// What the newest good checkpoint holds, found at start.
-#[derive(Default)]
 pub struct Restored {
     pub epoch: u64,
     /// Each member's state in the newest checkpoint.
@@ -112,21 +113,17 @@ pub struct Restored {
     /// Every kept checkpoint up to the newest, oldest first: (epoch, member states).
     older: Vec<(u64, HashMap<String, Vec<u8>>)>,
     segments: PathBuf,
-    pub info: Option<Info>,
 }
 
 impl Restored {
     /// A sink's saved epochs, oldest first, from every kept checkpoint.
-    pub fn sink_parts(&self, member: &str) -> Vec<(u64, &[u8])> {
-        let mut out: Vec<(u64, &[u8])> =
-            self.older.iter().filter_map(|(e, parts)| parts.get(member).map(|p| (*e, p.as_slice()))).collect();
-        if let Some(p) = self.parts.get(member) {
-            out.push((self.epoch, p));
-        }
+    pub fn take_sink_parts(&mut self, member: &str) -> Vec<(u64, Vec<u8>)> {
+        let mut out: Vec<(u64, Vec<u8>)> = self.older.iter_mut().filter_map(|(e, parts)| parts.remove(member).map(|p| (*e, p))).collect();
+        out.extend(self.parts.remove(member).map(|p| (self.epoch, p)));
         out
     }
 
-    /// An append-only view's saved rows, in order (segments up to the checkpoint).
+    /// An append-only view's saved rows, in order (`open` removed segments newer than the checkpoint).
     pub fn segments(&self, member: &str) -> io::Result<Vec<arrow::array::RecordBatch>> {
         let mut out = Vec::new();
         let dir = self.segments.join(member);
@@ -139,10 +136,7 @@ impl Restored {
             })
             .collect();
         files.sort();
-        for (e, path) in files {
-            if e > self.epoch {
-                continue; // written for a checkpoint that never completed
-            }
+        for (_, path) in files {
             out.extend(crate::storage::decode_batches(&fs::read(&path)?)?);
         }
         Ok(out)
@@ -181,13 +175,15 @@ impl Coordinator {
         }
         epochs.sort_unstable();
         let mut restored: Option<Restored> = None;
+        let mut history = VecDeque::new();
         let mut bad = Vec::new();
         for &e in epochs.iter().rev() {
             match read_checkpoint(&dir.join(epoch_name(e))) {
                 Ok((m, parts)) => match &mut restored {
                     None => {
-                        let info = Info { epoch: e, at_micros: m.at_micros, duration: Duration::ZERO, bytes: parts.values().map(|p| p.len() as u64).sum(), members: parts.len() };
-                        restored = Some(Restored { epoch: e, parts, older: vec![], segments: segments.clone(), info: Some(info) });
+                        let bytes = parts.values().map(|p| p.len() as u64).sum();
+                        history.push_back(Info { epoch: e, at_micros: m.at_micros, duration: Duration::ZERO, bytes, members: parts.len() });
+                        restored = Some(Restored { epoch: e, parts, older: vec![], segments: segments.clone() });
                     }
                     Some(r) => r.older.insert(0, (e, parts)),
                 },
@@ -211,10 +207,7 @@ impl Coordinator {
                 }
             }
         }
-        let mut inner = Inner { taken: epoch, ..Inner::default() };
-        if let Some(info) = restored.as_ref().and_then(|r| r.info.clone()) {
-            inner.history.push_back(info);
-        }
+        let inner = Inner { taken: epoch, history, ..Inner::default() };
         let c = Coordinator {
             dir,
             segments,
@@ -250,16 +243,16 @@ impl Coordinator {
         after
     }
 
-    /// A member that reads another member's output: `subscribe` runs while
-    /// no checkpoint can be taken and returns the barrier its changes start
-    /// after; the member takes part from the next one on. Sinks pass their
-    /// commit counter. Returns what `subscribe` gave and that barrier.
-    pub fn join<T, E>(&self, member: &str, committed: Option<Arc<AtomicU64>>, subscribe: impl FnOnce() -> Result<(T, u64), E>) -> Result<(T, u64), E> {
+    /// A member that reads another member's output subscribes to `input`
+    /// while no checkpoint can be taken, and takes part from the barrier
+    /// after the ones it missed. Sinks pass their commit counter. Returns the
+    /// subscription and the barrier its changes start after.
+    pub fn join(&self, member: &str, committed: Option<Arc<AtomicU64>>, input: &ViewState) -> SqlResult<(Subscription, u64)> {
         let mut inner = self.inner.lock().unwrap();
-        let (t, after) = subscribe()?;
-        let first = (after + 1).max(inner.taken + 1);
+        let sub = input.subscribe()?;
+        let first = (sub.after_barrier + 1).max(inner.taken + 1);
         inner.members.insert(member.into(), Member { first, parts: BTreeMap::new(), finished: None, committed });
-        Ok((t, first - 1))
+        Ok((sub, first - 1))
     }
 
     pub fn leave(&self, member: &str) {

@@ -116,26 +116,23 @@ impl Engine {
         Ok(engine)
     }
 
-    /// A dataflow's part in checkpoints, with its saved state when the server is restarting.
+    /// A dataflow's part in checkpoints, with its saved state (taken out of
+    /// the restored checkpoint) when the server is restarting.
     pub(crate) fn checkpointing(&self, member: String) -> SqlResult<Checkpointing> {
-        let restored = self.restored.lock().unwrap();
-        let state = restored.as_ref().and_then(|r| r.parts.get(&member).cloned());
-        let segments = match (&state, restored.as_ref()) {
-            (Some(_), Some(r)) => r.segments(&member).map_err(|e| io_error("read a view's saved rows", e))?,
-            _ => {
-                if restored.is_some() {
-                    self.coord.remove_segments(&member); // rows of a run that never checkpointed
-                }
-                vec![]
+        let mut restored = self.restored.lock().unwrap();
+        let (state, segments) = match restored.as_mut().and_then(|r| r.parts.remove(&member).map(|p| (p, r))) {
+            Some((p, r)) => (Some(p), r.segments(&member).map_err(|e| io_error("read a view's saved rows", e))?),
+            None => {
+                self.coord.remove_segments(&member); // rows of a run that never checkpointed
+                (None, vec![])
             }
         };
         Ok(Checkpointing { coord: self.coord.clone(), member, restored: state, segments, gate: self.gate.lock().unwrap().clone() })
     }
 
-    /// A sink's saved epochs, when the server is restarting.
+    /// A sink's saved epochs (taken out of the restored checkpoints), when the server is restarting.
     pub(crate) fn restored_sink_parts(&self, member: &str) -> Vec<(u64, Vec<u8>)> {
-        let restored = self.restored.lock().unwrap();
-        restored.as_ref().map(|r| r.sink_parts(member).into_iter().map(|(e, p)| (e, p.to_vec())).collect()).unwrap_or_default()
+        self.restored.lock().unwrap().as_mut().map(|r| r.take_sink_parts(member)).unwrap_or_default()
     }
 
     /// `weir_checkpoints`: recent checkpoints, newest last.

@@ -191,10 +191,7 @@ impl Engine {
             }
             RelationKind::View { .. } => {
                 let up = self.views.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
-                let (sub, after) = self.coord.join(&ckpt.member, None, || up.state.subscribe().map(|s| {
-                    let a = s.after_barrier;
-                    (s, a)
-                }))?;
+                let (sub, after) = self.coord.join(&ckpt.member, None, &up.state)?;
                 Input::View { initial: sub.snapshot, rx: sub.rx, after }
             }
             RelationKind::Table => {
@@ -204,7 +201,7 @@ impl Engine {
         };
         let member = ckpt.member.clone();
         let handle = Pipeline::compile(&self.context().state(), plan)
-            .and_then(|pipeline| stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), Some(ckpt)))
+            .and_then(|pipeline| stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), ckpt))
             .inspect_err(|_| self.coord.leave(&member))?;
         *view.thread.lock().unwrap() = Some(handle);
         Ok(())

@@ -295,6 +295,7 @@ impl Runner {
             staged: VecDeque::new(),
             unsettled: VecDeque::new(),
             ended: false,
+            dropped: false,
             failed: None,
         };
         if ckpt.restored.is_empty() {
@@ -325,10 +326,7 @@ impl Runner {
                 match rx.recv_timeout(wait) {
                     Ok(m) => state.take(m, &schema, &ckpt, &status),
                     Err(RecvTimeoutError::Timeout) => break,
-                    Err(RecvTimeoutError::Disconnected) => {
-                        state.ended = true;
-                        ckpt.dropped.store(true, Ordering::Relaxed);
-                    }
+                    Err(RecvTimeoutError::Disconnected) => (state.ended, state.dropped) = (true, true),
                 }
                 wait = Duration::ZERO;
             }
@@ -377,7 +375,7 @@ impl Runner {
                     state.settle(sink.durable_epoch(), &ckpt.committed);
                     ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segment: None });
                     ckpt.committed.store(u64::MAX, Ordering::Release);
-                    status.set(if ckpt.dropped.load(Ordering::Relaxed) { "stopped: its input was dropped" } else { "finished" });
+                    status.set(if state.dropped { "stopped: its input was dropped" } else { "finished" });
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(5));
@@ -417,7 +415,6 @@ struct SinkCheckpoints {
     committed: Arc<AtomicU64>,
     /// Saved epochs from the checkpoints the server restarted from (checkpoint epoch, part).
     restored: Vec<(u64, Vec<u8>)>,
-    dropped: AtomicBool,
 }
 
 /// An epoch cut at a barrier, waiting for its checkpoint to be written.
@@ -441,8 +438,9 @@ struct EpochState {
     staged: VecDeque<Staged>,
     /// Epochs written but maybe still buffered by the connector: (sink epoch, checkpoint epoch).
     unsettled: VecDeque<(Option<u64>, u64)>,
-    /// The input ended (or went away).
+    /// The input ended (or went away: `dropped`).
     ended: bool,
+    dropped: bool,
     /// An error no retry fixes, met while taking the input.
     failed: Option<String>,
 }
@@ -604,10 +602,7 @@ impl Engine {
         };
         let member = format!("sink-{}", sink.id);
         let committed = Arc::new(AtomicU64::new(0));
-        let (sub, after) = self.coord.join(&member, Some(committed.clone()), || state.subscribe().map(|s| {
-            let a = s.after_barrier;
-            (s, a)
-        }))?;
+        let (sub, after) = self.coord.join(&member, Some(committed.clone()), &state)?;
         let restored = self.restored_sink_parts(&member);
         // Checkpoints from here on are kept until the target has them.
         committed.store(restored.first().map(|(e, _)| e - 1).unwrap_or(after), Ordering::Release);
@@ -622,7 +617,7 @@ impl Engine {
             status: sink.status.clone(),
             feed: feed.as_ref().map(|(state, _)| state.clone()),
         };
-        let ckpt = SinkCheckpoints { coord: self.coord.clone(), member, after, committed, restored, dropped: AtomicBool::new(false) };
+        let ckpt = SinkCheckpoints { coord: self.coord.clone(), member, after, committed, restored };
         let snapshot = sub.snapshot;
         let rx = sub.rx;
         let handle = std::thread::Builder::new()
@@ -634,7 +629,7 @@ impl Engine {
             // Started after the sink subscribed, so it misses nothing; its source position is checkpointed.
             *sink.feed.lock().unwrap() = Some(state.clone());
             let ckpt = self.checkpointing(format!("feed-{}", sink.id))?;
-            threads.push(stream::spawn(state, Pipeline::identity(), input, self.dead_letters.clone(), Some(ckpt))?);
+            threads.push(stream::spawn(state, Pipeline::identity(), input, self.dead_letters.clone(), ckpt)?);
         }
         *sink.threads.lock().unwrap() = threads;
         Ok(())

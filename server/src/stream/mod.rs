@@ -272,7 +272,7 @@ struct Runner {
     view: Arc<ViewState>,
     pipeline: Pipeline,
     dead: Arc<DeadLetters>,
-    ckpt: Option<Checkpointing>,
+    ckpt: Checkpointing,
     last_barrier: u64,
     /// Rows of an append-only view that checkpoints already hold.
     saved_rows: usize,
@@ -328,12 +328,8 @@ impl Runner {
     fn done(&mut self, status: &str, position: Option<Vec<u8>>) -> SqlResult<()> {
         // Status first: a subscriber that registers in between then sees End from subscribe().
         self.view.set_status(status);
-        if self.ckpt.is_some() {
-            let part = self.part(status, position, None)?;
-            if let Some(c) = &self.ckpt {
-                c.coord.finish(&c.member, part);
-            }
-        }
+        let part = self.part(status, position, None)?;
+        self.ckpt.coord.finish(&self.ckpt.member, part);
         self.view.publish(Msg::End);
         Ok(())
     }
@@ -348,11 +344,12 @@ impl Runner {
             .u64(s.dead_letters.load(Ordering::Relaxed))
             .i64(s.watermark_ns.load(Ordering::Relaxed))
             .opt_bytes(position.as_deref());
-        let mut w = Enc::default();
-        if let Some(wm) = watermark {
+        let wm = watermark.map(|wm| {
+            let mut w = Enc::default();
             wm.snapshot(&mut w);
-        }
-        e.opt_bytes(watermark.map(|_| w.0.as_slice()));
+            w.0
+        });
+        e.opt_bytes(wm.as_deref());
         self.pipeline.snapshot(&mut e);
         let io = |err: std::io::Error| SqlError::internal(format!("cannot encode a checkpoint: {err}"));
         let mut segment = None;
@@ -377,7 +374,7 @@ impl Runner {
     /// Takes the barriers of every epoch requested since the last one
     /// (between two batches of a source, so the state is consistent).
     fn barriers(&mut self, position: impl Fn() -> Option<Vec<u8>>, watermark: Option<&Watermark>) -> SqlResult<()> {
-        let Some(requested) = self.ckpt.as_ref().map(|c| c.coord.requested()) else { return Ok(()) };
+        let requested = self.ckpt.coord.requested();
         while self.last_barrier < requested {
             self.barrier(self.last_barrier + 1, position(), watermark)?;
         }
@@ -388,10 +385,8 @@ impl Runner {
         self.last_barrier = epoch;
         let saved = self.saved_rows;
         let part = self.part("", position, watermark)?;
-        if let Some(c) = &self.ckpt {
-            if !c.coord.report(&c.member, epoch, part) {
-                self.saved_rows = saved; // not taken: the rows go with the next checkpoint
-            }
+        if !self.ckpt.coord.report(&self.ckpt.member, epoch, part) {
+            self.saved_rows = saved; // not taken: the rows go with the next checkpoint
         }
         self.view.publish(Msg::Barrier(epoch));
         Ok(())
@@ -399,7 +394,7 @@ impl Runner {
 
     /// Puts the state from a checkpoint back (before the thread starts).
     fn restore(&mut self, source: Option<&mut Box<dyn Source>>, watermark: Option<&mut Watermark>) -> SqlResult<Resume> {
-        let Some(c) = self.ckpt.as_mut() else { return Ok(Resume::Fresh) };
+        let c = &mut self.ckpt;
         let Some(state) = c.restored.take() else { return Ok(Resume::Fresh) };
         let segments = std::mem::take(&mut c.segments);
         let bad = |e: String| SqlError::internal(format!("cannot restore view {} from its checkpoint: {e}", self.view.name));
@@ -429,7 +424,7 @@ impl Runner {
 
     /// Runs until the input ends (true: its final state is with the coordinator) or a stop (false).
     fn run(&mut self, input: Input, resume: Resume) -> SqlResult<bool> {
-        if let Some(g) = self.ckpt.as_ref().and_then(|c| c.gate.clone()) {
+        if let Some(g) = &self.ckpt.gate {
             g.wait();
         }
         if let Resume::Done(status) = resume {
@@ -580,12 +575,11 @@ impl Runner {
 
 /// Starts a view's dataflow on its own thread. With a checkpoint to resume
 /// from, its state is put back first, here, before any subscriber can look.
-pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: Arc<DeadLetters>, ckpt: Option<Checkpointing>) -> SqlResult<std::thread::JoinHandle<()>> {
+pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: Arc<DeadLetters>, ckpt: Checkpointing) -> SqlResult<std::thread::JoinHandle<()>> {
     // Views over views joined when they subscribed (see Engine::start_view).
-    let last_barrier = match (&ckpt, &input) {
-        (Some(c), Input::Source { .. } | Input::Snapshot(_)) => c.coord.join_root(&c.member),
-        (Some(_), Input::View { after, .. }) => *after,
-        (None, _) => 0,
+    let last_barrier = match &input {
+        Input::Source { .. } | Input::Snapshot(_) => ckpt.coord.join_root(&ckpt.member),
+        Input::View { after, .. } => *after,
     };
     let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, saved_rows: 0 };
     let resume = match &mut input {
@@ -595,9 +589,7 @@ pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: A
     let resume = match resume {
         Ok(r) => r,
         Err(e) => {
-            if let Some(c) = &runner.ckpt {
-                c.coord.leave(&c.member); // checkpoints must not wait for a dataflow that never runs
-            }
+            runner.ckpt.coord.leave(&runner.ckpt.member); // checkpoints must not wait for a dataflow that never runs
             return Err(e);
         }
     };
@@ -622,9 +614,7 @@ pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: A
             }
             // Stopped, or its input went away: checkpoints no longer wait for it.
             if !ended {
-                if let Some(c) = &runner.ckpt {
-                    c.coord.leave(&c.member);
-                }
+                runner.ckpt.coord.leave(&runner.ckpt.member);
             }
         })
         .map_err(|e| SqlError::internal(format!("cannot start a dataflow thread: {e}")))
