@@ -3,14 +3,17 @@
 -- 5-minute metrics per event type (events, unique users, unique sessions),
 -- kept in Redis for an hour and in PostgreSQL; events enriched with hour,
 -- day of week and business hours; every raw event archived as Parquet.
--- Runs as is on the built-in generator; for Kafka change only the source's
--- WITH clause, e.g. WITH (connector = 'kafka', topic = 'clickstream',
--- bootstrap_servers = '${KAFKA:-127.0.0.1:9092}') FORMAT JSON with a column list.
+-- Runs as is on the built-in generator; for Kafka (JSON events with these
+-- fields) change only the source's WITH clause: WITH (connector = 'kafka',
+-- topic = 'clickstream', bootstrap_servers = '${KAFKA:-127.0.0.1:9092}').
 --
 -- Apply with: weir apply queries/clickstream.sql (REDIS_URL, PG_URL, LAKE_PATH,
 -- S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from the environment).
 
-CREATE SOURCE clickstream WITH (connector = 'generator', scenario = 'clickstream',
+CREATE SOURCE clickstream (event_id TEXT, user_id TEXT, session_id TEXT, event_type TEXT, product_id TEXT,
+  "timestamp" TIMESTAMP, page_url TEXT, referrer TEXT, device_type TEXT, ip_address TEXT,
+  WATERMARK FOR "timestamp" AS "timestamp" - INTERVAL '5 seconds')
+WITH (connector = 'generator', scenario = 'clickstream',
   count = '${CLICK_COUNT:-unlimited}', rate = '${CLICK_RATE:-1000}', users = 2000, out_of_order = '5s',
   start = '${CLICK_START:-2026-01-05 08:00:00}', event_interval = '${CLICK_INTERVAL:-1 second}');
 

@@ -4,7 +4,9 @@
 -- source's WITH clause (topic 'inventory', JSON with the same columns).
 -- Apply with: weir apply queries/inventory.sql (REDIS_URL, PG_URL from the environment).
 
-CREATE SOURCE inventory WITH (connector = 'generator', scenario = 'inventory',
+CREATE SOURCE inventory (product_id TEXT, warehouse_id TEXT, quantity_change INT, current_quantity INT,
+  operation TEXT, "timestamp" TIMESTAMP, WATERMARK FOR "timestamp" AS "timestamp" - INTERVAL '2 seconds')
+WITH (connector = 'generator', scenario = 'inventory',
   count = '${INV_COUNT:-unlimited}', rate = '${INV_RATE:-100}', products = 200, out_of_order = '2s');
 
 -- Every product starts with 50 units in each warehouse (the generator's opening

@@ -5,7 +5,9 @@
 -- Runs as is on the built-in clickstream generator; for Kafka change only the
 -- source's WITH clause. Apply with: weir apply queries/product_analytics.sql.
 
-CREATE SOURCE product_clicks WITH (connector = 'generator', scenario = 'clickstream',
+CREATE SOURCE product_clicks (user_id TEXT, event_type TEXT, product_id TEXT, "timestamp" TIMESTAMP,
+  WATERMARK FOR "timestamp" AS "timestamp" - INTERVAL '5 seconds')
+WITH (connector = 'generator', scenario = 'clickstream',
   count = '${CLICK_COUNT:-unlimited}', rate = '${CLICK_RATE:-1000}', users = 2000, products = 500,
   out_of_order = '5s', event_interval = '${CLICK_INTERVAL:-1 second}');
 

@@ -4,9 +4,12 @@
 //! The query is planned by DataFusion against placeholder tables, so every
 //! scalar function, CASE and type rule is DataFusion's; the logical plan is
 //! then lowered to a pipeline of stages over one input:
-//! input -> watermark -> window assignment -> filters/projections ->
-//! [aggregate -> filters/projections]. What cannot run continuously is
-//! refused here with SQLSTATE 0A000 and a message that says what.
+//! input -> watermark -> window assignment -> [join] -> filters/projections/
+//! OVER windows -> [aggregate -> filters/projections]. A join reads a second
+//! relation: a table (looked up as each row arrives), or a stream whose
+//! state a time bound frees, or a view with updates. What cannot run
+//! continuously, or would keep state without bound, is refused here with
+//! SQLSTATE 0A000 and a message that says what.
 
 use crate::ddl::{literal_text, Emit};
 use crate::error::{SqlError, SqlResult};
@@ -100,26 +103,108 @@ pub struct AggregateStage {
     pub window_columns: Option<(usize, usize)>,
 }
 
+/// A per-key OVER window: `agg(...) OVER (PARTITION BY keys ORDER BY time
+/// RANGE BETWEEN INTERVAL ... PRECEDING AND CURRENT ROW)`. Each input row
+/// leaves with its aggregates over the rows of its key that arrived so far
+/// with a time in [time - range, time].
+#[derive(Debug, Clone)]
+pub struct OverStage {
+    pub partition_by: Vec<Expr>,
+    /// Index of the event-time column in the input schema.
+    pub time_column: usize,
+    pub range_ns: i64,
+    pub aggs: Vec<AggCall>,
+    pub input: DFSchemaRef,
+    /// The input's columns followed by one per aggregate.
+    pub output: DFSchemaRef,
+}
+
 #[derive(Debug, Clone)]
 pub enum Stage {
     Filter { predicate: Expr, input: DFSchemaRef },
     Project { exprs: Vec<Expr>, input: DFSchemaRef, output: DFSchemaRef },
+    Over(OverStage),
     Aggregate(AggregateStage),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    /// LEFT OUTER: a left row without a match leaves with NULLs for the right.
+    Left,
+}
+
+/// `right.time - left.time` lies within [lo_ns, hi_ns] for every match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeBound {
+    /// Event-time column indexes in the left and right schemas.
+    pub left_time: usize,
+    pub right_time: usize,
+    pub lo_ns: i64,
+    pub hi_ns: i64,
+}
+
+/// How a join keeps its state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JoinStrategy {
+    /// The right side is a table: each left row is matched against the
+    /// table as it is when the row arrives; left rows are not kept.
+    Lookup,
+    /// Two append-only streams within a time bound: rows are kept until the
+    /// other side's watermark passes the bound (an unmatched left row of a
+    /// LEFT JOIN leaves then, with NULLs).
+    Interval(TimeBound),
+    /// Two views with updates: both sides' rows are kept (as many as the
+    /// views hold), and a change on either side retracts or adds matches.
+    Updating,
+}
+
+#[derive(Debug, Clone)]
+pub struct JoinPlan {
+    pub right: Relation,
+    pub kind: JoinKind,
+    /// Equality keys: `left_keys[i] = right_keys[i]`, over the two inputs' schemas.
+    pub left_keys: Vec<Expr>,
+    pub right_keys: Vec<Expr>,
+    pub left_schema: DFSchemaRef,
+    pub right_schema: DFSchemaRef,
+    /// The rest of the ON condition, over the joined schema.
+    pub filter: Option<Expr>,
+    /// Left columns followed by right columns.
+    pub schema: DFSchemaRef,
+    pub strategy: JoinStrategy,
 }
 
 /// A continuous query: plain data.
 #[derive(Debug, Clone)]
 pub struct StreamPlan {
+    /// The relation read (the left side of a join).
     pub input: Relation,
+    pub join: Option<JoinPlan>,
     pub window: Option<WindowSpec>,
     pub stages: Vec<Stage>,
     pub emit: Emit,
     pub output: SchemaRef,
     /// The view only ever adds rows (no updates or retractions).
     pub append_only: bool,
+    /// The output column that carries event time, with the watermark the
+    /// view passes on (an append-only view's rows arrive in its order, so
+    /// views over it can use it as a source's).
+    pub event_time: Option<EventTime>,
 }
 
 impl StreamPlan {
+    /// Names of the relations the view reads.
+    pub fn inputs(&self) -> Vec<&str> {
+        let mut v = vec![self.input.name.as_str()];
+        if let Some(j) = &self.join {
+            if j.right.name != self.input.name {
+                v.push(j.right.name.as_str());
+            }
+        }
+        v
+    }
+
     pub fn aggregate(&self) -> Option<&AggregateStage> {
         self.stages.iter().find_map(|s| match s {
             Stage::Aggregate(a) => Some(a),
@@ -221,14 +306,29 @@ impl FromScan<'_> {
                 if sel.from.is_empty() {
                     return Err(unsupported("a materialized view needs FROM a source, table or view"));
                 }
-                for twj in sel.from.iter_mut() {
-                    if !twj.joins.is_empty() {
-                        return Err(unsupported("joins in materialized views are not supported yet"));
-                    }
-                    Box::pin(self.factor(&mut twj.relation)).await?;
-                }
                 if sel.from.len() > 1 {
-                    return Err(unsupported("joins in materialized views are not supported yet"));
+                    return Err(unsupported("a comma between relations in FROM is a join without a condition; write JOIN ... ON"));
+                }
+                for twj in sel.from.iter_mut() {
+                    Box::pin(self.factor(&mut twj.relation)).await?;
+                    if twj.joins.len() > 1 {
+                        return Err(unsupported("a materialized view may join two relations; build a view on a view for a third"));
+                    }
+                    for j in twj.joins.iter_mut() {
+                        match &j.join_operator {
+                            ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::Left(_) | ast::JoinOperator::LeftOuter(_) => {}
+                            other => {
+                                let kind = format!("{other:?}");
+                                let kind = kind.split('(').next().unwrap_or("this").trim_end_matches("Outer").trim_end_matches("Join").to_uppercase();
+                                return Err(unsupported(format!("{kind} JOIN is not supported in a materialized view; weir has JOIN (inner) and LEFT JOIN")));
+                            }
+                        }
+                        let windowed = self.window.is_some();
+                        Box::pin(self.factor(&mut j.relation)).await?;
+                        if !windowed && self.window.is_some() {
+                            return Err(unsupported("a window function (TUMBLE, HOP, SESSION) may only be the first relation of a join"));
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -267,7 +367,12 @@ impl FromScan<'_> {
                 }
                 Ok(())
             }
-            TableFactor::Derived { subquery, .. } => Box::pin(self.query(subquery)).await,
+            TableFactor::Derived { subquery, .. } => {
+                if !self.relations.is_empty() {
+                    return Err(unsupported("a join reads sources, tables or views by name; make the subquery a view"));
+                }
+                Box::pin(self.query(subquery)).await
+            }
             other => Err(unsupported(format!("{other} is not supported in a materialized view"))),
         }
     }
@@ -357,8 +462,93 @@ fn agg_call(e: &Expr) -> SqlResult<AggCall> {
     Ok(AggCall { func, arg })
 }
 
+/// A join as lowered, before the strategy is chosen.
+struct RawJoin {
+    kind: JoinKind,
+    left_keys: Vec<Expr>,
+    right_keys: Vec<Expr>,
+    left_schema: DFSchemaRef,
+    right_schema: DFSchemaRef,
+    filter: Option<Expr>,
+    schema: DFSchemaRef,
+}
+
 struct Lowering {
     stages: Vec<Stage>,
+    join: Option<RawJoin>,
+}
+
+/// A relation read as is (a scan, perhaps under an alias).
+fn is_scan(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::TableScan(_) => true,
+        LogicalPlan::SubqueryAlias(a) => is_scan(&a.input),
+        _ => false,
+    }
+}
+
+/// True if every column `e` uses is in `schema` (and it uses one).
+fn only_from(e: &Expr, schema: &DFSchemaRef) -> bool {
+    let cols = e.column_refs();
+    !cols.is_empty() && cols.iter().all(|c| schema.has_column(c))
+}
+
+/// Nanoseconds of a constant interval in a plan (`INTERVAL '10 minutes'`).
+fn scalar_interval_ns(v: &ScalarValue) -> Option<i64> {
+    match v {
+        ScalarValue::IntervalMonthDayNano(Some(i)) if i.months == 0 => Some(i.days as i64 * 86_400_000_000_000 + i.nanoseconds),
+        ScalarValue::IntervalDayTime(Some(i)) => Some(i.days as i64 * 86_400_000_000_000 + i.milliseconds as i64 * 1_000_000),
+        ScalarValue::DurationNanosecond(Some(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+/// `column`, `column + INTERVAL`, `column - INTERVAL`: the column and the offset.
+fn column_plus(e: &Expr) -> Option<(&datafusion::common::Column, i64)> {
+    use datafusion::logical_expr::{BinaryExpr, Operator};
+    match e {
+        Expr::Column(c) => Some((c, 0)),
+        Expr::Cast(c) => column_plus(&c.expr),
+        Expr::BinaryExpr(BinaryExpr { left, op: op @ (Operator::Plus | Operator::Minus), right }) => {
+            let (c, base) = column_plus(left)?;
+            let Expr::Literal(v, _) = right.as_ref() else { return None };
+            let ns = scalar_interval_ns(v)?;
+            Some((c, if *op == Operator::Plus { base + ns } else { base - ns }))
+        }
+        _ => None,
+    }
+}
+
+fn over_call(e: &Expr) -> SqlResult<(&datafusion::logical_expr::expr::WindowFunction, AggCall)> {
+    let e = match e {
+        Expr::Alias(a) => a.expr.as_ref(),
+        other => other,
+    };
+    let Expr::WindowFunction(w) = e else { return Err(SqlError::internal(format!("unexpected window expression {e}"))) };
+    let p = &w.params;
+    let name = w.fun.name().to_lowercase();
+    let func = match (name.as_str(), p.distinct) {
+        ("count", false) => AggFunc::Count,
+        ("count", true) => AggFunc::CountDistinct,
+        ("sum", false) => AggFunc::Sum,
+        ("avg", false) | ("mean", false) => AggFunc::Avg,
+        _ => {
+            return Err(unsupported(format!(
+                "{}{name} OVER (...) is not supported in materialized views; weir keeps count, count(DISTINCT), sum and avg over a RANGE",
+                if p.distinct { "DISTINCT " } else { "" }
+            )))
+        }
+    };
+    if p.filter.is_some() || p.args.len() > 1 {
+        return Err(unsupported(format!("{name} OVER with FILTER or several arguments is not supported")));
+    }
+    let arg = match p.args.first() {
+        Some(Expr::Literal(v, _)) if func == AggFunc::Count && !v.is_null() => None,
+        Some(a) if has_subquery(a) => return Err(unsupported("subqueries are not supported in materialized views")),
+        Some(a) => Some(a.clone()),
+        None => None,
+    };
+    Ok((w, AggCall { func, arg }))
 }
 
 impl Lowering {
@@ -405,10 +595,99 @@ impl Lowering {
             LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Err(unsupported(
                 "ORDER BY and LIMIT are not supported in a materialized view over a stream; put them in the SELECT that reads the view",
             )),
-            LogicalPlan::Window(_) => Err(unsupported("OVER windows are not supported in materialized views yet")),
-            LogicalPlan::Join(_) => Err(unsupported("joins in materialized views are not supported yet")),
+            LogicalPlan::Window(w) => {
+                self.lower(&w.input)?;
+                self.push_over(w)
+            }
+            LogicalPlan::Join(j) => {
+                if !is_scan(&j.left) || !is_scan(&j.right) || self.join.is_some() {
+                    return Err(unsupported("a join in a materialized view reads two sources, tables or views by name"));
+                }
+                let kind = match j.join_type {
+                    datafusion::common::JoinType::Inner => JoinKind::Inner,
+                    datafusion::common::JoinType::Left => JoinKind::Left,
+                    other => return Err(unsupported(format!("{other} JOIN is not supported in a materialized view; weir has JOIN and LEFT JOIN"))),
+                };
+                let (ls, rs) = (j.left.schema().clone(), j.right.schema().clone());
+                let (mut left_keys, mut right_keys): (Vec<Expr>, Vec<Expr>) = j.on.iter().cloned().unzip();
+                let mut rest = Vec::new();
+                for c in j.filter.iter().flat_map(datafusion::logical_expr::utils::split_conjunction) {
+                    if has_subquery(c) {
+                        return Err(unsupported("subqueries are not supported in materialized views"));
+                    }
+                    if let Expr::BinaryExpr(b) = c {
+                        if b.op == datafusion::logical_expr::Operator::Eq {
+                            if only_from(&b.left, &ls) && only_from(&b.right, &rs) {
+                                left_keys.push(*b.left.clone());
+                                right_keys.push(*b.right.clone());
+                                continue;
+                            }
+                            if only_from(&b.left, &rs) && only_from(&b.right, &ls) {
+                                left_keys.push(*b.right.clone());
+                                right_keys.push(*b.left.clone());
+                                continue;
+                            }
+                        }
+                    }
+                    rest.push(c.clone());
+                }
+                if left_keys.is_empty() {
+                    return Err(unsupported("a join needs at least one equality between the two sides in ON, such as a.user_id = b.user_id"));
+                }
+                self.join = Some(RawJoin {
+                    kind,
+                    left_keys,
+                    right_keys,
+                    left_schema: ls,
+                    right_schema: rs,
+                    filter: rest.into_iter().reduce(Expr::and),
+                    schema: j.schema.clone(),
+                });
+                Ok(())
+            }
             other => Err(unsupported(format!("{} is not supported in a materialized view", other.display()))),
         }
+    }
+
+    fn push_over(&mut self, w: &datafusion::logical_expr::logical_plan::Window) -> SqlResult<()> {
+        if self.stages.iter().any(|s| matches!(s, Stage::Aggregate(_))) {
+            return Err(unsupported("OVER windows after GROUP BY are not supported; put the OVER in a view over this one"));
+        }
+        let mut aggs = Vec::new();
+        let mut spec = None;
+        for e in &w.window_expr {
+            let (f, call) = over_call(e)?;
+            let p = &f.params;
+            let this = (&p.partition_by, &p.order_by, &p.window_frame);
+            match spec {
+                None => spec = Some(this),
+                Some(s) if s == this => {}
+                Some(_) => return Err(unsupported("the OVER windows of one SELECT must share PARTITION BY, ORDER BY and RANGE; split them into views")),
+            }
+            aggs.push(call);
+        }
+        let Some((partition_by, order_by, frame)) = spec else { return Err(SqlError::internal("a window node without expressions")) };
+        let usage = "use OVER (PARTITION BY key ORDER BY event_time RANGE BETWEEN INTERVAL '10 minutes' PRECEDING AND CURRENT ROW)";
+        let input = w.input.schema().clone();
+        let time_column = match order_by.as_slice() {
+            [s] if s.asc => match &s.expr {
+                Expr::Column(c) => input.index_of_column(c).map_err(|_| SqlError::internal(format!("column {c} not in the window input")))?,
+                other => return Err(unsupported(format!("OVER (ORDER BY {other}): order by the event-time column itself; {usage}"))),
+            },
+            _ => return Err(unsupported(format!("an OVER window needs ORDER BY one event-time column, ascending; {usage}"))),
+        };
+        use datafusion::logical_expr::{WindowFrameBound, WindowFrameUnits};
+        let range_ns = match (&frame.units, &frame.start_bound, &frame.end_bound) {
+            (WindowFrameUnits::Range, WindowFrameBound::Preceding(v), WindowFrameBound::CurrentRow) if !v.is_null() => {
+                scalar_interval_ns(v).filter(|n| *n > 0).ok_or_else(|| unsupported(format!("OVER RANGE {v} PRECEDING: the range must be a positive interval; {usage}")))?
+            }
+            _ => return Err(unsupported(format!("an OVER window in a materialized view keeps a RANGE interval up to the current row; {usage}"))),
+        };
+        if partition_by.iter().any(has_subquery) {
+            return Err(unsupported("subqueries are not supported in materialized views"));
+        }
+        self.stages.push(Stage::Over(OverStage { partition_by: partition_by.clone(), time_column, range_ns, aggs, input, output: w.schema.clone() }));
+        Ok(())
     }
 
     fn push_aggregate(&mut self, group_by: Vec<Expr>, aggs: Vec<AggCall>, input: DFSchemaRef, output: DFSchemaRef) -> SqlResult<()> {
@@ -434,13 +713,20 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     let mut query = query.clone();
     let mut scan = FromScan { ctx: &ctx, relations: vec![], window: None };
     scan.query(&mut query).await?;
-    let mut names = scan.relations.clone();
-    names.dedup();
-    if names.len() != 1 {
-        return Err(unsupported("a materialized view reads one relation for now (joins come later)"));
+    let names = scan.relations.clone();
+    if names.is_empty() || names.len() > 2 {
+        return Err(unsupported("a materialized view reads one relation, or joins two"));
     }
-    let input = lookup.relation(&names[0]).ok_or_else(|| SqlError::undefined_table(&names[0]))?;
-    ctx.register_table(input.name.as_str(), Arc::new(MemTable::try_new(input.schema.clone(), vec![vec![]])?))?;
+    let mut relations = Vec::new();
+    for n in &names {
+        let r = lookup.relation(n).ok_or_else(|| SqlError::undefined_table(n))?;
+        if !ctx.table_exist(r.name.as_str())? {
+            ctx.register_table(r.name.as_str(), Arc::new(MemTable::try_new(r.schema.clone(), vec![vec![]])?))?;
+        }
+        relations.push(r);
+    }
+    let right = relations.get(1).cloned();
+    let input = relations.swap_remove(0);
     let window = match scan.window {
         None => None,
         Some(call) => {
@@ -465,9 +751,14 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     let state = ctx.state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(Box::new(query))))).await?;
     let plan = state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})?;
-    let mut lowering = Lowering { stages: vec![] };
+    let mut lowering = Lowering { stages: vec![], join: None };
     lowering.lower(&plan)?;
     let stages = lowering.stages;
+    let join = match (lowering.join, right) {
+        (None, None) => None,
+        (Some(raw), Some(right)) => Some(choose_join(&input, right, raw)?),
+        _ => return Err(SqlError::internal("the join in FROM was not found in the plan")),
+    };
     let agg = stages.iter().find_map(|s| if let Stage::Aggregate(a) = s { Some(a) } else { None });
     let windowed_agg = agg.is_some_and(|a| a.window_columns.is_some()) && window.is_some();
     if let Some((spec, keys)) = &window {
@@ -500,10 +791,9 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     if emit == Emit::OnWindowClose && input.event_time.is_none() && !matches!(input.kind, RelationKind::View { .. }) {
         return Err(unsupported(format!("EMIT ON WINDOW CLOSE needs a watermark on \"{}\"; declare WATERMARK FOR ... in the source", input.name)));
     }
-    let input_append_only = match &input.kind {
-        RelationKind::Source { .. } => true,
-        RelationKind::View { append_only } => *append_only,
-        RelationKind::Table => false,
+    let input_append_only = match &join {
+        None => append_only_relation(&input),
+        Some(j) => j.strategy != JoinStrategy::Updating,
     };
     if emit == Emit::OnWindowClose && !input_append_only {
         return Err(unsupported(format!(
@@ -513,7 +803,159 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     }
     let append_only = input_append_only && (agg.is_none() || emit == Emit::OnWindowClose);
     let output = Arc::new(plan.schema().as_arrow().clone());
-    Ok(StreamPlan { input, window: window.map(|(w, _)| w), stages, emit, output, append_only })
+    let time = match &join {
+        None => input.event_time.map(|t| t.column),
+        Some(j) => match &j.strategy {
+            JoinStrategy::Lookup => input.event_time.map(|t| t.column),
+            JoinStrategy::Interval(b) => Some(b.left_time),
+            JoinStrategy::Updating => None,
+        },
+    };
+    let time = stages_event_time(time, &stages, input_append_only, emit)?;
+    let event_time = time.filter(|_| append_only).map(|column| EventTime { column, delay_ns: 0 });
+    Ok(StreamPlan { input, join, window: window.map(|(w, _)| w), stages, emit, output, append_only, event_time })
+}
+
+fn append_only_relation(r: &Relation) -> bool {
+    match &r.kind {
+        RelationKind::Source { .. } => true,
+        RelationKind::View { append_only } => *append_only,
+        RelationKind::Table => false,
+    }
+}
+
+/// Follows the event-time column through the stages (checking that OVER
+/// windows order by it); the output column that carries it, if any.
+fn stages_event_time(mut time: Option<usize>, stages: &[Stage], append_only: bool, emit: Emit) -> SqlResult<Option<usize>> {
+    for stage in stages {
+        time = match stage {
+            Stage::Filter { .. } => time,
+            Stage::Project { exprs, input, .. } => time.and_then(|t| {
+                exprs.iter().position(|e| {
+                    let e = if let Expr::Alias(a) = e { a.expr.as_ref() } else { e };
+                    matches!(e, Expr::Column(c) if input.index_of_column(c).ok() == Some(t))
+                })
+            }),
+            Stage::Over(o) => {
+                if !append_only {
+                    return Err(unsupported("OVER windows need an append-only input (a source, or a view without updates)"));
+                }
+                if time != Some(o.time_column) {
+                    return Err(unsupported(format!(
+                        "OVER (ORDER BY {}): order by the input's event-time column (the one its WATERMARK is declared on), so that rows older than the range can be freed",
+                        o.input.field(o.time_column).name()
+                    )));
+                }
+                time
+            }
+            Stage::Aggregate(a) => match a.window_columns {
+                Some((_, end)) if emit == Emit::OnWindowClose => Some(end),
+                _ => None,
+            },
+        };
+    }
+    Ok(time)
+}
+
+/// The time bound `right.t - left.t in [lo, hi]` that the join's keys and
+/// condition imply for the two event-time columns, if both ends are bounded.
+fn time_bound(raw: &RawJoin, left_time: usize, right_time: usize) -> Option<TimeBound> {
+    use datafusion::logical_expr::{Between, BinaryExpr, Operator};
+    let (mut lo, mut hi) = (i64::MIN, i64::MAX);
+    // +1: right side, -1: left side, for a column plus offset.
+    let side = |e: &Expr| -> Option<(i8, i64)> {
+        let (c, off) = column_plus(e)?;
+        if raw.left_schema.has_column(c) && raw.left_schema.index_of_column(c).ok() == Some(left_time) {
+            Some((-1, off))
+        } else if raw.right_schema.has_column(c) && raw.right_schema.index_of_column(c).ok() == Some(right_time) {
+            Some((1, off))
+        } else {
+            None
+        }
+    };
+    // x + a >= y + b, or <=: narrows lo or hi.
+    let mut compare = |x: &Expr, ge: bool, y: &Expr| {
+        let (Some((sx, a)), Some((sy, b))) = (side(x), side(y)) else { return };
+        if sx == sy {
+            return;
+        }
+        // With x the right side: r - l >= b - a (ge) or <= b - a. Else negate.
+        let (d, ge) = if sx == 1 { (b - a, ge) } else { (a - b, !ge) };
+        if ge { lo = lo.max(d) } else { hi = hi.min(d) }
+    };
+    for (l, r) in raw.left_keys.iter().zip(&raw.right_keys) {
+        compare(r, true, l);
+        compare(r, false, l);
+    }
+    for c in raw.filter.iter().flat_map(datafusion::logical_expr::utils::split_conjunction) {
+        match c {
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
+                Operator::GtEq | Operator::Gt => compare(left, true, right),
+                Operator::LtEq | Operator::Lt => compare(left, false, right),
+                Operator::Eq => {
+                    compare(left, true, right);
+                    compare(left, false, right);
+                }
+                _ => {}
+            },
+            Expr::Between(Between { expr, negated: false, low, high }) => {
+                compare(expr, true, low);
+                compare(expr, false, high);
+            }
+            _ => {}
+        }
+    }
+    (lo != i64::MIN && hi != i64::MAX && lo <= hi).then_some(TimeBound { left_time, right_time, lo_ns: lo, hi_ns: hi })
+}
+
+/// Chooses how a join keeps state, or refuses one whose state would grow without bound.
+fn choose_join(left: &Relation, right: Relation, raw: RawJoin) -> SqlResult<JoinPlan> {
+    let strategy = match (&left.kind, &right.kind) {
+        (RelationKind::Table, RelationKind::Table) => {
+            return Err(unsupported("a join of two tables does not change by itself; query the tables with SELECT, or join a stream with a table"))
+        }
+        (RelationKind::Table, _) => return Err(unsupported("put the stream first and the table second: FROM stream JOIN table ON ...")),
+        (_, RelationKind::Table) => JoinStrategy::Lookup,
+        _ => match (append_only_relation(left), append_only_relation(&right)) {
+            (true, true) => {
+                let bound = match (left.event_time, right.event_time) {
+                    (Some(l), Some(r)) => time_bound(&raw, l.column, r.column),
+                    _ => None,
+                };
+                match bound {
+                    Some(b) => JoinStrategy::Interval(b),
+                    None => {
+                        return Err(unsupported(format!(
+                            "a join of two streams (\"{}\" and \"{}\") would keep every row it has seen; bound it in event time, e.g. \
+                             ON a.user_id = b.user_id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '30 minutes' over the columns their WATERMARKs \
+                             are declared on, or join windowed views ON a.window_end = b.window_end",
+                            left.name, right.name
+                        ))
+                        .with_hint("a stream joined with reference data is a lookup: make the reference data a TABLE (it may mirror a PostgreSQL table)"))
+                    }
+                }
+            }
+            (false, false) => JoinStrategy::Updating,
+            _ => {
+                return Err(unsupported(format!(
+                    "a join of a stream with a view that has updates would keep every stream row; \
+                     join the stream with a TABLE (a lookup), or join two views (\"{}\", \"{}\")",
+                    left.name, right.name
+                )))
+            }
+        },
+    };
+    Ok(JoinPlan {
+        right,
+        kind: raw.kind,
+        left_keys: raw.left_keys,
+        right_keys: raw.right_keys,
+        left_schema: raw.left_schema,
+        right_schema: raw.right_schema,
+        filter: raw.filter,
+        schema: raw.schema,
+        strategy,
+    })
 }
 
 fn duration(ns: i64) -> String {
@@ -524,6 +966,18 @@ fn duration(ns: i64) -> String {
         }
     }
     format!("{ns}ns")
+}
+
+fn signed_duration(ns: i64) -> String {
+    if ns < 0 { format!("-{}", duration(-ns)) } else if ns == 0 { "0".into() } else { duration(ns) }
+}
+
+fn agg_text(c: &AggCall) -> String {
+    let arg = c.arg.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "*".into());
+    match c.func {
+        AggFunc::CountDistinct => format!("count(DISTINCT {arg})"),
+        other => format!("{}({arg})", format!("{other:?}").to_lowercase()),
+    }
 }
 
 fn exprs(list: &[Expr]) -> String {
@@ -539,7 +993,7 @@ impl fmt::Display for StreamPlan {
             RelationKind::Table => "table".into(),
         };
         lines.push(format!("Input {} ({kind})", self.input.name));
-        if let Some(t) = self.input.event_time {
+        if let Some(t) = self.input.event_time.filter(|_| matches!(self.input.kind, RelationKind::Source { .. })) {
             lines.push(format!(
                 "Watermark {} - {} per partition, min across partitions; late rows go to weir_dead_letters",
                 self.input.schema.field(t.column).name(),
@@ -554,22 +1008,42 @@ impl fmt::Display for StreamPlan {
                 WindowKind::Session { gap_ns } => format!("Window session({col}, gap {}) per group key", duration(*gap_ns)),
             });
         }
+        if let Some(j) = &self.join {
+            let keys: Vec<String> = j.left_keys.iter().zip(&j.right_keys).map(|(l, r)| format!("{l} = {r}")).collect();
+            let filter = j.filter.as_ref().map(|f| format!(" and {f}")).unwrap_or_default();
+            let kind = if j.kind == JoinKind::Left { "Left join" } else { "Join" };
+            let how = match &j.strategy {
+                JoinStrategy::Lookup => format!("lookup in table {} as each row arrives; stream rows not kept", j.right.name),
+                JoinStrategy::Interval(b) => format!(
+                    "interval join with {}: {}.{} - {}.{} within [{}, {}]; rows kept until the other side's watermark passes the bound",
+                    j.right.name,
+                    j.right.name,
+                    j.right_schema.field(b.right_time).name(),
+                    self.input.name,
+                    j.left_schema.field(b.left_time).name(),
+                    signed_duration(b.lo_ns),
+                    signed_duration(b.hi_ns)
+                ),
+                JoinStrategy::Updating => format!("with view {}; both sides' rows kept, changes retract and add matches", j.right.name),
+            };
+            lines.push(format!("{kind} on {}{filter}: {how}", keys.join(" and ")));
+        }
         for s in &self.stages {
             lines.push(match s {
+                Stage::Over(o) => {
+                    let aggs: Vec<String> = o.aggs.iter().map(agg_text).collect();
+                    format!(
+                        "Over [{}] partition by [{}] order by {} range {} preceding; rows freed when the watermark passes them by the range",
+                        aggs.join(", "),
+                        exprs(&o.partition_by),
+                        o.input.field(o.time_column).name(),
+                        duration(o.range_ns)
+                    )
+                }
                 Stage::Filter { predicate, .. } => format!("Filter {predicate}"),
                 Stage::Project { exprs: e, .. } => format!("Project {}", exprs(e)),
                 Stage::Aggregate(a) => {
-                    let aggs: Vec<String> = a
-                        .aggs
-                        .iter()
-                        .map(|c| {
-                            let arg = c.arg.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "*".into());
-                            match c.func {
-                                AggFunc::CountDistinct => format!("count(DISTINCT {arg})"),
-                                other => format!("{}({arg})", format!("{other:?}").to_lowercase()),
-                            }
-                        })
-                        .collect();
+                    let aggs: Vec<String> = a.aggs.iter().map(agg_text).collect();
                     let state = if a.window_columns.is_some() && self.window.is_some() { "; state per window, freed when the watermark passes its end" } else { "; state per key, kept" };
                     format!("Aggregate keys [{}] aggregates [{}]{state}", exprs(&a.group_by), aggs.join(", "))
                 }

@@ -1,7 +1,9 @@
 //! `weir bench`: runs continuous queries in-process over the generator and
 //! reports throughput per CPU core (CPU time from getrusage, not wall time)
 //! and peak memory, and writes rows through sinks (`--redis`, `--postgres`,
-//! `--parquet`). The numbers in BENCHMARKS.md come from here.
+//! `--parquet`), measures recovery (`--recovery-state-mb`) and fraud-alert
+//! latency (`--alert-latency`, in latency.rs). The numbers in BENCHMARKS.md
+//! come from here.
 
 use crate::engine::Engine;
 use clap::Args;
@@ -46,6 +48,16 @@ pub struct BenchArgs {
     /// Measure recovery instead: a server whose view holds this many MiB is killed with SIGKILL and restarted
     #[arg(long)]
     pub recovery_state_mb: Option<u64>,
+    /// Measure fraud-alert latency instead: queries/fraud.sql on a Kafka topic (needs --kafka, --redis, --postgres),
+    /// from producing a transaction to its alert on Redis pub/sub and in PostgreSQL
+    #[arg(long)]
+    pub alert_latency: bool,
+    /// Transactions per second the latency benchmark produces
+    #[arg(long, default_value_t = 10_000)]
+    pub alert_rate: u64,
+    /// Seconds the latency benchmark produces for
+    #[arg(long, default_value_t = 20)]
+    pub alert_seconds: u64,
 }
 
 /// Rows shaped like a per-minute metrics view (window_start, event_type,
@@ -216,6 +228,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(mb) = args.recovery_state_mb {
         return recovery_bench(mb).await;
     }
+    if args.alert_latency {
+        let need = |v: &Option<String>, flag: &str| v.clone().ok_or_else(|| anyhow::anyhow!("--alert-latency needs {flag}"));
+        let (kafka, redis, postgres) = (need(&args.kafka, "--kafka")?, need(&args.redis, "--redis")?, need(&args.postgres, "--postgres")?);
+        return crate::latency::run(crate::latency::LatencyArgs {
+            kafka: &kafka,
+            redis: &redis,
+            postgres: &postgres,
+            rate: args.alert_rate,
+            seconds: args.alert_seconds,
+            checkpoint_interval: &args.checkpoint_interval,
+        })
+        .await;
+    }
     let dir = std::env::temp_dir().join(format!("weir-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let interval = match args.checkpoint_interval.as_str() {
@@ -307,9 +332,10 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
 }
 
 /// A `weir serve` child process on a free port.
-fn spawn_server(dir: &std::path::Path, port: u16) -> anyhow::Result<std::process::Child> {
+pub(crate) fn spawn_server(dir: &std::path::Path, port: u16, extra: &[&str]) -> anyhow::Result<std::process::Child> {
     Ok(std::process::Command::new(std::env::current_exe()?)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log", "info"])
+        .args(extra)
         .arg("--data-dir")
         .arg(dir)
         .stdout(std::process::Stdio::null())
@@ -317,7 +343,7 @@ fn spawn_server(dir: &std::path::Path, port: u16) -> anyhow::Result<std::process
         .spawn()?)
 }
 
-async fn connect(port: u16, deadline: Duration) -> anyhow::Result<tokio_postgres::Client> {
+pub(crate) async fn connect(port: u16, deadline: Duration) -> anyhow::Result<tokio_postgres::Client> {
     let started = Instant::now();
     loop {
         match tokio_postgres::connect(&format!("host=127.0.0.1 port={port} user=weir dbname=weir"), tokio_postgres::NoTls).await {
@@ -345,7 +371,7 @@ async fn recovery_bench(mb: u64) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut child = spawn_server(&dir, port)?;
+    let mut child = spawn_server(&dir, port, &[])?;
     let c = connect(port, Duration::from_secs(30)).await?;
     c.batch_execute(
         "CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream', count = 'unlimited', rate = '400000', out_of_order = '2s');
@@ -363,7 +389,7 @@ async fn recovery_bench(mb: u64) -> anyhow::Result<()> {
     child.kill()?;
     child.wait()?;
     let killed = Instant::now();
-    let mut child = spawn_server(&dir, port)?;
+    let mut child = spawn_server(&dir, port, &[])?;
     let c = connect(port, Duration::from_secs(600)).await?;
     let answering = killed.elapsed();
     let (restored, _) = rows_in(&c).await?;

@@ -248,11 +248,18 @@ impl Coordinator {
     /// after the ones it missed. Sinks pass their commit counter. Returns the
     /// subscription and the barrier its changes start after.
     pub fn join(&self, member: &str, committed: Option<Arc<AtomicU64>>, input: &ViewState) -> SqlResult<(Subscription, u64)> {
+        let (mut subs, after) = self.join_all(member, committed, &[input])?;
+        Ok((subs.pop().expect("one subscription"), after))
+    }
+
+    /// `join` for a member that reads several inputs (a join): it takes part
+    /// from the barrier after the newest one any input had passed.
+    pub fn join_all(&self, member: &str, committed: Option<Arc<AtomicU64>>, inputs: &[&ViewState]) -> SqlResult<(Vec<Subscription>, u64)> {
         let mut inner = self.inner.lock().unwrap();
-        let sub = input.subscribe()?;
-        let first = (sub.after_barrier + 1).max(inner.taken + 1);
+        let subs = inputs.iter().map(|i| i.subscribe()).collect::<SqlResult<Vec<_>>>()?;
+        let first = subs.iter().map(|s| s.after_barrier + 1).max().unwrap_or(0).max(inner.taken + 1);
         inner.members.insert(member.into(), Member { first, parts: BTreeMap::new(), finished: None, committed });
-        Ok((sub, first - 1))
+        Ok((subs, first - 1))
     }
 
     pub fn leave(&self, member: &str) {

@@ -86,6 +86,11 @@ impl Engine {
             gate: std::sync::Mutex::new(Some(Arc::new(Gate::default()))),
         });
         engine.restore(recovered).await?;
+        // Mirrored tables load again now, then on their schedule.
+        let tables: Vec<Arc<Table>> = engine.tables.read().unwrap().values().cloned().collect();
+        for t in tables {
+            engine.start_mirror(t, true);
+        }
         // Views start once every table holds its recovered rows.
         let views: Vec<Arc<View>> = engine.views_in_order();
         for v in views {
@@ -203,9 +208,13 @@ impl Engine {
         match def.kind.as_str() {
             "table" => {
                 let ctx = self.context();
-                let stmt = parse_statements(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
+                let mut stmt = parse_statements(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
+                let mirror = crate::mirror::take_options(&mut stmt)?;
                 let (schema, primary_key) = plan_create_table(&ctx, stmt).await?;
                 let table = Arc::new(Table::new(def.id, def.name.clone(), schema, primary_key));
+                if let Some(m) = mirror {
+                    let _ = table.mirror.set(m);
+                }
                 self.tables.write().unwrap().insert(def.name.clone(), table);
             }
             "source" | "view" | "sink" => {

@@ -9,7 +9,9 @@ mod config;
 mod encode;
 mod engine;
 mod frontend;
+mod latency;
 mod migrate;
+mod mirror;
 mod objects;
 mod pgcompat;
 mod session;
@@ -78,7 +80,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot open data directory {}: {e}", config.data_dir.display()))?;
     if config.demo {
-        load_demo(&engine).await?;
+        load_demo(&engine, &config.data_dir).await?;
     }
     let listener = TcpListener::bind(&config.listen)
         .await
@@ -120,19 +122,59 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo pipeline, loaded with `--demo`.
-const DEMO_SQL: &str = include_str!("../../queries/demo.sql");
+/// The pipelines `--demo` loads: the demo, then the reference design's.
+const DEMO_FILES: [(&str, &str); 5] = [
+    ("demo.sql", include_str!("../../queries/demo.sql")),
+    ("clickstream.sql", include_str!("../../queries/clickstream.sql")),
+    ("fraud.sql", include_str!("../../queries/fraud.sql")),
+    ("inventory.sql", include_str!("../../queries/inventory.sql")),
+    ("product_analytics.sql", include_str!("../../queries/product_analytics.sql")),
+];
 
-async fn load_demo(engine: &std::sync::Arc<engine::Engine>) -> anyhow::Result<()> {
-    for p in weir_planner::parse_sql(DEMO_SQL)? {
-        match &p.statement {
-            weir_planner::WeirStatement::CreateSource(cs) => engine.create_source(cs, &p.sql).await?,
-            weir_planner::WeirStatement::CreateView(cv) => engine.create_view(cv, &p.sql).await?,
-            weir_planner::WeirStatement::CreateSink(cs) => engine.create_sink(cs, &p.sql).await?,
-            _ => anyhow::bail!("demo.sql holds a statement other than CREATE SOURCE / MATERIALIZED VIEW"),
+/// Loads the pipelines in `queries/` on their generator sources (settings
+/// from the environment or the files' defaults), leaving what exists alone.
+/// Sinks write Parquet files under `<data_dir>/demo-sinks/<sink>/` instead of
+/// Redis, PostgreSQL, Kafka or S3, so nothing outside weir is needed; sinks
+/// of views with updates are left out (their views are queryable).
+async fn load_demo(engine: &std::sync::Arc<engine::Engine>, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use weir_planner::WeirStatement;
+    let sinks = std::path::absolute(data_dir)?.join("demo-sinks");
+    for (file, text) in DEMO_FILES {
+        let sql = apply::substitute(text, &|k| std::env::var(k).ok()).map_err(|e| anyhow::anyhow!("queries/{file}: {e}"))?;
+        for p in weir_planner::parse_sql(&sql)? {
+            let name = match &p.statement {
+                WeirStatement::CreateSource(cs) => session::object_name(&cs.name)?,
+                WeirStatement::CreateView(cv) => session::object_name(&cv.name)?,
+                WeirStatement::CreateSink(cs) => session::object_name(&cs.name)?,
+                _ => anyhow::bail!("queries/{file} holds a statement other than CREATE SOURCE / MATERIALIZED VIEW / SINK"),
+            };
+            if engine.kind_of(&name).is_some() {
+                continue;
+            }
+            match &p.statement {
+                WeirStatement::CreateSource(cs) => engine.create_source(cs, &p.sql).await?,
+                WeirStatement::CreateView(cv) => engine.create_view(cv, &p.sql).await?,
+                WeirStatement::CreateSink(cs) => {
+                    let from = session::object_name(&cs.from)?;
+                    if !engine.view_plan(&from).is_ok_and(|p| p.append_only) && engine.kind_of(&from) != Some("source") {
+                        continue;
+                    }
+                    let path = format!("file://{}/", sinks.join(&name).display());
+                    let local = format!("CREATE SINK {name} FROM {from} WITH (connector = 's3', path = '{path}', format = 'parquet', rollover = '10 seconds')");
+                    for p in weir_planner::parse_sql(&local)? {
+                        if let WeirStatement::CreateSink(cs) = &p.statement {
+                            engine.create_sink(cs, &p.sql).await?;
+                        }
+                    }
+                }
+                _ => unreachable!(),
+            }
         }
     }
-    tracing::info!("demo pipeline loaded: try SELECT * FROM clicks_by_type; and SELECT * FROM clicks_1m;");
+    tracing::info!(
+        "demo pipelines loaded (sinks write Parquet under {}): try SELECT * FROM fraud_alerts LIMIT 10; SELECT * FROM clickstream_metrics_5m; SELECT * FROM clicks_by_type;",
+        sinks.display()
+    );
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use weir_connectors::{ConnectorError, Options};
 use weir_planner::ddl::{CreateSource, CreateView};
-use weir_planner::stream::{plan_view, watermark_delay, EventTime, Relation, RelationKind, RelationLookup, StreamPlan};
+use weir_planner::stream::{plan_view, watermark_delay, EventTime, JoinStrategy, Relation, RelationKind, RelationLookup, StreamPlan};
 use weir_planner::types::pg_type_name;
 use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
 
@@ -42,6 +42,8 @@ pub struct View {
     pub plan: StreamPlan,
     pub state: Arc<ViewState>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Sources a join reads, each on a thread of its own.
+    feeds: Mutex<Vec<(Arc<ViewState>, std::thread::JoinHandle<()>)>>,
 }
 
 impl View {
@@ -51,6 +53,16 @@ impl View {
         if let Some(t) = thread {
             let _ = t.join();
         }
+        for (state, t) in std::mem::take(&mut *self.feeds.lock().unwrap()) {
+            state.stop.store(true, Ordering::Relaxed);
+            let _ = t.join();
+        }
+    }
+
+    /// Checkpoint member names: the view's, and its join feeds'.
+    fn members(&self) -> [String; 3] {
+        let v = format!("view-{}", self.id);
+        [format!("{v}.left"), format!("{v}.right"), v]
     }
 }
 
@@ -111,7 +123,7 @@ impl RelationLookup for Engine {
             name: name.into(),
             schema: v.state.schema.clone(),
             kind: RelationKind::View { append_only: v.plan.append_only },
-            event_time: None,
+            event_time: v.plan.event_time,
         })
     }
 }
@@ -166,44 +178,89 @@ impl Engine {
         let name = object_name(&cv.name)?;
         let plan = self.plan_view(cv).await?;
         let state = ViewState::new(name.clone(), plan.output.clone(), plan.append_only)?;
-        Ok(View { id, name, plan, state, thread: Mutex::new(None) })
+        Ok(View { id, name, plan, state, thread: Mutex::new(None), feeds: Mutex::default() })
     }
 
     pub(crate) async fn plan_view(self: &Arc<Self>, cv: &CreateView) -> SqlResult<StreamPlan> {
         plan_view(&self.context().copied_config(), &**self, &cv.query, cv.emit).await
     }
 
-    /// Starts a view's dataflow.
+    /// Opens a source for a dataflow `reader`, with its watermark.
+    fn open_source(&self, name: &str, reader: &str) -> SqlResult<(Arc<SourceDef>, Box<dyn weir_connectors::Source>, Option<Watermark>)> {
+        let src = self.sources.read().unwrap().get(name).cloned().ok_or_else(|| SqlError::undefined_table(name))?;
+        let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), reader).map_err(connector_error)?;
+        let idle = match src.options.get("idle_timeout") {
+            Some(t) => weir_connectors::options::parse_duration(t).map_err(|e| SqlError::new(SqlState::InvalidParameterValue, format!("option \"idle_timeout\": {e}")))?,
+            None => DEFAULT_IDLE_TIMEOUT,
+        };
+        let watermark = src.event_time.map(|t| Watermark::new(t.column, t.delay_ns).with_idle_timeout(idle));
+        Ok((src, source, watermark))
+    }
+
+    /// Starts a view's dataflow (and, for a join that reads sources, their feeds).
     pub(crate) fn start_view(self: &Arc<Self>, view: &Arc<View>) -> SqlResult<()> {
         let plan = &view.plan;
-        let ckpt = self.checkpointing(format!("view-{}", view.id))?;
-        let input = match &plan.input.kind {
-            RelationKind::Source { .. } => {
-                let src = self.sources.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
-                let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), &view.name)
-                    .map_err(connector_error)?;
-                let idle = match src.options.get("idle_timeout") {
-                    Some(t) => weir_connectors::options::parse_duration(t).map_err(|e| SqlError::new(SqlState::InvalidParameterValue, format!("option \"idle_timeout\": {e}")))?,
-                    None => DEFAULT_IDLE_TIMEOUT,
-                };
-                let watermark = src.event_time.map(|t| Watermark::new(t.column, t.delay_ns).with_idle_timeout(idle));
+        let [left_member, right_member, member] = view.members();
+        let ckpt = self.checkpointing(member.clone())?;
+        let table = match &plan.join {
+            Some(j) if j.strategy == JoinStrategy::Lookup => Some(self.table(&j.right.name).ok_or_else(|| SqlError::undefined_table(&j.right.name))?),
+            _ => None,
+        };
+        let mut feeds = Vec::new();
+        let input = match (&plan.join, &plan.input.kind) {
+            (Some(j), _) if j.strategy != JoinStrategy::Lookup => {
+                // Each side: a view's changes, or a source read by a feed of its own.
+                let mut states = Vec::new();
+                for (rel, m) in [(&plan.input, left_member), (&j.right, right_member)] {
+                    if let RelationKind::Source { .. } = rel.kind {
+                        let (src, source, watermark) = self.open_source(&rel.name, &view.name)?;
+                        let state = ViewState::feed(format!("{} ({})", view.name, rel.name), src.schema.clone())?;
+                        feeds.push((state.clone(), Input::Source { name: src.name.clone(), source, watermark }, m));
+                        states.push(state);
+                    } else {
+                        let up = self.views.read().unwrap().get(&rel.name).cloned().ok_or_else(|| SqlError::undefined_table(&rel.name))?;
+                        states.push(up.state.clone());
+                    }
+                }
+                let (subs, after) = self.coord.join_all(&member, None, &[&states[0], &states[1]])?;
+                let [l, r]: [_; 2] = subs.try_into().map_err(|_| SqlError::internal("a join has two inputs"))?;
+                Input::Join { sides: [(l.snapshot, l.rx, l.after_barrier), (r.snapshot, r.rx, r.after_barrier)], after }
+            }
+            (_, RelationKind::Source { .. }) => {
+                let (src, source, watermark) = self.open_source(&plan.input.name, &view.name)?;
                 Input::Source { name: src.name.clone(), source, watermark }
             }
-            RelationKind::View { .. } => {
+            (_, RelationKind::View { .. }) => {
                 let up = self.views.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
                 let (sub, after) = self.coord.join(&ckpt.member, None, &up.state)?;
                 Input::View { initial: sub.snapshot, rx: sub.rx, after }
             }
-            RelationKind::Table => {
+            (_, RelationKind::Table) => {
                 let t = self.table(&plan.input.name).ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
                 Input::Snapshot(t.snapshot().batches.clone())
             }
         };
-        let member = ckpt.member.clone();
-        let handle = Pipeline::compile(&self.context().state(), plan)
+        let leave_all = || {
+            for m in view.members() {
+                self.coord.leave(&m);
+            }
+        };
+        let handle = Pipeline::compile(&self.context().state(), plan, table)
             .and_then(|pipeline| stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), ckpt))
-            .inspect_err(|_| self.coord.leave(&member))?;
+            .inspect_err(|_| leave_all())?;
         *view.thread.lock().unwrap() = Some(handle);
+        // Feeds start after the join subscribed to them, so it misses nothing.
+        for (state, input, m) in feeds {
+            let started = self.checkpointing(m).and_then(|c| stream::spawn(state.clone(), Pipeline::identity(), input, self.dead_letters.clone(), c));
+            match started {
+                Ok(t) => view.feeds.lock().unwrap().push((state, t)),
+                Err(e) => {
+                    view.stop();
+                    leave_all();
+                    return Err(e);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -244,7 +301,7 @@ impl Engine {
 
     /// Views and sinks that read `name` directly, as (kind, name).
     pub fn dependents(&self, name: &str) -> Vec<(&'static str, String)> {
-        let views = self.views_in_order().into_iter().filter(|v| v.plan.input.name == name).map(|v| ("materialized view", v.name.clone()));
+        let views = self.views_in_order().into_iter().filter(|v| v.plan.inputs().contains(&name)).map(|v| ("materialized view", v.name.clone()));
         let sinks = self.sinks_in_order().into_iter().filter(|s| s.from == name).map(|s| ("sink", s.name.clone()));
         views.chain(sinks).collect()
     }
@@ -270,9 +327,10 @@ impl Engine {
         let Some(v) = self.views.read().unwrap().get(name).cloned() else { return Ok(()) };
         self.undefine(writer, v.id)?;
         v.stop();
-        let member = format!("view-{}", v.id);
-        self.coord.leave(&member);
-        self.coord.remove_segments(&member);
+        for member in v.members() {
+            self.coord.leave(&member);
+            self.coord.remove_segments(&member);
+        }
         self.views.write().unwrap().remove(name);
         Ok(())
     }

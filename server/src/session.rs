@@ -198,9 +198,15 @@ impl Session {
         Session { engine, ctx, settings: Settings::default() }
     }
 
+    /// A table about to be written.
     fn table(&self, name: &ObjectName) -> SqlResult<Arc<Table>> {
         let n = object_name(name)?;
-        self.engine.table(&n).ok_or_else(|| SqlError::undefined_table(&n))
+        let t = self.engine.table(&n).ok_or_else(|| SqlError::undefined_table(&n))?;
+        if let Some(m) = t.mirror.get() {
+            return Err(SqlError::unsupported(format!("table \"{n}\" mirrors {}; weir does not write to it", m.describe()))
+                .with_hint("change the rows in PostgreSQL; weir loads them again at the next refresh"));
+        }
+        Ok(t)
     }
 
     async fn plan(&self, stmt: Statement) -> SqlResult<LogicalPlan> {
@@ -387,9 +393,24 @@ impl Session {
             return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
         }
         let query = ct.query.clone();
-        let stmt = Statement::CreateTable(ct);
+        let mut stmt = Statement::CreateTable(ct);
         let sql = stmt.to_string();
+        let mirror = crate::mirror::take_options(&mut stmt)?;
         let (schema, primary_key) = plan_create_table(&self.ctx, stmt).await?;
+        if let Some(spec) = mirror {
+            if query.is_some() {
+                return Err(SqlError::unsupported("a mirrored table takes its rows from PostgreSQL, not from AS SELECT"));
+            }
+            // The first load fails the CREATE if PostgreSQL or the table is not there.
+            let rows = crate::mirror::load(&spec, &schema).await?;
+            let mut writer = self.engine.writer().await;
+            self.engine.apply(&mut writer, Change::CreateTable { name: name.clone(), sql, schema, primary_key })?;
+            let table = self.engine.table(&name).ok_or_else(|| SqlError::internal("table vanished"))?;
+            let _ = table.mirror.set(spec);
+            self.engine.apply(&mut writer, Change::Replace { table: table.clone(), batches: vec![rows] })?;
+            self.engine.start_mirror(table, false);
+            return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
+        }
         let mut writer = self.engine.writer().await;
         self.engine.apply(&mut writer, Change::CreateTable { name: name.clone(), sql, schema, primary_key })?;
         let Some(query) = query else {

@@ -80,6 +80,10 @@ pub struct SinkDef {
     pub name: String,
     pub from: String,
     pub connector: String,
+    /// `delivery = 'at_least_once'`: changes are written as they arrive,
+    /// not one checkpoint later; after a crash some may be written again.
+    pub at_least_once: bool,
+    /// The connector's options (without `delivery`).
     pub options: BTreeMap<String, String>,
     pub input: SinkInput,
     pub status: Arc<SinkStatus>,
@@ -246,6 +250,7 @@ fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &m
 struct Runner {
     name: String,
     connector: String,
+    at_least_once: bool,
     options: Options,
     input: SinkInput,
     status: Arc<SinkStatus>,
@@ -382,6 +387,12 @@ impl Runner {
             } else {
                 let wait = if state.staged.is_empty() { POLL } else { Duration::from_millis(5) };
                 pump(&mut state, wait);
+                // At least once: write what arrived now, unless earlier epochs still wait (order).
+                if self.at_least_once && state.staged.is_empty() && !state.queue.is_empty() {
+                    if let Err(e) = self.write_now(&rt, &mut sink, &mut state, &schema) {
+                        return status.set(format!("failed: {}", e.message));
+                    }
+                }
             }
             match retry(&status, &rt, &what, &mut sink, Op::Tick, &mut || pump(&mut state, Duration::ZERO)) {
                 Outcome::Done => {}
@@ -390,6 +401,44 @@ impl Runner {
             }
             state.settle(sink.durable_epoch(), &ckpt.committed);
         }
+    }
+}
+
+impl Runner {
+    /// Writes the queued changes at once, one attempt. Nothing is pumped
+    /// meanwhile, so no barrier can claim them before they are written; if
+    /// the attempt fails they stay queued and go with the next epoch.
+    fn write_now(&self, rt: &tokio::runtime::Runtime, sink: &mut Box<dyn Sink>, state: &mut EpochState, schema: &SchemaRef) -> SqlResult<()> {
+        let changes = consolidate(schema, state.queue.drain(..).collect())?;
+        let rows = std::mem::take(&mut state.queued_rows);
+        if changes.rows() == 0 {
+            self.status.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
+            return Ok(());
+        }
+        match rt.block_on(sink.write(state.next, &changes)) {
+            Ok(()) => {
+                let s = &self.status;
+                s.rows_written.fetch_add(changes.rows() as u64, Ordering::Relaxed);
+                s.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
+                s.epochs.fetch_add(1, Ordering::Relaxed);
+                s.last_epoch.store(state.next, Ordering::Relaxed);
+                s.last_write.store(now_micros(), Ordering::Relaxed);
+                s.waiting_since.store(0, Ordering::Relaxed);
+                state.next += 1;
+            }
+            Err(e) => {
+                // The number is used up: had the write landed after all, the
+                // changes are written again under a new one (at least once), never skipped.
+                state.next += 1;
+                tracing::warn!("sink {}: {e}; its changes go with the next checkpoint", self.name);
+                self.status.error(&e.to_string());
+                state.queued_rows = rows;
+                state.queue.push_back(Delta { batch: changes.inserts, diffs: None });
+                let n = changes.deletes.num_rows();
+                state.queue.push_back(Delta { batch: changes.deletes, diffs: Some(vec![-1; n]) });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -533,7 +582,14 @@ impl Engine {
     pub(crate) fn prepare_sink(&self, cs: &CreateSink, id: u64) -> SqlResult<SinkDef> {
         let name = object_name(&cs.name)?;
         let from = object_name(&cs.from)?;
-        let options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
+        let mut options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
+        let at_least_once = match options.remove("delivery").as_deref() {
+            None | Some("exactly_once") => false,
+            Some("at_least_once") => true,
+            Some(other) => {
+                return Err(SqlError::new(SqlState::InvalidParameterValue, format!("option \"delivery\" must be 'exactly_once' or 'at_least_once', not '{other}'")))
+            }
+        };
         let connector = options.get("connector").cloned().ok_or_else(|| {
             SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"")
                 .with_hint(format!("weir has the sink connectors: {}", weir_connectors::sink::CONNECTORS.join(", ")))
@@ -552,12 +608,17 @@ impl Engine {
                 }
             }
         };
+        if at_least_once && connector == "s3" {
+            return Err(SqlError::new(SqlState::InvalidParameterValue, "delivery = 'at_least_once' is for redis, postgres and kafka sinks")
+                .with_hint("the s3 sink gathers rows into files per epoch, so writing early would not make it faster"));
+        }
         let input = SinkInput { sink: name.clone(), schema, append_only };
         Ok(SinkDef {
             id,
             name,
             from,
             connector,
+            at_least_once,
             options,
             input,
             status: Arc::default(),
@@ -612,6 +673,7 @@ impl Engine {
         let runner = Runner {
             name: sink.name.clone(),
             connector: sink.connector.clone(),
+            at_least_once: sink.at_least_once,
             options: sink.options(),
             input: sink.input.clone(),
             status: sink.status.clone(),

@@ -32,11 +32,13 @@ pub struct Table {
     /// Encoded primary keys of every committed row (empty without a key).
     /// Only writers touch it, and writers are serialised by the engine.
     pk_index: Mutex<HashSet<Vec<u8>>>,
+    /// Set when the rows mirror a PostgreSQL table (users cannot write them).
+    pub mirror: std::sync::OnceLock<crate::mirror::MirrorSpec>,
 }
 
 impl Table {
     pub fn new(id: u64, name: String, schema: SchemaRef, primary_key: Vec<usize>) -> Self {
-        Table { id, name, schema, primary_key, data: RwLock::new(Arc::default()), pk_index: Mutex::default() }
+        Table { id, name, schema, primary_key, data: RwLock::new(Arc::default()), pk_index: Mutex::default(), mirror: Default::default() }
     }
 
     pub fn snapshot(&self) -> Arc<TableData> {

@@ -9,6 +9,7 @@ mod checkpoints;
 mod bad_input;
 mod clients;
 mod durability;
+mod joins;
 mod migrations;
 mod pipelines;
 mod services;

@@ -332,7 +332,8 @@ async fn views_over_kafka_equal_the_batch_oracle_and_malformed_messages_are_dead
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_pipeline_shows_live_data_without_external_services() {
-    let server = Server::start_with(crate::support::temp_dir("demo"), &["--demo"]);
+    let dir = crate::support::temp_dir("demo");
+    let server = Server::start_with(dir.clone(), &["--demo"]);
     let c = server.client().await;
     let total = |rows: Vec<Vec<Option<String>>>| rows[0][0].as_deref().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let started = Instant::now();
@@ -345,4 +346,27 @@ async fn demo_pipeline_shows_live_data_without_external_services() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let later = total(text_rows(&c, "SELECT sum(events) FROM clicks_by_type").await);
     assert!(later > first, "the view keeps updating ({first} then {later})");
+    // The reference pipelines run too: fraud alerts and 5-minute metrics within seconds,
+    // and their sinks write Parquet files in the data directory.
+    let parquet = |sink: &str| {
+        std::fs::read_dir(dir.join("demo-sinks").join(sink)).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "parquet")).count()).unwrap_or(0)
+    };
+    let started = Instant::now();
+    loop {
+        let alerts = total(text_rows(&c, "SELECT count(*) FROM fraud_alerts").await);
+        let metrics = total(text_rows(&c, "SELECT count(*) FROM clickstream_metrics_5m").await);
+        let stock = total(text_rows(&c, "SELECT count(*) FROM current_stock").await);
+        if alerts > 0 && metrics > 0 && stock > 0 && parquet("fraud_alerts_pg") > 0 && parquet("clickstream_archive") > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "demo pipelines: {alerts} alerts, {metrics} metric rows, {stock} stock rows, {} alert files, {} archive files",
+            parquet("fraud_alerts_pg"),
+            parquet("clickstream_archive")
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let sinks = text_rows(&c, "SELECT count(*) FROM weir_sink_status WHERE status LIKE 'failed%'").await;
+    assert_eq!(total(sinks), 0, "no demo sink failed");
 }

@@ -1,15 +1,19 @@
 //! The dataflow runtime: each materialized view runs as one thread that
 //! pulls Arrow batches from its input (a source, or the change stream of
-//! another view), passes them through the compiled stages of its
-//! [`StreamPlan`], and applies the result to the view's contents.
+//! another view; a join reads two), passes them through the compiled stages
+//! of its [`StreamPlan`], and applies the result to the view's contents.
 
 pub mod aggregate;
+pub mod join;
 pub mod ops;
+pub mod over;
 pub mod view;
 
 use crate::checkpoint::{Coordinator, Part};
 use crate::codec::{Dec, DecResult, Enc};
 use aggregate::{AggSpec, Aggregate, AggregateConfig};
+use join::{JoinConfig, Lookup, SymmetricJoin};
+use over::{Over, OverAgg, OverConfig};
 use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
 use ops::{Filter, Project, Watermark, WindowAssign};
@@ -19,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use view::{DeadLetterRow, DeadLetters, SavedContents, ViewState};
 use weir_connectors::{ConnectorError, Source, SourceEvent};
-use weir_planner::stream::{Stage, StreamPlan, WindowKind};
+use weir_planner::stream::{JoinStrategy, Stage, StreamPlan, WindowKind};
 use weir_planner::{Emit, SqlError, SqlResult};
 
 /// How long an input is polled before the loop checks for a stop request.
@@ -63,26 +67,34 @@ pub enum Msg {
 enum StageOp {
     Filter(Filter),
     Project(Project),
+    Over(Over),
 }
 
 impl StageOp {
-    fn apply(&self, d: Delta) -> SqlResult<Delta> {
+    fn apply(&mut self, d: Delta) -> SqlResult<Delta> {
         match self {
             StageOp::Filter(f) => f.apply(d),
             StageOp::Project(p) => p.apply(d),
+            StageOp::Over(o) => o.apply(d),
         }
     }
 }
 
-/// A plan made executable: window assignment, stages, aggregate.
+enum JoinOp {
+    Lookup(Lookup),
+    Symmetric(SymmetricJoin),
+}
+
+/// A plan made executable: window assignment, join, stages, aggregate.
 pub struct Pipeline {
     window: Option<WindowAssign>,
+    join: Option<JoinOp>,
     pre: Vec<StageOp>,
     aggregate: Option<Aggregate>,
     post: Vec<StageOp>,
 }
 
-fn run_stages(ops: &[StageOp], mut d: Delta) -> SqlResult<Option<Delta>> {
+fn run_stages(ops: &mut [StageOp], mut d: Delta) -> SqlResult<Option<Delta>> {
     for op in ops {
         d = op.apply(d)?;
         if d.batch.num_rows() == 0 {
@@ -95,22 +107,53 @@ fn run_stages(ops: &[StageOp], mut d: Delta) -> SqlResult<Option<Delta>> {
 impl Pipeline {
     /// A pipeline that passes rows through unchanged.
     pub fn identity() -> Pipeline {
-        Pipeline { window: None, pre: vec![], aggregate: None, post: vec![] }
+        Pipeline { window: None, join: None, pre: vec![], aggregate: None, post: vec![] }
     }
 
-    pub fn compile(state: &SessionState, plan: &StreamPlan) -> SqlResult<Pipeline> {
+    /// `table` is the table a lookup join reads.
+    pub fn compile(state: &SessionState, plan: &StreamPlan, table: Option<Arc<crate::table::Table>>) -> SqlResult<Pipeline> {
         let window = match &plan.window {
             None => None,
             Some(w) => {
-                let schema = match plan.stages.first() {
-                    Some(Stage::Filter { input, .. } | Stage::Project { input, .. }) => input.as_arrow().clone(),
-                    Some(Stage::Aggregate(a)) => a.input.as_arrow().clone(),
-                    None => return Err(SqlError::internal("windowed plan without stages")),
+                let schema = match (&plan.join, plan.stages.first()) {
+                    (Some(j), _) => j.left_schema.as_arrow().clone(),
+                    (None, Some(Stage::Filter { input, .. } | Stage::Project { input, .. })) => input.as_arrow().clone(),
+                    (None, Some(Stage::Over(o))) => o.input.as_arrow().clone(),
+                    (None, Some(Stage::Aggregate(a))) => a.input.as_arrow().clone(),
+                    (None, None) => return Err(SqlError::internal("windowed plan without stages")),
                 };
                 Some(WindowAssign { column: w.time_column, kind: w.kind.clone(), schema: Arc::new(schema) })
             }
         };
-        let mut p = Pipeline { window, pre: vec![], aggregate: None, post: vec![] };
+        let join = match &plan.join {
+            None => None,
+            Some(j) => {
+                let phys = |list: &[datafusion::logical_expr::Expr], schema: &datafusion::common::DFSchemaRef| {
+                    list.iter().map(|e| state.create_physical_expr(e.clone(), schema)).collect::<Result<Vec<_>, _>>()
+                };
+                let c = JoinConfig {
+                    kind: j.kind,
+                    left_keys: phys(&j.left_keys, &j.left_schema)?,
+                    right_keys: phys(&j.right_keys, &j.right_schema)?,
+                    filter: j.filter.as_ref().map(|f| state.create_physical_expr(f.clone(), &j.schema)).transpose()?,
+                    left: Arc::new(j.left_schema.as_arrow().clone()),
+                    right: Arc::new(j.right_schema.as_arrow().clone()),
+                    output: Arc::new(j.schema.as_arrow().clone()),
+                    bound: match &j.strategy {
+                        JoinStrategy::Interval(b) => Some(*b),
+                        _ => None,
+                    },
+                };
+                Some(match &j.strategy {
+                    JoinStrategy::Lookup => {
+                        let t = table.ok_or_else(|| SqlError::undefined_table(&j.right.name))?;
+                        JoinOp::Lookup(Lookup::new(c, t)?)
+                    }
+                    _ => JoinOp::Symmetric(SymmetricJoin::new(c)?),
+                })
+            }
+        };
+        let mut p = Pipeline { window, join, pre: vec![], aggregate: None, post: vec![] };
         for stage in &plan.stages {
             let op = match stage {
                 Stage::Filter { predicate, input } => StageOp::Filter(Filter { predicate: state.create_physical_expr(predicate.clone(), input)? }),
@@ -118,6 +161,22 @@ impl Pipeline {
                     exprs: exprs.iter().map(|e| state.create_physical_expr(e.clone(), input)).collect::<Result<_, _>>()?,
                     schema: Arc::new(output.as_arrow().clone()),
                 }),
+                Stage::Over(o) => {
+                    let input = o.input.as_arrow();
+                    let output = Arc::new(o.output.as_arrow().clone());
+                    let base = input.fields().len();
+                    let aggs = o
+                        .aggs
+                        .iter()
+                        .enumerate()
+                        .map(|(k, c)| {
+                            let arg = c.arg.as_ref().map(|e| state.create_physical_expr(e.clone(), &o.input)).transpose()?;
+                            OverAgg::new(c.func, arg, input, output.field(base + k).data_type().clone())
+                        })
+                        .collect::<SqlResult<Vec<_>>>()?;
+                    let partition = o.partition_by.iter().map(|e| state.create_physical_expr(e.clone(), &o.input)).collect::<Result<_, _>>()?;
+                    StageOp::Over(Over::new(OverConfig { partition, time_column: o.time_column, range_ns: o.range_ns, aggs, output }, input)?)
+                }
                 Stage::Aggregate(a) => {
                     let input = Arc::new(a.input.as_arrow().clone());
                     let output = Arc::new(a.output.as_arrow().clone());
@@ -134,6 +193,10 @@ impl Pipeline {
                         Some(WindowKind::Session { gap_ns }) => Some(*gap_ns),
                         _ => None,
                     };
+                    let rows_append_only = match &plan.join {
+                        Some(j) => j.strategy != JoinStrategy::Updating,
+                        None => matches!(plan.input.kind, weir_planner::stream::RelationKind::Source { .. } | weir_planner::stream::RelationKind::View { append_only: true }),
+                    };
                     p.aggregate = Some(Aggregate::new(AggregateConfig {
                         group_exprs: a.group_by.iter().map(|e| state.create_physical_expr(e.clone(), &a.input)).collect::<Result<_, _>>()?,
                         aggs,
@@ -141,8 +204,7 @@ impl Pipeline {
                         windowed: a.window_columns.is_some() && plan.window.is_some(),
                         session_gap,
                         emit_on_close: plan.emit == Emit::OnWindowClose,
-                        retractable: !matches!(plan.input.kind, weir_planner::stream::RelationKind::Source { .. })
-                            && !matches!(plan.input.kind, weir_planner::stream::RelationKind::View { append_only: true }),
+                        retractable: !rows_append_only,
                         input,
                         output,
                     })?);
@@ -159,11 +221,57 @@ impl Pipeline {
             Some(w) => w.apply(d)?,
             None => d,
         };
-        let Some(d) = run_stages(&self.pre, d)? else { return Ok(vec![]) };
+        match &mut self.join {
+            Some(JoinOp::Lookup(l)) => {
+                let mut out = Vec::new();
+                for d in l.apply(d)? {
+                    out.extend(self.rest(d)?);
+                }
+                Ok(out)
+            }
+            _ => self.rest(d),
+        }
+    }
+
+    /// A change on side `side` of a two-input join.
+    fn join_data(&mut self, side: usize, d: Delta) -> SqlResult<Vec<Delta>> {
+        let d = match (&self.window, side) {
+            (Some(w), 0) => w.apply(d)?,
+            _ => d,
+        };
+        let Some(JoinOp::Symmetric(j)) = &mut self.join else { return Err(SqlError::internal("not a two-input join")) };
+        let mut out = Vec::new();
+        for d in j.data(side, d)? {
+            out.extend(self.rest(d)?);
+        }
+        Ok(out)
+    }
+
+    /// A watermark on side `side` of a two-input join; the changes and the
+    /// output's watermark if it advanced.
+    fn join_watermark(&mut self, side: usize, wm: i64) -> SqlResult<(Vec<Delta>, Option<i64>)> {
+        let Some(JoinOp::Symmetric(j)) = &mut self.join else { return Err(SqlError::internal("not a two-input join")) };
+        let (changes, next) = j.watermark(side, wm)?;
+        let mut out = Vec::new();
+        for d in changes {
+            out.extend(self.rest(d)?);
+        }
+        if let Some(w) = next {
+            out.extend(self.watermark(w)?);
+        }
+        Ok((out, next))
+    }
+
+    /// The stages after the join.
+    fn rest(&mut self, d: Delta) -> SqlResult<Vec<Delta>> {
+        if d.batch.num_rows() == 0 {
+            return Ok(vec![]);
+        }
+        let Some(d) = run_stages(&mut self.pre, d)? else { return Ok(vec![]) };
         match &mut self.aggregate {
             None => Ok(vec![d]),
             Some(a) => match a.apply(&d)? {
-                Some(out) => Ok(run_stages(&self.post, out)?.into_iter().collect()),
+                Some(out) => Ok(run_stages(&mut self.post, out)?.into_iter().collect()),
                 None => Ok(vec![]),
             },
         }
@@ -177,14 +285,19 @@ impl Pipeline {
     fn initial(&mut self) -> SqlResult<Vec<Delta>> {
         match &mut self.aggregate {
             Some(a) => match a.initial()? {
-                Some(out) => Ok(run_stages(&self.post, out)?.into_iter().collect()),
+                Some(out) => Ok(run_stages(&mut self.post, out)?.into_iter().collect()),
                 None => Ok(vec![]),
             },
             None => Ok(vec![]),
         }
     }
 
-    fn snapshot(&self, e: &mut Enc) {
+    fn overs(&mut self) -> impl Iterator<Item = &mut Over> {
+        self.pre.iter_mut().chain(self.post.iter_mut()).filter_map(|s| if let StageOp::Over(o) = s { Some(o) } else { None })
+    }
+
+    /// State for a checkpoint: aggregate, then OVER windows and a two-input join, where present.
+    fn snapshot(&mut self, e: &mut Enc) {
         match &self.aggregate {
             Some(a) => {
                 e.bool(true);
@@ -194,20 +307,36 @@ impl Pipeline {
                 e.bool(false);
             }
         }
+        for o in self.overs() {
+            o.snapshot(e);
+        }
+        if let Some(JoinOp::Symmetric(j)) = &self.join {
+            j.snapshot(e);
+        }
     }
 
     fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
         match (d.bool()?, &mut self.aggregate) {
-            (true, Some(a)) => a.restore(d),
-            (false, None) => Ok(()),
-            _ => Err("the checkpoint's aggregate state does not fit this view's plan".into()),
+            (true, Some(a)) => a.restore(d)?,
+            (false, None) => {}
+            _ => return Err("the checkpoint's aggregate state does not fit this view's plan".into()),
         }
+        for o in self.overs() {
+            o.restore(d)?;
+        }
+        if let Some(JoinOp::Symmetric(j)) = &mut self.join {
+            j.restore(d)?;
+        }
+        Ok(())
     }
 
     fn watermark(&mut self, wm: i64) -> SqlResult<Vec<Delta>> {
+        for o in self.overs() {
+            o.on_watermark(wm);
+        }
         match &mut self.aggregate {
             Some(a) => match a.on_watermark(wm)? {
-                Some(out) => Ok(run_stages(&self.post, out)?.into_iter().collect()),
+                Some(out) => Ok(run_stages(&mut self.post, out)?.into_iter().collect()),
                 None => Ok(vec![]),
             },
             None => Ok(vec![]),
@@ -222,6 +351,9 @@ pub enum Input {
     View { initial: Vec<RecordBatch>, rx: Receiver<Msg>, after: u64 },
     /// A table's rows at the time the view started.
     Snapshot(Vec<RecordBatch>),
+    /// The two inputs of a join (left, right): each one's contents and
+    /// changes, and the barrier its changes start after.
+    Join { sides: [(Vec<RecordBatch>, Receiver<Msg>, u64); 2], after: u64 },
 }
 
 /// A dataflow's part in checkpoints.
@@ -266,6 +398,15 @@ enum Resume {
     Running,
     /// It had finished (or failed) before; this is its status.
     Done(String),
+}
+
+/// Where the two inputs of a join stand in checkpoint barriers.
+struct JoinInputs {
+    /// The newest barrier each side passed.
+    seen: [u64; 2],
+    ended: [bool; 2],
+    /// Messages of a side that is ahead, waiting for the other side's barrier.
+    waiting: [std::collections::VecDeque<Msg>; 2],
 }
 
 struct Runner {
@@ -472,6 +613,7 @@ impl Runner {
                 }
                 Ok(false)
             }
+            Input::Join { sides, .. } => self.run_join(sides, restored),
             Input::Source { name, mut source, mut watermark } => {
                 let mut backoff = Duration::from_millis(100);
                 while !self.view.stop.load(Ordering::Relaxed) {
@@ -538,6 +680,113 @@ impl Runner {
         }
     }
 
+    /// Runs a two-input join. Barriers are aligned: once one side has
+    /// passed barrier E, its later messages wait until the other side passes
+    /// E too, so the join's state at E holds exactly both inputs up to E.
+    fn run_join(&mut self, sides: [(Vec<RecordBatch>, Receiver<Msg>, u64); 2], restored: bool) -> SqlResult<bool> {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Msg)>();
+        let mut j = JoinInputs { seen: [0; 2], ended: [false; 2], waiting: Default::default() };
+        for (s, (initial, input, after)) in sides.into_iter().enumerate() {
+            j.seen[s] = after;
+            if !restored {
+                for b in initial {
+                    self.view.stats.rows_in.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+                    let out = self.pipeline.join_data(s, Delta { batch: b, diffs: None })?;
+                    self.emit(out)?;
+                }
+            }
+            let tx = tx.clone();
+            // Merges both inputs into one channel; ends when either end goes away.
+            std::thread::Builder::new()
+                .name(format!("weir-join-{}-{s}", self.view.name))
+                .spawn(move || {
+                    for m in input.iter() {
+                        if tx.send((s, m)).is_err() {
+                            return;
+                        }
+                    }
+                    let _ = tx.send((s, Msg::End));
+                })
+                .map_err(|e| SqlError::internal(format!("cannot start a join input thread: {e}")))?;
+        }
+        drop(tx);
+        while !self.view.stop.load(Ordering::Relaxed) {
+            match rx.recv_timeout(POLL) {
+                Ok((s, m)) => {
+                    if self.join_msg(&mut j, s, m)? {
+                        return Ok(true);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        Ok(false)
+    }
+
+    /// Handles one message of join side `s`; true once both sides ended.
+    fn join_msg(&mut self, j: &mut JoinInputs, s: usize, m: Msg) -> SqlResult<bool> {
+        if j.seen[s] > self.last_barrier && !j.ended[1 - s] {
+            j.waiting[s].push_back(m); // ahead of the other side: wait for its barrier
+            return Ok(false);
+        }
+        match m {
+            Msg::Data(d) => {
+                self.view.stats.rows_in.fetch_add(d.batch.num_rows() as u64, Ordering::Relaxed);
+                let out = self.pipeline.join_data(s, d)?;
+                self.emit(out)?;
+            }
+            Msg::Watermark(w) => self.join_watermark(s, w)?,
+            Msg::Barrier(e) => {
+                j.seen[s] = j.seen[s].max(e);
+                return self.join_align(j);
+            }
+            Msg::End => {
+                if j.ended[s] {
+                    return Ok(false);
+                }
+                j.ended[s] = true;
+                self.join_watermark(s, i64::MAX)?;
+                if j.ended[1 - s] {
+                    self.done("finished", None)?;
+                    return Ok(true);
+                }
+                return self.join_align(j);
+            }
+        }
+        Ok(false)
+    }
+
+    fn join_watermark(&mut self, s: usize, w: i64) -> SqlResult<()> {
+        let (out, next) = self.pipeline.join_watermark(s, w)?;
+        self.emit(out)?;
+        if let Some(w) = next {
+            self.view.publish(Msg::Watermark(w));
+        }
+        Ok(())
+    }
+
+    /// Takes the barriers both sides have passed (an ended side passes all),
+    /// then lets the messages that waited through.
+    fn join_align(&mut self, j: &mut JoinInputs) -> SqlResult<bool> {
+        let reached = |s: usize| if j.ended[s] { u64::MAX } else { j.seen[s] };
+        let both = reached(0).min(reached(1));
+        if both == u64::MAX || both <= self.last_barrier {
+            return Ok(false);
+        }
+        while self.last_barrier < both {
+            self.barrier(self.last_barrier + 1, None, None)?;
+        }
+        for s in 0..2 {
+            for m in std::mem::take(&mut j.waiting[s]) {
+                if self.join_msg(j, s, m)? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
     fn dead_letters(&self, source: &str, letters: Vec<weir_connectors::DeadLetter>) {
         if letters.is_empty() {
             return;
@@ -579,7 +828,7 @@ pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: A
     // Views over views joined when they subscribed (see Engine::start_view).
     let last_barrier = match &input {
         Input::Source { .. } | Input::Snapshot(_) => ckpt.coord.join_root(&ckpt.member),
-        Input::View { after, .. } => *after,
+        Input::View { after, .. } | Input::Join { after, .. } => *after,
     };
     let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, saved_rows: 0 };
     let resume = match &mut input {

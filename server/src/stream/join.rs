@@ -1,0 +1,471 @@
+//! Joins: a stream with a table (lookup), and two inputs that both change
+//! (an interval join of two streams, or a join of two views with updates).
+//!
+//! Lookup: each arriving row is matched against the table as committed at
+//! that moment (a changed table row applies to later rows); stream rows are
+//! not kept. Symmetric: each side keeps its rows by key; a change on one side
+//! is matched against the other side's rows, then kept. With a time bound
+//! (`right.t - left.t` within [lo, hi]) a row is freed once the other side's
+//! watermark passes the bound, and an unmatched LEFT JOIN row leaves then,
+//! with NULLs; without one (two views with updates) both sides hold what
+//! the views hold and a LEFT JOIN's NULL rows are retracted and restored as
+//! matches come and go.
+
+use super::Delta;
+use crate::codec::{Dec, DecResult, Enc};
+use crate::table::{Table, TableData};
+use arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{interleave, take, take_record_batch};
+use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
+use arrow_row::{RowConverter, SortField};
+use datafusion::physical_expr::PhysicalExpr;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use weir_planner::stream::{JoinKind, TimeBound};
+use weir_planner::{SqlError, SqlResult};
+
+type Exprs = Vec<Arc<dyn PhysicalExpr>>;
+
+pub struct JoinConfig {
+    pub kind: JoinKind,
+    pub left_keys: Exprs,
+    pub right_keys: Exprs,
+    /// The rest of the ON condition, over the output schema.
+    pub filter: Option<Arc<dyn PhysicalExpr>>,
+    pub left: SchemaRef,
+    pub right: SchemaRef,
+    pub output: SchemaRef,
+    pub bound: Option<TimeBound>,
+}
+
+fn key_converter(keys: &Exprs, schema: &SchemaRef) -> SqlResult<RowConverter> {
+    Ok(RowConverter::new(keys.iter().map(|k| Ok(SortField::new(k.data_type(schema)?))).collect::<SqlResult<Vec<_>>>()?)?)
+}
+
+/// Key columns of a batch, and which rows have a NULL in one (they never match).
+fn eval_keys(keys: &Exprs, batch: &RecordBatch) -> SqlResult<(Vec<ArrayRef>, Vec<bool>)> {
+    let n = batch.num_rows();
+    let cols = keys.iter().map(|k| k.evaluate(batch).and_then(|v| v.into_array(n))).collect::<Result<Vec<ArrayRef>, _>>()?;
+    let null = (0..n).map(|i| cols.iter().any(|c| c.is_null(i))).collect();
+    Ok((cols, null))
+}
+
+/// Rows of the output from left and right columns, and which pass the filter.
+fn joined(c: &JoinConfig, left: Vec<ArrayRef>, right: Vec<ArrayRef>) -> SqlResult<(RecordBatch, Vec<bool>)> {
+    let batch = RecordBatch::try_new(c.output.clone(), left.into_iter().chain(right).collect())?;
+    let pass = match &c.filter {
+        None => vec![true; batch.num_rows()],
+        Some(f) => {
+            let v = f.evaluate(&batch)?.into_array(batch.num_rows())?;
+            let b = v.as_boolean_opt().ok_or_else(|| SqlError::internal("join condition is not boolean"))?;
+            (0..b.len()).map(|i| b.is_valid(i) && b.value(i)).collect()
+        }
+    };
+    Ok((batch, pass))
+}
+
+/// Output rows gathered with a sign each (+1 added, -1 removed).
+#[derive(Default)]
+struct Out {
+    parts: Vec<(RecordBatch, Vec<u32>, Vec<i64>)>,
+}
+
+impl Out {
+    fn push(&mut self, batch: RecordBatch, rows: Vec<u32>, signs: Vec<i64>) {
+        if !rows.is_empty() {
+            self.parts.push((batch, rows, signs));
+        }
+    }
+
+    fn deltas(self) -> SqlResult<Vec<Delta>> {
+        self.parts
+            .into_iter()
+            .map(|(b, rows, signs)| {
+                let batch = take_record_batch(&b, &UInt32Array::from(rows))?;
+                let diffs = if signs.iter().all(|s| *s == 1) { None } else { Some(signs) };
+                Ok(Delta { batch, diffs })
+            })
+            .collect()
+    }
+}
+
+/// Adds `row` to the output |mult| times with the sign of `mult`.
+fn repeat(rows: &mut Vec<u32>, signs: &mut Vec<i64>, row: u32, mult: i64) {
+    for _ in 0..mult.unsigned_abs() {
+        rows.push(row);
+        signs.push(mult.signum());
+    }
+}
+
+fn null_columns(schema: &SchemaRef, n: usize) -> Vec<ArrayRef> {
+    schema.fields().iter().map(|f| new_null_array(f.data_type(), n)).collect()
+}
+
+/// A stream joined with a weir table as the table is when each row arrives.
+pub struct Lookup {
+    c: JoinConfig,
+    table: Arc<Table>,
+    keys: RowConverter,
+    /// The table state the index was built from.
+    seen: Option<Arc<TableData>>,
+    /// Key to (batch, row) of the table's rows.
+    index: HashMap<Box<[u8]>, Vec<(usize, usize)>>,
+}
+
+impl Lookup {
+    pub fn new(c: JoinConfig, table: Arc<Table>) -> SqlResult<Lookup> {
+        let keys = key_converter(&c.right_keys, &c.right)?;
+        Ok(Lookup { c, table, keys, seen: None, index: HashMap::new() })
+    }
+
+    fn refresh(&mut self) -> SqlResult<Arc<TableData>> {
+        let data = self.table.snapshot();
+        if self.seen.as_ref().is_some_and(|s| Arc::ptr_eq(s, &data)) {
+            return Ok(data);
+        }
+        self.index.clear();
+        for (b, batch) in data.batches.iter().enumerate() {
+            let batch = batch.clone().with_schema(self.c.right.clone()).unwrap_or_else(|_| batch.clone());
+            let (cols, null) = eval_keys(&self.c.right_keys, &batch)?;
+            let rows = self.keys.convert_columns(&cols)?;
+            for r in 0..batch.num_rows() {
+                if !null[r] {
+                    self.index.entry(rows.row(r).as_ref().into()).or_default().push((b, r));
+                }
+            }
+        }
+        self.seen = Some(data.clone());
+        Ok(data)
+    }
+
+    pub fn apply(&mut self, d: Delta) -> SqlResult<Vec<Delta>> {
+        let data = self.refresh()?;
+        let b = &d.batch;
+        let n = b.num_rows();
+        let (cols, null) = eval_keys(&self.c.left_keys, b)?;
+        let rows = self.keys.convert_columns(&cols)?;
+        let (mut probe, mut found) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            if null[i] {
+                continue;
+            }
+            for &(tb, tr) in self.index.get(rows.row(i).as_ref()).map(|v| v.as_slice()).unwrap_or(&[]) {
+                probe.push(i as u32);
+                found.push((tb, tr));
+            }
+        }
+        let sign = |i: usize| d.diffs.as_ref().map(|x| x[i]).unwrap_or(1);
+        let mut out = Out::default();
+        let mut matched = vec![false; n];
+        if !probe.is_empty() {
+            let idx = UInt32Array::from(probe.clone());
+            let left = b.columns().iter().map(|c| take(c, &idx, None)).collect::<Result<Vec<_>, _>>()?;
+            let right = (0..self.c.right.fields().len())
+                .map(|col| {
+                    let arrays: Vec<&dyn Array> = data.batches.iter().map(|t| t.column(col).as_ref()).collect();
+                    interleave(&arrays, &found)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let (batch, pass) = joined(&self.c, left, right)?;
+            let (mut sel, mut signs) = (Vec::new(), Vec::new());
+            for (j, p) in pass.iter().enumerate() {
+                if *p {
+                    let i = probe[j] as usize;
+                    matched[i] = true;
+                    repeat(&mut sel, &mut signs, j as u32, sign(i));
+                }
+            }
+            out.push(batch, sel, signs);
+        }
+        if self.c.kind == JoinKind::Left && matched.iter().any(|m| !m) {
+            let right = null_columns(&self.c.right, n);
+            let (batch, _) = joined(&Self::unfiltered(&self.c), b.columns().to_vec(), right)?;
+            let unmatched: Vec<u32> = (0..n as u32).filter(|&i| !matched[i as usize]).collect();
+            let signs = unmatched.iter().map(|&i| sign(i as usize)).collect();
+            out.push(batch, unmatched, signs);
+        }
+        out.deltas()
+    }
+
+    fn unfiltered(c: &JoinConfig) -> JoinConfig {
+        JoinConfig {
+            kind: c.kind,
+            left_keys: vec![],
+            right_keys: vec![],
+            filter: None,
+            left: c.left.clone(),
+            right: c.right.clone(),
+            output: c.output.clone(),
+            bound: None,
+        }
+    }
+}
+
+/// A kept row: how many copies, its event time, and how many right rows it
+/// matches (for a LEFT JOIN's NULL row).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    count: i64,
+    time: i64,
+    matches: i64,
+}
+
+struct Side {
+    schema: SchemaRef,
+    keys: Exprs,
+    key_conv: RowConverter,
+    rows: RowConverter,
+    map: HashMap<Box<[u8]>, HashMap<Box<[u8]>, Entry>>,
+    /// Kept rows by event time, for freeing them (time-bounded joins).
+    by_time: BTreeMap<i64, Vec<(Box<[u8]>, Box<[u8]>)>>,
+    time_column: Option<usize>,
+    watermark: i64,
+}
+
+impl Side {
+    fn new(schema: SchemaRef, keys: Exprs, time_column: Option<usize>) -> SqlResult<Side> {
+        let key_conv = key_converter(&keys, &schema)?;
+        let rows = RowConverter::new(schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
+        Ok(Side { schema, keys, key_conv, rows, map: HashMap::new(), by_time: BTreeMap::new(), time_column, watermark: i64::MIN })
+    }
+
+    fn columns(&self, rows: &[&[u8]]) -> SqlResult<Vec<ArrayRef>> {
+        let parser = self.rows.parser();
+        Ok(self.rows.convert_rows(rows.iter().map(|r| parser.parse(r)))?)
+    }
+
+    fn insert(&mut self, key: &[u8], row: &[u8], diff: i64, time: i64, matches: i64) {
+        let by_key = self.map.entry(key.into()).or_default();
+        match by_key.get_mut(row) {
+            Some(e) => {
+                e.count += diff;
+                if e.count == 0 {
+                    by_key.remove(row);
+                    if by_key.is_empty() {
+                        self.map.remove(key);
+                    }
+                }
+            }
+            None => {
+                by_key.insert(row.into(), Entry { count: diff, time, matches });
+                if self.time_column.is_some() {
+                    self.by_time.entry(time).or_default().push((key.into(), row.into()));
+                }
+            }
+        }
+    }
+}
+
+/// A join of two changing inputs (side 0 left, side 1 right).
+pub struct SymmetricJoin {
+    c: JoinConfig,
+    sides: [Side; 2],
+    out_watermark: i64,
+}
+
+impl SymmetricJoin {
+    pub fn new(c: JoinConfig) -> SqlResult<SymmetricJoin> {
+        let (lt, rt) = match c.bound {
+            Some(b) => (Some(b.left_time), Some(b.right_time)),
+            None => (None, None),
+        };
+        let sides = [Side::new(c.left.clone(), c.left_keys.clone(), lt)?, Side::new(c.right.clone(), c.right_keys.clone(), rt)?];
+        Ok(SymmetricJoin { c, sides, out_watermark: i64::MIN })
+    }
+
+    /// Whether NULL rows wait for the time bound (append-only output) or
+    /// follow matches as they come and go.
+    fn deferred_nulls(&self) -> bool {
+        self.c.bound.is_some()
+    }
+
+    fn pad_rows(&self, rows: &[&[u8]]) -> SqlResult<RecordBatch> {
+        let left = self.sides[0].columns(rows)?;
+        let right = null_columns(&self.c.right, rows.len());
+        Ok(RecordBatch::try_new(self.c.output.clone(), left.into_iter().chain(right).collect())?)
+    }
+
+    /// A change on side `s`: its matches with the other side, then kept.
+    pub fn data(&mut self, s: usize, d: Delta) -> SqlResult<Vec<Delta>> {
+        let b = d.batch.clone().with_schema(self.sides[s].schema.clone()).unwrap_or(d.batch);
+        let n = b.num_rows();
+        let diff = |i: usize| d.diffs.as_ref().map(|x| x[i]).unwrap_or(1);
+        let (key_cols, null) = eval_keys(&self.sides[s].keys, &b)?;
+        let keys = self.sides[s].key_conv.convert_columns(&key_cols)?;
+        let rows = self.sides[s].rows.convert_columns(b.columns())?;
+        let times: Option<Vec<i64>> = match self.sides[s].time_column {
+            Some(t) => {
+                let a = b.column(t).as_primitive_opt::<TimestampNanosecondType>().ok_or_else(|| SqlError::internal("join time column is not a timestamp"))?;
+                Some((0..n).map(|i| if a.is_null(i) { i64::MIN } else { a.value(i) }).collect())
+            }
+            None => None,
+        };
+        let other = &self.sides[1 - s];
+        // Candidate pairs: (row here, row there, its count, its key).
+        let mut probe = Vec::new();
+        let mut there: Vec<(&[u8], i64)> = Vec::new();
+        for i in 0..n {
+            if null[i] {
+                continue;
+            }
+            if let Some(m) = other.map.get(keys.row(i).as_ref()) {
+                for (r, e) in m {
+                    probe.push(i as u32);
+                    there.push((r.as_ref(), e.count));
+                }
+            }
+        }
+        let mut out = Out::default();
+        let mut matches = vec![0i64; n];
+        // Left rows whose match count changes: (key, row, change).
+        let mut left_changes: Vec<(Box<[u8]>, Box<[u8]>, i64)> = Vec::new();
+        if !probe.is_empty() {
+            let idx = UInt32Array::from(probe.clone());
+            let here_cols = b.columns().iter().map(|c| take(c, &idx, None)).collect::<Result<Vec<_>, _>>()?;
+            let there_cols = other.columns(&there.iter().map(|t| t.0).collect::<Vec<_>>())?;
+            let (l, r) = if s == 0 { (here_cols, there_cols) } else { (there_cols, here_cols) };
+            let (batch, pass) = joined(&self.c, l, r)?;
+            let (mut sel, mut signs) = (Vec::new(), Vec::new());
+            for (j, p) in pass.iter().enumerate() {
+                if !*p {
+                    continue;
+                }
+                let i = probe[j] as usize;
+                let (row, count) = there[j];
+                repeat(&mut sel, &mut signs, j as u32, diff(i) * count);
+                if s == 0 {
+                    matches[i] += count;
+                } else if self.c.kind == JoinKind::Left {
+                    left_changes.push((keys.row(i).as_ref().into(), row.into(), diff(i)));
+                }
+            }
+            out.push(batch, sel, signs);
+        }
+        // A LEFT JOIN's NULL rows follow the match counts of left rows.
+        let left_outer = self.c.kind == JoinKind::Left;
+        let deferred = self.deferred_nulls();
+        let mut pads: Vec<(Box<[u8]>, i64)> = Vec::new();
+        for (key, row, change) in left_changes {
+            let Some(e) = self.sides[0].map.get_mut(&key).and_then(|m| m.get_mut(&row)) else { continue };
+            let before = e.matches;
+            e.matches += change;
+            if !deferred {
+                if before == 0 && e.matches > 0 {
+                    pads.push((row, -e.count));
+                } else if before > 0 && e.matches == 0 {
+                    pads.push((row, e.count));
+                }
+            }
+        }
+        // Keep this side's rows (a left row without a match gets its NULL row now, unless deferred).
+        for i in 0..n {
+            let row = rows.row(i);
+            if s == 0 && left_outer && (null[i] || (matches[i] == 0 && !deferred)) {
+                pads.push((row.as_ref().into(), diff(i)));
+            }
+            if null[i] {
+                continue;
+            }
+            let time = times.as_ref().map(|t| t[i]).unwrap_or(0);
+            self.sides[s].insert(keys.row(i).as_ref(), row.as_ref(), diff(i), time, matches[i]);
+        }
+        if !pads.is_empty() {
+            let rows: Vec<&[u8]> = pads.iter().map(|p| p.0.as_ref()).collect();
+            let batch = self.pad_rows(&rows)?;
+            let (mut sel, mut signs) = (Vec::new(), Vec::new());
+            for (j, (_, mult)) in pads.iter().enumerate() {
+                repeat(&mut sel, &mut signs, j as u32, *mult);
+            }
+            out.push(batch, sel, signs);
+        }
+        out.deltas()
+    }
+
+    /// Side `s`'s watermark advanced (i64::MAX: it ended). Frees rows the
+    /// bound puts out of reach; returns the changes and the output's new
+    /// watermark (on the left side's time), if it advanced.
+    pub fn watermark(&mut self, s: usize, wm: i64) -> SqlResult<(Vec<Delta>, Option<i64>)> {
+        let side = &mut self.sides[s];
+        if wm <= side.watermark {
+            return Ok((vec![], None));
+        }
+        side.watermark = wm;
+        let (wl, wr) = (self.sides[0].watermark, self.sides[1].watermark);
+        let mut out = Vec::new();
+        let next = match self.c.bound {
+            Some(b) => {
+                // A left row at t matches right rows up to t + hi; a right row at t left rows from t - hi... down to t - lo.
+                let pads = Self::free(&mut self.sides[0], wr.saturating_sub(b.hi_ns));
+                Self::free(&mut self.sides[1], wl.saturating_add(b.lo_ns));
+                if self.c.kind == JoinKind::Left {
+                    let unmatched: Vec<(&[u8], i64)> = pads.iter().filter(|(_, e)| e.matches == 0).map(|(r, e)| (r.as_ref(), e.count)).collect();
+                    if !unmatched.is_empty() {
+                        let rows: Vec<&[u8]> = unmatched.iter().map(|u| u.0).collect();
+                        let batch = self.pad_rows(&rows)?;
+                        let (mut sel, mut signs) = (Vec::new(), Vec::new());
+                        for (j, (_, c)) in unmatched.iter().enumerate() {
+                            repeat(&mut sel, &mut signs, j as u32, *c);
+                        }
+                        let mut o = Out::default();
+                        o.push(batch, sel, signs);
+                        out = o.deltas()?;
+                    }
+                }
+                wl.min(wr.saturating_sub(b.hi_ns))
+            }
+            None => wl.min(wr),
+        };
+        if next > self.out_watermark {
+            self.out_watermark = next;
+            return Ok((out, Some(next)));
+        }
+        Ok((out, None))
+    }
+
+    /// Removes kept rows with a time below `threshold`; returns them.
+    fn free(side: &mut Side, threshold: i64) -> Vec<(Box<[u8]>, Entry)> {
+        let mut freed = Vec::new();
+        while let Some(first) = side.by_time.first_entry() {
+            if *first.key() >= threshold {
+                break;
+            }
+            for (key, row) in first.remove() {
+                if let Some(m) = side.map.get_mut(&key) {
+                    if let Some(e) = m.remove(&row) {
+                        freed.push((row, e));
+                    }
+                    if m.is_empty() {
+                        side.map.remove(&key);
+                    }
+                }
+            }
+        }
+        freed
+    }
+
+    pub fn snapshot(&self, e: &mut Enc) {
+        e.i64(self.out_watermark);
+        for side in &self.sides {
+            let n: usize = side.map.values().map(|m| m.len()).sum();
+            e.i64(side.watermark).u64(n as u64);
+            for (key, m) in &side.map {
+                for (row, en) in m {
+                    e.bytes(key).bytes(row).i64(en.count).i64(en.time).i64(en.matches);
+                }
+            }
+        }
+    }
+
+    pub fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.out_watermark = d.i64()?;
+        for side in self.sides.iter_mut() {
+            side.watermark = d.i64()?;
+            for _ in 0..d.u64()? {
+                let (key, row) = (d.bytes()?, d.bytes()?);
+                let (count, time, matches) = (d.i64()?, d.i64()?, d.i64()?);
+                side.insert(key, row, count, time, matches);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,448 @@
+//! Per-key OVER windows with a RANGE interval: `sum(amount) OVER (PARTITION
+//! BY user_id ORDER BY ts RANGE BETWEEN INTERVAL '10 minutes' PRECEDING AND
+//! CURRENT ROW)`, and count, count(DISTINCT), avg likewise.
+//!
+//! Each input row leaves at once with its aggregates over the rows of its
+//! key that arrived so far (itself included) whose time lies in
+//! [time - range, time]. A row that arrives after a later-stamped row of
+//! its key is counted for later rows, not for the ones already sent.
+//!
+//! Per key the rows are kept in time order with running accumulators over
+//! the range ending at the newest time; a row in order updates them, a row
+//! out of order corrects them by the few rows between. Rows older than the
+//! watermark minus the range can no longer fall in any range and are freed.
+
+use super::Delta;
+use crate::codec::{Dec, DecResult, Enc};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};
+use arrow_row::{RowConverter, SortField};
+use datafusion::physical_expr::PhysicalExpr;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use weir_planner::stream::AggFunc;
+use weir_planner::{SqlError, SqlResult};
+
+/// One aggregate's value of one row.
+#[derive(Clone, Debug, PartialEq)]
+enum Val {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bytes(Box<[u8]>),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    CountRows,
+    CountValues,
+    Int,
+    Float,
+    Distinct,
+}
+
+pub struct OverAgg {
+    func: AggFunc,
+    arg: Option<Arc<dyn PhysicalExpr>>,
+    kind: Kind,
+    conv: Option<RowConverter>,
+    out_type: DataType,
+}
+
+impl OverAgg {
+    pub fn new(func: AggFunc, arg: Option<Arc<dyn PhysicalExpr>>, input: &arrow::datatypes::Schema, out_type: DataType) -> SqlResult<OverAgg> {
+        let arg_type = arg.as_ref().map(|a| a.data_type(input)).transpose()?;
+        let kind = match (func, &arg_type) {
+            (AggFunc::Count, None) => Kind::CountRows,
+            (AggFunc::Count, Some(_)) => Kind::CountValues,
+            (AggFunc::CountDistinct, Some(_)) => Kind::Distinct,
+            (AggFunc::Sum | AggFunc::Avg, Some(t)) if matches!(out_type, DataType::Decimal128(..) | DataType::Decimal256(..)) => {
+                return Err(SqlError::unsupported(format!("{func:?} OVER a {t} column is not supported; cast the argument to DOUBLE PRECISION")))
+            }
+            (AggFunc::Sum, Some(t)) if t.is_integer() => Kind::Int,
+            (AggFunc::Sum | AggFunc::Avg, Some(t)) if t.is_numeric() => Kind::Float,
+            (f, t) => return Err(SqlError::unsupported(format!("{f:?} OVER {t:?} is not supported"))),
+        };
+        let conv = match (&kind, arg_type) {
+            (Kind::Distinct, Some(t)) => Some(RowConverter::new(vec![SortField::new(t)])?),
+            _ => None,
+        };
+        Ok(OverAgg { func, arg, kind, conv, out_type })
+    }
+
+    /// Each row's value of this aggregate's argument.
+    fn values(&self, batch: &RecordBatch) -> SqlResult<Vec<Val>> {
+        let n = batch.num_rows();
+        let Some(arg) = &self.arg else { return Ok(vec![Val::Null; n]) };
+        let a = arg.evaluate(batch)?.into_array(n)?;
+        Ok(match self.kind {
+            Kind::CountRows => vec![Val::Null; n],
+            Kind::CountValues => (0..n).map(|i| if a.is_null(i) { Val::Null } else { Val::Int(1) }).collect(),
+            Kind::Int => {
+                let a = cast(&a, &DataType::Int64)?;
+                a.as_primitive::<Int64Type>().iter().map(|v| v.map(Val::Int).unwrap_or(Val::Null)).collect()
+            }
+            Kind::Float => {
+                let a = cast(&a, &DataType::Float64)?;
+                a.as_primitive::<Float64Type>().iter().map(|v| v.map(Val::Float).unwrap_or(Val::Null)).collect()
+            }
+            Kind::Distinct => {
+                let rows = self.conv.as_ref().expect("converter").convert_columns(&[a.clone()])?;
+                (0..n).map(|i| if a.is_null(i) { Val::Null } else { Val::Bytes(rows.row(i).as_ref().into()) }).collect()
+            }
+        })
+    }
+
+    fn new_acc(&self) -> Acc {
+        match self.kind {
+            Kind::Distinct => Acc::Distinct(HashMap::new()),
+            _ => Acc::Sum { int: 0, float: 0.0, n: 0 },
+        }
+    }
+}
+
+/// A running aggregate over the rows of a range.
+#[derive(Debug)]
+enum Acc {
+    /// Sum (of ints or floats) and how many rows (or non-null values) count.
+    Sum { int: i64, float: f64, n: i64 },
+    Distinct(HashMap<Box<[u8]>, i64>),
+}
+
+impl Acc {
+    fn add(&mut self, kind: Kind, v: &Val, sign: i64) {
+        match (self, v) {
+            (Acc::Sum { n, .. }, _) if kind == Kind::CountRows => *n += sign,
+            (_, Val::Null) => {}
+            (Acc::Sum { n, .. }, _) if kind == Kind::CountValues => *n += sign,
+            (Acc::Sum { int, n, .. }, Val::Int(x)) => {
+                *int = int.wrapping_add(sign * x);
+                *n += sign;
+            }
+            (Acc::Sum { float, n, .. }, Val::Float(x)) => {
+                *float += sign as f64 * x;
+                *n += sign;
+            }
+            (Acc::Distinct(m), Val::Bytes(b)) => super::add_count(m, b, sign),
+            _ => {}
+        }
+    }
+}
+
+struct Row {
+    ts: i64,
+    vals: Box<[Val]>,
+}
+
+/// The kept rows of one key, oldest first; `accs` cover `rows[start..]`,
+/// the range ending at the newest time `last_ts`.
+struct Partition {
+    rows: VecDeque<Row>,
+    start: usize,
+    last_ts: i64,
+    accs: Vec<Acc>,
+}
+
+pub struct OverConfig {
+    pub partition: Vec<Arc<dyn PhysicalExpr>>,
+    pub time_column: usize,
+    pub range_ns: i64,
+    pub aggs: Vec<OverAgg>,
+    pub output: SchemaRef,
+}
+
+pub struct Over {
+    c: OverConfig,
+    keys: RowConverter,
+    parts: HashMap<Box<[u8]>, Partition>,
+    /// Watermark at the last pass that freed old rows.
+    freed_at: i64,
+}
+
+impl Over {
+    pub fn new(c: OverConfig, input: &arrow::datatypes::Schema) -> SqlResult<Over> {
+        let fields = c.partition.iter().map(|e| Ok(SortField::new(e.data_type(input)?))).collect::<SqlResult<Vec<_>>>()?;
+        Ok(Over { keys: RowConverter::new(fields)?, c, parts: HashMap::new(), freed_at: i64::MIN })
+    }
+
+    fn new_partition(&self) -> Partition {
+        Partition { rows: VecDeque::new(), start: 0, last_ts: i64::MIN, accs: self.c.aggs.iter().map(|a| a.new_acc()).collect() }
+    }
+
+    fn result(&self, accs: &[Acc], k: usize) -> Val {
+        let a = &self.c.aggs[k];
+        match (&accs[k], a.func) {
+            (Acc::Distinct(m), _) => Val::Int(m.len() as i64),
+            (Acc::Sum { n, .. }, AggFunc::Count) => Val::Int(*n),
+            (Acc::Sum { n: 0, .. }, _) => Val::Null,
+            (Acc::Sum { int, .. }, AggFunc::Sum) if a.kind == Kind::Int => Val::Int(*int),
+            (Acc::Sum { float, .. }, AggFunc::Sum) => Val::Float(*float),
+            (Acc::Sum { float, n, .. }, _) => Val::Float(*float / *n as f64),
+        }
+    }
+
+    /// Adds the rows of an append-only input; returns them with their aggregates.
+    pub fn apply(&mut self, d: Delta) -> SqlResult<Delta> {
+        let b = &d.batch;
+        let n = b.num_rows();
+        if d.diffs.as_ref().is_some_and(|x| x.iter().any(|v| *v != 1)) {
+            return Err(SqlError::internal("an OVER window got a retraction; its input must be append-only"));
+        }
+        let keys = self.c.partition.iter().map(|e| e.evaluate(b).and_then(|v| v.into_array(n))).collect::<Result<Vec<ArrayRef>, _>>()?;
+        let keys = self.keys.convert_columns(&keys)?;
+        let ts = b
+            .column(self.c.time_column)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .ok_or_else(|| SqlError::internal("OVER time column is not a nanosecond timestamp"))?;
+        let values = self.c.aggs.iter().map(|a| a.values(b)).collect::<SqlResult<Vec<_>>>()?;
+        let mut out: Vec<Vec<Val>> = vec![Vec::with_capacity(n); self.c.aggs.len()];
+        let range = self.c.range_ns;
+        for i in 0..n {
+            let t = if ts.is_null(i) { i64::MIN } else { ts.value(i) };
+            let key = keys.row(i);
+            if !self.parts.contains_key(key.as_ref()) {
+                let p = self.new_partition();
+                self.parts.insert(key.as_ref().into(), p);
+            }
+            let p = self.parts.get_mut(key.as_ref()).expect("partition");
+            let vals: Box<[Val]> = values.iter().map(|v| v[i].clone()).collect();
+            let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
+            if p.rows.is_empty() || t >= p.last_ts {
+                for (k, acc) in p.accs.iter_mut().enumerate() {
+                    acc.add(kinds[k], &vals[k], 1);
+                }
+                p.rows.push_back(Row { ts: t, vals });
+                p.last_ts = t;
+                while p.rows[p.start].ts < t.saturating_sub(range) {
+                    let r = &p.rows[p.start];
+                    for (k, acc) in p.accs.iter_mut().enumerate() {
+                        acc.add(kinds[k], &r.vals[k], -1);
+                    }
+                    p.start += 1;
+                }
+                let accs = std::mem::take(&mut p.accs);
+                for (k, o) in out.iter_mut().enumerate() {
+                    o.push(self.result(&accs, k));
+                }
+                self.parts.get_mut(key.as_ref()).expect("partition").accs = accs;
+                continue;
+            }
+            // Out of order: insert after its peers, then correct the running
+            // range [last_ts - range, last_ts] to [t - range, t].
+            let pos = p.rows.partition_point(|r| r.ts <= t);
+            let in_range = t >= p.last_ts.saturating_sub(range);
+            if in_range {
+                for (k, acc) in p.accs.iter_mut().enumerate() {
+                    acc.add(kinds[k], &vals[k], 1);
+                }
+            } else {
+                p.start += 1;
+            }
+            p.rows.insert(pos, Row { ts: t, vals });
+            let lower = p.rows.partition_point(|r| r.ts < t.saturating_sub(range));
+            let add = lower..p.start.min(pos + 1);
+            let remove = p.start.max(pos + 1)..p.rows.len();
+            let adjust = |p: &mut Partition, sign: i64| {
+                for j in add.clone() {
+                    for (k, acc) in p.accs.iter_mut().enumerate() {
+                        acc.add(kinds[k], &p.rows[j].vals[k], sign);
+                    }
+                }
+                for j in remove.clone() {
+                    for (k, acc) in p.accs.iter_mut().enumerate() {
+                        acc.add(kinds[k], &p.rows[j].vals[k], -sign);
+                    }
+                }
+            };
+            adjust(p, 1);
+            let mut accs = std::mem::take(&mut p.accs);
+            for (k, o) in out.iter_mut().enumerate() {
+                o.push(self.result(&accs, k));
+            }
+            let p = self.parts.get_mut(key.as_ref()).expect("partition");
+            std::mem::swap(&mut p.accs, &mut accs);
+            adjust(p, -1);
+        }
+        let mut columns = b.columns().to_vec();
+        for (k, vals) in out.into_iter().enumerate() {
+            columns.push(self.column(k, vals)?);
+        }
+        Ok(Delta { batch: RecordBatch::try_new(self.c.output.clone(), columns)?, diffs: None })
+    }
+
+    fn column(&self, k: usize, vals: Vec<Val>) -> SqlResult<ArrayRef> {
+        let a = &self.c.aggs[k];
+        let arr: ArrayRef = match (a.func, a.kind) {
+            (AggFunc::Sum, Kind::Float) | (AggFunc::Avg, _) => {
+                Arc::new(vals.iter().map(|v| if let Val::Float(f) = v { Some(*f) } else { None }).collect::<Float64Array>())
+            }
+            _ => Arc::new(vals.iter().map(|v| if let Val::Int(x) = v { Some(*x) } else { None }).collect::<Int64Array>()),
+        };
+        Ok(if arr.data_type() == &a.out_type { arr } else { cast(&arr, &a.out_type)? })
+    }
+
+    /// Frees rows that no later row's range can reach.
+    pub fn on_watermark(&mut self, wm: i64) {
+        let threshold = wm.saturating_sub(self.c.range_ns);
+        // A pass over every key costs; make one per quarter of the range.
+        if wm != i64::MAX && threshold < self.freed_at.saturating_add(self.c.range_ns / 4) {
+            return;
+        }
+        self.freed_at = threshold;
+        let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
+        self.parts.retain(|_, p| {
+            while p.rows.front().is_some_and(|r| r.ts < threshold) {
+                let r = p.rows.pop_front().expect("row");
+                if p.start > 0 {
+                    p.start -= 1;
+                } else {
+                    for (k, acc) in p.accs.iter_mut().enumerate() {
+                        acc.add(kinds[k], &r.vals[k], -1);
+                    }
+                }
+            }
+            !p.rows.is_empty()
+        });
+    }
+
+    pub fn snapshot(&self, e: &mut Enc) {
+        e.i64(self.freed_at).u64(self.parts.len() as u64);
+        for (key, p) in &self.parts {
+            e.bytes(key).i64(p.last_ts).u64(p.start as u64).u64(p.rows.len() as u64);
+            for r in &p.rows {
+                e.i64(r.ts);
+                for v in r.vals.iter() {
+                    match v {
+                        Val::Null => e.u64(0),
+                        Val::Int(x) => e.u64(1).i64(*x),
+                        Val::Float(f) => e.u64(2).f64(*f),
+                        Val::Bytes(b) => e.u64(3).bytes(b),
+                    };
+                }
+            }
+        }
+    }
+
+    pub fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.freed_at = d.i64()?;
+        let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
+        for _ in 0..d.u64()? {
+            let key: Box<[u8]> = d.bytes()?.into();
+            let mut p = self.new_partition();
+            p.last_ts = d.i64()?;
+            p.start = d.u64()? as usize;
+            for _ in 0..d.u64()? {
+                let ts = d.i64()?;
+                let vals = (0..kinds.len())
+                    .map(|_| {
+                        Ok(match d.u64()? {
+                            0 => Val::Null,
+                            1 => Val::Int(d.i64()?),
+                            2 => Val::Float(d.f64()?),
+                            3 => Val::Bytes(d.bytes()?.into()),
+                            t => return Err(format!("unknown OVER value tag {t}")),
+                        })
+                    })
+                    .collect::<DecResult<Box<[Val]>>>()?;
+                p.rows.push_back(Row { ts, vals });
+            }
+            for r in p.rows.iter().skip(p.start) {
+                for (k, acc) in p.accs.iter_mut().enumerate() {
+                    acc.add(kinds[k], &r.vals[k], 1);
+                }
+            }
+            self.parts.insert(key, p);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, StringArray, TimestampNanosecondArray};
+    use arrow::datatypes::{Field, Schema, TimeUnit};
+    use datafusion::physical_expr::expressions::Column;
+
+    /// Random arrivals (out of order, repeated times, a late watermark)
+    /// against a brute force over the rows that arrived so far.
+    #[test]
+    fn each_row_gets_the_aggregates_of_its_key_over_the_rows_so_far_in_range() {
+        let input = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, false),
+            Field::new("ts", DataType::Timestamp(TimeUnit::Nanosecond, None), false),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        let output = Arc::new(Schema::new(
+            input.fields().iter().map(|f| f.as_ref().clone()).chain([
+                Field::new("s", DataType::Float64, true),
+                Field::new("n", DataType::Int64, false),
+                Field::new("d", DataType::Int64, false),
+            ]).collect::<Vec<_>>(),
+        ));
+        let col = |name: &str, i: usize| Arc::new(Column::new(name, i)) as Arc<dyn PhysicalExpr>;
+        let aggs = vec![
+            OverAgg::new(AggFunc::Sum, Some(col("x", 2)), &input, DataType::Float64).unwrap(),
+            OverAgg::new(AggFunc::Count, None, &input, DataType::Int64).unwrap(),
+            OverAgg::new(AggFunc::CountDistinct, Some(col("x", 2)), &input, DataType::Int64).unwrap(),
+        ];
+        let range = 50;
+        let mut over = Over::new(OverConfig { partition: vec![col("k", 0)], time_column: 1, range_ns: range, aggs, output: output.clone() }, &input).unwrap();
+        let mut seen: Vec<(String, i64, Option<f64>)> = Vec::new();
+        let mut state = 12345u64;
+        let mut rnd = |m: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let mut clock = 0i64;
+        let mut wm = i64::MIN;
+        for round in 0..300 {
+            let n = 1 + rnd(5) as usize;
+            let mut rows = Vec::new();
+            for _ in 0..n {
+                clock += rnd(4) as i64;
+                let ts = (clock - rnd(30) as i64).max(wm); // out of order, never behind the watermark
+                let x = if rnd(10) == 0 { None } else { Some(rnd(7) as f64) };
+                rows.push((format!("k{}", rnd(3)), ts, x));
+            }
+            let batch = RecordBatch::try_new(
+                input.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0.clone()))),
+                    Arc::new(TimestampNanosecondArray::from_iter_values(rows.iter().map(|r| r.1))),
+                    Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.2))),
+                ],
+            )
+            .unwrap();
+            let out = over.apply(Delta { batch, diffs: None }).unwrap().batch;
+            for (i, row) in rows.iter().enumerate() {
+                seen.push(row.clone());
+                let in_range: Vec<_> = seen.iter().filter(|r| r.0 == row.0 && r.1 <= row.1 && r.1 >= row.1 - range).collect();
+                let values: Vec<f64> = in_range.iter().filter_map(|r| r.2).collect();
+                let sum = if values.is_empty() { None } else { Some(values.iter().sum::<f64>()) };
+                let mut distinct: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+                distinct.sort();
+                distinct.dedup();
+                let s = out.column(3).as_primitive::<Float64Type>();
+                let got_sum = if s.is_null(i) { None } else { Some(s.value(i)) };
+                assert_eq!(got_sum, sum, "round {round} row {row:?}");
+                assert_eq!(out.column(4).as_primitive::<Int64Type>().value(i), in_range.len() as i64, "round {round} row {row:?}");
+                assert_eq!(out.column(5).as_primitive::<Int64Type>().value(i), distinct.len() as i64, "round {round} row {row:?}");
+            }
+            if round % 7 == 0 {
+                wm = clock - 35;
+                over.on_watermark(wm);
+                // A checkpoint round trip keeps the same answers.
+                let mut e = Enc::default();
+                over.snapshot(&mut e);
+                let c = OverConfig { partition: vec![col("k", 0)], time_column: 1, range_ns: range, aggs: over.c.aggs.drain(..).collect(), output: output.clone() };
+                over = Over::new(c, &input).unwrap();
+                over.restore(&mut Dec::new(&e.0, "test")).unwrap();
+            }
+        }
+        let kept: usize = over.parts.values().map(|p| p.rows.len()).sum();
+        assert!(kept < seen.len() / 2, "old rows are freed ({kept} of {} kept)", seen.len());
+    }
+}
