@@ -167,7 +167,9 @@ fn project(full: &Schema, declared: Option<SchemaRef>) -> Result<(SchemaRef, Vec
             ConnectorError::Config(format!("column \"{}\" is not produced by this scenario; it has: {}", f.name(), names.join(", ")))
         })?;
         let have = full.field(i);
-        if have.data_type() != f.data_type() {
+        let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8);
+        // TEXT may be planned as any string type: the scenario's is used.
+        if have.data_type() != f.data_type() && !(text(have.data_type()) && text(f.data_type())) {
             return Err(ConnectorError::Config(format!(
                 "column \"{}\" is {} in this scenario, not {}",
                 f.name(),
