@@ -206,7 +206,7 @@ async fn streaming_ddl_errors_explain_show_drop_and_restart() {
         ("CREATE MATERIALIZED VIEW v1 AS SELECT nope FROM tx", "42703", "nope"),
         ("CREATE MATERIALIZED VIEW v1 AS SELECT * FROM tx ORDER BY amount", "0A000", "ORDER BY"),
         ("CREATE MATERIALIZED VIEW v1 AS SELECT user_id, count(*) FROM tx GROUP BY user_id EMIT ON WINDOW CLOSE", "0A000", "EMIT ON WINDOW CLOSE"),
-        ("CREATE MATERIALIZED VIEW v1 AS SELECT a.user_id FROM tx a JOIN tx b ON a.user_id = b.user_id", "0A000", "joins"),
+        ("CREATE MATERIALIZED VIEW v1 AS SELECT a.user_id FROM tx a JOIN tx b ON a.user_id = b.user_id", "0A000", "bound it in event time"),
         ("CREATE MATERIALIZED VIEW v1 AS SELECT amount + 'x' FROM tx", "42", ""),
         ("CREATE MATERIALIZED VIEW v1 AS SELECT * FROM TUMBLE(tx, \"timestamp\")", "42601", "TUMBLE"),
         ("SELECT * FROM tx", "0A000", "unbounded stream"),

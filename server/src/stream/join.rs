@@ -394,7 +394,9 @@ impl SymmetricJoin {
         let mut out = Vec::new();
         let next = match self.c.bound {
             Some(b) => {
-                // A left row at t matches right rows up to t + hi; a right row at t left rows from t - hi... down to t - lo.
+                // A left row at t matches right rows up to t + hi, so it is done once the right
+                // watermark passes t + hi; a right row at t matches left rows down to t - hi and up
+                // to t - lo, so it is done once the left watermark passes t - lo.
                 let pads = Self::free(&mut self.sides[0], wr.saturating_sub(b.hi_ns));
                 Self::free(&mut self.sides[1], wl.saturating_add(b.lo_ns));
                 if self.c.kind == JoinKind::Left {

@@ -97,8 +97,81 @@ impl OverAgg {
     fn new_acc(&self) -> Acc {
         match self.kind {
             Kind::Distinct => Acc::Distinct(HashMap::new()),
-            _ => Acc::Sum { int: 0, float: 0.0, n: 0 },
+            _ => Acc::Sum { int: 0, float: ExactSum::default(), n: 0 },
         }
+    }
+}
+
+/// An exact sum of floats: non-overlapping partials whose sum is the exact
+/// value (Shewchuk), so adding and removing rows in any order gives the
+/// same, correctly rounded, result (a restarted view agrees with one that
+/// never stopped, to the last bit).
+#[derive(Debug, Default, Clone)]
+struct ExactSum {
+    partials: Vec<f64>,
+    /// NaN and infinities, which the partials cannot hold.
+    nonfinite: i64,
+}
+
+impl ExactSum {
+    fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            self.nonfinite += if x.is_sign_negative() { -1 } else { 1 };
+            return;
+        }
+        let mut x = x;
+        let mut i = 0;
+        for j in 0..self.partials.len() {
+            let mut y = self.partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                self.partials[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        self.partials.truncate(i);
+        self.partials.push(x);
+    }
+
+    fn remove(&mut self, x: f64) {
+        if x.is_finite() {
+            self.add(-x);
+        } else {
+            self.nonfinite -= if x.is_sign_negative() { -1 } else { 1 };
+        }
+    }
+
+    /// The exact sum, rounded once (half to even), as Python's math.fsum.
+    fn value(&self) -> f64 {
+        if self.nonfinite != 0 {
+            return f64::NAN;
+        }
+        let p = &self.partials;
+        let Some(mut n) = p.len().checked_sub(1) else { return 0.0 };
+        let mut hi = p[n];
+        let mut lo = 0.0;
+        while n > 0 {
+            n -= 1;
+            let (x, y) = (hi, p[n]);
+            hi = x + y;
+            lo = y - (hi - x);
+            if lo != 0.0 {
+                break;
+            }
+        }
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
+        }
+        hi
     }
 }
 
@@ -106,7 +179,7 @@ impl OverAgg {
 #[derive(Debug)]
 enum Acc {
     /// Sum (of ints or floats) and how many rows (or non-null values) count.
-    Sum { int: i64, float: f64, n: i64 },
+    Sum { int: i64, float: ExactSum, n: i64 },
     Distinct(HashMap<Box<[u8]>, i64>),
 }
 
@@ -121,7 +194,7 @@ impl Acc {
                 *n += sign;
             }
             (Acc::Sum { float, n, .. }, Val::Float(x)) => {
-                *float += sign as f64 * x;
+                if sign > 0 { float.add(*x) } else { float.remove(*x) }
                 *n += sign;
             }
             (Acc::Distinct(m), Val::Bytes(b)) => super::add_count(m, b, sign),
@@ -177,8 +250,8 @@ impl Over {
             (Acc::Sum { n, .. }, AggFunc::Count) => Val::Int(*n),
             (Acc::Sum { n: 0, .. }, _) => Val::Null,
             (Acc::Sum { int, .. }, AggFunc::Sum) if a.kind == Kind::Int => Val::Int(*int),
-            (Acc::Sum { float, .. }, AggFunc::Sum) => Val::Float(*float),
-            (Acc::Sum { float, n, .. }, _) => Val::Float(*float / *n as f64),
+            (Acc::Sum { float, .. }, AggFunc::Sum) => Val::Float(float.value()),
+            (Acc::Sum { float, n, .. }, _) => Val::Float(float.value() / *n as f64),
         }
     }
 
@@ -199,6 +272,7 @@ impl Over {
         let values = self.c.aggs.iter().map(|a| a.values(b)).collect::<SqlResult<Vec<_>>>()?;
         let mut out: Vec<Vec<Val>> = vec![Vec::with_capacity(n); self.c.aggs.len()];
         let range = self.c.range_ns;
+        let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
         for i in 0..n {
             let t = if ts.is_null(i) { i64::MIN } else { ts.value(i) };
             let key = keys.row(i);
@@ -208,7 +282,6 @@ impl Over {
             }
             let p = self.parts.get_mut(key.as_ref()).expect("partition");
             let vals: Box<[Val]> = values.iter().map(|v| v[i].clone()).collect();
-            let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
             if p.rows.is_empty() || t >= p.last_ts {
                 for (k, acc) in p.accs.iter_mut().enumerate() {
                     acc.add(kinds[k], &vals[k], 1);
@@ -365,6 +438,25 @@ mod tests {
     use arrow::array::{Float64Array, StringArray, TimestampNanosecondArray};
     use arrow::datatypes::{Field, Schema, TimeUnit};
     use datafusion::physical_expr::expressions::Column;
+
+    #[test]
+    fn exact_sums_do_not_depend_on_order() {
+        let xs = [0.1, 1e16, 0.2, -1e16, 0.3, 1477.25, 2.5e-8];
+        let mut a = ExactSum::default();
+        for x in xs {
+            a.add(x);
+        }
+        let mut b = ExactSum::default();
+        for x in xs.iter().rev() {
+            b.add(*x);
+        }
+        b.add(5.0);
+        b.remove(5.0);
+        assert_eq!(a.value().to_bits(), b.value().to_bits());
+        assert_eq!(a.value(), 1477.85000002500000);
+        a.remove(1477.25);
+        assert_eq!(a.value(), 0.6000000250000001);
+    }
 
     /// Random arrivals (out of order, repeated times, a late watermark)
     /// against a brute force over the rows that arrived so far.
