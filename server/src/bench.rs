@@ -15,7 +15,7 @@ pub struct BenchArgs {
     /// Events each query reads
     #[arg(long, default_value_t = 20_000_000)]
     pub events: u64,
-    /// Which queries to run (comma-separated): filter, tumble, hop, session, clickstream, kafka
+    /// Which queries to run (comma-separated): filter, tumble, hop, session, over, join, clickstream, kafka
     #[arg(long, default_value = "filter,tumble,hop,clickstream")]
     pub queries: String,
     /// Events for the clickstream query (string-heavy, so slower)
@@ -169,19 +169,24 @@ async fn produce_kafka(brokers: &str, n: u64) -> anyhow::Result<String> {
             i % 10_000, i % 50_000, types[(i % 5) as usize], start_ms + i as i64 * 10, i % 256, (i / 256) % 256
         );
         let key = format!("user_{}", i % 10_000);
-        let mut record = BaseRecord::to(&topic).key(&key).payload(&payload);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, r)) => {
-                    record = r;
-                    producer.poll(Duration::from_millis(10));
-                }
-            }
-        }
+        send(&producer, BaseRecord::to(&topic).key(&key).payload(&payload));
     }
     producer.flush(Duration::from_secs(120))?;
     Ok(topic)
+}
+
+/// Sends a message, waiting while the producer's queue is full.
+pub(crate) fn send(producer: &rdkafka::producer::ThreadedProducer<rdkafka::producer::DefaultProducerContext>, record: rdkafka::producer::BaseRecord<'_, String, String>) {
+    let mut record = record;
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((_, r)) => {
+                record = r;
+                producer.poll(Duration::from_millis(1));
+            }
+        }
+    }
 }
 
 struct Usage {
@@ -215,6 +220,13 @@ fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
         ("session", seq(n), format!(
             "SELECT user_id, window_start, window_end, count(*) AS events
              FROM SESSION(seq_{n}, ts, INTERVAL '30 seconds', user_id) GROUP BY user_id, window_start, window_end EMIT ON WINDOW CLOSE"), n),
+        ("over", seq(n), format!(
+            "SELECT seq, event_type, count(*) OVER w AS n, sum(user_id) OVER w AS s FROM seq_{n}
+             WINDOW w AS (PARTITION BY event_type ORDER BY ts RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW)"), n),
+        // Both sides read the source: 2n input events.
+        ("join", seq(n), format!(
+            "SELECT a.seq, b.seq AS other FROM seq_{n} a JOIN seq_{n} b
+             ON a.user_id = b.user_id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1 second'"), 2 * n),
         ("clickstream", format!(
             "CREATE SOURCE clicks_bench WITH (connector = 'generator', scenario = 'clickstream', count = '{}', rate = 'unlimited', out_of_order = '2s')",
             args.clickstream_events), 

@@ -166,16 +166,7 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
                     at / 1000
                 );
                 let key = format!("user_{}", sent % 100_000);
-                let mut record = BaseRecord::to(&t).key(&key).payload(&payload);
-                loop {
-                    match producer.send(record) {
-                        Ok(()) => break,
-                        Err((_, r)) => {
-                            record = r;
-                            producer.poll(Duration::from_millis(1));
-                        }
-                    }
-                }
+                crate::bench::send(&producer, BaseRecord::to(&t).key(&key).payload(&payload));
                 sent += 1;
                 alerting += alert as u64;
             }

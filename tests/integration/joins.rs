@@ -3,20 +3,9 @@
 //! DataFusion computes in batch over the on-time rows, and the joins weir
 //! cannot bound are refused with a message that says what to do instead.
 
-use crate::streaming::{text_rows, wait_views};
+use crate::streaming::{assert_same, text_rows, wait_views};
 use crate::support::{sqlstate, Server};
 use std::time::Duration;
-
-async fn assert_same(c: &tokio_postgres::Client, view: &str, batch: &str) {
-    let got = text_rows(c, &format!("SELECT * FROM {view}")).await;
-    let want = text_rows(c, batch).await;
-    assert!(!want.is_empty(), "{view}: the oracle returned nothing, so the comparison would prove nothing");
-    if got != want {
-        let missing: Vec<_> = want.iter().filter(|r| !got.contains(r)).take(5).collect();
-        let extra: Vec<_> = got.iter().filter(|r| !want.contains(r)).take(5).collect();
-        panic!("{view}: {} rows streamed, {} in batch\nmissing (first 5): {missing:?}\nextra (first 5): {extra:?}", got.len(), want.len());
-    }
-}
 
 /// (view, query, the same in batch over raw_c (clicks), raw_t (tx), raw_o (tx in order) and the table tiers).
 fn cases() -> Vec<(&'static str, &'static str, &'static str)> {

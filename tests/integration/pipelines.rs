@@ -60,6 +60,41 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
     }
     assert_eq!(levels.len(), 3, "the input exercises every level: {levels:?}");
 
+    // Velocity, checked here: per transaction, over the same user's transactions that
+    // arrived so far (the id ends with the generator's event number, its arrival order)
+    // with a time in the 10 minutes (1 hour) up to its own.
+    let velocity = text_rows(&c, "SELECT transaction_id, user_id, amount, country, \"timestamp\", spend_10m, tx_count_10m, countries_1h FROM fraud_scores").await;
+    struct Tx {
+        seq: u64,
+        user: String,
+        amount: f64,
+        country: String,
+        ts: i64,
+    }
+    let parse_ts = |t: &str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").unwrap().and_utc().timestamp_nanos_opt().unwrap();
+    let txs: Vec<Tx> = velocity
+        .iter()
+        .map(|r| Tx {
+            seq: u64::from_str_radix(&r[0].as_deref().unwrap()[r[0].as_deref().unwrap().len() - 8..], 16).unwrap(),
+            user: r[1].clone().unwrap(),
+            amount: r[2].as_deref().unwrap().parse().unwrap(),
+            country: r[3].clone().unwrap(),
+            ts: parse_ts(r[4].as_deref().unwrap()),
+        })
+        .collect();
+    let (ten_min, hour) = (600_000_000_000i64, 3_600_000_000_000i64);
+    let mut out_of_order = 0;
+    for (r, t) in velocity.iter().zip(&txs) {
+        let before = |range: i64| txs.iter().filter(move |s| s.user == t.user && s.seq <= t.seq && s.ts <= t.ts && s.ts >= t.ts - range);
+        let spend: f64 = before(ten_min).map(|s| s.amount).sum();
+        let countries: std::collections::BTreeSet<&str> = before(hour).map(|s| s.country.as_str()).collect();
+        assert_eq!(r[5].as_deref().unwrap().parse::<f64>().unwrap(), (spend * 100.0).round() / 100.0, "spend_10m of {r:?}");
+        assert_eq!(r[6].as_deref().unwrap().parse::<usize>().unwrap(), before(ten_min).count(), "tx_count_10m of {r:?}");
+        assert_eq!(r[7].as_deref().unwrap().parse::<usize>().unwrap(), countries.len(), "countries_1h of {r:?}");
+        out_of_order += txs.iter().any(|s| s.user == t.user && s.seq < t.seq && s.ts > t.ts) as usize;
+    }
+    assert!(out_of_order > 10, "the input has transactions that arrive after a later one of their user ({out_of_order})");
+
     // Alerts: the file's rule over the score and the velocity features, in PostgreSQL and in the Redis list.
     let features = text_rows(&c, "SELECT transaction_id, requires_review, tx_count_10m, countries_1h FROM fraud_scores").await;
     let mut want_alerts = Vec::new();

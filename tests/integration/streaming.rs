@@ -41,7 +41,8 @@ pub async fn wait_views(c: &Client, views: &[&str], done: impl Fn(&[Option<Strin
     }
 }
 
-async fn assert_same(c: &Client, view: &str, batch: &str) {
+/// Asserts that a view holds exactly the rows of a batch query (which must return some).
+pub async fn assert_same(c: &Client, view: &str, batch: &str) {
     let got = text_rows(c, &format!("SELECT * FROM {view}")).await;
     let want = text_rows(c, batch).await;
     assert!(!want.is_empty(), "{view}: the oracle query returned nothing, so the comparison would prove nothing");
