@@ -211,9 +211,9 @@ impl Engine {
             (Some(j), _) if j.strategy != JoinStrategy::Lookup => {
                 // Each side: a view's changes, or a source read by a feed of its own.
                 let mut states = Vec::new();
-                for (rel, m) in [(&plan.input, left_member), (&j.right, right_member)] {
+                for (rel, m, side) in [(&plan.input, left_member, "left"), (&j.right, right_member, "right")] {
                     if let RelationKind::Source { .. } = rel.kind {
-                        let (src, source, watermark) = self.open_source(&rel.name, &view.name)?;
+                        let (src, source, watermark) = self.open_source(&rel.name, &format!("{}-{side}", view.name))?;
                         let state = ViewState::feed(format!("{} ({})", view.name, rel.name), src.schema.clone())?;
                         feeds.push((state.clone(), Input::Source { name: src.name.clone(), source, watermark }, m));
                         states.push(state);

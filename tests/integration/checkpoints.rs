@@ -47,6 +47,8 @@ fn pipeline(source: &str, tag: &str, pg_url: &str, redis_url: &str, kafka: &str,
          CREATE SINK w_pg FROM tx_1m WITH (connector = 'postgres', url = '{pg_url}', table = 'ck_windows_{tag}', create_table = 'true');
          CREATE SINK u_pg FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'ck_users_{tag}',
             primary_key = 'user_id', create_table = 'true');
+         CREATE SINK ua_pg FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'ck_users_a_{tag}',
+            primary_key = 'user_id', create_table = 'true', delivery = 'at_least_once');
          CREATE SINK b_redis FROM busy WITH (connector = 'redis', url = '{redis_url}', key = 'ck:{tag}:busy:{{user_id}}', value = 'hash');
          CREATE SINK big_list FROM big WITH (connector = 'redis', url = '{redis_url}', mode = 'list', key = 'ck:{tag}:big',
             max_length = '1000000');
@@ -115,7 +117,7 @@ print(*duckdb.sql(f\"SELECT count(*), count(DISTINCT transaction_id) FROM read_p
 }
 
 const VIEWS: [&str; 6] = ["tx_1m", "per_user", "busy", "big", "velocity", "followed"];
-const SINKS: [&str; 6] = ["w_pg", "u_pg", "b_redis", "big_list", "big_kafka", "raw_file"];
+const SINKS: [&str; 7] = ["w_pg", "u_pg", "ua_pg", "b_redis", "big_list", "big_kafka", "raw_file"];
 
 /// Everything the pipeline produced, as sorted text, per target.
 async fn outcome(c: &Client, tag: &str, kafka: &str, archive: &Archive) -> BTreeMap<String, Vec<String>> {
@@ -128,7 +130,8 @@ async fn outcome(c: &Client, tag: &str, kafka: &str, archive: &Archive) -> BTree
         out.insert(format!("view {v}"), rows);
     }
     let p = pg(&service("WEIR_TEST_PG_URL")).await;
-    for t in ["windows", "users"] {
+    // users_a: delivered at least once, by upsert, so it must end the same too.
+    for t in ["windows", "users", "users_a"] {
         let rows = p.simple_query(&format!("SELECT * FROM ck_{t}_{tag}")).await.unwrap();
         let mut rows: Vec<String> = rows
             .iter()

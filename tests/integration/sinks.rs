@@ -331,7 +331,10 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
         "CREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = 24000, rate = '2000', users = 40);
          CREATE MATERIALIZED VIEW per_user AS SELECT user_id, count(*) AS n, max(seq) AS last_seq FROM seq GROUP BY user_id;
          CREATE SINK r FROM per_user WITH (connector = 'redis', url = '{redis_url}', key = 'u:{tag}:{{user_id}}');
-         CREATE SINK p FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'per_user_{tag}', primary_key = 'user_id', create_table = 'true');"
+         CREATE SINK p FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'per_user_{tag}', primary_key = 'user_id', create_table = 'true');
+         CREATE SINK ra FROM per_user WITH (connector = 'redis', url = '{redis_url}', key = 'ua:{tag}:{{user_id}}', delivery = 'at_least_once');
+         CREATE SINK pa FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'per_user_a_{tag}', primary_key = 'user_id',
+            create_table = 'true', delivery = 'at_least_once');"
     ))
     .await
     .unwrap();
@@ -352,7 +355,7 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
     outage("up", "redis2");
     outage("up", "pg2");
     wait_views(&c, &["per_user"], |r| r[1].as_deref() == Some("finished")).await;
-    let status = wait_sinks(&c, &["r", "p"]).await;
+    let status = wait_sinks(&c, &["r", "p", "ra", "pa"]).await;
     for r in &status {
         assert!(r[4].as_deref().unwrap().parse::<i64>().unwrap() > 0, "it retried: {r:?}");
         assert_eq!(r[5].as_deref(), Some("0"), "no lag once finished: {r:?}");
@@ -361,17 +364,25 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
     assert_eq!(view.len(), 40);
     let total: i64 = view.iter().map(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap()).sum();
     assert_eq!(total, 24000);
+    // Exactly once and at least once (written at once while the target is up, with the
+    // checkpointed epochs while it is away) both end where the view is.
     let target = pg(&pg_url).await;
-    let in_pg = text_rows(&target, &format!("SELECT user_id::text, n::text, last_seq::text FROM per_user_{tag}")).await;
-    assert_eq!(in_pg, view, "PostgreSQL caught up to the view");
     let mut con = redis_connection(&redis_url).await;
-    let mut in_redis = Vec::new();
-    for r in &view {
-        let h: BTreeMap<String, String> = redis::cmd("HGETALL").arg(format!("u:{tag}:{}", r[0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
-        in_redis.push(vec![h.get("user_id").cloned(), h.get("n").cloned(), h.get("last_seq").cloned()]);
+    for (table, prefix) in [("per_user", "u"), ("per_user_a", "ua")] {
+        let in_pg = text_rows(&target, &format!("SELECT user_id::text, n::text, last_seq::text FROM {table}_{tag}")).await;
+        assert_eq!(in_pg, view, "PostgreSQL {table} caught up to the view");
+        let mut in_redis = Vec::new();
+        for r in &view {
+            let h: BTreeMap<String, String> = redis::cmd("HGETALL").arg(format!("{prefix}:{tag}:{}", r[0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
+            in_redis.push(vec![h.get("user_id").cloned(), h.get("n").cloned(), h.get("last_seq").cloned()]);
+        }
+        in_redis.sort();
+        assert_eq!(in_redis, view, "Redis {prefix}:* caught up to the view");
     }
-    in_redis.sort();
-    assert_eq!(in_redis, view, "Redis caught up to the view");
+    // Written at once: many more, smaller writes than one per checkpoint.
+    let epochs = text_rows(&c, "SELECT name, batches FROM weir_sink_status WHERE name IN ('p', 'pa') ORDER BY name").await;
+    let n = |i: usize| epochs[i][1].as_deref().unwrap().parse::<i64>().unwrap();
+    assert!(n(1) > n(0), "the at-least-once sink writes as changes come: {epochs:?}");
 }
 
 /// Rows (k, n) for the connector-level tests.
