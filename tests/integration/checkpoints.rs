@@ -210,15 +210,17 @@ async fn crash_repeatedly(server: &mut Server, done: impl AsyncFn(&Client) -> bo
 
 /// Asserts that two outcomes are equal, target by target, showing a few differing rows.
 fn assert_same_outcome(want: &BTreeMap<String, Vec<String>>, got: &BTreeMap<String, Vec<String>>, kills: usize) {
+    let mut differences = Vec::new();
     for (what, rows) in want {
         assert!(!rows.is_empty(), "{what} is not empty");
         let other = &got[what];
         if rows != other {
             let extra: Vec<_> = other.iter().filter(|r| !rows.contains(r)).take(5).collect();
             let missing: Vec<_> = rows.iter().filter(|r| !other.contains(r)).take(5).collect();
-            panic!("{what} differs after {kills} crashes: {} rows instead of {}; extra {extra:?}; missing {missing:?}", other.len(), rows.len());
+            differences.push(format!("{what}: {} rows instead of {}; extra {extra:?}; missing {missing:?}", other.len(), rows.len()));
         }
     }
+    assert!(differences.is_empty(), "after {kills} crashes (got vs the calm run's want):\n{}", differences.join("\n"));
 }
 
 #[tokio::test]
@@ -328,6 +330,11 @@ async fn kafka_source_resumes_at_its_offsets_after_sigkill() {
             break;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    if want != got {
+        for (who, client) in [("calm", &cc), ("crashed", &c)] {
+            eprintln!("{who}: {:?}", text_rows(client, "SELECT name, status, rows_in, rows_late, dead_letters, watermark FROM weir_views").await);
+        }
     }
     assert_eq!(want["parquet count, distinct"], vec![format!("{0} {0}", EVENTS + 3)], "the calm run archived every event once");
     assert_same_outcome(&want, &got, kills);

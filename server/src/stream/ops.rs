@@ -40,6 +40,8 @@ pub struct Watermark {
     idle_timeout: Duration,
     partitions: HashMap<i32, PartitionClock>,
     current: i64,
+    /// When the source last delivered rows (of any partition).
+    last_data: Option<Instant>,
 }
 
 pub struct Split {
@@ -50,7 +52,7 @@ pub struct Split {
 
 impl Watermark {
     pub fn new(column: usize, delay_ns: i64) -> Self {
-        Watermark { column, delay_ns, idle_timeout: DEFAULT_IDLE_TIMEOUT, partitions: HashMap::new(), current: i64::MIN }
+        Watermark { column, delay_ns, idle_timeout: DEFAULT_IDLE_TIMEOUT, partitions: HashMap::new(), current: i64::MIN, last_data: None }
     }
 
     /// How long a silent partition still holds the watermark back.
@@ -85,6 +87,15 @@ impl Watermark {
     pub fn split(&mut self, partition: i32, batch: &RecordBatch) -> SqlResult<Split> {
         let ts = timestamps(batch, self.column)?;
         let now = Instant::now();
+        // Rows after a silence of the whole source (its start, a pause of the producers):
+        // every partition gets a fresh grace period, so that the first to deliver does not
+        // make the others' older rows late before they had a chance to arrive.
+        if self.last_data.is_none_or(|t| now.duration_since(t) >= self.idle_timeout) {
+            for c in self.partitions.values_mut() {
+                c.last_seen = now;
+            }
+        }
+        self.last_data = Some(now);
         let others = self
             .partitions
             .iter()
@@ -256,5 +267,40 @@ impl Project {
         let cols = self.exprs.iter().map(|e| e.evaluate(&d.batch)?.into_array(n)).collect::<Result<Vec<_>, _>>()?;
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), cols, &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)))?;
         Ok(Delta { batch, diffs: d.diffs })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    fn batch(ts: std::ops::Range<i64>) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("ts", DataType::Timestamp(TimeUnit::Nanosecond, None), false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(TimestampNanosecondArray::from_iter_values(ts))]).unwrap()
+    }
+
+    /// A partition silent while others deliver stops holding the watermark back
+    /// after the idle timeout; but a silence of the whole source (its start)
+    /// does not count, so the first partition to deliver does not make the
+    /// others' rows late.
+    #[test]
+    fn idleness_counts_only_while_other_partitions_deliver() {
+        let idle = Duration::from_millis(50);
+        let mut w = Watermark::new(0, 2).with_idle_timeout(idle);
+        w.know_partitions(&[0, 1, 2]);
+        std::thread::sleep(idle * 2); // nothing anywhere: not idleness
+        assert!(w.split(0, &batch(0..40)).unwrap().late.is_empty());
+        assert_eq!(w.current(), i64::MIN, "partitions 1 and 2 hold the watermark back");
+        assert!(w.split(1, &batch(0..40)).unwrap().late.is_empty(), "partition 1's rows are on time");
+        // Partition 2 stays silent while 0 and 1 deliver: after the timeout it is idle.
+        for round in 0..4 {
+            std::thread::sleep(idle / 2);
+            let from = 40 + round * 10;
+            w.split(0, &batch(from..from + 10)).unwrap();
+            w.split(1, &batch(from..from + 10)).unwrap();
+        }
+        assert_eq!(w.tick(), 80 - 1 - 2, "the idle partition no longer holds the watermark back");
+        assert_eq!(w.split(2, &batch(10..12)).unwrap().late, vec![0, 1], "its old rows are late now");
     }
 }
