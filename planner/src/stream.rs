@@ -959,6 +959,9 @@ fn choose_join(left: &Relation, right: Relation, raw: RawJoin) -> SqlResult<Join
 }
 
 fn duration(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
     const UNITS: [(i64, &str); 5] = [(86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"), (1_000_000_000, "s"), (1_000_000, "ms")];
     for (n, u) in UNITS {
         if ns % n == 0 {
@@ -969,7 +972,7 @@ fn duration(ns: i64) -> String {
 }
 
 fn signed_duration(ns: i64) -> String {
-    if ns < 0 { format!("-{}", duration(-ns)) } else if ns == 0 { "0".into() } else { duration(ns) }
+    if ns < 0 { format!("-{}", duration(-ns)) } else { duration(ns) }
 }
 
 fn agg_text(c: &AggCall) -> String {
@@ -1003,7 +1006,7 @@ impl fmt::Display for StreamPlan {
         if let Some(w) = &self.window {
             let col = self.input.schema.field(w.time_column).name();
             lines.push(match &w.kind {
-                WindowKind::Tumble { size_ns, offset_ns } => format!("Window tumble({col}, size {}, offset {})", duration(*size_ns), duration(*offset_ns).replace("0d", "0")),
+                WindowKind::Tumble { size_ns, offset_ns } => format!("Window tumble({col}, size {}, offset {})", duration(*size_ns), duration(*offset_ns)),
                 WindowKind::Hop { slide_ns, size_ns } => format!("Window hop({col}, slide {}, size {})", duration(*slide_ns), duration(*size_ns)),
                 WindowKind::Session { gap_ns } => format!("Window session({col}, gap {}) per group key", duration(*gap_ns)),
             });
@@ -1014,16 +1017,20 @@ impl fmt::Display for StreamPlan {
             let kind = if j.kind == JoinKind::Left { "Left join" } else { "Join" };
             let how = match &j.strategy {
                 JoinStrategy::Lookup => format!("lookup in table {} as each row arrives; stream rows not kept", j.right.name),
-                JoinStrategy::Interval(b) => format!(
-                    "interval join with {}: {}.{} - {}.{} within [{}, {}]; rows kept until the other side's watermark passes the bound",
-                    j.right.name,
-                    j.right.name,
-                    j.right_schema.field(b.right_time).name(),
-                    self.input.name,
-                    j.left_schema.field(b.left_time).name(),
-                    signed_duration(b.lo_ns),
-                    signed_duration(b.hi_ns)
-                ),
+                JoinStrategy::Interval(b) => {
+                    let column = |schema: &DFSchemaRef, i: usize| {
+                        let (q, f) = schema.qualified_field(i);
+                        q.map(|q| format!("{q}.{}", f.name())).unwrap_or_else(|| f.name().clone())
+                    };
+                    format!(
+                        "interval join with {}: {} - {} within [{}, {}]; rows kept until the other side's watermark passes the bound",
+                        j.right.name,
+                        column(&j.right_schema, b.right_time),
+                        column(&j.left_schema, b.left_time),
+                        signed_duration(b.lo_ns),
+                        signed_duration(b.hi_ns)
+                    )
+                }
                 JoinStrategy::Updating => format!("with view {}; both sides' rows kept, changes retract and add matches", j.right.name),
             };
             lines.push(format!("{kind} on {}{filter}: {how}", keys.join(" and ")));

@@ -127,7 +127,7 @@ async fn joins_and_over_windows_equal_the_batch_oracle() {
     // The plan says how each join keeps its state.
     let explain = |q: &str| format!("EXPLAIN CREATE MATERIALIZED VIEW x AS {q}");
     let plan = text_rows(&c, &explain(cases()[5].1)).await.concat().into_iter().flatten().collect::<Vec<_>>().join("\n");
-    assert!(plan.contains("interval join with tx") && plan.contains("within [0, 30s]"), "{plan}");
+    assert!(plan.contains("interval join with tx") && plan.contains("t.timestamp - c.timestamp within [0s, 30s]"), "{plan}");
     let plan = text_rows(&c, &explain(cases()[2].1)).await.concat().into_iter().flatten().collect::<Vec<_>>().join("\n");
     assert!(plan.contains("lookup in table tiers"), "{plan}");
 
