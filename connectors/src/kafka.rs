@@ -15,7 +15,13 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-const VALID: &[&str] = &["topic", "bootstrap_servers", "startup", "group_id", "idle_timeout", "format"];
+const VALID: &[&str] = &["topic", "bootstrap_servers", "startup", "group_id", "idle_timeout", "format", "fetch_wait"];
+/// Longest a fetch may wait at the broker for new messages (`fetch_wait`, default
+/// librdkafka's 500 ms). Kafka answers as soon as there are any; some brokers
+/// (Tansu) hold every fetch this long, which is then the floor of the latency.
+/// Shorter means more fetches per second from every reader of the topic, which
+/// on this machine's Tansu slowed producers down (BENCHMARKS.md).
+const DEFAULT_FETCH_WAIT: Duration = Duration::from_millis(500);
 /// Most messages decoded into one batch.
 pub const MAX_BATCH_MESSAGES: usize = 8192;
 /// How long to wait for topic metadata before trying again later.
@@ -34,6 +40,7 @@ struct Config {
     brokers: String,
     startup: Startup,
     group_id: Option<String>,
+    fetch_wait: Duration,
 }
 
 fn config(o: &Options) -> Result<Config> {
@@ -57,6 +64,7 @@ fn config(o: &Options) -> Result<Config> {
         brokers: o.required("bootstrap_servers")?.to_string(),
         startup,
         group_id: o.str("group_id").map(str::to_string),
+        fetch_wait: o.duration("fetch_wait")?.unwrap_or(DEFAULT_FETCH_WAIT),
     };
     o.duration("idle_timeout")?;
     o.finish("kafka", VALID)?;
@@ -95,6 +103,7 @@ impl KafkaSource {
             // If an offset is gone (retention), read what is left rather than skip to the end.
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
+            .set("fetch.wait.max.ms", c.fetch_wait.as_millis().clamp(1, 300_000).to_string())
             .set("fetch.max.bytes", "52428800")
             .set("max.partition.fetch.bytes", "10485760")
             .set("reconnect.backoff.ms", "100")

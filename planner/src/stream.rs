@@ -915,6 +915,12 @@ fn choose_join(left: &Relation, right: Relation, raw: RawJoin) -> SqlResult<Join
             return Err(unsupported("a join of two tables does not change by itself; query the tables with SELECT, or join a stream with a table"))
         }
         (RelationKind::Table, _) => return Err(unsupported("put the stream first and the table second: FROM stream JOIN table ON ...")),
+        (_, RelationKind::Table) if !append_only_relation(left) => {
+            return Err(unsupported(format!(
+                "a lookup in table \"{}\" needs an append-only stream on the left, and \"{}\" has updates (a retraction would meet a table that changed since)",
+                right.name, left.name
+            )))
+        }
         (_, RelationKind::Table) => JoinStrategy::Lookup,
         _ => match (append_only_relation(left), append_only_relation(&right)) {
             (true, true) => {

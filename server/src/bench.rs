@@ -58,6 +58,9 @@ pub struct BenchArgs {
     /// Seconds the latency benchmark produces for
     #[arg(long, default_value_t = 20)]
     pub alert_seconds: u64,
+    /// The Kafka source's `fetch_wait` option in the latency benchmark, e.g. 50ms (default: the source's)
+    #[arg(long)]
+    pub fetch_wait: Option<String>,
 }
 
 /// Rows shaped like a per-minute metrics view (window_start, event_type,
@@ -223,9 +226,13 @@ fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
         ("over", seq(n), format!(
             "SELECT seq, event_type, count(*) OVER w AS n, sum(user_id) OVER w AS s FROM seq_{n}
              WINDOW w AS (PARTITION BY event_type ORDER BY ts RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW)"), n),
-        // Both sides read the source: 2n input events.
-        ("join", seq(n), format!(
-            "SELECT a.seq, b.seq AS other FROM seq_{n} a JOIN seq_{n} b
+        // Both sides read the source (2n input events), each paced at 400K events/s: two
+        // unpaced generators drift apart by millions of rows, and the side ahead keeps
+        // its rows until the other side's watermark catches up.
+        ("join", format!(
+            "CREATE SOURCE seq_paced_{n} WITH (connector = 'generator', scenario = 'sequence', count = '{n}', rate = '400000',
+                users = '10000', event_types = '5', event_interval = '10 milliseconds', out_of_order = '0s')"), format!(
+            "SELECT a.seq, b.seq AS other FROM seq_paced_{n} a JOIN seq_paced_{n} b
              ON a.user_id = b.user_id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1 second'"), 2 * n),
         ("clickstream", format!(
             "CREATE SOURCE clicks_bench WITH (connector = 'generator', scenario = 'clickstream', count = '{}', rate = 'unlimited', out_of_order = '2s')",
@@ -250,6 +257,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             rate: args.alert_rate,
             seconds: args.alert_seconds,
             checkpoint_interval: &args.checkpoint_interval,
+            fetch_wait: args.fetch_wait.as_deref(),
         })
         .await;
     }

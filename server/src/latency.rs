@@ -20,6 +20,7 @@ pub struct LatencyArgs<'a> {
     pub rate: u64,
     pub seconds: u64,
     pub checkpoint_interval: &'a str,
+    pub fetch_wait: Option<&'a str>,
 }
 
 fn now_micros() -> i64 {
@@ -89,8 +90,9 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
     let kafka_source = format!(
         "CREATE SOURCE transactions (transaction_id TEXT, user_id TEXT, amount DOUBLE, payment_method TEXT, ip_address TEXT,
            country TEXT, \"timestamp\" TIMESTAMP, WATERMARK FOR \"timestamp\" AS \"timestamp\" - INTERVAL '5 seconds')
-         WITH (connector = 'kafka', topic = '{topic}', bootstrap_servers = '{}') FORMAT JSON",
-        a.kafka
+         WITH (connector = 'kafka', topic = '{topic}', bootstrap_servers = '{}'{}) FORMAT JSON",
+        a.kafka,
+        a.fetch_wait.map(|w| format!(", fetch_wait = '{w}'")).unwrap_or_default()
     );
     for p in weir_planner::parse_sql(&sql)? {
         let stmt = if matches!(p.statement, weir_planner::WeirStatement::CreateSource(_)) { kafka_source.clone() } else { p.sql.clone() };
@@ -190,10 +192,11 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
         v.lock().unwrap().iter().filter(|(id, _)| seen.insert(id.clone())).filter_map(|(id, at)| produced_at(id).map(|p| at - p)).collect()
     };
     println!(
-        "fraud pipeline on Kafka: {sent} transactions in {:.1} s ({:.0}/s), {alerting} alerts expected; checkpoint interval {}",
+        "fraud pipeline on Kafka: {sent} transactions in {:.1} s ({:.0}/s), {alerting} alerts expected; checkpoint interval {}, fetch_wait {}",
         produced_for.as_secs_f64(),
         sent as f64 / produced_for.as_secs_f64(),
-        a.checkpoint_interval
+        a.checkpoint_interval,
+        a.fetch_wait.unwrap_or("default")
     );
     percentiles("Redis pub/sub", latencies(&redis_arrivals), alerting as usize);
     percentiles("PostgreSQL commit", latencies(&pg_arrivals), alerting as usize);

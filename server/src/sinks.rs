@@ -302,6 +302,7 @@ impl Runner {
             ended: false,
             dropped: false,
             failed: None,
+            pending_barrier: None,
         };
         if ckpt.restored.is_empty() {
             // A new sink: the input's contents first, then its changes.
@@ -325,10 +326,13 @@ impl Runner {
         }
         let schema = self.input.schema.clone();
         // Takes what the input sent, without waiting: rows join the epoch, a barrier ends it.
-        let pump = |state: &mut EpochState, wait: Duration| {
+        // `early`: stop at a barrier and leave it pending, so that an at-least-once sink
+        // can write what came before it first (elsewhere barriers are cut at once).
+        let pump = |state: &mut EpochState, wait: Duration, early: bool| {
             let mut wait = wait;
-            while !state.ended {
+            while !state.ended && state.pending_barrier.is_none() {
                 match rx.recv_timeout(wait) {
+                    Ok(Msg::Barrier(e)) if early && e > state.last_barrier => state.pending_barrier = Some(e),
                     Ok(m) => state.take(m, &schema, &ckpt, &status),
                     Err(RecvTimeoutError::Timeout) => break,
                     Err(RecvTimeoutError::Disconnected) => (state.ended, state.dropped) = (true, true),
@@ -349,7 +353,7 @@ impl Runner {
                 let s = state.staged.front().expect("checked");
                 let (epoch, changes, global, rows) = (s.epoch, s.changes.clone(), s.global, s.rows);
                 if let Some(epoch) = epoch {
-                    match retry(&status, &rt, &what, &mut sink, Op::Write(epoch, &changes), &mut || pump(&mut state, Duration::ZERO)) {
+                    match retry(&status, &rt, &what, &mut sink, Op::Write(epoch, &changes), &mut || pump(&mut state, Duration::ZERO, false)) {
                         Outcome::Done => {}
                         Outcome::Stopped => return status.set("stopped"),
                         Outcome::Failed => return,
@@ -386,15 +390,19 @@ impl Runner {
                 std::thread::sleep(Duration::from_millis(5));
             } else {
                 let wait = if state.staged.is_empty() { POLL } else { Duration::from_millis(5) };
-                pump(&mut state, wait);
-                // At least once: write what arrived now, unless earlier epochs still wait (order).
-                if self.at_least_once && state.staged.is_empty() && !state.queue.is_empty() {
+                pump(&mut state, wait, self.at_least_once);
+                // At least once: write what arrived now, unless an earlier epoch with changes
+                // still waits for its checkpoint (order); then end the epoch at the barrier.
+                if self.at_least_once && state.staged.iter().all(|s| s.epoch.is_none()) && !state.queue.is_empty() {
                     if let Err(e) = self.write_now(&rt, &mut sink, &mut state, &schema) {
                         return status.set(format!("failed: {}", e.message));
                     }
                 }
+                if let Some(e) = state.pending_barrier.take() {
+                    state.cut_checked(e, &schema, &ckpt);
+                }
             }
-            match retry(&status, &rt, &what, &mut sink, Op::Tick, &mut || pump(&mut state, Duration::ZERO)) {
+            match retry(&status, &rt, &what, &mut sink, Op::Tick, &mut || pump(&mut state, Duration::ZERO, false)) {
                 Outcome::Done => {}
                 Outcome::Stopped => return status.set("stopped"),
                 Outcome::Failed => return,
@@ -492,6 +500,8 @@ struct EpochState {
     dropped: bool,
     /// An error no retry fixes, met while taking the input.
     failed: Option<String>,
+    /// A barrier taken off the input but not cut yet (at-least-once sinks write first).
+    pending_barrier: Option<u64>,
 }
 
 impl EpochState {

@@ -136,6 +136,7 @@ async fn joins_and_over_windows_equal_the_batch_oracle() {
         ("SELECT c.event_id FROM clicks c JOIN tx t ON c.user_id = t.user_id", "bound it in event time"),
         ("SELECT c.event_id FROM clicks c JOIN tx_per_user t ON c.user_id = t.user_id", "would keep every stream row"),
         ("SELECT c.event_id FROM tiers t JOIN clicks c ON c.user_id = t.user_id", "put the stream first"),
+        ("SELECT c.user_id, t.tier FROM clicks_per_user c JOIN tiers t ON c.user_id = t.user_id", "needs an append-only stream"),
         ("SELECT c.event_id FROM clicks c RIGHT JOIN tiers t ON c.user_id = t.user_id", "JOIN is not supported"),
         ("SELECT c.event_id FROM clicks c, tx t WHERE c.user_id = t.user_id", "write JOIN ... ON"),
         ("SELECT c.event_id FROM clicks c JOIN tx t ON c.\"timestamp\" < t.\"timestamp\"", "at least one equality"),

@@ -471,3 +471,63 @@ impl SymmetricJoin {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, TimestampNanosecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::physical_expr::expressions::Column;
+
+    fn batch(schema: &SchemaRef, rows: &[(i64, i64)]) -> Delta {
+        let keys = Int64Array::from_iter_values(rows.iter().map(|r| r.0));
+        let ts = TimestampNanosecondArray::from_iter_values(rows.iter().map(|r| r.1));
+        Delta { batch: RecordBatch::try_new(schema.clone(), vec![Arc::new(keys), Arc::new(ts)]).unwrap(), diffs: None }
+    }
+
+    /// An interval join keeps only the rows the bound can still match, and a
+    /// LEFT JOIN's unmatched row leaves (with NULLs) once it cannot match.
+    #[test]
+    fn interval_join_frees_rows_behind_the_bound() {
+        let side = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int64, false),
+            Field::new("t", DataType::Timestamp(TimeUnit::Nanosecond, None), false),
+        ]));
+        let output = Arc::new(Schema::new(
+            side.fields().iter().map(|f| f.as_ref().clone()).chain(side.fields().iter().map(|f| f.as_ref().clone().with_nullable(true))).collect::<Vec<_>>(),
+        ));
+        let key = || vec![Arc::new(Column::new("k", 0)) as Arc<dyn PhysicalExpr>];
+        let bound = TimeBound { left_time: 1, right_time: 1, lo_ns: 0, hi_ns: 10 };
+        let mut j = SymmetricJoin::new(JoinConfig {
+            kind: JoinKind::Left,
+            left_keys: key(),
+            right_keys: key(),
+            filter: None,
+            left: side.clone(),
+            right: side.clone(),
+            output,
+            bound: Some(bound),
+        })
+        .unwrap();
+        let mut matched = 0;
+        let mut nulls = 0;
+        for round in 0..100i64 {
+            let t = round * 100;
+            let count = |out: Vec<Delta>, nulls: &mut usize, matched: &mut usize| {
+                for d in out {
+                    let right_key = d.batch.column(2);
+                    *nulls += right_key.null_count();
+                    *matched += d.batch.num_rows() - right_key.null_count();
+                }
+            };
+            count(j.data(0, batch(&side, &[(round % 3, t), (7, t)])).unwrap(), &mut nulls, &mut matched);
+            count(j.data(1, batch(&side, &[(round % 3, t + 5)])).unwrap(), &mut nulls, &mut matched);
+            count(j.watermark(0, t).unwrap().0, &mut nulls, &mut matched);
+            count(j.watermark(1, t + 5).unwrap().0, &mut nulls, &mut matched);
+            let kept: usize = j.sides.iter().map(|s| s.map.values().map(|m| m.len()).sum::<usize>()).sum();
+            assert!(kept <= 4, "round {round}: {kept} rows kept");
+        }
+        assert_eq!(matched, 100, "each left row of key round % 3 meets the right row 5 ns later");
+        assert_eq!(nulls, 99, "key 7 never matches: its rows leave with NULLs once the bound has passed (the last one still waits)");
+    }
+}
