@@ -1,7 +1,9 @@
 //! Streaming objects in the catalog: sources and materialized views. Their
 //! definitions (the SQL as written) are logged like tables'; on restart they
-//! are planned again and every view's dataflow starts again, rebuilding its
-//! state by reading its input from the start.
+//! are planned again and every view's dataflow starts again from its state in
+//! the newest checkpoint (or from the start of its input without one). A view
+//! reads a source itself, or another view's changes; a join that reads a
+//! source gets a feed thread per source side.
 
 use crate::engine::{plan_create_table, Engine, Writer};
 use crate::session::object_name;
