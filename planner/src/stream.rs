@@ -448,18 +448,16 @@ fn agg_call(e: &Expr) -> SqlResult<AggCall> {
     if p.args.len() > 1 {
         return Err(unsupported(format!("{name} with several arguments is not supported")));
     }
-    let arg = match p.args.first() {
-        // count(*) and count(1): count rows.
-        Some(Expr::Literal(v, _)) if func == AggFunc::Count && !v.is_null() => None,
-        Some(a) => {
-            if has_subquery(a) {
-                return Err(unsupported("subqueries are not supported in materialized views"));
-            }
-            Some(a.clone())
-        }
-        None => None,
-    };
-    Ok(AggCall { func, arg })
+    Ok(AggCall { func, arg: agg_arg(func, p.args.first())? })
+}
+
+/// The argument of an aggregate (plain or OVER); None for count(*) and count(1): count rows.
+fn agg_arg(func: AggFunc, arg: Option<&Expr>) -> SqlResult<Option<Expr>> {
+    match arg {
+        Some(Expr::Literal(v, _)) if func == AggFunc::Count && !v.is_null() => Ok(None),
+        Some(a) if has_subquery(a) => Err(unsupported("subqueries are not supported in materialized views")),
+        a => Ok(a.cloned()),
+    }
 }
 
 /// A join as lowered, before the strategy is chosen.
@@ -542,13 +540,7 @@ fn over_call(e: &Expr) -> SqlResult<(&datafusion::logical_expr::expr::WindowFunc
     if p.filter.is_some() || p.args.len() > 1 {
         return Err(unsupported(format!("{name} OVER with FILTER or several arguments is not supported")));
     }
-    let arg = match p.args.first() {
-        Some(Expr::Literal(v, _)) if func == AggFunc::Count && !v.is_null() => None,
-        Some(a) if has_subquery(a) => return Err(unsupported("subqueries are not supported in materialized views")),
-        Some(a) => Some(a.clone()),
-        None => None,
-    };
-    Ok((w, AggCall { func, arg }))
+    Ok((w, AggCall { func, arg: agg_arg(func, p.args.first())? }))
 }
 
 impl Lowering {

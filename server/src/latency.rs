@@ -8,6 +8,7 @@
 //! latency is read off the alert itself. PostgreSQL arrivals are seen
 //! through LISTEN/NOTIFY from a trigger on the alerts table (at commit).
 
+use crate::stream::now_micros;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,10 +22,6 @@ pub struct LatencyArgs<'a> {
     pub seconds: u64,
     pub checkpoint_interval: &'a str,
     pub fetch_wait: Option<&'a str>,
-}
-
-fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
 }
 
 /// The produce time in an id `tx_<seq>_<micros>`.

@@ -14,6 +14,7 @@ use datafusion::sql::sqlparser::ast::{CreateTableOptions, Expr, SqlOption, State
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
+use weir_connectors::sink::postgres::{quote, quote_table};
 use weir_planner::{SqlError, SqlResult, SqlState};
 
 const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
@@ -80,10 +81,6 @@ pub fn take_options(stmt: &mut Statement) -> SqlResult<Option<MirrorSpec>> {
     Ok(Some(MirrorSpec { url, table, refresh }))
 }
 
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// Reads the PostgreSQL table's rows, as the weir table's columns.
 pub async fn load(spec: &MirrorSpec, schema: &SchemaRef) -> SqlResult<RecordBatch> {
     let unreachable = |e: tokio_postgres::Error| {
@@ -92,10 +89,9 @@ pub async fn load(spec: &MirrorSpec, schema: &SchemaRef) -> SqlResult<RecordBatc
     };
     let (client, conn) = tokio_postgres::connect(&spec.url, NoTls).await.map_err(unreachable)?;
     let conn = tokio::spawn(conn);
-    let cols: Vec<String> = schema.fields().iter().map(|f| quote_ident(f.name())).collect();
-    let table: Vec<String> = spec.table.split('.').map(quote_ident).collect();
+    let cols: Vec<String> = schema.fields().iter().map(|f| quote(f.name())).collect();
     let order: Vec<String> = (1..=cols.len()).map(|i| i.to_string()).collect();
-    let sql = format!("SELECT {} FROM {} ORDER BY {}", cols.join(", "), table.join("."), order.join(", "));
+    let sql = format!("SELECT {} FROM {} ORDER BY {}", cols.join(", "), quote_table(&spec.table), order.join(", "));
     let msgs = client.simple_query(&sql).await.map_err(unreachable);
     drop(client);
     conn.abort();

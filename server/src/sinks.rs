@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::objects::connector_error;
 use crate::session::object_name;
 use crate::stream::view::ViewState;
-use crate::stream::{self, Delta, Input, Msg, Pipeline};
+use crate::stream::{self, now_micros, Delta, Input, Msg, Pipeline};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -153,9 +153,6 @@ pub fn consolidate(schema: &SchemaRef, deltas: Vec<Delta>) -> SqlResult<Changes>
     Ok(Changes { inserts: build(ins)?, deletes: build(del)? })
 }
 
-fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}
 
 /// What a sink is asked to do.
 #[derive(Clone, Copy)]
@@ -440,10 +437,7 @@ impl Runner {
                 state.next += 1;
                 tracing::warn!("sink {}: {e}; its changes go with the next checkpoint", self.name);
                 self.status.error(&e.to_string());
-                state.queued_rows = rows;
-                state.queue.push_back(Delta { batch: changes.inserts, diffs: None });
-                let n = changes.deletes.num_rows();
-                state.queue.push_back(Delta { batch: changes.deletes, diffs: Some(vec![-1; n]) });
+                state.requeue(changes, rows);
             }
         }
         Ok(())
@@ -553,12 +547,17 @@ impl EpochState {
             self.staged.push_back(Staged { global, epoch, changes, rows });
         } else {
             // This checkpoint was taken without the sink (it joined too late): keep the changes for the next.
-            self.queued_rows = rows;
-            self.queue.push_back(Delta { batch: changes.inserts, diffs: None });
-            let n = changes.deletes.num_rows();
-            self.queue.push_back(Delta { batch: changes.deletes, diffs: Some(vec![-1; n]) });
+            self.requeue(changes, rows);
         }
         Ok(())
+    }
+
+    /// Puts consolidated changes (from `rows` input rows) back in the queue, for the next epoch.
+    fn requeue(&mut self, changes: Changes, rows: usize) {
+        self.queued_rows = rows;
+        self.queue.push_back(Delta { batch: changes.inserts, diffs: None });
+        let n = changes.deletes.num_rows();
+        self.queue.push_back(Delta { batch: changes.deletes, diffs: Some(vec![-1; n]) });
     }
 }
 

@@ -43,11 +43,12 @@ pub struct PostgresSink {
 }
 
 /// `name` or `schema.name`, quoted for SQL.
-fn quote_table(name: &str) -> String {
+pub fn quote_table(name: &str) -> String {
     name.split('.').map(quote).collect::<Vec<_>>().join(".")
 }
 
-fn quote(ident: &str) -> String {
+/// An identifier, quoted for SQL.
+pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 

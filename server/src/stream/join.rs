@@ -89,6 +89,17 @@ impl Out {
     }
 }
 
+impl Out {
+    /// Row j of `batch` |counts[j]| times, with the sign of counts[j].
+    fn push_counts(&mut self, batch: RecordBatch, counts: impl IntoIterator<Item = i64>) {
+        let (mut rows, mut signs) = (Vec::new(), Vec::new());
+        for (j, c) in counts.into_iter().enumerate() {
+            repeat(&mut rows, &mut signs, j as u32, c);
+        }
+        self.push(batch, rows, signs);
+    }
+}
+
 /// Adds `row` to the output |mult| times with the sign of `mult`.
 fn repeat(rows: &mut Vec<u32>, signs: &mut Vec<i64>, row: u32, mult: i64) {
     for _ in 0..mult.unsigned_abs() {
@@ -178,27 +189,17 @@ impl Lookup {
             out.push(batch, sel, signs);
         }
         if self.c.kind == JoinKind::Left && matched.iter().any(|m| !m) {
-            let right = null_columns(&self.c.right, n);
-            let (batch, _) = joined(&Self::unfiltered(&self.c), b.columns().to_vec(), right)?;
-            let unmatched: Vec<u32> = (0..n as u32).filter(|&i| !matched[i as usize]).collect();
-            let signs = unmatched.iter().map(|&i| sign(i as usize)).collect();
-            out.push(batch, unmatched, signs);
+            let batch = padded(&self.c, b.columns().to_vec())?;
+            out.push_counts(batch, (0..n).map(|i| if matched[i] { 0 } else { sign(i) }));
         }
         out.deltas()
     }
+}
 
-    fn unfiltered(c: &JoinConfig) -> JoinConfig {
-        JoinConfig {
-            kind: c.kind,
-            left_keys: vec![],
-            right_keys: vec![],
-            filter: None,
-            left: c.left.clone(),
-            right: c.right.clone(),
-            output: c.output.clone(),
-            bound: None,
-        }
-    }
+/// Left rows with NULLs for the right side (a LEFT JOIN's unmatched rows).
+fn padded(c: &JoinConfig, left: Vec<ArrayRef>) -> SqlResult<RecordBatch> {
+    let n = left.first().map(|a| a.len()).unwrap_or(0);
+    Ok(RecordBatch::try_new(c.output.clone(), left.into_iter().chain(null_columns(&c.right, n)).collect())?)
 }
 
 /// A kept row: how many copies, its event time, and how many right rows it
@@ -280,9 +281,7 @@ impl SymmetricJoin {
     }
 
     fn pad_rows(&self, rows: &[&[u8]]) -> SqlResult<RecordBatch> {
-        let left = self.sides[0].columns(rows)?;
-        let right = null_columns(&self.c.right, rows.len());
-        Ok(RecordBatch::try_new(self.c.output.clone(), left.into_iter().chain(right).collect())?)
+        padded(&self.c, self.sides[0].columns(rows)?)
     }
 
     /// A change on side `s`: its matches with the other side, then kept.
@@ -371,12 +370,7 @@ impl SymmetricJoin {
         }
         if !pads.is_empty() {
             let rows: Vec<&[u8]> = pads.iter().map(|p| p.0.as_ref()).collect();
-            let batch = self.pad_rows(&rows)?;
-            let (mut sel, mut signs) = (Vec::new(), Vec::new());
-            for (j, (_, mult)) in pads.iter().enumerate() {
-                repeat(&mut sel, &mut signs, j as u32, *mult);
-            }
-            out.push(batch, sel, signs);
+            out.push_counts(self.pad_rows(&rows)?, pads.iter().map(|p| p.1));
         }
         out.deltas()
     }
@@ -403,13 +397,8 @@ impl SymmetricJoin {
                     let unmatched: Vec<(&[u8], i64)> = pads.iter().filter(|(_, e)| e.matches == 0).map(|(r, e)| (r.as_ref(), e.count)).collect();
                     if !unmatched.is_empty() {
                         let rows: Vec<&[u8]> = unmatched.iter().map(|u| u.0).collect();
-                        let batch = self.pad_rows(&rows)?;
-                        let (mut sel, mut signs) = (Vec::new(), Vec::new());
-                        for (j, (_, c)) in unmatched.iter().enumerate() {
-                            repeat(&mut sel, &mut signs, j as u32, *c);
-                        }
                         let mut o = Out::default();
-                        o.push(batch, sel, signs);
+                        o.push_counts(self.pad_rows(&rows)?, unmatched.iter().map(|u| u.1));
                         out = o.deltas()?;
                     }
                 }

@@ -85,6 +85,11 @@ enum JoinOp {
     Symmetric(SymmetricJoin),
 }
 
+/// Logical expressions over `schema`, made physical.
+fn physical(state: &SessionState, list: &[datafusion::logical_expr::Expr], schema: &datafusion::common::DFSchemaRef) -> SqlResult<Vec<Arc<dyn datafusion::physical_expr::PhysicalExpr>>> {
+    Ok(list.iter().map(|e| state.create_physical_expr(e.clone(), schema)).collect::<Result<_, _>>()?)
+}
+
 /// A plan made executable: window assignment, join, stages, aggregate.
 pub struct Pipeline {
     window: Option<WindowAssign>,
@@ -128,13 +133,10 @@ impl Pipeline {
         let join = match &plan.join {
             None => None,
             Some(j) => {
-                let phys = |list: &[datafusion::logical_expr::Expr], schema: &datafusion::common::DFSchemaRef| {
-                    list.iter().map(|e| state.create_physical_expr(e.clone(), schema)).collect::<Result<Vec<_>, _>>()
-                };
                 let c = JoinConfig {
                     kind: j.kind,
-                    left_keys: phys(&j.left_keys, &j.left_schema)?,
-                    right_keys: phys(&j.right_keys, &j.right_schema)?,
+                    left_keys: physical(state, &j.left_keys, &j.left_schema)?,
+                    right_keys: physical(state, &j.right_keys, &j.right_schema)?,
                     filter: j.filter.as_ref().map(|f| state.create_physical_expr(f.clone(), &j.schema)).transpose()?,
                     left: Arc::new(j.left_schema.as_arrow().clone()),
                     right: Arc::new(j.right_schema.as_arrow().clone()),
@@ -158,7 +160,7 @@ impl Pipeline {
             let op = match stage {
                 Stage::Filter { predicate, input } => StageOp::Filter(Filter { predicate: state.create_physical_expr(predicate.clone(), input)? }),
                 Stage::Project { exprs, input, output } => StageOp::Project(Project {
-                    exprs: exprs.iter().map(|e| state.create_physical_expr(e.clone(), input)).collect::<Result<_, _>>()?,
+                    exprs: physical(state, exprs, input)?,
                     schema: Arc::new(output.as_arrow().clone()),
                 }),
                 Stage::Over(o) => {
@@ -174,7 +176,7 @@ impl Pipeline {
                             OverAgg::new(c.func, arg, input, output.field(base + k).data_type().clone())
                         })
                         .collect::<SqlResult<Vec<_>>>()?;
-                    let partition = o.partition_by.iter().map(|e| state.create_physical_expr(e.clone(), &o.input)).collect::<Result<_, _>>()?;
+                    let partition = physical(state, &o.partition_by, &o.input)?;
                     StageOp::Over(Over::new(OverConfig { partition, time_column: o.time_column, range_ns: o.range_ns, aggs, output }, input)?)
                 }
                 Stage::Aggregate(a) => {
@@ -198,7 +200,7 @@ impl Pipeline {
                         None => matches!(plan.input.kind, weir_planner::stream::RelationKind::Source { .. } | weir_planner::stream::RelationKind::View { append_only: true }),
                     };
                     p.aggregate = Some(Aggregate::new(AggregateConfig {
-                        group_exprs: a.group_by.iter().map(|e| state.create_physical_expr(e.clone(), &a.input)).collect::<Result<_, _>>()?,
+                        group_exprs: physical(state, &a.group_by, &a.input)?,
                         aggs,
                         window: a.window_columns,
                         windowed: a.window_columns.is_some() && plan.window.is_some(),
@@ -419,7 +421,7 @@ struct Runner {
     saved_rows: usize,
 }
 
-fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
