@@ -15,8 +15,18 @@ use std::time::{Duration, Instant};
 /// Most rows in one batch.
 pub const MAX_BATCH_ROWS: usize = 8192;
 const VALID: &[&str] = &[
-    "scenario", "rate", "count", "seed", "start", "event_interval", "users", "products", "event_types", "out_of_order",
-    "late_fraction", "suspicious_fraction",
+    "scenario",
+    "rate",
+    "count",
+    "seed",
+    "start",
+    "event_interval",
+    "users",
+    "products",
+    "event_types",
+    "out_of_order",
+    "late_fraction",
+    "suspicious_fraction",
 ];
 /// Field metadata key marking a `jsonb` column (same key the planner uses).
 const PG_TYPE_KEY: &str = "weir.pg_type";
@@ -61,23 +71,46 @@ fn text(name: &str, nullable: bool) -> Field {
 fn full_schema(s: Scenario) -> Schema {
     match s {
         Scenario::Clickstream => Schema::new(vec![
-            text("event_id", false), text("user_id", false), text("session_id", false), text("event_type", false),
-            text("product_id", true), ts_field("timestamp"), text("page_url", false), text("referrer", true),
-            text("device_type", false), text("ip_address", false), jsonb("geo_location"), jsonb("metadata"),
+            text("event_id", false),
+            text("user_id", false),
+            text("session_id", false),
+            text("event_type", false),
+            text("product_id", true),
+            ts_field("timestamp"),
+            text("page_url", false),
+            text("referrer", true),
+            text("device_type", false),
+            text("ip_address", false),
+            jsonb("geo_location"),
+            jsonb("metadata"),
         ]),
         Scenario::Transactions => Schema::new(vec![
-            text("transaction_id", false), text("user_id", false), text("order_id", false),
-            Field::new("amount", DataType::Float64, false), text("currency", false), text("payment_method", false),
-            jsonb("items"), ts_field("timestamp"), jsonb("shipping_address"), jsonb("billing_address"),
-            text("ip_address", false), text("country", false),
+            text("transaction_id", false),
+            text("user_id", false),
+            text("order_id", false),
+            Field::new("amount", DataType::Float64, false),
+            text("currency", false),
+            text("payment_method", false),
+            jsonb("items"),
+            ts_field("timestamp"),
+            jsonb("shipping_address"),
+            jsonb("billing_address"),
+            text("ip_address", false),
+            text("country", false),
         ]),
         Scenario::Inventory => Schema::new(vec![
-            text("product_id", false), text("warehouse_id", false), Field::new("quantity_change", DataType::Int32, false),
-            Field::new("current_quantity", DataType::Int32, false), text("operation", false), ts_field("timestamp"),
+            text("product_id", false),
+            text("warehouse_id", false),
+            Field::new("quantity_change", DataType::Int32, false),
+            Field::new("current_quantity", DataType::Int32, false),
+            text("operation", false),
+            ts_field("timestamp"),
         ]),
         Scenario::Sequence => Schema::new(vec![
-            Field::new("seq", DataType::Int64, false), Field::new("user_id", DataType::Int32, false),
-            Field::new("event_type", DataType::Int32, false), ts_field("ts"),
+            Field::new("seq", DataType::Int64, false),
+            Field::new("user_id", DataType::Int32, false),
+            Field::new("event_type", DataType::Int32, false),
+            ts_field("ts"),
         ]),
     }
 }
@@ -101,18 +134,17 @@ fn config(o: &Options) -> Result<Config> {
         "transactions" => Scenario::Transactions,
         "inventory" => Scenario::Inventory,
         "sequence" => Scenario::Sequence,
-        other => {
-            return Err(ConnectorError::Config(format!(
-                "unknown scenario \"{other}\"; the generator has clickstream, transactions, inventory, sequence"
-            )))
-        }
+        other => return Err(ConnectorError::Config(format!("unknown scenario \"{other}\"; the generator has clickstream, transactions, inventory, sequence"))),
     };
     let rate = match o.str("rate").map(|r| r.trim().trim_end_matches("/s").trim()) {
         None => Some(1000.0),
         Some("unlimited") => None,
-        Some(r) => Some(r.parse::<f64>().ok().filter(|r| *r > 0.0).ok_or_else(|| {
-            ConnectorError::Config(format!("option \"rate\" must be events per second (e.g. '20000') or 'unlimited', not \"{r}\""))
-        })?),
+        Some(r) => Some(
+            r.parse::<f64>()
+                .ok()
+                .filter(|r| *r > 0.0)
+                .ok_or_else(|| ConnectorError::Config(format!("option \"rate\" must be events per second (e.g. '20000') or 'unlimited', not \"{r}\"")))?,
+        ),
     };
     let interval_ns = match o.duration("event_interval")? {
         Some(d) if d.is_zero() => return Err(ConnectorError::Config("option \"event_interval\" must be positive".into())),
@@ -170,12 +202,7 @@ fn project(full: &Schema, declared: Option<SchemaRef>) -> Result<(SchemaRef, Vec
         let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8);
         // TEXT may be planned as any string type: the scenario's is used.
         if have.data_type() != f.data_type() && !(text(have.data_type()) && text(f.data_type())) {
-            return Err(ConnectorError::Config(format!(
-                "column \"{}\" is {} in this scenario, not {}",
-                f.name(),
-                have.data_type(),
-                f.data_type()
-            )));
+            return Err(ConnectorError::Config(format!("column \"{}\" is {} in this scenario, not {}", f.name(), have.data_type(), f.data_type())));
         }
         indices.push(i);
         fields.push(have.clone());
@@ -188,8 +215,7 @@ pub fn shape(options: &Options, declared: Option<SchemaRef>) -> Result<SourceSha
     let full = full_schema(c.scenario);
     let (schema, _) = project(&full, declared)?;
     let time = time_column(c.scenario);
-    let default_watermark =
-        schema.index_of(time).ok().map(|_| (time.to_string(), Duration::from_nanos(c.out_of_order_ns as u64)));
+    let default_watermark = schema.index_of(time).ok().map(|_| (time.to_string(), Duration::from_nanos(c.out_of_order_ns as u64)));
     Ok(SourceShape { schema, default_watermark })
 }
 
@@ -287,7 +313,11 @@ impl Generator {
             // A user's session changes every 30 minutes of event time.
             b[2].append_value(format!("session_{user}_{}", ts / 1_800_000_000_000));
             b[3].append_value(TYPES[(r(13) % 7) as usize]);
-            if unit(r(14)) < 0.7 { b[4].append_value(format!("prod_{}", r(15) % self.c.products + 1)) } else { b[4].append_null() }
+            if unit(r(14)) < 0.7 {
+                b[4].append_value(format!("prod_{}", r(15) % self.c.products + 1))
+            } else {
+                b[4].append_null()
+            }
             b[5].append_value(PAGES[(r(16) % 5) as usize]);
             b[6].append_value(REFERRERS[(r(17) % 4) as usize]);
             b[7].append_value(DEVICES[(r(18) % 3) as usize]);
@@ -371,9 +401,18 @@ impl Generator {
             countries.append_value(country);
         }
         vec![
-            Arc::new(ids.finish()), Arc::new(users.finish()), Arc::new(orders.finish()), Arc::new(amounts.finish()),
-            Arc::new(currency.finish()), Arc::new(method.finish()), Arc::new(items.finish()), self.times(from, n),
-            Arc::new(shipping.finish()), Arc::new(billing.finish()), Arc::new(ips.finish()), Arc::new(countries.finish()),
+            Arc::new(ids.finish()),
+            Arc::new(users.finish()),
+            Arc::new(orders.finish()),
+            Arc::new(amounts.finish()),
+            Arc::new(currency.finish()),
+            Arc::new(method.finish()),
+            Arc::new(items.finish()),
+            self.times(from, n),
+            Arc::new(shipping.finish()),
+            Arc::new(billing.finish()),
+            Arc::new(ips.finish()),
+            Arc::new(countries.finish()),
         ]
     }
 
@@ -397,8 +436,12 @@ impl Generator {
             op.append_value(what);
         }
         vec![
-            Arc::new(product.finish()), Arc::new(warehouse.finish()), Arc::new(change.finish()), Arc::new(current.finish()),
-            Arc::new(op.finish()), self.times(from, n),
+            Arc::new(product.finish()),
+            Arc::new(warehouse.finish()),
+            Arc::new(change.finish()),
+            Arc::new(current.finish()),
+            Arc::new(op.finish()),
+            self.times(from, n),
         ]
     }
 }

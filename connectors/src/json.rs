@@ -5,7 +5,7 @@
 
 use crate::DeadLetter;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, TimestampNanosecondArray};
-use arrow::compute::{cast_with_options, CastOptions};
+use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::json::ReaderBuilder;
 use std::sync::Arc;
@@ -48,12 +48,7 @@ impl JsonDecoder {
         for m in messages {
             match self.decode_all(std::slice::from_ref(m)) {
                 Ok(b) => good.push(b),
-                Err(e) => dead.push(DeadLetter {
-                    partition: m.partition,
-                    offset: m.offset,
-                    raw: String::from_utf8_lossy(m.payload).into_owned(),
-                    error: e,
-                }),
+                Err(e) => dead.push(DeadLetter { partition: m.partition, offset: m.offset, raw: String::from_utf8_lossy(m.payload).into_owned(), error: e }),
             }
         }
         let batch = if good.is_empty() { None } else { arrow::compute::concat_batches(&self.schema, &good).ok() };

@@ -50,7 +50,9 @@ fn config(o: &Options) -> Result<Config> {
         t => {
             let parsed = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-                .map_err(|_| ConnectorError::Config(format!("option \"startup\" must be earliest, latest or a timestamp such as '2026-01-01 00:00:00', not \"{t}\"")))?;
+                .map_err(|_| {
+                    ConnectorError::Config(format!("option \"startup\" must be earliest, latest or a timestamp such as '2026-01-01 00:00:00', not \"{t}\""))
+                })?;
             Startup::At(parsed.and_utc().timestamp_millis())
         }
     };
@@ -73,9 +75,8 @@ fn config(o: &Options) -> Result<Config> {
 
 pub fn shape(options: &Options, declared: Option<SchemaRef>) -> Result<SourceShape> {
     config(options)?;
-    let schema = declared.ok_or_else(|| {
-        ConnectorError::Config("a kafka source needs its columns declared, e.g. CREATE SOURCE s (id TEXT, ts TIMESTAMP) WITH (...)".into())
-    })?;
+    let schema = declared
+        .ok_or_else(|| ConnectorError::Config("a kafka source needs its columns declared, e.g. CREATE SOURCE s (id TEXT, ts TIMESTAMP) WITH (...)".into()))?;
     Ok(SourceShape { schema, default_watermark: None })
 }
 
@@ -260,4 +261,3 @@ impl KafkaSource {
         Some(e)
     }
 }
-

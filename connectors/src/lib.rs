@@ -87,9 +87,7 @@ pub fn check_source(connector: &str, options: &Options, declared: Option<SchemaR
     match connector {
         "generator" => generator::shape(options, declared),
         "kafka" => kafka::shape(options, declared),
-        other => Err(ConnectorError::Config(format!(
-            "unknown connector \"{other}\"; weir has: generator, kafka"
-        ))),
+        other => Err(ConnectorError::Config(format!("unknown connector \"{other}\"; weir has: generator, kafka"))),
     }
 }
 

@@ -2,8 +2,8 @@
 //! a connector reads is checked, and any left over is an error that names it.
 
 use crate::{ConnectorError, Result};
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Option names and values, as written (names lower-cased).
@@ -29,7 +29,7 @@ impl Options {
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
-        self.read.lock().unwrap().push(name.to_string());
+        self.read.lock().push(name.to_string());
         self.values.get(name).map(|s| s.as_str())
     }
 
@@ -38,9 +38,7 @@ impl Options {
     }
 
     pub fn parse<T: std::str::FromStr>(&self, name: &str, what: &str) -> Result<Option<T>> {
-        self.str(name)
-            .map(|v| v.trim().parse::<T>().map_err(|_| ConnectorError::Config(format!("option \"{name}\" must be {what}, not \"{v}\""))))
-            .transpose()
+        self.str(name).map(|v| v.trim().parse::<T>().map_err(|_| ConnectorError::Config(format!("option \"{name}\" must be {what}, not \"{v}\"")))).transpose()
     }
 
     pub fn duration(&self, name: &str) -> Result<Option<Duration>> {
@@ -49,14 +47,11 @@ impl Options {
 
     /// Fails on options that no one read, naming them and the valid ones.
     pub fn finish(&self, connector: &str, valid: &[&str]) -> Result<()> {
-        let read = self.read.lock().unwrap();
+        let read = self.read.lock();
         let unknown: Vec<&String> = self.values.keys().filter(|k| *k != "connector" && !read.contains(k)).collect();
         match unknown.first() {
             None => Ok(()),
-            Some(k) => Err(ConnectorError::Config(format!(
-                "unknown option \"{k}\" for connector {connector}; valid options: {}",
-                valid.join(", ")
-            ))),
+            Some(k) => Err(ConnectorError::Config(format!("unknown option \"{k}\" for connector {connector}; valid options: {}", valid.join(", ")))),
         }
     }
 }

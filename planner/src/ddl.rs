@@ -4,7 +4,7 @@
 //! `EXPLAIN [CREATE] MATERIALIZED VIEW`. Everything else goes to sqlparser.
 
 use crate::error::{SqlError, SqlResult};
-use crate::parse::{check_operator_chains, parse_error, MAX_NESTING_DEPTH};
+use crate::parse::{MAX_NESTING_DEPTH, check_operator_chains, parse_error};
 use datafusion::sql::sqlparser::ast::{ColumnDef, Expr, Ident, ObjectName, Query, Statement, Value};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -55,8 +55,15 @@ pub enum WeirStatement {
     CreateSource(CreateSource),
     CreateView(CreateView),
     CreateSink(CreateSink),
-    DropSource { names: Vec<ObjectName>, if_exists: bool, cascade: bool },
-    DropSink { names: Vec<ObjectName>, if_exists: bool },
+    DropSource {
+        names: Vec<ObjectName>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    DropSink {
+        names: Vec<ObjectName>,
+        if_exists: bool,
+    },
     /// `EXPLAIN CREATE MATERIALIZED VIEW ...`
     ExplainCreateView(CreateView),
     /// `EXPLAIN MATERIALIZED VIEW name`

@@ -128,28 +128,18 @@ fn pg_style(s: &str) -> String {
     let s = s.trim().trim_end_matches('.');
     let mut chars = s.chars();
     match chars.next() {
-        Some(c) if c.is_uppercase() && !chars.clone().next().is_some_and(|n| n.is_uppercase()) => {
-            c.to_lowercase().chain(chars).collect()
-        }
+        Some(c) if c.is_uppercase() && !chars.clone().next().is_some_and(|n| n.is_uppercase()) => c.to_lowercase().chain(chars).collect(),
         _ => s.to_string(),
     }
 }
 
 fn from_arrow(e: &ArrowError) -> SqlError {
     match e {
-        ArrowError::CastError(m) | ArrowError::ParseError(m) => {
-            SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m))
-        }
+        ArrowError::CastError(m) | ArrowError::ParseError(m) => SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m)),
         ArrowError::DivideByZero => SqlError::new(SqlState::DivisionByZero, "division by zero"),
-        ArrowError::ArithmeticOverflow(m) => {
-            SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m))
-        }
-        ArrowError::ComputeError(m) if m.contains("Overflow") || m.contains("overflow") => {
-            SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m))
-        }
-        ArrowError::InvalidArgumentError(m) | ArrowError::ComputeError(m) => {
-            SqlError::new(SqlState::InvalidParameterValue, pg_style(m))
-        }
+        ArrowError::ArithmeticOverflow(m) => SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m)),
+        ArrowError::ComputeError(m) if m.contains("Overflow") || m.contains("overflow") => SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m)),
+        ArrowError::InvalidArgumentError(m) | ArrowError::ComputeError(m) => SqlError::new(SqlState::InvalidParameterValue, pg_style(m)),
         other => SqlError::internal(pg_style(&other.to_string())),
     }
 }
@@ -157,17 +147,12 @@ fn from_arrow(e: &ArrowError) -> SqlError {
 impl From<DataFusionError> for SqlError {
     fn from(e: DataFusionError) -> Self {
         match e.find_root() {
-            DataFusionError::SQL(pe, _) => SqlError::syntax(pg_style(&pe.to_string()
-                .trim_start_matches("sql parser error: ").to_string())),
+            DataFusionError::SQL(pe, _) => SqlError::syntax(pg_style(&pe.to_string().trim_start_matches("sql parser error: ").to_string())),
             DataFusionError::SchemaError(se, _) => match se.as_ref() {
-                SchemaError::FieldNotFound { field, .. } => SqlError::new(
-                    SqlState::UndefinedColumn,
-                    format!("column \"{}\" does not exist", field.name),
-                ),
-                SchemaError::AmbiguousReference { field } => SqlError::new(
-                    SqlState::UndefinedColumn,
-                    format!("column reference \"{}\" is ambiguous", field.name),
-                ),
+                SchemaError::FieldNotFound { field, .. } => SqlError::new(SqlState::UndefinedColumn, format!("column \"{}\" does not exist", field.name)),
+                SchemaError::AmbiguousReference { field } => {
+                    SqlError::new(SqlState::UndefinedColumn, format!("column reference \"{}\" is ambiguous", field.name))
+                }
                 other => SqlError::new(SqlState::DuplicateObject, pg_style(&other.to_string())),
             },
             DataFusionError::NotImplemented(m) => SqlError::unsupported(pg_style(m)),
@@ -182,9 +167,7 @@ impl From<DataFusionError> for SqlError {
                     SqlError::new(SqlState::InvalidParameterValue, pg_style(m))
                 }
             }
-            DataFusionError::ResourcesExhausted(m) => {
-                SqlError::new(SqlState::ProgramLimitExceeded, pg_style(m))
-            }
+            DataFusionError::ResourcesExhausted(m) => SqlError::new(SqlState::ProgramLimitExceeded, pg_style(m)),
             DataFusionError::External(inner) => match inner.downcast_ref::<SqlError>() {
                 Some(se) => se.clone(),
                 None => SqlError::internal(pg_style(&inner.to_string())),
@@ -205,8 +188,7 @@ fn classify_plan_message(m: &str) -> SqlError {
         }
     }
     if lower.contains("invalid function") || lower.contains("no function matches") {
-        return SqlError::new(SqlState::UndefinedFunction, pg_style(m))
-            .with_hint("check the function name and argument types");
+        return SqlError::new(SqlState::UndefinedFunction, pg_style(m)).with_hint("check the function name and argument types");
     }
     if lower.contains("placeholder") || lower.contains("parameter") {
         return SqlError::new(SqlState::InvalidParameterValue, pg_style(m));

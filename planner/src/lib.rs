@@ -7,6 +7,6 @@ pub mod parse;
 pub mod stream;
 pub mod types;
 
+pub use ddl::{Emit, Parsed, WeirStatement, parse_sql};
 pub use error::{SqlError, SqlResult, SqlState};
-pub use ddl::{parse_sql, Emit, Parsed, WeirStatement};
 pub use parse::parse_statements;

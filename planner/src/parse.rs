@@ -27,8 +27,20 @@ pub(crate) fn check_operator_chains(sql: &str, dialect: &PostgreSqlDialect) -> S
     for t in &tokens {
         chain = match t {
             Token::Comma | Token::LParen | Token::RParen | Token::SemiColon => 0,
-            Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::Mod | Token::StringConcat | Token::Eq
-            | Token::Neq | Token::Lt | Token::Gt | Token::LtEq | Token::GtEq | Token::Ampersand | Token::Pipe
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::Ampersand
+            | Token::Pipe
             | Token::Caret => chain + 1,
             Token::Word(w) if matches!(w.keyword, Keyword::AND | Keyword::OR) => chain + 1,
             _ => chain,
@@ -45,20 +57,13 @@ pub(crate) fn check_operator_chains(sql: &str, dialect: &PostgreSqlDialect) -> S
 pub fn parse_statements(sql: &str) -> SqlResult<Vec<Statement>> {
     let dialect = PostgreSqlDialect {};
     check_operator_chains(sql, &dialect)?;
-    Parser::new(&dialect)
-        .with_recursion_limit(MAX_NESTING_DEPTH)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_statements())
-        .map_err(parse_error)
+    Parser::new(&dialect).with_recursion_limit(MAX_NESTING_DEPTH).try_with_sql(sql).and_then(|mut p| p.parse_statements()).map_err(parse_error)
 }
 
 pub(crate) fn parse_error(e: ParserError) -> SqlError {
     match e {
-        ParserError::RecursionLimitExceeded => SqlError::new(
-            crate::SqlState::ProgramLimitExceeded,
-            "statement is too deeply nested",
-        )
-        .with_hint(format!("weir accepts expressions nested at most {MAX_NESTING_DEPTH} levels deep")),
+        ParserError::RecursionLimitExceeded => SqlError::new(crate::SqlState::ProgramLimitExceeded, "statement is too deeply nested")
+            .with_hint(format!("weir accepts expressions nested at most {MAX_NESTING_DEPTH} levels deep")),
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => {
             let m = m.trim_end_matches('.');
             let mut msg = String::from("syntax error: ");

@@ -11,7 +11,7 @@
 //! continuously, or would keep state without bound, is refused here with
 //! SQLSTATE 0A000 and a message that says what.
 
-use crate::ddl::{literal_text, Emit};
+use crate::ddl::{Emit, literal_text};
 use crate::error::{SqlError, SqlResult};
 use crate::types::WeirTypePlanner;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -22,9 +22,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{Distinct, Expr, LogicalPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{
-    self, FunctionArg, FunctionArgExpr, Query, SetExpr, Statement, TableAlias, TableFactor,
-};
+use datafusion::sql::sqlparser::ast::{self, FunctionArg, FunctionArgExpr, Query, SetExpr, Statement, TableAlias, TableFactor};
 use std::fmt;
 use std::sync::Arc;
 
@@ -54,6 +52,10 @@ pub struct Relation {
     pub schema: SchemaRef,
     pub kind: RelationKind,
     pub event_time: Option<EventTime>,
+    /// Columns whose values identify one row among the relation's current
+    /// rows (a table's primary key, a view's GROUP BY columns); None when
+    /// no such key is known.
+    pub unique_key: Option<Vec<usize>>,
 }
 
 /// Looks relations up by name (the server's catalog implements it).
@@ -63,10 +65,18 @@ pub trait RelationLookup: Send + Sync {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WindowKind {
-    Tumble { size_ns: i64, offset_ns: i64 },
-    Hop { slide_ns: i64, size_ns: i64 },
+    Tumble {
+        size_ns: i64,
+        offset_ns: i64,
+    },
+    Hop {
+        slide_ns: i64,
+        size_ns: i64,
+    },
     /// Sessions per value of the GROUP BY keys other than the window columns.
-    Session { gap_ns: i64 },
+    Session {
+        gap_ns: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +201,8 @@ pub struct StreamPlan {
     /// view passes on (an append-only view's rows arrive in its order, so
     /// views over it can use it as a source's).
     pub event_time: Option<EventTime>,
+    /// Output columns that identify a row of the view (see [`Relation::unique_key`]).
+    pub unique_key: Option<Vec<usize>>,
 }
 
 impl StreamPlan {
@@ -219,11 +231,7 @@ fn unsupported(what: impl Into<String>) -> SqlError {
 
 fn planning_context(config: &SessionConfig) -> SessionContext {
     let config = config.clone().with_default_catalog_and_schema("datafusion", "public").with_create_default_catalog_and_schema(true);
-    let state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_default_features()
-        .with_type_planner(Arc::new(WeirTypePlanner))
-        .build();
+    let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
     SessionContext::new_with_state(state)
 }
 
@@ -442,7 +450,7 @@ fn agg_call(e: &Expr) -> SqlResult<AggCall> {
             return Err(unsupported(format!(
                 "aggregate {}{name} is not supported in materialized views; weir maintains count, count(DISTINCT), sum, avg, min and max",
                 if p.distinct { "DISTINCT " } else { "" }
-            )))
+            )));
         }
     };
     if p.args.len() > 1 {
@@ -534,7 +542,7 @@ fn over_call(e: &Expr) -> SqlResult<(&datafusion::logical_expr::expr::WindowFunc
             return Err(unsupported(format!(
                 "{}{name} OVER (...) is not supported in materialized views; weir keeps count, count(DISTINCT), sum and avg over a RANGE",
                 if p.distinct { "DISTINCT " } else { "" }
-            )))
+            )));
         }
     };
     if p.filter.is_some() || p.args.len() > 1 {
@@ -577,16 +585,21 @@ impl Lowering {
             }
             LogicalPlan::Aggregate(a) => {
                 self.lower(&a.input)?;
-                self.push_aggregate(a.group_expr.clone(), a.aggr_expr.iter().map(agg_call).collect::<SqlResult<_>>()?, a.input.schema().clone(), a.schema.clone())
+                self.push_aggregate(
+                    a.group_expr.clone(),
+                    a.aggr_expr.iter().map(agg_call).collect::<SqlResult<_>>()?,
+                    a.input.schema().clone(),
+                    a.schema.clone(),
+                )
             }
             LogicalPlan::Distinct(Distinct::All(input)) => {
                 self.lower(input)?;
                 let group = input.schema().columns().into_iter().map(Expr::Column).collect();
                 self.push_aggregate(group, vec![], input.schema().clone(), input.schema().clone())
             }
-            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => Err(unsupported(
-                "ORDER BY and LIMIT are not supported in a materialized view over a stream; put them in the SELECT that reads the view",
-            )),
+            LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
+                Err(unsupported("ORDER BY and LIMIT are not supported in a materialized view over a stream; put them in the SELECT that reads the view"))
+            }
             LogicalPlan::Window(w) => {
                 self.lower(&w.input)?;
                 self.push_over(w)
@@ -670,9 +683,9 @@ impl Lowering {
         };
         use datafusion::logical_expr::{WindowFrameBound, WindowFrameUnits};
         let range_ns = match (&frame.units, &frame.start_bound, &frame.end_bound) {
-            (WindowFrameUnits::Range, WindowFrameBound::Preceding(v), WindowFrameBound::CurrentRow) if !v.is_null() => {
-                scalar_interval_ns(v).filter(|n| *n > 0).ok_or_else(|| unsupported(format!("OVER RANGE {v} PRECEDING: the range must be a positive interval; {usage}")))?
-            }
+            (WindowFrameUnits::Range, WindowFrameBound::Preceding(v), WindowFrameBound::CurrentRow) if !v.is_null() => scalar_interval_ns(v)
+                .filter(|n| *n > 0)
+                .ok_or_else(|| unsupported(format!("OVER RANGE {v} PRECEDING: the range must be a positive interval; {usage}")))?,
             _ => return Err(unsupported(format!("an OVER window in a materialized view keeps a RANGE interval up to the current row; {usage}"))),
         };
         if partition_by.iter().any(has_subquery) {
@@ -728,7 +741,10 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
             let tz = match input.schema.field(time_column).data_type() {
                 DataType::Timestamp(TimeUnit::Nanosecond, tz) => tz.clone(),
                 other => {
-                    return Err(SqlError::new(crate::SqlState::DatatypeMismatch, format!("window time column \"{}\" must be a timestamp, not {other}", call.time_column)))
+                    return Err(SqlError::new(
+                        crate::SqlState::DatatypeMismatch,
+                        format!("window time column \"{}\" must be a timestamp, not {other}", call.time_column),
+                    ));
                 }
             };
             let mut fields: Vec<Field> = input.schema.fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -805,7 +821,8 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     };
     let time = stages_event_time(time, &stages, input_append_only, emit)?;
     let event_time = time.filter(|_| append_only).map(|column| EventTime { column, delay_ns: 0 });
-    Ok(StreamPlan { input, join, window: window.map(|(w, _)| w), stages, emit, output, append_only, event_time })
+    let unique_key = stages_unique_key(if join.is_none() { input.unique_key.clone() } else { None }, &stages);
+    Ok(StreamPlan { input, join, window: window.map(|(w, _)| w), stages, emit, output, append_only, event_time, unique_key })
 }
 
 fn append_only_relation(r: &Relation) -> bool {
@@ -814,6 +831,29 @@ fn append_only_relation(r: &Relation) -> bool {
         RelationKind::View { append_only } => *append_only,
         RelationKind::Table => false,
     }
+}
+
+/// Follows a unique key through the stages: a filter keeps it, a projection
+/// keeps it when it passes every key column on unchanged, and an aggregate
+/// makes its GROUP BY columns (its first output columns) the key.
+fn stages_unique_key(mut key: Option<Vec<usize>>, stages: &[Stage]) -> Option<Vec<usize>> {
+    for stage in stages {
+        key = match stage {
+            Stage::Filter { .. } | Stage::Over(_) => key,
+            Stage::Aggregate(a) => Some((0..a.group_by.len()).collect()),
+            Stage::Project { exprs, input, .. } => key.and_then(|k| {
+                k.iter()
+                    .map(|&col| {
+                        exprs.iter().position(|e| {
+                            let e = if let Expr::Alias(a) = e { a.expr.as_ref() } else { e };
+                            matches!(e, Expr::Column(c) if input.index_of_column(c).ok() == Some(col))
+                        })
+                    })
+                    .collect()
+            }),
+        };
+    }
+    key
 }
 
 /// Follows the event-time column through the stages (checking that OVER
@@ -904,14 +944,14 @@ fn time_bound(raw: &RawJoin, left_time: usize, right_time: usize) -> Option<Time
 fn choose_join(left: &Relation, right: Relation, raw: RawJoin) -> SqlResult<JoinPlan> {
     let strategy = match (&left.kind, &right.kind) {
         (RelationKind::Table, RelationKind::Table) => {
-            return Err(unsupported("a join of two tables does not change by itself; query the tables with SELECT, or join a stream with a table"))
+            return Err(unsupported("a join of two tables does not change by itself; query the tables with SELECT, or join a stream with a table"));
         }
         (RelationKind::Table, _) => return Err(unsupported("put the stream first and the table second: FROM stream JOIN table ON ...")),
         (_, RelationKind::Table) if !append_only_relation(left) => {
             return Err(unsupported(format!(
                 "a lookup in table \"{}\" needs an append-only stream on the left, and \"{}\" has updates (a retraction would meet a table that changed since)",
                 right.name, left.name
-            )))
+            )));
         }
         (_, RelationKind::Table) => JoinStrategy::Lookup,
         _ => match (append_only_relation(left), append_only_relation(&right)) {
@@ -929,7 +969,7 @@ fn choose_join(left: &Relation, right: Relation, raw: RawJoin) -> SqlResult<Join
                              are declared on, or join windowed views ON a.window_end = b.window_end",
                             left.name, right.name
                         ))
-                        .with_hint("a stream joined with reference data is a lookup: make the reference data a TABLE (it may mirror a PostgreSQL table)"))
+                        .with_hint("a stream joined with reference data is a lookup: make the reference data a TABLE (it may mirror a PostgreSQL table)"));
                     }
                 }
             }
@@ -939,7 +979,7 @@ fn choose_join(left: &Relation, right: Relation, raw: RawJoin) -> SqlResult<Join
                     "a join of a stream with a view that has updates would keep every stream row; \
                      join the stream with a TABLE (a lookup), or join two views (\"{}\", \"{}\")",
                     left.name, right.name
-                )))
+                )));
             }
         },
     };
@@ -1049,7 +1089,11 @@ impl fmt::Display for StreamPlan {
                 Stage::Project { exprs: e, .. } => format!("Project {}", exprs(e)),
                 Stage::Aggregate(a) => {
                     let aggs: Vec<String> = a.aggs.iter().map(agg_text).collect();
-                    let state = if a.window_columns.is_some() && self.window.is_some() { "; state per window, freed when the watermark passes its end" } else { "; state per key, kept" };
+                    let state = if a.window_columns.is_some() && self.window.is_some() {
+                        "; state per window, freed when the watermark passes its end"
+                    } else {
+                        "; state per key, kept"
+                    };
                     format!("Aggregate keys [{}] aggregates [{}]{state}", exprs(&a.group_by), aggs.join(", "))
                 }
             });
@@ -1059,11 +1103,7 @@ impl fmt::Display for StreamPlan {
             Emit::OnWindowClose => "on window close",
         };
         let cols: Vec<&str> = self.output.fields().iter().map(|f| f.name().as_str()).collect();
-        lines.push(format!(
-            "Materialize [{}] emit {emit}, {}",
-            cols.join(", "),
-            if self.append_only { "append-only" } else { "upserts and retractions" }
-        ));
+        lines.push(format!("Materialize [{}] emit {emit}, {}", cols.join(", "), if self.append_only { "append-only" } else { "upserts and retractions" }));
         for (i, l) in lines.iter().rev().enumerate() {
             writeln!(f, "{}{l}", "  ".repeat(i))?;
         }

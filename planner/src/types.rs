@@ -21,9 +21,7 @@ impl TypePlanner for WeirTypePlanner {
     fn plan_type_field(&self, sql_type: &SqlType) -> Result<Option<FieldRef>> {
         Ok(match sql_type {
             SqlType::JSONB | SqlType::JSON => Some(jsonb_field("")),
-            SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("jsonb") => {
-                Some(jsonb_field(""))
-            }
+            SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("jsonb") => Some(jsonb_field("")),
             _ => None,
         })
     }
@@ -31,10 +29,7 @@ impl TypePlanner for WeirTypePlanner {
 
 /// A nullable `jsonb` column called `name`.
 pub fn jsonb_field(name: &str) -> FieldRef {
-    Arc::new(
-        Field::new(name, DataType::Utf8, true)
-            .with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), "jsonb".to_string())])),
-    )
+    Arc::new(Field::new(name, DataType::Utf8, true).with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), "jsonb".to_string())])))
 }
 
 pub fn is_jsonb(field: &Field) -> bool {
@@ -76,10 +71,8 @@ fn pg_type_name_of(dt: &DataType) -> String {
 /// keys ordered by length then bytes, duplicates resolved to the last value,
 /// `", "` and `": "` between items.
 pub fn normalize_jsonb(text: &str) -> Result<String, crate::SqlError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        crate::SqlError::new(crate::SqlState::InvalidTextRepresentation, "invalid input syntax for type json")
-            .with_detail(format!("{e}"))
-    })?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| crate::SqlError::new(crate::SqlState::InvalidTextRepresentation, "invalid input syntax for type json").with_detail(format!("{e}")))?;
     let mut out = String::with_capacity(text.len());
     write_jsonb(&value, &mut out);
     Ok(out)

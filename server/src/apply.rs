@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tokio_postgres::NoTls;
 use weir_planner::ddl::CreateSink;
-use weir_planner::{parse_sql, WeirStatement};
+use weir_planner::{WeirStatement, parse_sql};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -195,7 +195,12 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<()> {
                 } else {
                     todo += 1;
                     if args.dry_run {
-                        println!("would replace {} {} (what depends on it is dropped; what these files define is created again)\n{}", w.kind, w.name, diff(old, &w.sql));
+                        println!(
+                            "would replace {} {} (what depends on it is dropped; what these files define is created again)\n{}",
+                            w.kind,
+                            w.name,
+                            diff(old, &w.sql)
+                        );
                     }
                 }
             }

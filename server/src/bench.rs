@@ -8,7 +8,7 @@
 use crate::engine::Engine;
 use clap::Args;
 use std::time::{Duration, Instant};
-use weir_planner::{parse_sql, WeirStatement};
+use weir_planner::{WeirStatement, parse_sql};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -103,12 +103,15 @@ async fn sink_benches(args: &BenchArgs) -> anyhow::Result<()> {
         targets.push(("redis", vec![("url".into(), url.clone()), ("key".into(), format!("bench:{run}:{{window_start}}:{{event_type}}"))]));
     }
     if let Some(url) = &args.postgres {
-        targets.push(("postgres", vec![
-            ("url".into(), url.clone()),
-            ("table".into(), format!("weir_bench_{run}")),
-            ("primary_key".into(), "window_start,event_type".into()),
-            ("create_table".into(), "true".into()),
-        ]));
+        targets.push((
+            "postgres",
+            vec![
+                ("url".into(), url.clone()),
+                ("table".into(), format!("weir_bench_{run}")),
+                ("primary_key".into(), "window_start,event_type".into()),
+                ("create_table".into(), "true".into()),
+            ],
+        ));
     }
     if let Some(path) = &args.parquet {
         let mut o = vec![("path".into(), path.clone()), ("partition_by".into(), "window_start".into())];
@@ -123,7 +126,7 @@ async fn sink_benches(args: &BenchArgs) -> anyhow::Result<()> {
     let (schema, epochs) = metric_epochs(args.sink_rows)?;
     println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16}", "sink", "rows", "wall s", "cpu s", "rows/s", "rows/cpu-s");
     for (connector, options) in targets {
-        let input = weir_connectors::sink::SinkInput { sink: format!("bench_{connector}_{run}"), schema: schema.clone(), append_only: true };
+        let input = weir_connectors::sink::SinkInput { sink: format!("bench_{connector}_{run}"), schema: schema.clone(), append_only: true, unique_key: None };
         let options = weir_connectors::Options::new(options.into_iter().collect());
         eprintln!("writing {} rows through the {connector} sink ...", args.sink_rows);
         let before = usage();
@@ -150,9 +153,9 @@ async fn sink_benches(args: &BenchArgs) -> anyhow::Result<()> {
 /// Produces `n` clickstream-like JSON messages (about 200 bytes each) to a new
 /// 3-partition topic, before the measurement starts. Returns the topic.
 async fn produce_kafka(brokers: &str, n: u64) -> anyhow::Result<String> {
+    use rdkafka::ClientConfig;
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-    use rdkafka::ClientConfig;
     let topic = format!("weir-bench-{}", std::process::id());
     let admin: AdminClient<_> = ClientConfig::new().set("bootstrap.servers", brokers).create()?;
     for r in admin.create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(1))], &AdminOptions::new()).await? {
@@ -169,7 +172,12 @@ async fn produce_kafka(brokers: &str, n: u64) -> anyhow::Result<String> {
     for i in 0..n {
         let payload = format!(
             r#"{{"event_id":"evt-{i:012}","user_id":"user_{}","session_id":"session_{}","event_type":"{}","ts":{},"page_url":"/products","device_type":"mobile","ip_address":"192.168.{}.{}"}}"#,
-            i % 10_000, i % 50_000, types[(i % 5) as usize], start_ms + i as i64 * 10, i % 256, (i / 256) % 256
+            i % 10_000,
+            i % 50_000,
+            types[(i % 5) as usize],
+            start_ms + i as i64 * 10,
+            i % 256,
+            (i / 256) % 256
         );
         let key = format!("user_{}", i % 10_000);
         send(&producer, BaseRecord::to(&topic).key(&key).payload(&payload));
@@ -179,7 +187,10 @@ async fn produce_kafka(brokers: &str, n: u64) -> anyhow::Result<String> {
 }
 
 /// Sends a message, waiting while the producer's queue is full.
-pub(crate) fn send(producer: &rdkafka::producer::ThreadedProducer<rdkafka::producer::DefaultProducerContext>, record: rdkafka::producer::BaseRecord<'_, String, String>) {
+pub(crate) fn send(
+    producer: &rdkafka::producer::ThreadedProducer<rdkafka::producer::DefaultProducerContext>,
+    record: rdkafka::producer::BaseRecord<'_, String, String>,
+) {
     let mut record = record;
     loop {
         match producer.send(record) {
@@ -214,32 +225,68 @@ fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
     let n = args.events;
     vec![
         ("filter", seq(n), format!("SELECT seq, user_id * 2 AS u2, ts FROM seq_{n} WHERE event_type = 3 AND user_id < 100"), n),
-        ("tumble", seq(n), format!(
-            "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users
-             FROM TUMBLE(seq_{n}, ts, INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"), n),
-        ("hop", seq(n), format!(
-            "SELECT window_start, window_end, event_type, count(*) AS events
-             FROM HOP(seq_{n}, ts, INTERVAL '10 seconds', INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"), n),
-        ("session", seq(n), format!(
-            "SELECT user_id, window_start, window_end, count(*) AS events
-             FROM SESSION(seq_{n}, ts, INTERVAL '30 seconds', user_id) GROUP BY user_id, window_start, window_end EMIT ON WINDOW CLOSE"), n),
-        ("over", seq(n), format!(
-            "SELECT seq, event_type, count(*) OVER w AS n, sum(user_id) OVER w AS s FROM seq_{n}
-             WINDOW w AS (PARTITION BY event_type ORDER BY ts RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW)"), n),
+        (
+            "tumble",
+            seq(n),
+            format!(
+                "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users
+             FROM TUMBLE(seq_{n}, ts, INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"
+            ),
+            n,
+        ),
+        (
+            "hop",
+            seq(n),
+            format!(
+                "SELECT window_start, window_end, event_type, count(*) AS events
+             FROM HOP(seq_{n}, ts, INTERVAL '10 seconds', INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"
+            ),
+            n,
+        ),
+        (
+            "session",
+            seq(n),
+            format!(
+                "SELECT user_id, window_start, window_end, count(*) AS events
+             FROM SESSION(seq_{n}, ts, INTERVAL '30 seconds', user_id) GROUP BY user_id, window_start, window_end EMIT ON WINDOW CLOSE"
+            ),
+            n,
+        ),
+        (
+            "over",
+            seq(n),
+            format!(
+                "SELECT seq, event_type, count(*) OVER w AS n, sum(user_id) OVER w AS s FROM seq_{n}
+             WINDOW w AS (PARTITION BY event_type ORDER BY ts RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW)"
+            ),
+            n,
+        ),
         // Both sides read the source (2n input events), each paced at 400K events/s: two
         // unpaced generators drift apart by millions of rows, and the side ahead keeps
         // its rows until the other side's watermark catches up.
-        ("join", format!(
-            "CREATE SOURCE seq_paced_{n} WITH (connector = 'generator', scenario = 'sequence', count = '{n}', rate = '400000',
-                users = '10000', event_types = '5', event_interval = '10 milliseconds', out_of_order = '0s')"), format!(
-            "SELECT a.seq, b.seq AS other FROM seq_paced_{n} a JOIN seq_paced_{n} b
-             ON a.user_id = b.user_id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1 second'"), 2 * n),
-        ("clickstream", format!(
-            "CREATE SOURCE clicks_bench WITH (connector = 'generator', scenario = 'clickstream', count = '{}', rate = 'unlimited', out_of_order = '2s')",
-            args.clickstream_events), 
-         "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users, count(DISTINCT session_id) AS sessions
-          FROM TUMBLE(clicks_bench, \"timestamp\", INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE".into(),
-         args.clickstream_events),
+        (
+            "join",
+            format!(
+                "CREATE SOURCE seq_paced_{n} WITH (connector = 'generator', scenario = 'sequence', count = '{n}', rate = '400000',
+                users = '10000', event_types = '5', event_interval = '10 milliseconds', out_of_order = '0s')"
+            ),
+            format!(
+                "SELECT a.seq, b.seq AS other FROM seq_paced_{n} a JOIN seq_paced_{n} b
+             ON a.user_id = b.user_id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1 second'"
+            ),
+            2 * n,
+        ),
+        (
+            "clickstream",
+            format!(
+                "CREATE SOURCE clicks_bench WITH (connector = 'generator', scenario = 'clickstream', count = '{}', rate = 'unlimited', out_of_order = '2s')",
+                args.clickstream_events
+            ),
+            "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users, count(DISTINCT session_id) AS sessions
+          FROM TUMBLE(clicks_bench, \"timestamp\", INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"
+                .into(),
+            args.clickstream_events,
+        ),
     ]
 }
 
@@ -283,7 +330,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                  WITH (connector = 'kafka', topic = '{topic}', bootstrap_servers = '{brokers}') FORMAT JSON"
             ),
             "SELECT window_start, window_end, event_type, count(*) AS events, count(DISTINCT user_id) AS users
-             FROM TUMBLE(clicks_kafka, ts, INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE".into(),
+             FROM TUMBLE(clicks_kafka, ts, INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE"
+                .into(),
             args.kafka_events,
         ));
     }

@@ -18,13 +18,14 @@
 //! `segments/<member>/<epoch>.arrow`, not with every checkpoint.
 
 use crate::stream::view::{Subscription, ViewState};
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weir_planner::SqlResult;
 
@@ -208,15 +209,7 @@ impl Coordinator {
             }
         }
         let inner = Inner { taken: epoch, history, ..Inner::default() };
-        let c = Coordinator {
-            dir,
-            segments,
-            interval,
-            requested: epoch.into(),
-            durable: epoch.into(),
-            inner: Mutex::new(inner),
-            stop: AtomicBool::new(false),
-        };
+        let c = Coordinator { dir, segments, interval, requested: epoch.into(), durable: epoch.into(), inner: Mutex::new(inner), stop: AtomicBool::new(false) };
         Ok((Arc::new(c), restored))
     }
 
@@ -237,7 +230,7 @@ impl Coordinator {
     /// A member that reads a source joins at once: returns the epoch its
     /// next barrier follows (it reports every epoch after it).
     pub fn join_root(&self, member: &str) -> u64 {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.inner.lock();
         let after = inner.taken;
         inner.members.insert(member.into(), Member { first: after + 1, parts: BTreeMap::new(), finished: None, committed: None });
         after
@@ -255,7 +248,7 @@ impl Coordinator {
     /// `join` for a member that reads several inputs (a join): it takes part
     /// from the barrier after the newest one any input had passed.
     pub fn join_all(&self, member: &str, committed: Option<Arc<AtomicU64>>, inputs: &[&ViewState]) -> SqlResult<(Vec<Subscription>, u64)> {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.inner.lock();
         let subs = inputs.iter().map(|i| i.subscribe()).collect::<SqlResult<Vec<_>>>()?;
         let first = subs.iter().map(|s| s.after_barrier + 1).max().unwrap_or(0).max(inner.taken + 1);
         inner.members.insert(member.into(), Member { first, parts: BTreeMap::new(), finished: None, committed });
@@ -263,13 +256,13 @@ impl Coordinator {
     }
 
     pub fn leave(&self, member: &str) {
-        self.inner.lock().unwrap().members.remove(member);
+        self.inner.lock().members.remove(member);
     }
 
     /// Records a member's state for `epoch`; false if the epoch is already
     /// written (or the member is not known), so the caller keeps its changes.
     pub fn report(&self, member: &str, epoch: u64, part: Part) -> bool {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.inner.lock();
         let taken = inner.taken;
         match inner.members.get_mut(member) {
             Some(m) if epoch > taken && epoch >= m.first => {
@@ -282,13 +275,13 @@ impl Coordinator {
 
     /// A member whose input ended: `part` is its state for every later epoch.
     pub fn finish(&self, member: &str, part: Part) {
-        if let Some(m) = self.inner.lock().unwrap().members.get_mut(member) {
+        if let Some(m) = self.inner.lock().members.get_mut(member) {
             m.finished = Some(part);
         }
     }
 
     pub fn history(&self) -> Vec<(Info, bool)> {
-        let inner = self.inner.lock().unwrap();
+        let inner = self.inner.lock();
         let complete = min_committed(&inner, self.durable());
         inner.history.iter().map(|i| (i.clone(), i.epoch <= complete)).collect()
     }
@@ -300,7 +293,7 @@ impl Coordinator {
             let now = Instant::now();
             if now >= next_request {
                 next_request = now + self.interval;
-                let mut inner = self.inner.lock().unwrap();
+                let mut inner = self.inner.lock();
                 let e = self.requested();
                 if !inner.members.is_empty() && e - self.durable() < MAX_PENDING {
                     inner.requested_at.insert(e + 1, now);
@@ -323,7 +316,7 @@ impl Coordinator {
                         }
                     }
                 };
-                let mut inner = self.inner.lock().unwrap();
+                let mut inner = self.inner.lock();
                 self.durable.store(epoch, Ordering::Release);
                 let members = inner.members.len();
                 inner.history.push_back(Info { epoch, at_micros: chrono::Utc::now().timestamp_micros(), duration: started.elapsed(), bytes, members });
@@ -339,7 +332,7 @@ impl Coordinator {
 
     /// The next epoch once every member has reported it, with its parts.
     fn take_ready(&self) -> Option<(u64, Vec<(String, Part)>, Instant)> {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.inner.lock();
         let epoch = self.durable() + 1;
         if epoch > self.requested() {
             return None;
@@ -416,13 +409,7 @@ impl Coordinator {
 
 /// The newest epoch every sink has delivered (`durable` when there are no sinks).
 fn min_committed(inner: &Inner, durable: u64) -> u64 {
-    inner
-        .members
-        .values()
-        .filter_map(|m| m.committed.as_ref().map(|c| c.load(Ordering::Acquire)))
-        .min()
-        .unwrap_or(durable)
-        .min(durable)
+    inner.members.values().filter_map(|m| m.committed.as_ref().map(|c| c.load(Ordering::Acquire))).min().unwrap_or(durable).min(durable)
 }
 
 #[cfg(test)]

@@ -19,9 +19,10 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
+use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use weir_planner::types::WeirTypePlanner;
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
@@ -31,12 +32,25 @@ pub const SCHEMA: &str = "public";
 
 /// A change to commit: logged first, then applied.
 pub enum Change {
-    CreateTable { name: String, sql: String, schema: SchemaRef, primary_key: Vec<usize> },
-    DropTable { table: Arc<Table> },
+    CreateTable {
+        name: String,
+        sql: String,
+        schema: SchemaRef,
+        primary_key: Vec<usize>,
+    },
+    DropTable {
+        table: Arc<Table>,
+    },
     /// Rows to add; constraints are checked here, under the write lock.
-    Append { table: Arc<Table>, batch: RecordBatch },
+    Append {
+        table: Arc<Table>,
+        batch: RecordBatch,
+    },
     /// A table's new full contents; constraints are checked here too.
-    Replace { table: Arc<Table>, batches: Vec<RecordBatch> },
+    Replace {
+        table: Arc<Table>,
+        batches: Vec<RecordBatch>,
+    },
 }
 
 pub struct Engine {
@@ -52,14 +66,13 @@ pub struct Engine {
     pub target_partitions: usize,
     pub(crate) coord: Arc<Coordinator>,
     /// The checkpoint a restart resumes from, while dataflows are being started.
-    restored: std::sync::Mutex<Option<Restored>>,
+    restored: parking_lot::Mutex<Option<Restored>>,
     /// Held closed until every restored dataflow and sink is in place.
-    gate: std::sync::Mutex<Option<Arc<Gate>>>,
+    gate: parking_lot::Mutex<Option<Arc<Gate>>>,
 }
 
 fn io_error(what: &str, e: std::io::Error) -> SqlError {
-    SqlError::new(SqlState::IoError, format!("could not {what}: {e}"))
-        .with_hint("check that the data directory is writable and the disk has space")
+    SqlError::new(SqlState::IoError, format!("could not {what}: {e}")).with_hint("check that the data directory is writable and the disk has space")
 }
 
 impl Engine {
@@ -82,12 +95,12 @@ impl Engine {
             next_id: 1.into(),
             target_partitions,
             coord,
-            restored: std::sync::Mutex::new(restored),
-            gate: std::sync::Mutex::new(Some(Arc::new(Gate::default()))),
+            restored: parking_lot::Mutex::new(restored),
+            gate: parking_lot::Mutex::new(Some(Arc::new(Gate::default()))),
         });
         engine.restore(recovered).await?;
         // Mirrored tables load again now, then on their schedule.
-        let tables: Vec<Arc<Table>> = engine.tables.read().unwrap().values().cloned().collect();
+        let tables: Vec<Arc<Table>> = engine.tables.read().values().cloned().collect();
         for t in tables {
             engine.start_mirror(t, true);
         }
@@ -107,8 +120,8 @@ impl Engine {
             }
         }
         // Everything is in place: let the dataflows run, and checkpoints begin.
-        engine.restored.lock().unwrap().take();
-        if let Some(g) = engine.gate.lock().unwrap().take() {
+        engine.restored.lock().take();
+        if let Some(g) = engine.gate.lock().take() {
             g.open();
         }
         if checkpoint_interval.is_some() {
@@ -124,7 +137,7 @@ impl Engine {
     /// A dataflow's part in checkpoints, with its saved state (taken out of
     /// the restored checkpoint) when the server is restarting.
     pub(crate) fn checkpointing(&self, member: String) -> SqlResult<Checkpointing> {
-        let mut restored = self.restored.lock().unwrap();
+        let mut restored = self.restored.lock();
         let (state, segments) = match restored.as_mut().and_then(|r| r.parts.remove(&member).map(|p| (p, r))) {
             Some((p, r)) => (Some(p), r.segments(&member).map_err(|e| io_error("read a view's saved rows", e))?),
             None => {
@@ -132,12 +145,12 @@ impl Engine {
                 (None, vec![])
             }
         };
-        Ok(Checkpointing { coord: self.coord.clone(), member, restored: state, segments, gate: self.gate.lock().unwrap().clone() })
+        Ok(Checkpointing { coord: self.coord.clone(), member, restored: state, segments, gate: self.gate.lock().clone() })
     }
 
     /// A sink's saved epochs (taken out of the restored checkpoints), when the server is restarting.
     pub(crate) fn restored_sink_parts(&self, member: &str) -> Vec<(u64, Vec<u8>)> {
-        self.restored.lock().unwrap().as_mut().map(|r| r.take_sink_parts(member)).unwrap_or_default()
+        self.restored.lock().as_mut().map(|r| r.take_sink_parts(member)).unwrap_or_default()
     }
 
     /// `weir_checkpoints`: recent checkpoints, newest last.
@@ -178,11 +191,11 @@ impl Engine {
             match r.header {
                 Header::Define { def } => self.restore_definition(def).await?,
                 Header::Drop { id } => {
-                    self.tables.write().unwrap().retain(|_, t| t.id != id);
-                    self.sources.write().unwrap().retain(|_, t| t.id != id);
-                    self.views.write().unwrap().retain(|_, t| t.id != id);
-                    self.sinks.write().unwrap().retain(|_, t| t.id != id);
-                    self.definitions.write().unwrap().retain(|d| d.id != id);
+                    self.tables.write().retain(|_, t| t.id != id);
+                    self.sources.write().retain(|_, t| t.id != id);
+                    self.views.write().retain(|_, t| t.id != id);
+                    self.sinks.write().retain(|_, t| t.id != id);
+                    self.definitions.write().retain(|d| d.id != id);
                 }
                 Header::Append { id } => {
                     if let Some(t) = self.table_by_id(id) {
@@ -215,29 +228,29 @@ impl Engine {
                 if let Some(m) = mirror {
                     let _ = table.mirror.set(m);
                 }
-                self.tables.write().unwrap().insert(def.name.clone(), table);
+                self.tables.write().insert(def.name.clone(), table);
             }
             "source" | "view" | "sink" => {
                 let parsed = weir_planner::parse_sql(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
                 match parsed.statement {
                     WeirStatement::CreateSource(cs) => {
                         let src = self.prepare_source(&cs, def.id).await?;
-                        self.sources.write().unwrap().insert(src.name.clone(), Arc::new(src));
+                        self.sources.write().insert(src.name.clone(), Arc::new(src));
                     }
                     WeirStatement::CreateView(cv) => {
                         let view = self.prepare_view(&cv, def.id).await?;
-                        self.views.write().unwrap().insert(view.name.clone(), Arc::new(view));
+                        self.views.write().insert(view.name.clone(), Arc::new(view));
                     }
                     WeirStatement::CreateSink(cs) => {
                         let sink = self.prepare_sink(&cs, def.id)?;
-                        self.sinks.write().unwrap().insert(sink.name.clone(), Arc::new(sink));
+                        self.sinks.write().insert(sink.name.clone(), Arc::new(sink));
                     }
                     _ => anyhow::bail!("definition of {} is not a CREATE statement", def.name),
                 }
             }
             other => anyhow::bail!("unknown kind of definition: {other}"),
         }
-        self.definitions.write().unwrap().push(def);
+        self.definitions.write().push(def);
         Ok(())
     }
 
@@ -245,16 +258,15 @@ impl Engine {
     pub(crate) fn define(&self, writer: &mut Writer<'_>, kind: &str, name: &str, sql: &str) -> SqlResult<u64> {
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let def = Definition { id, kind: kind.into(), name: name.into(), sql: sql.into() };
-        tokio::task::block_in_place(|| writer.0.append(&Header::Define { def: def.clone() }, None, &[]))
-            .map_err(|e| io_error("log the definition", e))?;
-        self.definitions.write().unwrap().push(def);
+        tokio::task::block_in_place(|| writer.0.append(&Header::Define { def: def.clone() }, None, &[])).map_err(|e| io_error("log the definition", e))?;
+        self.definitions.write().push(def);
         Ok(id)
     }
 
     /// Logs that an object is gone.
     pub(crate) fn undefine(&self, writer: &mut Writer<'_>, id: u64) -> SqlResult<()> {
         tokio::task::block_in_place(|| writer.0.append(&Header::Drop { id }, None, &[])).map_err(|e| io_error("log the drop", e))?;
-        self.definitions.write().unwrap().retain(|d| d.id != id);
+        self.definitions.write().retain(|d| d.id != id);
         Ok(())
     }
 
@@ -264,20 +276,21 @@ impl Engine {
         match self.kind_of(name) {
             None => Ok(true),
             Some(_) if if_not_exists => Ok(false),
-            Some(kind) => Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists"))
-                .with_detail(format!("\"{name}\" is a {kind}"))),
+            Some(kind) => {
+                Err(SqlError::new(SqlState::DuplicateTable, format!("relation \"{name}\" already exists")).with_detail(format!("\"{name}\" is a {kind}")))
+            }
         }
     }
 
     /// The kind of object called `name`, if any: names are shared by tables, sources, views and sinks.
     pub fn kind_of(&self, name: &str) -> Option<&'static str> {
-        if self.tables.read().unwrap().contains_key(name) {
+        if self.tables.read().contains_key(name) {
             Some("table")
-        } else if self.sources.read().unwrap().contains_key(name) {
+        } else if self.sources.read().contains_key(name) {
             Some("source")
-        } else if self.views.read().unwrap().contains_key(name) {
+        } else if self.views.read().contains_key(name) {
             Some("materialized view")
-        } else if self.sinks.read().unwrap().contains_key(name) {
+        } else if self.sinks.read().contains_key(name) {
             Some("sink")
         } else {
             None
@@ -289,39 +302,35 @@ impl Engine {
     pub fn catalog(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
         use arrow::array::StringArray;
         use arrow::datatypes::{DataType, Field};
-        let defs = self.definitions.read().unwrap().clone();
+        let defs = self.definitions.read().clone();
         let kind = |k: &str| match k {
             "view" => "materialized view".to_string(),
             k => k.to_string(),
         };
         let schema = Arc::new(Schema::new(["name", "kind", "sql", "sql_hash"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec()));
         let col = |f: &dyn Fn(&Definition) -> String| Arc::new(StringArray::from_iter_values(defs.iter().map(f))) as arrow::array::ArrayRef;
-        let cols = vec![
-            col(&|d| d.name.clone()),
-            col(&|d| kind(&d.kind)),
-            col(&|d| crate::apply::redacted(&d.sql)),
-            col(&|d| crate::apply::definition_hash(&d.sql)),
-        ];
+        let cols =
+            vec![col(&|d| d.name.clone()), col(&|d| kind(&d.kind)), col(&|d| crate::apply::redacted(&d.sql)), col(&|d| crate::apply::definition_hash(&d.sql))];
         Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
     }
 
     fn table_by_id(&self, id: u64) -> Option<Arc<Table>> {
-        self.tables.read().unwrap().values().find(|t| t.id == id).cloned()
+        self.tables.read().values().find(|t| t.id == id).cloned()
     }
 
     pub fn table(&self, name: &str) -> Option<Arc<Table>> {
-        self.tables.read().unwrap().get(name).cloned()
+        self.tables.read().get(name).cloned()
     }
 
     pub fn table_names(&self) -> Vec<String> {
-        self.tables.read().unwrap().keys().cloned().collect()
+        self.tables.read().keys().cloned().collect()
     }
 
     /// Every relation name SELECT can see: tables, sources, views, system relations.
     pub fn relation_names(&self) -> Vec<String> {
         let mut names = self.table_names();
-        names.extend(self.sources.read().unwrap().keys().cloned());
-        names.extend(self.views.read().unwrap().keys().cloned());
+        names.extend(self.sources.read().keys().cloned());
+        names.extend(self.views.read().keys().cloned());
         names.extend(crate::objects::SYSTEM_RELATIONS.iter().map(|s| s.to_string()));
         names
     }
@@ -335,16 +344,10 @@ impl Engine {
             .with_target_partitions(self.target_partitions);
         // timestamptz is UTC, as the server's TimeZone setting says.
         config.options_mut().execution.time_zone = Some("+00:00".into());
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_default_features()
-            .with_type_planner(Arc::new(WeirTypePlanner))
-            .build();
+        let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
         let ctx = SessionContext::new_with_state(state);
         let catalog = MemoryCatalogProvider::new();
-        catalog
-            .register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self) }))
-            .expect("register schema");
+        catalog.register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self) })).expect("register schema");
         ctx.register_catalog(CATALOG, Arc::new(catalog));
         ctx
     }
@@ -365,14 +368,13 @@ impl Engine {
                 let def = Definition { id, kind: "table".into(), name: name.clone(), sql };
                 tokio::task::block_in_place(|| storage.append(&Header::Define { def: def.clone() }, None, &[]))
                     .map_err(|e| io_error("log the definition", e))?;
-                self.definitions.write().unwrap().push(def);
-                self.tables.write().unwrap().insert(name.clone(), Arc::new(Table::new(id, name, schema, primary_key)));
+                self.definitions.write().push(def);
+                self.tables.write().insert(name.clone(), Arc::new(Table::new(id, name, schema, primary_key)));
             }
             Change::DropTable { table } => {
-                tokio::task::block_in_place(|| storage.append(&Header::Drop { id: table.id }, None, &[]))
-                    .map_err(|e| io_error("log the drop", e))?;
-                self.tables.write().unwrap().remove(&table.name);
-                self.definitions.write().unwrap().retain(|d| d.id != table.id);
+                tokio::task::block_in_place(|| storage.append(&Header::Drop { id: table.id }, None, &[])).map_err(|e| io_error("log the drop", e))?;
+                self.tables.write().remove(&table.name);
+                self.definitions.write().retain(|d| d.id != table.id);
             }
             Change::Append { table, batch } => {
                 if batch.num_rows() == 0 {
@@ -391,19 +393,12 @@ impl Engine {
             }
         }
         if storage.wants_compaction() {
-            let defs = self.definitions.read().unwrap().clone();
-            let tables: Vec<_> = self
-                .tables
-                .read()
-                .unwrap()
-                .values()
-                .map(|t| (t.id, t.schema.clone(), t.snapshot().batches.clone()))
-                .collect();
+            let defs = self.definitions.read().clone();
+            let tables: Vec<_> = self.tables.read().values().map(|t| (t.id, t.schema.clone(), t.snapshot().batches.clone())).collect();
             tokio::task::block_in_place(|| storage.snapshot(&defs, &tables)).map_err(|e| io_error("write a snapshot", e))?;
         }
         Ok(())
     }
-
 }
 
 /// Proof of holding the engine's write lock.
@@ -420,9 +415,7 @@ pub async fn plan_create_table(ctx: &SessionContext, stmt: datafusion::sql::sqlp
     for c in cmt.constraints.iter() {
         match c {
             Constraint::PrimaryKey(cols) => primary_key = cols.clone(),
-            Constraint::Unique(_) => {
-                return Err(SqlError::unsupported("UNIQUE constraints other than the primary key are not supported"))
-            }
+            Constraint::Unique(_) => return Err(SqlError::unsupported("UNIQUE constraints other than the primary key are not supported")),
         }
     }
     let arrow_schema: &Schema = cmt.input.schema().as_arrow();
@@ -430,9 +423,7 @@ pub async fn plan_create_table(ctx: &SessionContext, stmt: datafusion::sql::sqlp
         .fields()
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            if primary_key.contains(&i) { Arc::new(f.as_ref().clone().with_nullable(false)) } else { f.clone() }
-        })
+        .map(|(i, f)| if primary_key.contains(&i) { Arc::new(f.as_ref().clone().with_nullable(false)) } else { f.clone() })
         .collect();
     Ok((Arc::new(Schema::new(fields)), primary_key))
 }

@@ -8,14 +8,16 @@ use crate::session::{Description, Output, Session};
 use crate::settings::SERVER_VERSION;
 use arrow::datatypes::DataType;
 use async_trait::async_trait;
+use bytes::Bytes;
 use datafusion::common::ParamValues;
 use datafusion::sql::sqlparser::ast::Statement;
 use futures::{FutureExt, Sink, SinkExt, StreamExt, stream};
+use pgwire::api::DEFAULT_NAME;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
 use pgwire::api::auth::{
-    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler, finish_authentication,
-    protocol_negotiation, save_startup_parameters_to_metadata,
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler, finish_authentication, protocol_negotiation,
+    save_startup_parameters_to_metadata,
 };
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
@@ -23,25 +25,20 @@ use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::Entry;
-use pgwire::api::DEFAULT_NAME;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, RandomPidSecretKeyGenerator, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_STATEMENT};
-use pgwire::api::store::PortalStore;
-use pgwire::api::{
-    ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator,
-    RandomPidSecretKeyGenerator, Type,
-};
-use pgwire::messages::cancel::CancelRequest;
-use pgwire::messages::startup::SecretKey;
-use bytes::Bytes;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, Ordering};
-use tokio_util::sync::CancellationToken;
-use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::response::TransactionStatus;
+use pgwire::messages::startup::SecretKey;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use tokio_util::sync::CancellationToken;
 use weir_planner::{Parsed, SqlError, SqlState, WeirStatement, parse_sql};
 
 /// COMMIT and ROLLBACK end a transaction block, even a failed one.
@@ -71,19 +68,19 @@ impl Shared {
 /// plans, while it computes, and while its rows stream out.
 #[derive(Default)]
 struct Cancels {
-    running: std::sync::Mutex<HashMap<i32, (Bytes, CancellationToken)>>,
+    running: parking_lot::Mutex<HashMap<i32, (Bytes, CancellationToken)>>,
 }
 
 impl Cancels {
     /// Registers a new statement of connection `pid`, replacing the last one.
     fn begin(&self, pid: i32, key: &SecretKey) -> CancellationToken {
         let token = CancellationToken::new();
-        self.running.lock().unwrap().insert(pid, (key.to_bytes(), token.clone()));
+        self.running.lock().insert(pid, (key.to_bytes(), token.clone()));
         token
     }
 
     fn cancel(&self, pid: i32, key: &SecretKey) {
-        if let Some((k, token)) = self.running.lock().unwrap().get(&pid) {
+        if let Some((k, token)) = self.running.lock().get(&pid) {
             if *k == key.to_bytes() {
                 token.cancel();
             }
@@ -91,7 +88,7 @@ impl Cancels {
     }
 
     fn forget(&self, pid: i32) {
-        self.running.lock().unwrap().remove(&pid);
+        self.running.lock().remove(&pid);
     }
 }
 
@@ -170,7 +167,15 @@ impl Connection {
         matches!(client.transaction_status(), TransactionStatus::Error) && !ends_block(stmt)
     }
 
-    async fn run(&self, stmt: WeirStatement, sql: &str, params: &ParamValues, format: &Format, in_failed_txn: bool, cancel: CancellationToken) -> Result<Response, SqlError> {
+    async fn run(
+        &self,
+        stmt: WeirStatement,
+        sql: &str,
+        params: &ParamValues,
+        format: &Format,
+        in_failed_txn: bool,
+        cancel: CancellationToken,
+    ) -> Result<Response, SqlError> {
         if in_failed_txn {
             return Err(SqlError::new(SqlState::InFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
                 .with_hint("send ROLLBACK to end the failed transaction"));
@@ -354,10 +359,7 @@ impl ExtendedQueryHandler for Extended {
         let params = arrow_pg::datatypes::df::deserialize_parameters(&json_params_as_text(portal), &types)?;
         let failed = Connection::aborted_transaction(client, &prepared.statement);
         let cancel = self.conn.begin_statement(client);
-        self.conn
-            .run(prepared.statement.clone(), &prepared.sql, &params, &portal.result_column_format, failed, cancel)
-            .await
-            .map_err(to_pg_error)
+        self.conn.run(prepared.statement.clone(), &prepared.sql, &params, &portal.result_column_format, failed, cancel).await.map_err(to_pg_error)
     }
 }
 
@@ -480,9 +482,7 @@ impl AnyStartup {
             Some(pw) => {
                 let mut scram = ScramAuth::new(Arc::new(ConfiguredPassword(pw.clone())));
                 scram.set_iterations(SCRAM_ITERATIONS);
-                AnyStartup::Scram(
-                    SASLAuthStartupHandler::new(Arc::new(server_parameters())).with_scram(scram),
-                )
+                AnyStartup::Scram(SASLAuthStartupHandler::new(Arc::new(server_parameters())).with_scram(scram))
             }
         }
     }

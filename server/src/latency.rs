@@ -10,8 +10,9 @@
 
 use crate::stream::now_micros;
 use futures::StreamExt;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct LatencyArgs<'a> {
@@ -56,9 +57,9 @@ fn percentiles(name: &str, mut v: Vec<i64>, expected: usize) {
 }
 
 pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
+    use rdkafka::ClientConfig;
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-    use rdkafka::ClientConfig;
     let tag = format!("{}", std::process::id());
     let dir = std::env::temp_dir().join(format!("weir-bench-latency-{tag}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -105,7 +106,7 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
         tokio::spawn(async move {
             while let Some(Ok(m)) = messages.next().await {
                 if let tokio_postgres::AsyncMessage::Notification(n) = m {
-                    arrivals.lock().unwrap().push((n.payload().to_string(), now_micros()));
+                    arrivals.lock().push((n.payload().to_string(), now_micros()));
                 }
             }
         });
@@ -133,7 +134,7 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
                 let at = now_micros();
                 let payload: String = m.get_payload().unwrap_or_default();
                 let id = serde_json::from_str::<serde_json::Value>(&payload).ok().and_then(|v| v["alert_id"].as_str().map(str::to_string)).unwrap_or_default();
-                arrivals.lock().unwrap().push((id, at));
+                arrivals.lock().push((id, at));
             }
         });
     }
@@ -143,11 +144,8 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
     eprintln!("producing {rate} transactions/s for {seconds} s to {topic} ...");
     let cpu_before = cpu_seconds(child.id());
     let producer = std::thread::spawn(move || -> anyhow::Result<(u64, u64)> {
-        let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .set("linger.ms", "1")
-            .set("queue.buffering.max.messages", "1000000")
-            .create()?;
+        let producer: ThreadedProducer<DefaultProducerContext> =
+            ClientConfig::new().set("bootstrap.servers", &brokers).set("linger.ms", "1").set("queue.buffering.max.messages", "1000000").create()?;
         let (mut sent, mut alerting) = (0u64, 0u64);
         let begin = Instant::now();
         let total = rate * seconds;
@@ -178,15 +176,13 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
     let produced_for = started.elapsed();
     // Wait for the last alerts (up to 30 s).
     let waited = Instant::now();
-    while (redis_arrivals.lock().unwrap().len() < alerting as usize || pg_arrivals.lock().unwrap().len() < alerting as usize)
-        && waited.elapsed() < Duration::from_secs(30)
-    {
+    while (redis_arrivals.lock().len() < alerting as usize || pg_arrivals.lock().len() < alerting as usize) && waited.elapsed() < Duration::from_secs(30) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let cpu = cpu_seconds(child.id()) - cpu_before;
     let latencies = |v: &Mutex<Vec<(String, i64)>>| -> Vec<i64> {
         let mut seen = std::collections::HashSet::new();
-        v.lock().unwrap().iter().filter(|(id, _)| seen.insert(id.clone())).filter_map(|(id, at)| produced_at(id).map(|p| at - p)).collect()
+        v.lock().iter().filter(|(id, _)| seen.insert(id.clone())).filter_map(|(id, at)| produced_at(id).map(|p| at - p)).collect()
     };
     println!(
         "fraud pipeline on Kafka: {sent} transactions in {:.1} s ({:.0}/s), {alerting} alerts expected; checkpoint interval {}, fetch_wait {}",

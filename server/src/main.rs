@@ -35,9 +35,13 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Parser)]
-#[command(name = "weir", version, about = "weir: declarative SQL streaming over the PostgreSQL wire protocol",
+#[command(
+    name = "weir",
+    version,
+    about = "weir: declarative SQL streaming over the PostgreSQL wire protocol",
     long_about = "weir keeps SQL tables and views queryable over the PostgreSQL wire protocol.\n\
-Connect with any PostgreSQL client, e.g. `psql -h 127.0.0.1 -p 5433`.")]
+Connect with any PostgreSQL client, e.g. `psql -h 127.0.0.1 -p 5433`."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

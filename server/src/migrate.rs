@@ -34,15 +34,11 @@ fn checksum(sql: &str) -> String {
 }
 
 fn directive<'a>(sql: &'a str, name: &str) -> Option<&'a str> {
-    sql.lines()
-        .take_while(|l| l.starts_with("--"))
-        .find_map(|l| l.trim_start_matches("--").trim().strip_prefix(&format!("weir:{name}")).map(str::trim))
+    sql.lines().take_while(|l| l.starts_with("--")).find_map(|l| l.trim_start_matches("--").trim().strip_prefix(&format!("weir:{name}")).map(str::trim))
 }
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
-    let (client, conn) = tokio_postgres::connect(&args.database_url, NoTls)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+    let (client, conn) = tokio_postgres::connect(&args.database_url, NoTls).await.map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
     tokio::spawn(conn);
     client.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY]).await?;
     client

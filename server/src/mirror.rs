@@ -8,7 +8,7 @@
 use crate::engine::{Change, Engine};
 use crate::table::Table;
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use arrow::compute::{cast_with_options, CastOptions};
+use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::SchemaRef;
 use datafusion::sql::sqlparser::ast::{CreateTableOptions, Expr, SqlOption, Statement, Value};
 use std::sync::Arc;
@@ -84,8 +84,11 @@ pub fn take_options(stmt: &mut Statement) -> SqlResult<Option<MirrorSpec>> {
 /// Reads the PostgreSQL table's rows, as the weir table's columns.
 pub async fn load(spec: &MirrorSpec, schema: &SchemaRef) -> SqlResult<RecordBatch> {
     let unreachable = |e: tokio_postgres::Error| {
-        SqlError::new(SqlState::UnableToConnect, format!("cannot read PostgreSQL table {}: {}", spec.table, e.as_db_error().map(|d| d.message().to_string()).unwrap_or(e.to_string())))
-            .with_hint("check the url and table options, and that the table has the columns declared here")
+        SqlError::new(
+            SqlState::UnableToConnect,
+            format!("cannot read PostgreSQL table {}: {}", spec.table, e.as_db_error().map(|d| d.message().to_string()).unwrap_or(e.to_string())),
+        )
+        .with_hint("check the url and table options, and that the table has the columns declared here")
     };
     let (client, conn) = tokio_postgres::connect(&spec.url, NoTls).await.map_err(unreachable)?;
     let conn = tokio::spawn(conn);

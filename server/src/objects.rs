@@ -5,9 +5,9 @@
 //! reads a source itself, or another view's changes; a join that reads a
 //! source gets a feed thread per source side.
 
-use crate::engine::{plan_create_table, Engine, Writer};
+use crate::engine::{Engine, Writer, plan_create_table};
 use crate::session::object_name;
-use crate::stream::ops::{Watermark, DEFAULT_IDLE_TIMEOUT};
+use crate::stream::ops::{DEFAULT_IDLE_TIMEOUT, Watermark};
 use crate::stream::view::{DeadLetters, ViewState};
 use crate::stream::{self, Input, Pipeline};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
@@ -17,12 +17,13 @@ use datafusion::catalog::{MemTable, Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use weir_connectors::{ConnectorError, Options};
 use weir_planner::ddl::{CreateSource, CreateView};
-use weir_planner::stream::{plan_view, watermark_delay, EventTime, JoinStrategy, Relation, RelationKind, RelationLookup, StreamPlan};
+use weir_planner::stream::{EventTime, JoinStrategy, Relation, RelationKind, RelationLookup, StreamPlan, plan_view, watermark_delay};
 use weir_planner::types::pg_type_name;
 use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
 
@@ -51,11 +52,11 @@ pub struct View {
 impl View {
     fn stop(&self) {
         self.state.stop.store(true, Ordering::Relaxed);
-        let thread = self.thread.lock().unwrap().take();
+        let thread = self.thread.lock().take();
         if let Some(t) = thread {
             let _ = t.join();
         }
-        for (state, t) in std::mem::take(&mut *self.feeds.lock().unwrap()) {
+        for (state, t) in std::mem::take(&mut *self.feeds.lock()) {
             state.stop.store(true, Ordering::Relaxed);
             let _ = t.join();
         }
@@ -71,7 +72,9 @@ impl View {
 pub(crate) fn connector_error(e: ConnectorError) -> SqlError {
     match e {
         ConnectorError::Config(m) => SqlError::new(SqlState::InvalidParameterValue, m),
-        ConnectorError::External(m) => SqlError::new(SqlState::UnableToConnect, m).with_hint("check that the external system is running and reachable from weir"),
+        ConnectorError::External(m) => {
+            SqlError::new(SqlState::UnableToConnect, m).with_hint("check that the external system is running and reachable from weir")
+        }
         ConnectorError::Internal(m) => SqlError::internal(m),
     }
 }
@@ -111,21 +114,29 @@ impl TableProvider for StreamSource {
 impl RelationLookup for Engine {
     fn relation(&self, name: &str) -> Option<Relation> {
         if let Some(t) = self.table(name) {
-            return Some(Relation { name: name.into(), schema: t.schema.clone(), kind: RelationKind::Table, event_time: None });
+            return Some(Relation {
+                name: name.into(),
+                schema: t.schema.clone(),
+                kind: RelationKind::Table,
+                event_time: None,
+                unique_key: Some(t.primary_key.clone()).filter(|k| !k.is_empty()),
+            });
         }
-        if let Some(s) = self.sources.read().unwrap().get(name) {
+        if let Some(s) = self.sources.read().get(name) {
             return Some(Relation {
                 name: name.into(),
                 schema: s.schema.clone(),
                 kind: RelationKind::Source { connector: s.connector.clone() },
                 event_time: s.event_time,
+                unique_key: None,
             });
         }
-        self.views.read().unwrap().get(name).map(|v| Relation {
+        self.views.read().get(name).map(|v| Relation {
             name: name.into(),
             schema: v.state.schema.clone(),
             kind: RelationKind::View { append_only: v.plan.append_only },
             event_time: v.plan.event_time,
+            unique_key: v.plan.unique_key.clone(),
         })
     }
 }
@@ -135,10 +146,10 @@ impl Engine {
     pub(crate) async fn prepare_source(self: &Arc<Self>, cs: &CreateSource, id: u64) -> SqlResult<SourceDef> {
         let name = object_name(&cs.name)?;
         let options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
-        let connector = options
-            .get("connector")
-            .cloned()
-            .ok_or_else(|| SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"").with_hint("e.g. WITH (connector = 'generator', scenario = 'clickstream')"))?;
+        let connector = options.get("connector").cloned().ok_or_else(|| {
+            SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"")
+                .with_hint("e.g. WITH (connector = 'generator', scenario = 'clickstream')")
+        })?;
         let ctx = self.context();
         let declared = match &cs.columns {
             None => None,
@@ -156,9 +167,10 @@ impl Engine {
         let schema = shape.schema;
         let event_time = match &cs.watermark {
             Some((col, expr)) => {
-                let column = schema.index_of(&col.value.to_lowercase()).or_else(|_| schema.index_of(&col.value)).map_err(|_| {
-                    SqlError::new(SqlState::UndefinedColumn, format!("WATERMARK FOR {col}: column \"{}\" does not exist", col.value))
-                })?;
+                let column = schema
+                    .index_of(&col.value.to_lowercase())
+                    .or_else(|_| schema.index_of(&col.value))
+                    .map_err(|_| SqlError::new(SqlState::UndefinedColumn, format!("WATERMARK FOR {col}: column \"{}\" does not exist", col.value)))?;
                 if !matches!(schema.field(column).data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _)) {
                     return Err(SqlError::new(SqlState::DatatypeMismatch, format!("WATERMARK FOR {col}: the column must be a TIMESTAMP")));
                 }
@@ -189,10 +201,11 @@ impl Engine {
 
     /// Opens a source for a dataflow `reader`, with its watermark.
     fn open_source(&self, name: &str, reader: &str) -> SqlResult<(Arc<SourceDef>, Box<dyn weir_connectors::Source>, Option<Watermark>)> {
-        let src = self.sources.read().unwrap().get(name).cloned().ok_or_else(|| SqlError::undefined_table(name))?;
+        let src = self.sources.read().get(name).cloned().ok_or_else(|| SqlError::undefined_table(name))?;
         let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), reader).map_err(connector_error)?;
         let idle = match src.options.get("idle_timeout") {
-            Some(t) => weir_connectors::options::parse_duration(t).map_err(|e| SqlError::new(SqlState::InvalidParameterValue, format!("option \"idle_timeout\": {e}")))?,
+            Some(t) => weir_connectors::options::parse_duration(t)
+                .map_err(|e| SqlError::new(SqlState::InvalidParameterValue, format!("option \"idle_timeout\": {e}")))?,
             None => DEFAULT_IDLE_TIMEOUT,
         };
         let watermark = src.event_time.map(|t| Watermark::new(t.column, t.delay_ns).with_idle_timeout(idle));
@@ -220,7 +233,7 @@ impl Engine {
                         feeds.push((state.clone(), Input::Source { name: src.name.clone(), source, watermark }, m));
                         states.push(state);
                     } else {
-                        let up = self.views.read().unwrap().get(&rel.name).cloned().ok_or_else(|| SqlError::undefined_table(&rel.name))?;
+                        let up = self.views.read().get(&rel.name).cloned().ok_or_else(|| SqlError::undefined_table(&rel.name))?;
                         states.push(up.state.clone());
                     }
                 }
@@ -233,7 +246,7 @@ impl Engine {
                 Input::Source { name: src.name.clone(), source, watermark }
             }
             (_, RelationKind::View { .. }) => {
-                let up = self.views.read().unwrap().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
+                let up = self.views.read().get(&plan.input.name).cloned().ok_or_else(|| SqlError::undefined_table(&plan.input.name))?;
                 let (sub, after) = self.coord.join(&ckpt.member, None, &up.state)?;
                 Input::View { initial: sub.snapshot, rx: sub.rx, after }
             }
@@ -250,12 +263,12 @@ impl Engine {
         let handle = Pipeline::compile(&self.context().state(), plan, table)
             .and_then(|pipeline| stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), ckpt))
             .inspect_err(|_| leave_all())?;
-        *view.thread.lock().unwrap() = Some(handle);
+        *view.thread.lock() = Some(handle);
         // Feeds start after the join subscribed to them, so it misses nothing.
         for (state, input, m) in feeds {
             let started = self.checkpointing(m).and_then(|c| stream::spawn(state.clone(), Pipeline::identity(), input, self.dead_letters.clone(), c));
             match started {
-                Ok(t) => view.feeds.lock().unwrap().push((state, t)),
+                Ok(t) => view.feeds.lock().push((state, t)),
                 Err(e) => {
                     view.stop();
                     leave_all();
@@ -267,7 +280,7 @@ impl Engine {
     }
 
     pub(crate) fn views_in_order(&self) -> Vec<Arc<View>> {
-        let mut v: Vec<Arc<View>> = self.views.read().unwrap().values().cloned().collect();
+        let mut v: Vec<Arc<View>> = self.views.read().values().cloned().collect();
         v.sort_by_key(|v| v.id);
         v
     }
@@ -280,7 +293,7 @@ impl Engine {
         }
         let mut src = self.prepare_source(cs, 0).await?;
         src.id = self.define(&mut writer, "source", &name, sql)?;
-        self.sources.write().unwrap().insert(name, Arc::new(src));
+        self.sources.write().insert(name, Arc::new(src));
         Ok(())
     }
 
@@ -297,7 +310,7 @@ impl Engine {
             let _ = self.undefine(&mut writer, view.id);
             return Err(e);
         }
-        self.views.write().unwrap().insert(name, view);
+        self.views.write().insert(name, view);
         Ok(())
     }
 
@@ -312,7 +325,7 @@ impl Engine {
     pub(crate) fn drop_dependents(&self, writer: &mut Writer<'_>, name: &str) -> SqlResult<()> {
         for (kind, d) in self.dependents(name) {
             if kind == "sink" {
-                let id = self.sinks.read().unwrap().get(&d).map(|s| s.id);
+                let id = self.sinks.read().get(&d).map(|s| s.id);
                 if let Some(id) = id {
                     self.undefine(writer, id)?;
                     self.remove_sink(&d);
@@ -326,14 +339,14 @@ impl Engine {
     }
 
     fn drop_view_now(&self, writer: &mut Writer<'_>, name: &str) -> SqlResult<()> {
-        let Some(v) = self.views.read().unwrap().get(name).cloned() else { return Ok(()) };
+        let Some(v) = self.views.read().get(name).cloned() else { return Ok(()) };
         self.undefine(writer, v.id)?;
         v.stop();
         for member in v.members() {
             self.coord.leave(&member);
             self.coord.remove_segments(&member);
         }
-        self.views.write().unwrap().remove(name);
+        self.views.write().remove(name);
         Ok(())
     }
 
@@ -364,10 +377,10 @@ impl Engine {
             self.drop_dependents(&mut writer, name)?;
             if kind == "source" {
                 // (Bound first: a guard in an `if let` scrutinee lives through the body.)
-                let src = self.sources.read().unwrap().get(name).cloned();
+                let src = self.sources.read().get(name).cloned();
                 if let Some(s) = src {
                     self.undefine(&mut writer, s.id)?;
-                    self.sources.write().unwrap().remove(name);
+                    self.sources.write().remove(name);
                 }
             } else {
                 self.drop_view_now(&mut writer, name)?;
@@ -378,12 +391,12 @@ impl Engine {
 
     /// Providers for SELECT over views, sources and system relations.
     pub(crate) fn stream_relation(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
-        let view = self.views.read().unwrap().get(name).cloned();
+        let view = self.views.read().get(name).cloned();
         if let Some(v) = view {
             let batches = v.state.snapshot()?;
             return Ok(Some(Arc::new(MemTable::try_new(v.state.schema.clone(), vec![batches])?)));
         }
-        let source = self.sources.read().unwrap().get(name).map(|s| s.schema.clone());
+        let source = self.sources.read().get(name).map(|s| s.schema.clone());
         if let Some(schema) = source {
             return Ok(Some(Arc::new(StreamSource { name: name.into(), schema })));
         }
@@ -401,16 +414,19 @@ impl Engine {
     fn views_status(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
         let views = self.views_in_order();
         let stat = |f: &dyn Fn(&View) -> i64| Arc::new(Int64Array::from_iter_values(views.iter().map(|v| f(v)))) as ArrayRef;
-        let wm: TimestampNanosecondArray = views
-            .iter()
-            .map(|v| Some(v.state.stats.watermark_ns.load(Ordering::Relaxed)).filter(|w| *w != i64::MIN && *w != i64::MAX))
-            .collect();
+        let wm: TimestampNanosecondArray =
+            views.iter().map(|v| Some(v.state.stats.watermark_ns.load(Ordering::Relaxed)).filter(|w| *w != i64::MIN && *w != i64::MAX)).collect();
         let ts = DataType::Timestamp(TimeUnit::Nanosecond, None);
         batch_of(
             vec![
-                text_column("name"), text_column("input"), text_column("emit"), text_column("status"),
-                Field::new("rows_in", DataType::Int64, false), Field::new("rows_late", DataType::Int64, false),
-                Field::new("dead_letters", DataType::Int64, false), Field::new("watermark", ts, true),
+                text_column("name"),
+                text_column("input"),
+                text_column("emit"),
+                text_column("status"),
+                Field::new("rows_in", DataType::Int64, false),
+                Field::new("rows_late", DataType::Int64, false),
+                Field::new("dead_letters", DataType::Int64, false),
+                Field::new("watermark", ts, true),
             ],
             vec![
                 Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.name.clone()))),
@@ -427,11 +443,9 @@ impl Engine {
 
     /// SHOW SOURCES
     pub fn show_sources(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
-        let sources: Vec<Arc<SourceDef>> = self.sources.read().unwrap().values().cloned().collect();
+        let sources: Vec<Arc<SourceDef>> = self.sources.read().values().cloned().collect();
         let columns = |s: &SourceDef| s.schema.fields().iter().map(|f| format!("{} {}", f.name(), pg_type_name(f))).collect::<Vec<_>>().join(", ");
-        let watermark = |s: &SourceDef| {
-            s.event_time.map(|t| format!("{} - {}s", s.schema.field(t.column).name(), t.delay_ns as f64 / 1e9)).unwrap_or_default()
-        };
+        let watermark = |s: &SourceDef| s.event_time.map(|t| format!("{} - {}s", s.schema.field(t.column).name(), t.delay_ns as f64 / 1e9)).unwrap_or_default();
         batch_of(
             vec![text_column("name"), text_column("connector"), text_column("columns"), text_column("watermark")],
             vec![
@@ -459,7 +473,7 @@ impl Engine {
 
     /// The plan of an existing view, for EXPLAIN MATERIALIZED VIEW.
     pub fn view_plan(&self, name: &str) -> SqlResult<StreamPlan> {
-        let plan = self.views.read().unwrap().get(name).map(|v| v.plan.clone());
+        let plan = self.views.read().get(name).map(|v| v.plan.clone());
         match plan {
             Some(p) => Ok(p),
             None => match self.kind_of(name) {
@@ -471,7 +485,7 @@ impl Engine {
 
     /// The live state of a view.
     pub fn view_state(&self, name: &str) -> Option<Arc<ViewState>> {
-        self.views.read().unwrap().get(name).map(|v| v.state.clone())
+        self.views.read().get(name).map(|v| v.state.clone())
     }
 
     /// Stops every sink (flushing what it buffers) and dataflow (at shutdown).

@@ -6,10 +6,11 @@
 //! change is logged and applied.
 
 use crate::engine::{Change, Engine, plan_create_table};
+use crate::objects::plan_rows;
 use crate::settings::Settings;
 use crate::table::Table;
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
-use arrow::compute::{cast_with_options, filter_record_batch, CastOptions};
+use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
 use datafusion::common::ParamValues;
@@ -18,25 +19,31 @@ use datafusion::logical_expr::{LogicalPlan, WriteOp};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{
-    self, AssignmentTarget, FromTable, ObjectName, ObjectType, SelectItem, Statement, TableFactor, TableObject,
-};
+use datafusion::sql::sqlparser::ast::{self, AssignmentTarget, FromTable, ObjectName, ObjectType, SelectItem, Statement, TableFactor, TableObject};
 use std::sync::Arc;
-use weir_planner::types::{is_jsonb, normalize_jsonb};
-use crate::objects::plan_rows;
 use weir_planner::ddl::ShowObjects;
+use weir_planner::types::{is_jsonb, normalize_jsonb};
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
 /// What a statement produced.
 pub enum Output {
     /// Rows to send; `tag` is the command tag before the row count
     /// (`SELECT`, or `INSERT 0` for INSERT ... RETURNING).
-    Rows { schema: SchemaRef, stream: SendableRecordBatchStream, tag: String },
+    Rows {
+        schema: SchemaRef,
+        stream: SendableRecordBatchStream,
+        tag: String,
+    },
     /// A command tag, with the affected row count where the command has one.
-    Command { tag: String, rows: Option<usize> },
+    Command {
+        tag: String,
+        rows: Option<usize>,
+    },
     /// A transaction began or ended (the tag is sent as is).
     TransactionStart,
-    TransactionEnd { tag: String },
+    TransactionEnd {
+        tag: String,
+    },
 }
 
 /// The shape of a statement before it runs: parameter types and result columns.
@@ -62,17 +69,15 @@ fn ident_name(id: &ast::Ident) -> String {
 
 /// The weir object an SQL name refers to (`t`, `public.t` or `weir.public.t`).
 pub fn object_name(name: &ObjectName) -> SqlResult<String> {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| p.as_ident().map(ident_name).ok_or_else(|| SqlError::syntax(format!("invalid name {name}"))))
-        .collect::<SqlResult<_>>()?;
+    let parts: Vec<String> =
+        name.0.iter().map(|p| p.as_ident().map(ident_name).ok_or_else(|| SqlError::syntax(format!("invalid name {name}")))).collect::<SqlResult<_>>()?;
     match parts.as_slice() {
         [t] => Ok(t.clone()),
         [s, t] if s == crate::engine::SCHEMA => Ok(t.clone()),
         [c, s, t] if c == crate::engine::CATALOG && s == crate::engine::SCHEMA => Ok(t.clone()),
-        _ => Err(SqlError::new(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist"))
-            .with_hint("weir objects live in the schema \"public\"")),
+        _ => {
+            Err(SqlError::new(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist")).with_hint("weir objects live in the schema \"public\""))
+        }
     }
 }
 
@@ -103,9 +108,7 @@ fn rows_output(schema: SchemaRef, batches: Vec<RecordBatch>, tag: &str) -> Outpu
 
 fn bytea_column(c: &ArrayRef) -> SqlResult<arrow::array::BinaryArray> {
     let text = c.as_any().downcast_ref::<StringArray>().ok_or_else(|| SqlError::internal("bytea input is not text"))?;
-    text.iter()
-        .map(|v| v.map(|s| crate::pgcompat::bytea_from_text(s).map_err(|e| SqlError::new(SqlState::InvalidTextRepresentation, e))).transpose())
-        .collect()
+    text.iter().map(|v| v.map(|s| crate::pgcompat::bytea_from_text(s).map_err(|e| SqlError::new(SqlState::InvalidTextRepresentation, e))).transpose()).collect()
 }
 
 /// An INSERT as DataFusion plans it: without RETURNING (weir evaluates that
@@ -131,10 +134,7 @@ fn jsonb_placeholders(ins: &ast::Insert, table: &Table) -> Vec<usize> {
     let columns: Vec<usize> = if ins.columns.is_empty() {
         (0..table.schema.fields().len()).collect()
     } else {
-        ins.columns
-            .iter()
-            .filter_map(|c| c.0.last().and_then(|p| p.as_ident()).and_then(|i| table.schema.index_of(&ident_name(i)).ok()))
-            .collect()
+        ins.columns.iter().filter_map(|c| c.0.last().and_then(|p| p.as_ident()).and_then(|i| table.schema.index_of(&ident_name(i)).ok())).collect()
     };
     let mut out = Vec::new();
     for row in &v.rows {
@@ -176,20 +176,20 @@ fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
             Ok(Arc::new(normalized) as ArrayRef)
         })
         .collect::<SqlResult<Vec<_>>>()?;
-    Ok(RecordBatch::try_new_with_options(
-        table.schema.clone(),
-        cols,
-        &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-    )
-    .map_err(|e| {
-        if e.to_string().contains("non-nullable") {
-            let col = table.schema.fields().iter().zip(batch.columns()).find(|(f, c)| !f.is_nullable() && c.null_count() > 0);
-            let name = col.map(|(f, _)| f.name().clone()).unwrap_or_default();
-            SqlError::new(SqlState::NotNullViolation, format!("null value in column \"{name}\" of relation \"{}\" violates not-null constraint", table.name))
-        } else {
-            SqlError::from(e)
-        }
-    })?)
+    Ok(RecordBatch::try_new_with_options(table.schema.clone(), cols, &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()))).map_err(
+        |e| {
+            if e.to_string().contains("non-nullable") {
+                let col = table.schema.fields().iter().zip(batch.columns()).find(|(f, c)| !f.is_nullable() && c.null_count() > 0);
+                let name = col.map(|(f, _)| f.name().clone()).unwrap_or_default();
+                SqlError::new(
+                    SqlState::NotNullViolation,
+                    format!("null value in column \"{name}\" of relation \"{}\" violates not-null constraint", table.name),
+                )
+            } else {
+                SqlError::from(e)
+            }
+        },
+    )?)
 }
 
 impl Session {
@@ -320,13 +320,19 @@ impl Session {
             Statement::Update(u) => {
                 let (table, sql) = self.update_query(u)?;
                 let plan = self.plan_sql(&sql).await?;
-                let schema = match &u.returning { Some(items) => Some(self.returning_schema(&table, items).await?), None => None };
+                let schema = match &u.returning {
+                    Some(items) => Some(self.returning_schema(&table, items).await?),
+                    None => None,
+                };
                 Ok(Description { params: params_of(&plan)?, schema, ..Default::default() })
             }
             Statement::Delete(d) => {
                 let (table, sql) = self.delete_query(d)?;
                 let plan = self.plan_sql(&sql).await?;
-                let schema = match &d.returning { Some(items) => Some(self.returning_schema(&table, items).await?), None => None };
+                let schema = match &d.returning {
+                    Some(items) => Some(self.returning_schema(&table, items).await?),
+                    None => None,
+                };
                 Ok(Description { params: params_of(&plan)?, schema, ..Default::default() })
             }
             Statement::ShowVariable { variable } => {
@@ -472,9 +478,10 @@ impl Session {
                 return Err(SqlError::unsupported("assigning to a tuple of columns is not supported"));
             };
             let col = col.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
-            let idx = table.schema.index_of(&col).map_err(|_| {
-                SqlError::new(SqlState::UndefinedColumn, format!("column \"{col}\" of relation \"{}\" does not exist", table.name))
-            })?;
+            let idx = table
+                .schema
+                .index_of(&col)
+                .map_err(|_| SqlError::new(SqlState::UndefinedColumn, format!("column \"{col}\" of relation \"{}\" does not exist", table.name)))?;
             exprs[idx] = Some(a.value.to_string());
         }
         let cols: Vec<String> = table

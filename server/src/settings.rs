@@ -90,11 +90,15 @@ impl Settings {
                 .with_hint("SHOW ALL lists the parameters weir knows; custom ones need a dotted name such as myapp.flag"));
         }
         if name == "client_encoding" && !matches!(value.to_uppercase().as_str(), "UTF8" | "UTF-8" | "UNICODE") {
-            return Err(SqlError::new(SqlState::FeatureNotSupported, format!("client encoding \"{value}\" is not supported"))
-                .with_hint("weir speaks UTF8 only"));
+            return Err(
+                SqlError::new(SqlState::FeatureNotSupported, format!("client encoding \"{value}\" is not supported")).with_hint("weir speaks UTF8 only")
+            );
         }
         if name == "extra_float_digits" && !value.trim().parse::<i32>().is_ok_and(|v| (-15..=3).contains(&v)) {
-            return Err(SqlError::new(SqlState::InvalidParameterValue, format!("{value} is outside the valid range for parameter \"extra_float_digits\" (-15 .. 3)")));
+            return Err(SqlError::new(
+                SqlState::InvalidParameterValue,
+                format!("{value} is outside the valid range for parameter \"extra_float_digits\" (-15 .. 3)"),
+            ));
         }
         self.values.insert(name, value);
         Ok(())
@@ -159,9 +163,7 @@ impl Settings {
             return Ok((schema, vec![batch]));
         }
         let col = canonical(name);
-        let value = self.get(&col).ok_or_else(|| {
-            SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{col}\""))
-        })?;
+        let value = self.get(&col).ok_or_else(|| SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{col}\"")))?;
         let schema = Arc::new(Schema::new(vec![Field::new(&col, DataType::Utf8, true)]));
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(vec![value]))])?;
         Ok((schema, vec![batch]))

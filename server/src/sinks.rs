@@ -14,17 +14,18 @@ use crate::engine::Engine;
 use crate::objects::connector_error;
 use crate::session::object_name;
 use crate::stream::view::ViewState;
-use crate::stream::{self, now_micros, Delta, Input, Msg, Pipeline};
+use crate::stream::{self, Delta, Input, Msg, Pipeline, now_micros};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow_row::{RowConverter, SortField};
+use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use weir_connectors::sink::{open_sink, redact, Changes, Sink, SinkInput};
+use weir_connectors::sink::{Changes, Sink, SinkInput, open_sink, redact};
 use weir_connectors::{ConnectorError, Options};
 use weir_planner::ddl::CreateSink;
 use weir_planner::{SqlError, SqlResult, SqlState};
@@ -67,11 +68,11 @@ pub struct SinkStatus {
 
 impl SinkStatus {
     pub(crate) fn set(&self, s: impl Into<String>) {
-        *self.state.lock().unwrap() = s.into();
+        *self.state.lock() = s.into();
     }
     fn error(&self, e: &str) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        *self.last_error.lock().unwrap() = e.to_string();
+        *self.last_error.lock() = e.to_string();
     }
 }
 
@@ -97,10 +98,10 @@ pub struct SinkDef {
 impl SinkDef {
     fn stop(&self) {
         self.status.stop.store(true, Ordering::Relaxed);
-        if let Some(feed) = self.feed.lock().unwrap().as_ref() {
+        if let Some(feed) = self.feed.lock().as_ref() {
             feed.stop.store(true, Ordering::Relaxed);
         }
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap());
+        let threads = std::mem::take(&mut *self.threads.lock());
         for t in threads {
             let _ = t.join();
         }
@@ -152,7 +153,6 @@ pub fn consolidate(schema: &SchemaRef, deltas: Vec<Delta>) -> SqlResult<Changes>
     };
     Ok(Changes { inserts: build(ins)?, deletes: build(del)? })
 }
-
 
 /// What a sink is asked to do.
 #[derive(Clone, Copy)]
@@ -216,11 +216,13 @@ fn fail(status: &SinkStatus, what: &str, e: &ConnectorError) {
 fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &mut Box<dyn Sink>, op: Op<'_>, between: &mut dyn FnMut()) -> Outcome {
     let mut backoff = Backoff::new();
     loop {
+        let before = sink.rows_delivered();
         let result = rt.block_on(match op {
             Op::Write(epoch, changes) => sink.write(epoch, changes),
             Op::Tick => sink.tick(),
             Op::Flush => sink.flush(),
         });
+        status.rows_written.fetch_add(sink.rows_delivered() - before, Ordering::Relaxed);
         match result {
             Ok(()) => {
                 if backoff.retried() {
@@ -355,7 +357,6 @@ impl Runner {
                         Outcome::Stopped => return status.set("stopped"),
                         Outcome::Failed => return,
                     }
-                    status.rows_written.fetch_add(changes.rows() as u64, Ordering::Relaxed);
                     status.epochs.fetch_add(1, Ordering::Relaxed);
                     status.last_epoch.store(epoch, Ordering::Relaxed);
                     status.last_write.store(now_micros(), Ordering::Relaxed);
@@ -420,10 +421,12 @@ impl Runner {
             self.status.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
             return Ok(());
         }
-        match rt.block_on(sink.write(state.next, &changes)) {
+        let before = sink.rows_delivered();
+        let written = rt.block_on(sink.write(state.next, &changes));
+        self.status.rows_written.fetch_add(sink.rows_delivered() - before, Ordering::Relaxed);
+        match written {
             Ok(()) => {
                 let s = &self.status;
-                s.rows_written.fetch_add(changes.rows() as u64, Ordering::Relaxed);
                 s.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
                 s.epochs.fetch_add(1, Ordering::Relaxed);
                 s.last_epoch.store(state.next, Ordering::Relaxed);
@@ -596,24 +599,27 @@ impl Engine {
             None | Some("exactly_once") => false,
             Some("at_least_once") => true,
             Some(other) => {
-                return Err(SqlError::new(SqlState::InvalidParameterValue, format!("option \"delivery\" must be 'exactly_once' or 'at_least_once', not '{other}'")))
+                return Err(SqlError::new(
+                    SqlState::InvalidParameterValue,
+                    format!("option \"delivery\" must be 'exactly_once' or 'at_least_once', not '{other}'"),
+                ));
             }
         };
         let connector = options.get("connector").cloned().ok_or_else(|| {
             SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"")
                 .with_hint(format!("weir has the sink connectors: {}", weir_connectors::sink::CONNECTORS.join(", ")))
         })?;
-        let (schema, append_only) = {
-            let view = self.views.read().unwrap().get(&from).map(|v| (v.state.schema.clone(), v.plan.append_only));
-            let source = self.sources.read().unwrap().get(&from).map(|s| s.schema.clone());
+        let (schema, append_only, unique_key) = {
+            let view = self.views.read().get(&from).map(|v| (v.state.schema.clone(), v.plan.append_only, v.plan.unique_key.clone()));
+            let source = self.sources.read().get(&from).map(|s| s.schema.clone());
             match (view, source) {
                 (Some(v), _) => v,
-                (None, Some(s)) => (s, true),
+                (None, Some(s)) => (s, true, None),
                 (None, None) => {
                     return Err(match self.kind_of(&from) {
                         Some(k) => SqlError::wrong_kind(&from, k, "source or materialized view"),
                         None => SqlError::undefined_table(&from),
-                    })
+                    });
                 }
             }
         };
@@ -621,7 +627,7 @@ impl Engine {
             return Err(SqlError::new(SqlState::InvalidParameterValue, "delivery = 'at_least_once' is for redis, postgres and kafka sinks")
                 .with_hint("the s3 sink gathers rows into files per epoch, so writing early would not make it faster"));
         }
-        let input = SinkInput { sink: name.clone(), schema, append_only };
+        let input = SinkInput { sink: name.clone(), schema, append_only, unique_key };
         Ok(SinkDef {
             id,
             name,
@@ -652,18 +658,18 @@ impl Engine {
             let _ = self.undefine(&mut writer, sink.id);
             return Err(e);
         }
-        self.sinks.write().unwrap().insert(name, sink);
+        self.sinks.write().insert(name, sink);
         Ok(())
     }
 
     /// Starts a sink's thread (and, for a sink from a source, the feed that reads the source).
     pub(crate) fn start_sink(self: &Arc<Self>, sink: &Arc<SinkDef>) -> SqlResult<()> {
-        let view = self.views.read().unwrap().get(&sink.from).cloned();
+        let view = self.views.read().get(&sink.from).cloned();
         let (state, feed) = match view {
             Some(v) => (v.state.clone(), None),
             None => {
                 // A source: read it on a thread of its own, keeping no rows, late ones included.
-                let src = self.sources.read().unwrap().get(&sink.from).cloned().ok_or_else(|| SqlError::undefined_table(&sink.from))?;
+                let src = self.sources.read().get(&sink.from).cloned().ok_or_else(|| SqlError::undefined_table(&sink.from))?;
                 let state = ViewState::feed(format!("sink {}", sink.name), src.schema.clone())?;
                 let source = weir_connectors::open_source(&src.connector, &Options::new(src.options.clone()), src.schema.clone(), &sink.name)
                     .map_err(connector_error)?;
@@ -678,7 +684,7 @@ impl Engine {
         committed.store(restored.first().map(|(e, _)| e - 1).unwrap_or(after), Ordering::Release);
         let snapshot_rows: usize = sub.snapshot.iter().map(|b| b.num_rows()).sum();
         sink.status.rows_base.store(sub.rows_out as i64 - snapshot_rows as i64, Ordering::Relaxed);
-        *sink.input_state.lock().unwrap() = Some(state);
+        *sink.input_state.lock() = Some(state);
         let runner = Runner {
             name: sink.name.clone(),
             connector: sink.connector.clone(),
@@ -698,23 +704,23 @@ impl Engine {
         let mut threads = vec![handle];
         if let Some((state, input)) = feed {
             // Started after the sink subscribed, so it misses nothing; its source position is checkpointed.
-            *sink.feed.lock().unwrap() = Some(state.clone());
+            *sink.feed.lock() = Some(state.clone());
             let ckpt = self.checkpointing(format!("feed-{}", sink.id))?;
             threads.push(stream::spawn(state, Pipeline::identity(), input, self.dead_letters.clone(), ckpt)?);
         }
-        *sink.threads.lock().unwrap() = threads;
+        *sink.threads.lock() = threads;
         Ok(())
     }
 
     pub(crate) fn sinks_in_order(&self) -> Vec<Arc<SinkDef>> {
-        let mut v: Vec<Arc<SinkDef>> = self.sinks.read().unwrap().values().cloned().collect();
+        let mut v: Vec<Arc<SinkDef>> = self.sinks.read().values().cloned().collect();
         v.sort_by_key(|s| s.id);
         v
     }
 
     /// Stops a sink and forgets it (its definition is already logged as dropped).
     pub(crate) fn remove_sink(&self, name: &str) {
-        let sink = self.sinks.write().unwrap().remove(name);
+        let sink = self.sinks.write().remove(name);
         if let Some(s) = sink {
             s.stop();
             self.coord.leave(&format!("sink-{}", s.id));
@@ -734,7 +740,7 @@ impl Engine {
             }
         }
         for name in names {
-            let id = self.sinks.read().unwrap().get(name).map(|s| s.id);
+            let id = self.sinks.read().get(name).map(|s| s.id);
             if let Some(id) = id {
                 self.undefine(&mut writer, id)?;
                 self.remove_sink(name);
@@ -754,7 +760,7 @@ impl Engine {
             text(&|s| s.from.clone()),
             text(&|s| s.connector.clone()),
             text(&options),
-            text(&|s| s.status.state.lock().unwrap().clone()),
+            text(&|s| s.status.state.lock().clone()),
         ];
         Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
     }
@@ -766,11 +772,14 @@ impl Engine {
         let text = |f: &dyn Fn(&SinkDef) -> String| Arc::new(StringArray::from_iter_values(sinks.iter().map(|s| f(s)))) as ArrayRef;
         let int = |f: &dyn Fn(&SinkStatus) -> i64| Arc::new(Int64Array::from_iter_values(sinks.iter().map(|s| f(&s.status)))) as ArrayRef;
         let lag_rows = |s: &SinkDef| -> i64 {
-            let published = s.input_state.lock().unwrap().as_ref().map(|v| v.stats.rows_out.load(Ordering::Relaxed) as i64).unwrap_or(0);
+            let published = s.input_state.lock().as_ref().map(|v| v.stats.rows_out.load(Ordering::Relaxed) as i64).unwrap_or(0);
             (published - s.status.rows_base.load(Ordering::Relaxed) - s.status.rows_taken.load(Ordering::Relaxed) as i64).max(0)
         };
-        let last_write: TimestampMicrosecondArray =
-            sinks.iter().map(|s| Some(s.status.last_write.load(Ordering::Relaxed)).filter(|t| *t != 0)).collect::<TimestampMicrosecondArray>().with_timezone("+00:00");
+        let last_write: TimestampMicrosecondArray = sinks
+            .iter()
+            .map(|s| Some(s.status.last_write.load(Ordering::Relaxed)).filter(|t| *t != 0))
+            .collect::<TimestampMicrosecondArray>()
+            .with_timezone("+00:00");
         let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
         let mut fields: Vec<Field> = ["name", "from", "connector", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec();
         for n in ["rows_written", "batches", "errors", "retries", "lag_rows", "lag_ms", "last_epoch"] {
@@ -778,12 +787,12 @@ impl Engine {
         }
         fields.push(Field::new("last_error", DataType::Utf8, true));
         fields.push(Field::new("last_write", ts, true));
-        let last_error: StringArray = sinks.iter().map(|s| Some(s.status.last_error.lock().unwrap().clone()).filter(|e| !e.is_empty())).collect();
+        let last_error: StringArray = sinks.iter().map(|s| Some(s.status.last_error.lock().clone()).filter(|e| !e.is_empty())).collect();
         let cols: Vec<ArrayRef> = vec![
             text(&|s| s.name.clone()),
             text(&|s| s.from.clone()),
             text(&|s| s.connector.clone()),
-            text(&|s| s.status.state.lock().unwrap().clone()),
+            text(&|s| s.status.state.lock().clone()),
             int(&|s| s.rows_written.load(Ordering::Relaxed) as i64),
             int(&|s| s.epochs.load(Ordering::Relaxed) as i64),
             int(&|s| s.errors.load(Ordering::Relaxed) as i64),
@@ -816,9 +825,8 @@ mod tests {
     #[test]
     fn consolidation_cancels_and_keeps_order() {
         let schema = Arc::new(Schema::new(vec![Field::new("k", DataType::Utf8, false), Field::new("n", DataType::Int64, false)]));
-        let batch = |k: Vec<&str>, n: Vec<i64>| {
-            RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(k)), Arc::new(Int64Array::from(n))]).unwrap()
-        };
+        let batch =
+            |k: Vec<&str>, n: Vec<i64>| RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(k)), Arc::new(Int64Array::from(n))]).unwrap();
         let deltas = vec![
             Delta { batch: batch(vec!["a", "b"], vec![1, 1]), diffs: None },
             Delta { batch: batch(vec!["a", "a", "c"], vec![1, 2, 5]), diffs: Some(vec![-1, 1, -1]) },

@@ -41,12 +41,20 @@ pub struct Definition {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Header {
-    Define { def: Definition },
-    Drop { id: u64 },
+    Define {
+        def: Definition,
+    },
+    Drop {
+        id: u64,
+    },
     /// Rows appended to a table; the body holds them.
-    Append { id: u64 },
+    Append {
+        id: u64,
+    },
     /// A table's full new contents; the body holds them.
-    Replace { id: u64 },
+    Replace {
+        id: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -92,10 +100,7 @@ pub(crate) fn decode_batches(body: &[u8]) -> io::Result<Vec<RecordBatch>> {
     if body.is_empty() {
         return Ok(Vec::new());
     }
-    StreamReader::try_new(body, None)
-        .map_err(io::Error::other)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(io::Error::other)
+    StreamReader::try_new(body, None).map_err(io::Error::other)?.collect::<Result<Vec<_>, _>>().map_err(io::Error::other)
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -118,8 +123,7 @@ impl Storage {
         let mut recovered = Recovered::default();
         if generation > 0 {
             let snap = dir.join(format!("snapshot-{generation}"));
-            let defs: Vec<Definition> = serde_json::from_slice(&fs::read(snap.join("catalog.json"))?)
-                .map_err(io::Error::other)?;
+            let defs: Vec<Definition> = serde_json::from_slice(&fs::read(snap.join("catalog.json"))?).map_err(io::Error::other)?;
             for d in &defs {
                 let path = snap.join(format!("table-{}.arrow", d.id));
                 if path.exists() {
@@ -129,11 +133,7 @@ impl Storage {
             recovered.definitions = defs;
         }
         let wal_path = dir.join(format!("wal-{generation}.log"));
-        let valid_len = if wal_path.exists() {
-            read_wal(&wal_path, &mut recovered.records)?
-        } else {
-            0
-        };
+        let valid_len = if wal_path.exists() { read_wal(&wal_path, &mut recovered.records)? } else { 0 };
         let wal = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&wal_path)?;
         wal.set_len(valid_len)?; // drop a torn tail: it was never acknowledged
         let mut storage = Storage { dir: dir.to_path_buf(), generation, wal, wal_bytes: valid_len, compact_bytes: WAL_COMPACT_BYTES };
@@ -204,10 +204,7 @@ impl Storage {
         for entry in fs::read_dir(&self.dir)? {
             let name = entry?.file_name().to_string_lossy().to_string();
             let old = |prefix: &str, suffix: &str| {
-                name.strip_prefix(prefix)
-                    .and_then(|r| r.strip_suffix(suffix))
-                    .and_then(|g| g.parse::<u64>().ok())
-                    .is_some_and(|g| g < self.generation)
+                name.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix)).and_then(|g| g.parse::<u64>().ok()).is_some_and(|g| g < self.generation)
             };
             if old("snapshot-", "") {
                 fs::remove_dir_all(self.dir.join(&name))?;

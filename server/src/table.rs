@@ -6,8 +6,9 @@ use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use arrow_row::{RowConverter, SortField};
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use weir_planner::{SqlError, SqlResult, SqlState};
 
 /// Small batches are merged once a table holds more than this many, so that
@@ -42,7 +43,7 @@ impl Table {
     }
 
     pub fn snapshot(&self) -> Arc<TableData> {
-        self.data.read().expect("table lock").clone()
+        self.data.read().clone()
     }
 
     /// Checks rows about to be added: NOT NULL columns and key uniqueness,
@@ -61,16 +62,13 @@ impl Table {
             return Ok(Vec::new());
         }
         let keys = self.encode_keys(batch)?;
-        let existing = self.pk_index.lock().expect("pk lock");
+        let existing = self.pk_index.lock();
         let mut seen = HashSet::with_capacity(keys.len());
         for k in &keys {
             if (!replacing && existing.contains(k)) || !seen.insert(k.as_slice()) {
                 let names: Vec<&str> = self.primary_key.iter().map(|&i| self.schema.field(i).name().as_str()).collect();
-                return Err(SqlError::new(
-                    SqlState::UniqueViolation,
-                    format!("duplicate key value violates unique constraint \"{}_pkey\"", self.name),
-                )
-                .with_detail(format!("a row with the same ({}) already exists", names.join(", "))));
+                return Err(SqlError::new(SqlState::UniqueViolation, format!("duplicate key value violates unique constraint \"{}_pkey\"", self.name))
+                    .with_detail(format!("a row with the same ({}) already exists", names.join(", "))));
             }
         }
         Ok(keys)
@@ -86,7 +84,7 @@ impl Table {
 
     /// Adds checked rows (with the keys `check_rows` returned).
     pub fn append(&self, batch: RecordBatch, keys: Vec<Vec<u8>>) {
-        self.pk_index.lock().expect("pk lock").extend(keys);
+        self.pk_index.lock().extend(keys);
         let old = self.snapshot();
         let mut batches = old.batches.clone();
         if batch.num_rows() > 0 {
@@ -98,7 +96,7 @@ impl Table {
             }
         }
         let rows = batches.iter().map(|b| b.num_rows()).sum();
-        *self.data.write().expect("table lock") = Arc::new(TableData { batches, rows });
+        *self.data.write() = Arc::new(TableData { batches, rows });
     }
 
     /// Replaces the whole contents, re-checking constraints over the new rows.
@@ -111,10 +109,10 @@ impl Table {
     /// Installs checked contents (from `check_replacement`).
     pub fn replace(&self, all: RecordBatch) -> SqlResult<()> {
         let keys = if self.primary_key.is_empty() { HashSet::new() } else { self.encode_keys(&all)?.into_iter().collect() };
-        *self.pk_index.lock().expect("pk lock") = keys;
+        *self.pk_index.lock() = keys;
         let rows = all.num_rows();
         let batches = if rows > 0 { vec![all] } else { vec![] };
-        *self.data.write().expect("table lock") = Arc::new(TableData { batches, rows });
+        *self.data.write() = Arc::new(TableData { batches, rows });
         Ok(())
     }
 }
@@ -130,7 +128,7 @@ impl Table {
         for b in &data.batches {
             keys.extend(self.encode_keys(b)?);
         }
-        *self.pk_index.lock().expect("pk lock") = keys;
+        *self.pk_index.lock() = keys;
         Ok(())
     }
 }

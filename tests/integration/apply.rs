@@ -4,7 +4,7 @@
 //! changes nothing on --dry-run. The catalog it compares with hides secrets.
 
 use crate::streaming::text_rows;
-use crate::support::{service, temp_dir, Server};
+use crate::support::{Server, service, temp_dir};
 use std::process::{Command, Output};
 
 fn apply(server: &Server, dir: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
@@ -68,11 +68,7 @@ async fn apply_creates_leaves_identical_alone_and_refuses_changes_without_replac
     assert!(o.status.success() && text(&o).contains("unchanged materialized view per_user") && text(&o).contains("nothing to do"), "{}", text(&o));
 
     // A changed view is refused with its difference; nothing changes.
-    std::fs::write(
-        dir.join("02_views.sql"),
-        std::fs::read_to_string(dir.join("02_views.sql")).unwrap().replace("seq % 2 = 0", "seq % 3 = 0"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("02_views.sql"), std::fs::read_to_string(dir.join("02_views.sql")).unwrap().replace("seq % 2 = 0", "seq % 3 = 0")).unwrap();
     let o = apply(&server, &dir, &[], &env);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("seq % 2 = 0") && text(&o).contains("seq % 3 = 0") && text(&o).contains("--replace"), "{}", text(&o));

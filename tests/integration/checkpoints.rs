@@ -6,7 +6,7 @@
 
 use crate::sinks::wait_sinks;
 use crate::streaming::{text_rows, wait_views};
-use crate::support::{redis_connection, service, temp_dir, Server};
+use crate::support::{Server, redis_connection, service, temp_dir};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -78,9 +78,9 @@ impl Archive {
     fn options(&self) -> String {
         match self {
             Archive::Local(dir) => format!("path = 'file://{}'", dir.display()),
-            Archive::S3(endpoint, bucket) => format!(
-                "path = 's3://{bucket}/raw/', endpoint = '{endpoint}', region = 'us-east-1', access_key_id = 'test', secret_access_key = 'test'"
-            ),
+            Archive::S3(endpoint, bucket) => {
+                format!("path = 's3://{bucket}/raw/', endpoint = '{endpoint}', region = 'us-east-1', access_key_id = 'test', secret_access_key = 'test'")
+            }
         }
     }
 
@@ -156,8 +156,8 @@ async fn outcome(c: &Client, tag: &str, kafka: &str, archive: &Archive) -> BTree
     list.sort();
     out.insert("redis list".into(), list);
     // Kafka: every message of the topic, read to its end.
-    use rdkafka::consumer::{Consumer, StreamConsumer};
     use rdkafka::Message;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
     let consumer: StreamConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", kafka)
         .set("group.id", format!("ck-check-{tag}-{read}"))
@@ -261,9 +261,9 @@ async fn sigkill_at_random_moments_loses_and_repeats_nothing() {
 /// over three partitions and produced while the server is being killed.
 #[tokio::test]
 async fn kafka_source_resumes_at_its_offsets_after_sigkill() {
+    use rdkafka::ClientConfig;
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-    use rdkafka::ClientConfig;
     let (pg_url, redis_url, kafka) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"), service("WEIR_TEST_KAFKA"));
     let topic = format!("ck-events-{}", std::process::id());
     let admin: AdminClient<_> = ClientConfig::new().set("bootstrap.servers", &kafka).create().unwrap();

@@ -46,9 +46,7 @@ async fn restart_after_snapshots_keeps_everything() {
         let c = server.client().await;
         c.batch_execute("CREATE TABLE big (k bigint PRIMARY KEY, v text)").await.unwrap();
         for i in 0..20 {
-            c.batch_execute(&format!("INSERT INTO big SELECT v, repeat('x', 100) FROM generate_series({}, {}) AS t(v)", i * 100, i * 100 + 99))
-                .await
-                .unwrap();
+            c.batch_execute(&format!("INSERT INTO big SELECT v, repeat('x', 100) FROM generate_series({}, {}) AS t(v)", i * 100, i * 100 + 99)).await.unwrap();
         }
         c.batch_execute("DELETE FROM big WHERE k % 2 = 0").await.unwrap();
     }

@@ -4,7 +4,7 @@
 //! cannot bound are refused with a message that says what to do instead.
 
 use crate::streaming::{assert_same, text_rows, wait_views};
-use crate::support::{sqlstate, Server};
+use crate::support::{Server, sqlstate};
 use std::time::Duration;
 
 /// (view, query, the same in batch over raw_c (clicks), raw_t (tx), raw_o (tx in order) and the table tiers).
@@ -110,11 +110,9 @@ async fn joins_and_over_windows_equal_the_batch_oracle() {
     let mut names: Vec<&str> = cases().iter().map(|c| c.0).collect();
     names.extend(["raw_c_v", "raw_t_v", "raw_o_v"]);
     wait_views(&c, &names, |r| r[1].as_deref() == Some("finished")).await;
-    c.batch_execute(
-        "CREATE TABLE raw_c AS SELECT * FROM raw_c_v; CREATE TABLE raw_t AS SELECT * FROM raw_t_v; CREATE TABLE raw_o AS SELECT * FROM raw_o_v;",
-    )
-    .await
-    .unwrap();
+    c.batch_execute("CREATE TABLE raw_c AS SELECT * FROM raw_c_v; CREATE TABLE raw_t AS SELECT * FROM raw_t_v; CREATE TABLE raw_o AS SELECT * FROM raw_o_v;")
+        .await
+        .unwrap();
     let late = text_rows(&c, "SELECT sum(rows_late) FROM weir_views WHERE name IN ('raw_c_v', 'raw_t_v')").await;
     assert!(late[0][0].as_deref().unwrap().parse::<i64>().unwrap() > 50, "the inputs have late rows: {late:?}");
     for (name, _, batch) in cases() {
@@ -142,9 +140,15 @@ async fn joins_and_over_windows_equal_the_batch_oracle() {
         ("SELECT c.event_id FROM clicks c JOIN tx t ON c.\"timestamp\" < t.\"timestamp\"", "at least one equality"),
         ("SELECT sum(amount) OVER (PARTITION BY user_id ORDER BY \"timestamp\" ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) FROM tx", "RANGE interval"),
         ("SELECT count(*) OVER (PARTITION BY user_id ORDER BY amount RANGE BETWEEN 10 PRECEDING AND CURRENT ROW) FROM tx", "positive interval"),
-        ("SELECT count(*) OVER (PARTITION BY user_id ORDER BY t2 RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW)
-          FROM (SELECT user_id, \"timestamp\" + INTERVAL '1 second' AS t2 FROM tx) s", "event-time column"),
-        ("SELECT min(amount) OVER (PARTITION BY user_id ORDER BY \"timestamp\" RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW) FROM tx", "count, count(DISTINCT), sum and avg"),
+        (
+            "SELECT count(*) OVER (PARTITION BY user_id ORDER BY t2 RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW)
+          FROM (SELECT user_id, \"timestamp\" + INTERVAL '1 second' AS t2 FROM tx) s",
+            "event-time column",
+        ),
+        (
+            "SELECT min(amount) OVER (PARTITION BY user_id ORDER BY \"timestamp\" RANGE BETWEEN INTERVAL '1 minute' PRECEDING AND CURRENT ROW) FROM tx",
+            "count, count(DISTINCT), sum and avg",
+        ),
     ];
     for (q, want) in refused {
         let e = c.batch_execute(&format!("CREATE MATERIALIZED VIEW refused AS {q}")).await.expect_err(q);

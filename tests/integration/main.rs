@@ -5,8 +5,8 @@
 mod support;
 
 mod apply;
-mod checkpoints;
 mod bad_input;
+mod checkpoints;
 mod clients;
 mod durability;
 mod joins;

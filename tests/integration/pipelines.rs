@@ -5,7 +5,7 @@
 
 use crate::sinks::wait_sinks;
 use crate::streaming::{text_rows, wait_views};
-use crate::support::{repo_root, service, Server};
+use crate::support::{Server, repo_root, service};
 
 /// The reference design's calculate_fraud_score, in the same order of additions.
 fn reference_score(amount: f64, payment_method: &str, ip: &str) -> f64 {
@@ -53,7 +53,13 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
         let v = |i: usize| r[i].clone().unwrap();
         let score = reference_score(v(1).parse().unwrap(), &v(2), &v(3));
         assert_eq!(v(4).parse::<f64>().unwrap(), score, "score of {r:?}");
-        let level = if score > 0.7 { "HIGH" } else if score > 0.4 { "MEDIUM" } else { "LOW" };
+        let level = if score > 0.7 {
+            "HIGH"
+        } else if score > 0.4 {
+            "MEDIUM"
+        } else {
+            "LOW"
+        };
         assert_eq!(v(5), level, "risk level of {r:?}");
         assert_eq!(v(6), if score > 0.5 { "t" } else { "f" }, "review flag of {r:?}");
         *levels.entry(level).or_insert(0) += 1;
@@ -63,7 +69,8 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
     // Velocity, checked here: per transaction, over the same user's transactions that
     // arrived so far (the id ends with the generator's event number, its arrival order)
     // with a time in the 10 minutes (1 hour) up to its own.
-    let velocity = text_rows(&c, "SELECT transaction_id, user_id, amount, country, \"timestamp\", spend_10m, tx_count_10m, countries_1h FROM fraud_scores").await;
+    let velocity =
+        text_rows(&c, "SELECT transaction_id, user_id, amount, country, \"timestamp\", spend_10m, tx_count_10m, countries_1h FROM fraud_scores").await;
     struct Tx {
         seq: u64,
         user: String,
@@ -100,9 +107,18 @@ async fn fraud_pipeline_scores_every_transaction_by_the_reference_rules() {
     let mut want_alerts = Vec::new();
     let mut actions = std::collections::BTreeMap::new();
     for r in &features {
-        let (review, n, countries) = (r[1].as_deref() == Some("t"), r[2].as_deref().unwrap().parse::<i64>().unwrap(), r[3].as_deref().unwrap().parse::<i64>().unwrap());
+        let (review, n, countries) =
+            (r[1].as_deref() == Some("t"), r[2].as_deref().unwrap().parse::<i64>().unwrap(), r[3].as_deref().unwrap().parse::<i64>().unwrap());
         assert!(n >= 1 && countries >= 1, "a transaction counts itself: {r:?}");
-        let action = if review { "review" } else if n >= 5 { "velocity" } else if countries >= 3 { "geography" } else { continue };
+        let action = if review {
+            "review"
+        } else if n >= 5 {
+            "velocity"
+        } else if countries >= 3 {
+            "geography"
+        } else {
+            continue;
+        };
         want_alerts.push(vec![r[0].clone(), Some(action.to_string())]);
         *actions.entry(action).or_insert(0) += 1;
     }
@@ -186,7 +202,9 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
     assert!(ttl > 3000, "one-hour TTL: {ttl}");
     let (pg, conn) = tokio_postgres::connect(&service("WEIR_TEST_PG_URL"), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
-    let in_pg = text_rows(&pg, &format!("SELECT window_start::text, event_type, event_count::text, unique_users::text, unique_sessions::text FROM metrics_{tag}")).await;
+    let in_pg =
+        text_rows(&pg, &format!("SELECT window_start::text, event_type, event_count::text, unique_users::text, unique_sessions::text FROM metrics_{tag}"))
+            .await;
     assert_eq!(in_pg, view);
     use futures::StreamExt;
     use object_store::{ObjectStore, ObjectStoreExt};
@@ -269,11 +287,7 @@ async fn inventory_and_product_analytics_pipelines() {
     wait_views(&c, &["pc"], |r| r[1].as_deref() == Some("finished")).await;
     let total = |col: usize| rows.iter().map(|r| r[col].as_deref().unwrap().parse::<i64>().unwrap()).sum::<i64>();
     for (col, event) in [(1, "page_view"), (2, "add_to_cart"), (3, "purchase")] {
-        let n: i64 = c
-            .query_one(&format!("SELECT count(*) FROM pc WHERE event_type = '{event}' AND product_id IS NOT NULL"), &[])
-            .await
-            .unwrap()
-            .get(0);
+        let n: i64 = c.query_one(&format!("SELECT count(*) FROM pc WHERE event_type = '{event}' AND product_id IS NOT NULL"), &[]).await.unwrap().get(0);
         assert_eq!(total(col), 12 * n, "{event}: every event in 12 windows");
     }
     let fresh: std::collections::HashMap<String, String> =
@@ -332,7 +346,10 @@ async fn pipelines_run_on_kafka_by_changing_only_the_source_with_clause() {
         let a = dir.join("generator.sql");
         std::fs::write(
             &a,
-            format!("{}\nCREATE SINK to_kafka FROM {source} WITH (connector = 'kafka', bootstrap_servers = '{kafka}', topic = '{topic}');\n", without_sinks(&text)),
+            format!(
+                "{}\nCREATE SINK to_kafka FROM {source} WITH (connector = 'kafka', bootstrap_servers = '{kafka}', topic = '{topic}');\n",
+                without_sinks(&text)
+            ),
         )
         .unwrap();
         let n = 2500;
@@ -345,7 +362,11 @@ async fn pipelines_run_on_kafka_by_changing_only_the_source_with_clause() {
 
         let from_kafka = Server::start();
         let b = dir.join("kafka.sql");
-        std::fs::write(&b, with_source_options(&without_sinks(&text), &format!("WITH (connector = 'kafka', topic = '{topic}', bootstrap_servers = '{kafka}')"))).unwrap();
+        std::fs::write(
+            &b,
+            with_source_options(&without_sinks(&text), &format!("WITH (connector = 'kafka', topic = '{topic}', bootstrap_servers = '{kafka}')")),
+        )
+        .unwrap();
         apply_file(&from_kafka, b.to_str().unwrap(), &[]);
         let k = from_kafka.client().await;
         wait_views(&k, &[views[0]], |r| r[2].as_deref() == Some(n.to_string().as_str())).await;

@@ -39,10 +39,7 @@ async fn kafka_round_trip_three_partitions_and_a_consumer_group() {
     let brokers = service("WEIR_TEST_KAFKA");
     let topic = format!("weir-rt-{}", std::process::id());
     let admin: AdminClient<_> = ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
-    let res = admin
-        .create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(1))], &AdminOptions::new())
-        .await
-        .unwrap();
+    let res = admin.create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(1))], &AdminOptions::new()).await.unwrap();
     res.into_iter().for_each(|r| {
         r.unwrap();
     });

@@ -5,7 +5,7 @@
 //! back; bad definitions get clear errors that never show secrets.
 
 use crate::streaming::{text_rows, wait_views};
-use crate::support::{redis_connection, service, sqlstate, temp_dir, Server};
+use crate::support::{Server, redis_connection, service, sqlstate, temp_dir};
 use arrow::array::Array;
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -144,7 +144,9 @@ async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
 
     // PostgreSQL upserts: the table equals the view.
     let target = pg(&pg_url).await;
-    let in_pg = text_rows(&target, &format!("SELECT window_start::text, event_type, window_end::text, event_count::text, unique_users::text FROM clicks_1m_{tag}")).await;
+    let in_pg =
+        text_rows(&target, &format!("SELECT window_start::text, event_type, window_end::text, event_count::text, unique_users::text FROM clicks_1m_{tag}"))
+            .await;
     assert_eq!(in_pg, view, "PostgreSQL holds the view");
 
     // An updating view with deletions (users leave it past 65 clicks): Redis JSON and PostgreSQL follow.
@@ -167,10 +169,9 @@ async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
     let want_ids: Vec<String> = raw.iter().map(|r| r[0].clone().unwrap()).collect();
     let store = crate::support::moto_store(&s3, &bucket);
     let local_store = object_store::local::LocalFileSystem::new_with_prefix(&local).unwrap();
-    for (what, files) in [
-        ("s3", parquet_files(&store, Some(&object_store::path::Path::from("clickstream"))).await),
-        ("file", parquet_files(&local_store, None).await),
-    ] {
+    for (what, files) in
+        [("s3", parquet_files(&store, Some(&object_store::path::Path::from("clickstream"))).await), ("file", parquet_files(&local_store, None).await)]
+    {
         let mut ids = Vec::new();
         let mut hours = BTreeSet::new();
         for (path, batches) in &files {
@@ -208,8 +209,8 @@ print(duckdb.sql(f\"SELECT count(DISTINCT event_id) FROM read_parquet('{d}/**/*.
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
-    use rdkafka::consumer::Consumer;
     use rdkafka::Message;
+    use rdkafka::consumer::Consumer;
     consumer.subscribe(&[&format!("purchases_{tag}")]).unwrap();
     let mut got = BTreeSet::new();
     let mut messages = 0;
@@ -258,7 +259,11 @@ async fn sink_definitions_are_checked_and_secrets_never_shown() {
     .await
     .unwrap();
     let cases = [
-        (format!("CREATE SINK s FROM evens WITH (connector = 'redis', url = '{redis_url}', key = 'k:{{seq}}', colour = 'red')"), "22023", "unknown option \"colour\""),
+        (
+            format!("CREATE SINK s FROM evens WITH (connector = 'redis', url = '{redis_url}', key = 'k:{{seq}}', colour = 'red')"),
+            "22023",
+            "unknown option \"colour\"",
+        ),
         ("CREATE SINK s FROM evens WITH (connector = 'redis', key = 'k:{seq}')".into(), "22023", "missing option \"url\""),
         ("CREATE SINK s FROM evens WITH (connector = 'nope')".into(), "22023", "unknown sink connector"),
         ("CREATE SINK s FROM evens WITH (url = 'x')".into(), "22023", "missing option \"connector\""),
@@ -267,7 +272,11 @@ async fn sink_definitions_are_checked_and_secrets_never_shown() {
         (format!("CREATE SINK s FROM evens WITH (connector = 'redis', url = '{redis_url}', key = 'k', ttl = 'soon')"), "22023", "option \"ttl\""),
         ("CREATE SINK s FROM evens WITH (connector = 'redis', url = 'redis://:hunter2@127.0.0.1:1', key = 'k:{seq}')".into(), "08001", "option \"url\""),
         ("CREATE SINK s FROM evens WITH (connector = 'postgres', url = 'postgres://u:hunter2@127.0.0.1:1/db', table = 't')".into(), "08001", "option \"url\""),
-        (format!("CREATE SINK s FROM per_user WITH (connector = 'redis', url = '{redis_url}', mode = 'publish', channel = 'c')"), "22023", "updates and deletions"),
+        (
+            format!("CREATE SINK s FROM per_user WITH (connector = 'redis', url = '{redis_url}', mode = 'publish', channel = 'c')"),
+            "22023",
+            "updates and deletions",
+        ),
         ("CREATE SINK s FROM per_user WITH (connector = 's3', path = 'file:///tmp/weir-never')".into(), "22023", "updates and deletions"),
         (format!("CREATE SINK s FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'x')"), "22023", "primary_key"),
         (format!("CREATE SINK s FROM evens WITH (connector = 'postgres', url = '{pg_url}', table = 'no_such_table_here')"), "22023", "create_table"),
@@ -373,7 +382,8 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
         assert_eq!(in_pg, view, "PostgreSQL {table} caught up to the view");
         let mut in_redis = Vec::new();
         for r in &view {
-            let h: BTreeMap<String, String> = redis::cmd("HGETALL").arg(format!("{prefix}:{tag}:{}", r[0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
+            let h: BTreeMap<String, String> =
+                redis::cmd("HGETALL").arg(format!("{prefix}:{tag}:{}", r[0].as_deref().unwrap())).query_async(&mut con).await.unwrap();
             in_redis.push(vec![h.get("user_id").cloned(), h.get("n").cloned(), h.get("last_seq").cloned()]);
         }
         in_redis.sort();
@@ -392,7 +402,10 @@ fn kn_changes(rows: std::ops::Range<i64>) -> weir_connectors::sink::Changes {
     let schema = std::sync::Arc::new(Schema::new(vec![Field::new("k", DataType::Utf8, false), Field::new("n", DataType::Int64, false)]));
     let batch = RecordBatch::try_new(
         schema.clone(),
-        vec![std::sync::Arc::new(StringArray::from_iter_values(rows.clone().map(|i| format!("k{i}")))), std::sync::Arc::new(Int64Array::from_iter_values(rows))],
+        vec![
+            std::sync::Arc::new(StringArray::from_iter_values(rows.clone().map(|i| format!("k{i}")))),
+            std::sync::Arc::new(Int64Array::from_iter_values(rows)),
+        ],
     )
     .unwrap();
     weir_connectors::sink::Changes { inserts: batch, deletes: RecordBatch::new_empty(schema) }
@@ -400,7 +413,7 @@ fn kn_changes(rows: std::ops::Range<i64>) -> weir_connectors::sink::Changes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
-    use weir_connectors::sink::{open_sink, SinkInput};
+    use weir_connectors::sink::{SinkInput, open_sink};
     let (pg_url, redis_url, kafka) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"), service("WEIR_TEST_KAFKA"));
     let tag = format!("r{}{}", std::process::id(), crate::support::free_port());
     let schema = kn_changes(0..0).inserts.schema();
@@ -411,7 +424,7 @@ async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
     ];
     for (connector, opts) in targets {
         let options = || weir_connectors::Options::new(opts.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
-        let input = SinkInput { sink: format!("retry_{connector}_{tag}"), schema: schema.clone(), append_only: true };
+        let input = SinkInput { sink: format!("retry_{connector}_{tag}"), schema: schema.clone(), append_only: true, unique_key: None };
         let mut sink = open_sink(connector, &options(), &input).await.unwrap_or_else(|e| panic!("{connector}: {e}"));
         assert_eq!(sink.last_epoch(), None, "{connector}: a new sink has no epochs");
         sink.write(1, &kn_changes(0..3)).await.unwrap();
@@ -430,8 +443,8 @@ async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
         assert_eq!(reopened.last_epoch(), Some(2), "{connector}: numbering continues after the last epoch");
         let mut got: Vec<String> = match connector {
             "kafka" => {
-                use rdkafka::consumer::{Consumer, StreamConsumer};
                 use rdkafka::Message;
+                use rdkafka::consumer::{Consumer, StreamConsumer};
                 let consumer: StreamConsumer = rdkafka::ClientConfig::new()
                     .set("bootstrap.servers", &kafka)
                     .set("group.id", format!("check-{tag}"))
@@ -462,5 +475,111 @@ async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
         let mut want: Vec<String> = (0..7).map(|i| format!("k{i}")).collect();
         want.sort();
         assert_eq!(got, want, "{connector}: every row exactly once");
+    }
+}
+
+/// A key on an append-only input only routes rows: the Kafka topic gets
+/// every row, in order. On an input with updates a key replaces and deletes
+/// rows, so it must identify one row of the input: a key that does not is
+/// refused at CREATE. `rows_written` counts what reached each target.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_sinks_keep_every_row_and_refuse_keys_that_are_not_unique() {
+    let (pg_url, redis_url, kafka) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"), service("WEIR_TEST_KAFKA"));
+    let server = Server::start();
+    let tag = format!("k{}", server.port);
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream', count = 3000, rate = '3000', seed = 5,
+            users = 30, start = '2026-01-01 00:00:00', event_interval = '1 second', out_of_order = '3s');
+         CREATE MATERIALIZED VIEW per_min AS SELECT window_start, window_end, event_type, count(*) AS n
+            FROM TUMBLE(clicks, \"timestamp\", INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE;
+         CREATE MATERIALIZED VIEW per_pair AS SELECT user_id, event_type, count(*) AS n FROM clicks GROUP BY user_id, event_type;
+         CREATE MATERIALIZED VIEW busy_pairs AS SELECT event_type, user_id, n FROM per_pair WHERE n > 3;",
+    )
+    .await
+    .unwrap();
+    let refused = [
+        format!("CREATE SINK s FROM per_pair WITH (connector = 'kafka', bootstrap_servers = '{kafka}', topic = 'never_{tag}', key = 'user_id')"),
+        format!("CREATE SINK s FROM per_pair WITH (connector = 'redis', url = '{redis_url}', key = 'never:{{user_id}}')"),
+        format!(
+            "CREATE SINK s FROM busy_pairs WITH (connector = 'postgres', url = '{pg_url}', table = 'never_{tag}', primary_key = 'event_type', create_table = 'true')"
+        ),
+    ];
+    for sql in &refused {
+        let e = c.batch_execute(sql).await.expect_err(sql);
+        let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+        assert_eq!(sqlstate(&e), "22023", "{sql}: {msg}");
+        assert!(msg.contains("unique by (user_id, event_type)") || msg.contains("unique by (event_type, user_id)"), "{sql}: {msg}");
+    }
+    c.batch_execute(&format!(
+        "CREATE SINK m_kafka FROM per_min WITH (connector = 'kafka', bootstrap_servers = '{kafka}', topic = 'per_min_{tag}', key = 'event_type');
+         CREATE SINK m_pg FROM per_min WITH (connector = 'postgres', url = '{pg_url}', table = 'latest_{tag}', primary_key = 'event_type', create_table = 'true');
+         CREATE SINK b_redis FROM busy_pairs WITH (connector = 'redis', url = '{redis_url}', key = 'busy:{tag}:{{user_id}}:{{event_type}}');"
+    ))
+    .await
+    .unwrap();
+    wait_views(&c, &["per_min", "busy_pairs"], |r| r[1].as_deref() == Some("finished")).await;
+    let status = wait_sinks(&c, &["m_kafka", "m_pg", "b_redis"]).await;
+    let view = text_rows(&c, "SELECT event_type, window_start, n FROM per_min").await;
+    assert!(view.len() > 100, "windows: {}", view.len());
+
+    // Kafka: one message per view row, keyed by event type, windows in order per key.
+    use rdkafka::Message;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &kafka)
+        .set("group.id", format!("keyed-{tag}"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&format!("per_min_{tag}")]).unwrap();
+    let mut got: Vec<(String, String, i64)> = Vec::new();
+    let mut stream = consumer.stream();
+    // Read until 3 s pass without a message, so that extra messages would show too.
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(if got.is_empty() { 30 } else { 3 }), stream.next()).await {
+        let m = m.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        let key = String::from_utf8_lossy(m.key().unwrap()).to_string();
+        assert_eq!(Some(key.as_str()), v["event_type"].as_str(), "the key is the event type");
+        got.push((key, v["window_start"].as_str().unwrap().to_string(), v["n"].as_i64().unwrap()));
+    }
+    assert_eq!(got.len(), view.len(), "every row of the view is a message");
+    let mut last: HashMap<String, String> = HashMap::new();
+    for (key, start, _) in &got {
+        if let Some(prev) = last.insert(key.clone(), start.clone()) {
+            assert!(prev < *start, "{key}: window {start} after {prev}: messages keep the view's order");
+        }
+    }
+    let mut counts: Vec<(String, i64)> = got.iter().map(|(k, _, n)| (k.clone(), *n)).collect();
+    let mut want: Vec<(String, i64)> = view.iter().map(|r| (r[0].clone().unwrap(), r[2].as_deref().unwrap().parse().unwrap())).collect();
+    counts.sort();
+    want.sort();
+    assert_eq!(counts, want, "the messages carry the view's counts");
+    let written = |name: &str| status.iter().find(|r| r[0].as_deref() == Some(name)).and_then(|r| r[2].clone()).unwrap();
+    assert_eq!(written("m_kafka"), view.len().to_string(), "rows_written counts the messages");
+
+    // PostgreSQL keyed by event type over an append-only view: rows replace one another in order,
+    // so the table holds each event type's latest window.
+    let target = pg(&pg_url).await;
+    let in_pg = text_rows(&target, &format!("SELECT event_type, window_start::text, n::text FROM latest_{tag}")).await;
+    let mut latest: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    for r in &view {
+        let e = latest.entry(r[0].clone().unwrap()).or_insert_with(|| r.clone());
+        if r[1] > e[1] {
+            *e = r.clone();
+        }
+    }
+    assert_eq!(in_pg, latest.into_values().collect::<Vec<_>>(), "the latest window per event type");
+
+    // Redis keyed by the updating view's whole unique key: one hash per row.
+    let busy = text_rows(&c, "SELECT user_id, event_type, n FROM busy_pairs").await;
+    assert!(busy.len() > 20, "busy pairs: {}", busy.len());
+    let mut con = redis_connection(&redis_url).await;
+    let keys = redis_keys(&mut con, &format!("busy:{tag}:*")).await;
+    assert_eq!(keys.len(), busy.len(), "one key per row");
+    for r in &busy {
+        let key = format!("busy:{tag}:{}:{}", r[0].as_deref().unwrap(), r[1].as_deref().unwrap());
+        let n: Option<String> = redis::cmd("HGET").arg(&key).arg("n").query_async(&mut con).await.unwrap();
+        assert_eq!(n, r[2], "{key}");
     }
 }

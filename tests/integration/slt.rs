@@ -77,10 +77,7 @@ impl Weir {
             return Ok(DBOutput::StatementComplete(n));
         }
         let rows = self.client.query(&stmt, &[]).await.map_err(db_error)?;
-        let out = rows
-            .iter()
-            .map(|r| (0..r.len()).map(|i| text_of(r, i, r.columns()[i].type_())).collect())
-            .collect();
+        let out = rows.iter().map(|r| (0..r.len()).map(|i| text_of(r, i, r.columns()[i].type_())).collect()).collect();
         Ok(DBOutput::Rows { types: vec![DefaultColumnType::Any; stmt.columns().len()], rows: out })
     }
 }
@@ -102,9 +99,15 @@ impl<'a> FromSql<'a> for PgInterval {
         let mut parts = Vec::new();
         let (years, months) = (months / 12, months % 12);
         let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n.abs() == 1 { "" } else { "s" });
-        if years != 0 { parts.push(plural(years as i64, "year")); }
-        if months != 0 { parts.push(plural(months as i64, "mon")); }
-        if days != 0 { parts.push(plural(days as i64, "day")); }
+        if years != 0 {
+            parts.push(plural(years as i64, "year"));
+        }
+        if months != 0 {
+            parts.push(plural(months as i64, "mon"));
+        }
+        if days != 0 {
+            parts.push(plural(days as i64, "day"));
+        }
         if micros != 0 || parts.is_empty() {
             let sign = if micros < 0 { "-" } else { "" };
             let m = micros.unsigned_abs();
@@ -168,11 +171,8 @@ pub fn text_of(row: &tokio_postgres::Row, i: usize, ty: &Type) -> String {
 }
 
 async fn run_all(extended: bool) {
-    let mut files: Vec<_> = std::fs::read_dir(repo_root().join("tests/slt"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
-        .collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(repo_root().join("tests/slt")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "slt")).collect();
     files.sort();
     assert!(!files.is_empty(), "no .slt files found");
     let mut failures = Vec::new();

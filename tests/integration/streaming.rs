@@ -325,7 +325,14 @@ async fn views_over_kafka_equal_the_batch_oracle_and_malformed_messages_are_dead
     assert_eq!(n as usize, EVENTS + 3);
     let bin = "date_bin(INTERVAL '1 minute', ts, TIMESTAMP '1970-01-01 00:00:00')";
     // The flush events' own windows end after the final watermark, so they never close.
-    assert_same(&c, "k_tumble", &format!("SELECT {bin}, {bin} + INTERVAL '1 minute', event_type, count(*), count(DISTINCT user_id) FROM raw_t WHERE user_id <> 'flush' GROUP BY 1, 2, 3")).await;
+    assert_same(
+        &c,
+        "k_tumble",
+        &format!(
+            "SELECT {bin}, {bin} + INTERVAL '1 minute', event_type, count(*), count(DISTINCT user_id) FROM raw_t WHERE user_id <> 'flush' GROUP BY 1, 2, 3"
+        ),
+    )
+    .await;
     assert_same(&c, "k_users", "SELECT user_id, count(*), max(ts) FROM raw_t GROUP BY user_id").await;
     let sessions = sessions_sql("raw_t", 120, "WHERE user_id <> 'flush'").replace("\"timestamp\"", "ts");
     assert_same(&c, "k_sessions", &sessions).await;
@@ -350,7 +357,9 @@ async fn demo_pipeline_shows_live_data_without_external_services() {
     // The reference pipelines run too: fraud alerts and 5-minute metrics within seconds,
     // and their sinks write Parquet files in the data directory.
     let parquet = |sink: &str| {
-        std::fs::read_dir(dir.join("demo-sinks").join(sink)).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "parquet")).count()).unwrap_or(0)
+        std::fs::read_dir(dir.join("demo-sinks").join(sink))
+            .map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "parquet")).count())
+            .unwrap_or(0)
     };
     let started = Instant::now();
     loop {

@@ -44,13 +44,8 @@ impl Server {
     }
 
     pub fn start_with(data_dir: PathBuf, args: &[&str]) -> Server {
-        let mut s = Server {
-            child: None,
-            port: free_port(),
-            log: data_dir.with_extension("log"),
-            data_dir,
-            args: args.iter().map(|s| s.to_string()).collect(),
-        };
+        let mut s =
+            Server { child: None, port: free_port(), log: data_dir.with_extension("log"), data_dir, args: args.iter().map(|s| s.to_string()).collect() };
         s.spawn();
         s
     }
@@ -127,11 +122,7 @@ impl Server {
     /// Resident memory of the server process, in KiB.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap()
     }
 }
 
@@ -171,8 +162,6 @@ pub fn moto_store(endpoint: &str, bucket: &str) -> object_store::aws::AmazonS3 {
 
 /// A Redis connection with timeouts that tolerate a loaded machine.
 pub async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(30)))
-        .set_response_timeout(Some(Duration::from_secs(30)));
+    let config = redis::AsyncConnectionConfig::new().set_connection_timeout(Some(Duration::from_secs(30))).set_response_timeout(Some(Duration::from_secs(30)));
     redis::Client::open(url).unwrap().get_multiplexed_async_connection_with_config(&config).await.unwrap()
 }

@@ -41,9 +41,25 @@ async fn every_type_round_trips_in_text_and_binary_with_right_oids() {
     // Text format (simple protocol): PostgreSQL's output forms.
     let rows = simple_rows(&c, "SELECT * FROM every_type ORDER BY id").await;
     let expect: Vec<Option<String>> = [
-        "1", "t", "-2", "40000", "9000000000", "1.5", "-2.25", "12345.678", "héllo", "var", "\\xdeadbeef", "2024-02-29",
-        "13:45:01.5", "2024-02-29 13:45:01.25", "2024-02-29 13:45:01+00", "1 day 02:00:00", "{\"a\": [1, 2]}",
-        "{1,NULL,3}", "{x,y}",
+        "1",
+        "t",
+        "-2",
+        "40000",
+        "9000000000",
+        "1.5",
+        "-2.25",
+        "12345.678",
+        "héllo",
+        "var",
+        "\\xdeadbeef",
+        "2024-02-29",
+        "13:45:01.5",
+        "2024-02-29 13:45:01.25",
+        "2024-02-29 13:45:01+00",
+        "1 day 02:00:00",
+        "{\"a\": [1, 2]}",
+        "{1,NULL,3}",
+        "{x,y}",
     ]
     .iter()
     .map(|s| Some(s.to_string()))
@@ -58,9 +74,25 @@ async fn every_type_round_trips_in_text_and_binary_with_right_oids() {
     assert_eq!(
         types,
         vec![
-            Type::INT4, Type::BOOL, Type::INT2, Type::INT4, Type::INT8, Type::FLOAT4, Type::FLOAT8, Type::NUMERIC,
-            Type::TEXT, Type::TEXT, Type::BYTEA, Type::DATE, Type::TIME, Type::TIMESTAMP, Type::TIMESTAMPTZ,
-            Type::INTERVAL, Type::JSONB, Type::INT4_ARRAY, Type::TEXT_ARRAY,
+            Type::INT4,
+            Type::BOOL,
+            Type::INT2,
+            Type::INT4,
+            Type::INT8,
+            Type::FLOAT4,
+            Type::FLOAT8,
+            Type::NUMERIC,
+            Type::TEXT,
+            Type::TEXT,
+            Type::BYTEA,
+            Type::DATE,
+            Type::TIME,
+            Type::TIMESTAMP,
+            Type::TIMESTAMPTZ,
+            Type::INTERVAL,
+            Type::JSONB,
+            Type::INT4_ARRAY,
+            Type::TEXT_ARRAY,
         ]
     );
     let r = c.query_one(&stmt, &[&1i32]).await.unwrap();
@@ -88,7 +120,14 @@ async fn every_type_round_trips_in_text_and_binary_with_right_oids() {
     c.execute(
         "INSERT INTO every_type (id, b, i2, i8, f8, n, t, by, d, ts, tz, j) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         &[
-            &3i32, &false, &7i16, &-5i64, &0.125f64, &rust_decimal::Decimal::new(-15, 1), &"p", &vec![1u8, 2],
+            &3i32,
+            &false,
+            &7i16,
+            &-5i64,
+            &0.125f64,
+            &rust_decimal::Decimal::new(-15, 1),
+            &"p",
+            &vec![1u8, 2],
             &chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
             &chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap().and_hms_micro_opt(3, 4, 5, 6).unwrap(),
             &chrono::DateTime::<chrono::Utc>::from_timestamp(1_700_000_000, 0).unwrap(),
@@ -98,10 +137,11 @@ async fn every_type_round_trips_in_text_and_binary_with_right_oids() {
     .await
     .unwrap();
     let text = simple_rows(&c, "SELECT b, i2, i8, f8, n, t, by, d, ts, tz, j FROM every_type WHERE id = 3").await;
-    let want: Vec<Option<String>> = ["f", "7", "-5", "0.125", "-1.500", "p", "\\x0102", "2020-01-02", "2020-01-02 03:04:05.000006", "2023-11-14 22:13:20+00", "{\"k\": \"v\"}"]
-        .iter()
-        .map(|s| Some(s.to_string()))
-        .collect();
+    let want: Vec<Option<String>> =
+        ["f", "7", "-5", "0.125", "-1.500", "p", "\\x0102", "2020-01-02", "2020-01-02 03:04:05.000006", "2023-11-14 22:13:20+00", "{\"k\": \"v\"}"]
+            .iter()
+            .map(|s| Some(s.to_string()))
+            .collect();
     assert_eq!(text[0], want);
 }
 
@@ -240,8 +280,13 @@ async fn startup_parameters_settings_and_clean_shutdown() {
     let mut server = Server::start();
     let c = server.client().await;
     for (name, want) in [
-        ("server_version", "15.0"), ("server_encoding", "UTF8"), ("client_encoding", "UTF8"), ("datestyle", "ISO, MDY"),
-        ("integer_datetimes", "on"), ("standard_conforming_strings", "on"), ("timezone", "UTC"),
+        ("server_version", "15.0"),
+        ("server_encoding", "UTF8"),
+        ("client_encoding", "UTF8"),
+        ("datestyle", "ISO, MDY"),
+        ("integer_datetimes", "on"),
+        ("standard_conforming_strings", "on"),
+        ("timezone", "UTC"),
     ] {
         assert_eq!(simple_rows(&c, &format!("SHOW {name}")).await, vec![vec![Some(want.to_string())]], "{name}");
     }

@@ -27,7 +27,10 @@ enum Cell<'a> {
     Text(ArrayFormatter<'a>, &'a ArrayRef),
     Bytes(&'a ArrayRef),
     /// Microseconds since the epoch, UTC; `zone` adds PostgreSQL's "+00".
-    Timestamp { micros: &'a arrow::array::TimestampMicrosecondArray, zone: bool },
+    Timestamp {
+        micros: &'a arrow::array::TimestampMicrosecondArray,
+        zone: bool,
+    },
 }
 
 /// PostgreSQL's text form of a timestamp: `2026-01-01 10:00:00`, fractional

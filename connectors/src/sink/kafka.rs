@@ -12,8 +12,8 @@
 //! transactions needed). At open, the newest epoch in the tails is where the
 //! sink's numbering continues.
 
-use super::format::{json_rows, TextCells};
-use super::{by_key, column_indexes, Changes, Sink, SinkInput};
+use super::format::{TextCells, json_rows};
+use super::{Changes, Sink, SinkInput, by_key, column_indexes, require_unique_key};
 use crate::kafka::METADATA_TIMEOUT;
 use crate::{ConnectorError, Options, Result};
 use async_trait::async_trait;
@@ -35,9 +35,13 @@ pub struct KafkaSink {
     topic: String,
     sink: String,
     key: Option<usize>,
+    /// Without updates, every row is a message; with them, the last change per key.
+    append_only: bool,
     last_epoch: Option<u64>,
     /// Set after a failed epoch: the next write first looks for what already arrived.
     verify: bool,
+    /// Messages acknowledged by the broker.
+    delivered: u64,
 }
 
 /// Messages of one sink found in the tail of a topic: their (epoch, seq).
@@ -159,20 +163,24 @@ impl KafkaSink {
                 "the sink's input has updates and deletions: give option \"key\" so changes become messages per key (tombstones for deletions)".into(),
             ));
         }
+        if let Some(k) = &key {
+            require_unique_key(input, "key", k)?;
+        }
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &brokers).set("message.timeout.ms", "30000").set("linger.ms", "5").set("compression.type", "lz4");
         let producer: FutureProducer = config.create().map_err(|e| ConnectorError::Config(format!("option \"bootstrap_servers\": {e}")))?;
         let p = producer.clone();
         let t = topic.clone();
         let exists = tokio::task::spawn_blocking(move || {
-            p.client().fetch_metadata(Some(&t), METADATA_TIMEOUT).map(|m| m.topics().iter().any(|x| x.name() == t && x.error().is_none() && !x.partitions().is_empty()))
+            p.client()
+                .fetch_metadata(Some(&t), METADATA_TIMEOUT)
+                .map(|m| m.topics().iter().any(|x| x.name() == t && x.error().is_none() && !x.partitions().is_empty()))
         })
         .await
         .map_err(|e| ConnectorError::Internal(e.to_string()))?
         .map_err(|e| ConnectorError::External(format!("option \"bootstrap_servers\": cannot reach Kafka at {brokers}: {e}")))?;
         if !exists {
-            let admin: AdminClient<DefaultClientContext> =
-                config.create().map_err(|e| ConnectorError::Config(format!("option \"bootstrap_servers\": {e}")))?;
+            let admin: AdminClient<DefaultClientContext> = config.create().map_err(|e| ConnectorError::Config(format!("option \"bootstrap_servers\": {e}")))?;
             let created = admin
                 .create_topics(&[NewTopic::new(&topic, partitions, TopicReplication::Fixed(1))], &AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT)))
                 .await
@@ -187,7 +195,17 @@ impl KafkaSink {
         }
         let (b, t, sink) = (brokers.clone(), topic.clone(), input.sink.clone());
         let tail = tokio::task::spawn_blocking(move || read_tail(&b, &t, &sink, None)).await.map_err(|e| ConnectorError::Internal(e.to_string()))??;
-        Ok(KafkaSink { producer, brokers, topic, sink: input.sink.clone(), key: key.map(|k| k[0]), last_epoch: tail.newest_epoch, verify: tail.newest_epoch.is_some() })
+        Ok(KafkaSink {
+            producer,
+            brokers,
+            topic,
+            sink: input.sink.clone(),
+            key: key.map(|k| k[0]),
+            append_only: input.append_only,
+            last_epoch: tail.newest_epoch,
+            verify: tail.newest_epoch.is_some(),
+            delivered: 0,
+        })
     }
 }
 
@@ -220,6 +238,12 @@ impl Sink for KafkaSink {
         let mut messages: Vec<(Option<String>, Option<String>)> = Vec::with_capacity(changes.rows());
         match self.key {
             None => messages.extend(json_rows(&changes.inserts)?.into_iter().map(|v| (None, Some(v)))),
+            // Without updates the key only routes messages: every row is sent, in order.
+            Some(k) if self.append_only => {
+                let cells = TextCells::new(&changes.inserts)?;
+                let values = json_rows(&changes.inserts)?;
+                messages.extend(values.into_iter().enumerate().map(|(i, v)| (Some(cells.get(k, i).unwrap_or_default()), Some(v))));
+            }
             Some(k) => {
                 let keys = |b: &arrow::array::RecordBatch| -> Result<Vec<String>> {
                     let cells = TextCells::new(b)?;
@@ -258,6 +282,11 @@ impl Sink for KafkaSink {
                 return Err(ConnectorError::External(format!("Kafka topic {}: {e}", self.topic)));
             }
         }
+        self.delivered += messages.len() as u64;
         Ok(())
+    }
+
+    fn rows_delivered(&self) -> u64 {
+        self.delivered
     }
 }

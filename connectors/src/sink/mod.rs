@@ -25,6 +25,9 @@ pub struct SinkInput {
     pub schema: SchemaRef,
     /// False when the input has updates and retractions (a view that is not append-only).
     pub append_only: bool,
+    /// Columns that identify one row of an input with updates (a view's
+    /// GROUP BY columns); None when none is known.
+    pub unique_key: Option<Vec<usize>>,
 }
 
 /// One epoch of changes, consolidated: rows that appeared and rows that
@@ -58,6 +61,10 @@ pub trait Sink: Send {
     /// Delivers one epoch. After an error the server may call it again with
     /// the same epoch and changes: an epoch must never be applied twice.
     async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()>;
+    /// Rows this sink has made reach its target since it was opened
+    /// (written, replaced or deleted there; for a sink that buffers, once
+    /// the buffer is durable). `weir_sink_status.rows_written` shows it.
+    fn rows_delivered(&self) -> u64;
     /// The newest epoch durable at the target, for a sink that buffers
     /// epochs after `write` (the server keeps their checkpoints until then).
     /// None: every written epoch is durable.
@@ -88,12 +95,7 @@ pub async fn open_sink(connector: &str, options: &Options, input: &SinkInput) ->
         "postgres" => Box::new(postgres::PostgresSink::open(options, input).await?),
         "s3" => Box::new(object::ObjectSink::open(options, input).await?),
         "kafka" => Box::new(kafka::KafkaSink::open(options, input).await?),
-        other => {
-            return Err(ConnectorError::Config(format!(
-                "unknown sink connector \"{other}\"; weir has: {}",
-                CONNECTORS.join(", ")
-            )))
-        }
+        other => return Err(ConnectorError::Config(format!("unknown sink connector \"{other}\"; weir has: {}", CONNECTORS.join(", ")))),
     };
     Ok(sink)
 }
@@ -158,6 +160,30 @@ pub fn require_append_only(input: &SinkInput, connector: &str, how: &str) -> Res
         "a {connector} sink {how} can only append rows, and its input has updates and deletions; \
          sink from an append-only view (e.g. EMIT ON WINDOW CLOSE) or use a keyed sink"
     )))
+}
+
+/// For an input with updates, a keyed sink replaces and deletes rows by key,
+/// so the key must identify one row of the input: it must cover the input's
+/// unique key. Otherwise rows that share a key would overwrite each other
+/// and the target would silently hold fewer rows than the view.
+pub fn require_unique_key(input: &SinkInput, option: &str, key: &[usize]) -> Result<()> {
+    if input.append_only {
+        return Ok(());
+    }
+    let names = |cols: &[usize]| cols.iter().map(|&c| input.schema.field(c).name().as_str()).collect::<Vec<_>>().join(", ");
+    match &input.unique_key {
+        Some(unique) if unique.iter().all(|c| key.contains(c)) => Ok(()),
+        Some(unique) => Err(ConnectorError::Config(format!(
+            "option \"{option}\" ({}) does not identify one row of the sink's input, which has updates: its rows are unique by ({}); \
+             include those columns in the key",
+            names(key),
+            names(unique)
+        ))),
+        None => Err(ConnectorError::Config(format!(
+            "option \"{option}\": the sink's input has updates and weir knows no unique key for it, so rows sharing a key would \
+             overwrite each other; sink from a view with GROUP BY (its key is the GROUP BY columns) or an append-only view"
+        ))),
+    }
 }
 
 /// Column indexes of a comma-separated list of column names.

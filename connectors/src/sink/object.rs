@@ -14,7 +14,7 @@
 //! open, files of the sink that no manifest lists (a roll a crash cut short)
 //! are deleted, and the server delivers those epochs again.
 
-use super::{column_indexes, require_append_only, Changes, Sink, SinkInput};
+use super::{Changes, Sink, SinkInput, column_indexes, require_append_only};
 use crate::{ConnectorError, Options, Result};
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::{cast, take_record_batch};
@@ -31,9 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const VALID: &[&str] = &[
-    "path", "endpoint", "region", "access_key_id", "secret_access_key", "format", "partition_by", "rollover", "max_file_size",
-];
+const VALID: &[&str] = &["path", "endpoint", "region", "access_key_id", "secret_access_key", "format", "partition_by", "rollover", "max_file_size"];
 const DEFAULT_ROLLOVER: Duration = Duration::from_secs(60);
 const DEFAULT_MAX_FILE_SIZE: usize = 128 << 20;
 /// Files of rows whose partition column is NULL.
@@ -58,6 +56,9 @@ pub struct ObjectSink {
     /// The newest epoch in files listed by a manifest.
     durable: u64,
     sink: String,
+    buffered_rows: u64,
+    /// Rows in files a manifest lists.
+    delivered: u64,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -164,9 +165,10 @@ impl ObjectSink {
             (Arc::new(store), Path::default())
         };
         // Reachable, and the bucket exists: list the prefix.
-        store.list_with_delimiter(Some(&prefix)).await.map_err(|e| {
-            ConnectorError::External(format!("option \"path\": cannot list {path}: {}", store_error(&path, e)))
-        })?;
+        store
+            .list_with_delimiter(Some(&prefix))
+            .await
+            .map_err(|e| ConnectorError::External(format!("option \"path\": cannot list {path}: {}", store_error(&path, e))))?;
         let durable = recover(&store, &prefix, &input.sink, &path).await?;
         Ok(ObjectSink {
             store,
@@ -182,6 +184,8 @@ impl ObjectSink {
             buffered_epoch: durable,
             durable,
             sink: input.sink.clone(),
+            buffered_rows: 0,
+            delivered: 0,
         })
     }
 
@@ -200,6 +204,7 @@ impl ObjectSink {
         // (Slices report their parent's buffers; count only the rows they hold.)
         self.buffered_bytes += batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0)).sum::<usize>();
         self.since.get_or_insert_with(Instant::now);
+        self.buffered_rows += batch.num_rows() as u64;
         let Some(p) = self.partition else {
             self.buffers.entry(String::new()).or_default().push(batch);
             return Ok(());
@@ -242,10 +247,12 @@ impl ObjectSink {
             self.store.put(&location, PutPayload::from(bytes)).await.map_err(|e| store_error(&self.location, e))?;
             names.push(location.to_string());
         }
-        let manifest = serde_json::to_vec(&Manifest { first_epoch: first, last_epoch: last, files: names }).map_err(|e| ConnectorError::Internal(e.to_string()))?;
+        let manifest =
+            serde_json::to_vec(&Manifest { first_epoch: first, last_epoch: last, files: names }).map_err(|e| ConnectorError::Internal(e.to_string()))?;
         let at = manifest_dir(&self.prefix, &self.sink).join(format!("{last:012}.json"));
         self.store.put(&at, PutPayload::from(manifest)).await.map_err(|e| store_error(&self.location, e))?;
         self.durable = last;
+        self.delivered += std::mem::take(&mut self.buffered_rows);
         self.buffers.clear();
         self.buffered_bytes = 0;
         self.since = None;
@@ -302,6 +309,10 @@ impl Sink for ObjectSink {
             self.roll().await?;
         }
         Ok(())
+    }
+
+    fn rows_delivered(&self) -> u64 {
+        self.delivered
     }
 
     async fn tick(&mut self) -> Result<()> {

@@ -8,7 +8,7 @@
 //! when the database has the timescaledb extension.
 
 use super::format::TextCells;
-use super::{by_key, column_indexes, redact_url, Changes, Sink, SinkInput};
+use super::{Changes, Sink, SinkInput, by_key, column_indexes, redact_url, require_unique_key};
 use crate::{ConnectorError, Options, Result};
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, TimeUnit};
@@ -24,7 +24,7 @@ const PROGRESS: &str = "weir_sink_progress";
 const STAGE: &str = "weir_stage";
 const STAGE_DELETES: &str = "weir_stage_deletes";
 /// Sinks already told that their hypertable is a plain table (said once per process).
-static NOTED_PLAIN: std::sync::Mutex<std::collections::BTreeSet<String>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+static NOTED_PLAIN: parking_lot::Mutex<std::collections::BTreeSet<String>> = parking_lot::Mutex::new(std::collections::BTreeSet::new());
 
 pub struct PostgresSink {
     config: tokio_postgres::Config,
@@ -40,6 +40,8 @@ pub struct PostgresSink {
     merge: String,
     delete: String,
     last_epoch: Option<u64>,
+    /// Rows inserted, replaced or deleted by committed epochs.
+    delivered: u64,
 }
 
 /// `name` or `schema.name`, quoted for SQL.
@@ -158,6 +160,9 @@ impl PostgresSink {
                 "the sink's input has updates and deletions: give option \"primary_key\" so rows can be replaced and deleted by key".into(),
             ));
         }
+        if let Some(k) = &key {
+            require_unique_key(input, "primary_key", k)?;
+        }
         let mut config = tokio_postgres::Config::from_str(&url)
             .map_err(|_| ConnectorError::Config("option \"url\" is not a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db".into()))?;
         if config.get_connect_timeout().is_none() {
@@ -196,7 +201,7 @@ impl PostgresSink {
                         .execute("SELECT create_hypertable($1::text::regclass, $2::text::name, if_not_exists => TRUE, migrate_data => TRUE)", &[&qtable, h])
                         .await
                         .map_err(|e| classify(&url, "option \"hypertable\"", e))?;
-                } else if NOTED_PLAIN.lock().unwrap().insert(input.sink.clone()) {
+                } else if NOTED_PLAIN.lock().insert(input.sink.clone()) {
                     tracing::info!("sink {}: the database has no timescaledb extension; {table} is a plain table", input.sink);
                 }
             }
@@ -228,6 +233,7 @@ impl PostgresSink {
             merge: String::new(),
             delete: String::new(),
             last_epoch,
+            delivered: 0,
         };
         match sink.key.clone() {
             None => sink.copy_rows = format!("COPY {qtable} ({collist}) FROM STDIN"),
@@ -290,24 +296,24 @@ impl PostgresSink {
         Ok(())
     }
 
-    async fn write_epoch(&mut self, epoch: u64, changes: &Changes) -> Result<()> {
+    /// Writes one epoch in one transaction with its progress row; the rows
+    /// it inserted, replaced or deleted.
+    async fn write_epoch(&mut self, epoch: u64, changes: &Changes) -> Result<u64> {
         let url = self.url.clone();
         let pg = move |e| classify(&url, "writing an epoch", e);
         let tx = self.client.transaction().await.map_err(&pg)?;
-        let done: Option<i64> = tx
-            .query_opt(&format!("SELECT epoch FROM {PROGRESS} WHERE sink = $1 FOR UPDATE"), &[&self.sink])
-            .await
-            .map_err(&pg)?
-            .map(|r| r.get(0));
+        let done: Option<i64> =
+            tx.query_opt(&format!("SELECT epoch FROM {PROGRESS} WHERE sink = $1 FOR UPDATE"), &[&self.sink]).await.map_err(&pg)?.map(|r| r.get(0));
         if done.is_some_and(|d| d as u64 >= epoch) {
-            return tx.rollback().await.map_err(&pg);
+            return tx.rollback().await.map_err(&pg).map(|()| 0);
         }
         let all: Vec<usize> = (0..self.columns.len()).collect();
-        match &self.key {
+        let rows = match &self.key {
             None => {
                 if changes.inserts.num_rows() > 0 {
                     Self::copy(&tx, &self.copy_rows, copy_text(&changes.inserts, &all)?).await.map_err(&pg)?;
                 }
+                changes.inserts.num_rows()
             }
             Some(k) => {
                 let keys = |b: &RecordBatch| -> Result<Vec<String>> {
@@ -323,8 +329,9 @@ impl PostgresSink {
                     Self::copy(&tx, &self.copy_rows, copy_text(&keyed.upserts, &all)?).await.map_err(&pg)?;
                     tx.execute(&self.merge, &[]).await.map_err(&pg)?;
                 }
+                keyed.deletes.num_rows() + keyed.upserts.num_rows()
             }
-        }
+        };
         tx.execute(
             &format!(
                 "INSERT INTO {PROGRESS} (sink, epoch, updated_at) VALUES ($1, $2, now())
@@ -334,7 +341,8 @@ impl PostgresSink {
         )
         .await
         .map_err(&pg)?;
-        tx.commit().await.map_err(&pg)
+        tx.commit().await.map_err(&pg)?;
+        Ok(rows as u64)
     }
 }
 
@@ -345,7 +353,12 @@ impl Sink for PostgresSink {
     }
 
     async fn write(&mut self, epoch: u64, changes: &Changes) -> Result<()> {
-        self.write_epoch(epoch, &changes.to_micros()?).await
+        self.delivered += self.write_epoch(epoch, &changes.to_micros()?).await?;
+        Ok(())
+    }
+
+    fn rows_delivered(&self) -> u64 {
+        self.delivered
     }
 
     async fn reconnect(&mut self) -> Result<()> {

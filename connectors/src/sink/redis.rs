@@ -11,8 +11,8 @@
 //! at all, and one retried after a lost connection or a restart is
 //! recognised by the marker and skipped.
 
-use super::format::{json_rows, Template, TextCells};
-use super::{by_key, redact_url, require_append_only, Changes, Sink, SinkInput};
+use super::format::{Template, TextCells, json_rows};
+use super::{Changes, Sink, SinkInput, by_key, redact_url, require_append_only, require_unique_key};
 use crate::{ConnectorError, Options, Result};
 use arrow::array::RecordBatch;
 use async_trait::async_trait;
@@ -44,6 +44,8 @@ pub struct RedisSink {
     last_epoch: Option<u64>,
     /// Set after a reconnect: the next epoch first checks the marker.
     verify: bool,
+    /// Rows of committed MULTI/EXEC blocks.
+    delivered: u64,
 }
 
 fn external(url: &str, e: RedisError) -> ConnectorError {
@@ -56,9 +58,10 @@ fn external(url: &str, e: RedisError) -> ConnectorError {
 
 async fn connect(client: &redis::Client, url: &str) -> Result<MultiplexedConnection> {
     let config = AsyncConnectionConfig::new().set_connection_timeout(Some(TIMEOUT)).set_response_timeout(Some(TIMEOUT));
-    client.get_multiplexed_async_connection_with_config(&config).await.map_err(|e| {
-        ConnectorError::External(format!("option \"url\": cannot connect to Redis at {}: {e}", redact_url(url)))
-    })
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(|e| ConnectorError::External(format!("option \"url\": cannot connect to Redis at {}: {e}", redact_url(url))))
 }
 
 impl RedisSink {
@@ -77,9 +80,10 @@ impl RedisSink {
                     "json" => true,
                     other => return Err(ConnectorError::Config(format!("option \"value\" must be 'hash' or 'json', not \"{other}\""))),
                 };
-                if key.is_none() {
+                let Some(template) = &key else {
                     return Err(ConnectorError::Config("missing option \"key\": an upsert sink needs a key template such as 'user:{user_id}'".into()));
-                }
+                };
+                require_unique_key(input, "key", &template.columns())?;
                 Mode::Upsert { json }
             }
             "publish" => {
@@ -105,8 +109,8 @@ impl RedisSink {
             return Err(ConnectorError::Config("option \"value\": publish and list modes write JSON".into()));
         }
         options.finish("redis", VALID)?;
-        let client = redis::Client::open(url.as_str())
-            .map_err(|_| ConnectorError::Config("option \"url\" is not a Redis URL such as redis://127.0.0.1:6379".into()))?;
+        let client =
+            redis::Client::open(url.as_str()).map_err(|_| ConnectorError::Config("option \"url\" is not a Redis URL such as redis://127.0.0.1:6379".into()))?;
         let mut con = connect(&client, &url).await?;
         // One marker per sink and target (key template or channel): another sink of the same name is another writer.
         let target = options.str("key").filter(|_| !matches!(mode, Mode::Publish)).unwrap_or(&channel);
@@ -124,6 +128,7 @@ impl RedisSink {
             marker,
             last_epoch: last,
             verify: true,
+            delivered: 0,
         })
     }
 
@@ -171,12 +176,13 @@ impl RedisSink {
         Ok(())
     }
 
-    fn pipeline(&self, epoch: u64, changes: &Changes) -> Result<redis::Pipeline> {
+    /// The epoch's MULTI/EXEC block, and the rows it writes or deletes.
+    fn pipeline(&self, epoch: u64, changes: &Changes) -> Result<(redis::Pipeline, u64)> {
         // One MULTI/EXEC with the marker: a reader never sees half an epoch,
         // and an epoch is either all there (marker set) or not at all.
         let mut pipe = redis::pipe();
         pipe.atomic();
-        match self.mode {
+        let rows = match self.mode {
             Mode::Upsert { json } => {
                 let key = self.key.as_ref().expect("checked at open");
                 // Without retractions, writing rows in order already leaves the last one per key.
@@ -190,11 +196,13 @@ impl RedisSink {
                     pipe.cmd("DEL").arg(key.render(&cells, row)).ignore();
                 }
                 self.add_upserts(&mut pipe, &keyed.upserts, json)?;
+                keyed.deletes.num_rows() + keyed.upserts.num_rows()
             }
             Mode::Publish => {
                 for v in json_rows(&changes.inserts)? {
                     pipe.cmd("PUBLISH").arg(&self.channel).arg(v).ignore();
                 }
+                changes.inserts.num_rows()
             }
             Mode::List { max_length } => {
                 let key = self.key.as_ref().expect("checked at open");
@@ -210,10 +218,11 @@ impl RedisSink {
                     pipe.cmd("LTRIM").arg(&k).arg(0).arg(max_length as i64 - 1).ignore();
                     self.add_expire(&mut pipe, &k);
                 }
+                changes.inserts.num_rows()
             }
-        }
+        };
         pipe.cmd("SET").arg(&self.marker).arg(epoch).ignore();
-        Ok(pipe)
+        Ok((pipe, rows as u64))
     }
 }
 
@@ -231,14 +240,21 @@ impl Sink for RedisSink {
                 return Ok(());
             }
         }
-        let pipe = self.pipeline(epoch, &changes.to_micros()?)?;
+        let (pipe, rows) = self.pipeline(epoch, &changes.to_micros()?)?;
         match pipe.query_async::<()>(&mut self.con).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.delivered += rows;
+                Ok(())
+            }
             Err(e) => {
                 self.verify = true;
                 Err(external(&self.url, e))
             }
         }
+    }
+
+    fn rows_delivered(&self) -> u64 {
+        self.delivered
     }
 
     async fn reconnect(&mut self) -> Result<()> {

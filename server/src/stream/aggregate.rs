@@ -8,11 +8,9 @@
 //! changed group's previous row and its new row; emit on window close sends
 //! one final row per group when its window closes.
 
-use super::{add_count, Delta};
+use super::{Delta, add_count};
 use crate::codec::{Dec, DecResult, Enc};
-use arrow::array::{
-    Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray,
-};
+use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
 use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};
 use arrow_row::{RowConverter, Rows, SortField};
@@ -93,8 +91,14 @@ enum Acc {
     DistinctInt(HashMap<i64, i64>),
     DistinctBytes(HashMap<Box<[u8]>, i64>),
     /// Integers and decimals (unscaled), with the count of non-null values.
-    SumInt { sum: i128, n: i64 },
-    SumFloat { sum: f64, n: i64 },
+    SumInt {
+        sum: i128,
+        n: i64,
+    },
+    SumFloat {
+        sum: f64,
+        n: i64,
+    },
     /// Min/max of an append-only input: the best row bytes so far.
     Best(Option<Box<[u8]>>),
     /// Min/max with retractions: every value and its multiplicity.
@@ -195,7 +199,13 @@ impl Acc {
                 if let Some(b) = b {
                     let take = match a {
                         None => true,
-                        Some(x) => if func == AggFunc::Min { b < *x } else { b > *x },
+                        Some(x) => {
+                            if func == AggFunc::Min {
+                                b < *x
+                            } else {
+                                b > *x
+                            }
+                        }
                     };
                     if take {
                         *a = Some(b);
@@ -273,10 +283,15 @@ fn output(spec: &AggSpec, accs: &[&Acc]) -> SqlResult<ArrayRef> {
                             scale + 4,
                         )
                     } else {
-                        (accs.iter().map(|a| match a {
-                            Acc::SumInt { sum, n } if *n > 0 => Some(*sum),
-                            _ => None,
-                        }).collect(), scale)
+                        (
+                            accs.iter()
+                                .map(|a| match a {
+                                    Acc::SumInt { sum, n } if *n > 0 => Some(*sum),
+                                    _ => None,
+                                })
+                                .collect(),
+                            scale,
+                        )
                     };
                     Arc::new(Decimal128Array::from(values).with_precision_and_scale(38, s)?)
                 }
@@ -360,9 +375,8 @@ pub struct AggregateConfig {
 
 impl Aggregate {
     pub fn new(c: AggregateConfig) -> SqlResult<Aggregate> {
-        let key_positions: Vec<usize> = (0..c.group_exprs.len())
-            .filter(|i| c.session_gap.is_none() || c.window.is_none_or(|(s, e)| *i != s && *i != e))
-            .collect();
+        let key_positions: Vec<usize> =
+            (0..c.group_exprs.len()).filter(|i| c.session_gap.is_none() || c.window.is_none_or(|(s, e)| *i != s && *i != e)).collect();
         let key_fields = key_positions.iter().map(|&i| Ok(SortField::new(c.group_exprs[i].data_type(&c.input)?))).collect::<SqlResult<Vec<_>>>()?;
         let out_fields = c.output.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
         Ok(Aggregate {

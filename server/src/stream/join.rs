@@ -14,7 +14,7 @@
 use super::Delta;
 use crate::codec::{Dec, DecResult, Enc};
 use crate::table::{Table, TableData};
-use arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array, new_null_array};
 use arrow::compute::{interleave, take, take_record_batch};
 use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
 use arrow_row::{RowConverter, SortField};
@@ -478,10 +478,8 @@ mod tests {
     /// LEFT JOIN's unmatched row leaves (with NULLs) once it cannot match.
     #[test]
     fn interval_join_frees_rows_behind_the_bound() {
-        let side = Arc::new(Schema::new(vec![
-            Field::new("k", DataType::Int64, false),
-            Field::new("t", DataType::Timestamp(TimeUnit::Nanosecond, None), false),
-        ]));
+        let side =
+            Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("t", DataType::Timestamp(TimeUnit::Nanosecond, None), false)]));
         let output = Arc::new(Schema::new(
             side.fields().iter().map(|f| f.as_ref().clone()).chain(side.fields().iter().map(|f| f.as_ref().clone().with_nullable(true))).collect::<Vec<_>>(),
         ));

@@ -12,14 +12,14 @@ pub mod view;
 use crate::checkpoint::{Coordinator, Part};
 use crate::codec::{Dec, DecResult, Enc};
 use aggregate::{AggSpec, Aggregate, AggregateConfig};
-use join::{JoinConfig, Lookup, SymmetricJoin};
-use over::{Over, OverAgg, OverConfig};
 use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
+use join::{JoinConfig, Lookup, SymmetricJoin};
 use ops::{Filter, Project, Watermark, WindowAssign};
+use over::{Over, OverAgg, OverConfig};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::Arc;
 use std::time::Duration;
 use view::{DeadLetterRow, DeadLetters, SavedContents, ViewState};
 use weir_connectors::{ConnectorError, Source, SourceEvent};
@@ -86,7 +86,11 @@ enum JoinOp {
 }
 
 /// Logical expressions over `schema`, made physical.
-fn physical(state: &SessionState, list: &[datafusion::logical_expr::Expr], schema: &datafusion::common::DFSchemaRef) -> SqlResult<Vec<Arc<dyn datafusion::physical_expr::PhysicalExpr>>> {
+fn physical(
+    state: &SessionState,
+    list: &[datafusion::logical_expr::Expr],
+    schema: &datafusion::common::DFSchemaRef,
+) -> SqlResult<Vec<Arc<dyn datafusion::physical_expr::PhysicalExpr>>> {
     Ok(list.iter().map(|e| state.create_physical_expr(e.clone(), schema)).collect::<Result<_, _>>()?)
 }
 
@@ -159,10 +163,9 @@ impl Pipeline {
         for stage in &plan.stages {
             let op = match stage {
                 Stage::Filter { predicate, input } => StageOp::Filter(Filter { predicate: state.create_physical_expr(predicate.clone(), input)? }),
-                Stage::Project { exprs, input, output } => StageOp::Project(Project {
-                    exprs: physical(state, exprs, input)?,
-                    schema: Arc::new(output.as_arrow().clone()),
-                }),
+                Stage::Project { exprs, input, output } => {
+                    StageOp::Project(Project { exprs: physical(state, exprs, input)?, schema: Arc::new(output.as_arrow().clone()) })
+                }
                 Stage::Over(o) => {
                     let input = o.input.as_arrow();
                     let output = Arc::new(o.output.as_arrow().clone());
@@ -197,7 +200,10 @@ impl Pipeline {
                     };
                     let rows_append_only = match &plan.join {
                         Some(j) => j.strategy != JoinStrategy::Updating,
-                        None => matches!(plan.input.kind, weir_planner::stream::RelationKind::Source { .. } | weir_planner::stream::RelationKind::View { append_only: true }),
+                        None => matches!(
+                            plan.input.kind,
+                            weir_planner::stream::RelationKind::Source { .. } | weir_planner::stream::RelationKind::View { append_only: true }
+                        ),
                     };
                     p.aggregate = Some(Aggregate::new(AggregateConfig {
                         group_exprs: physical(state, &a.group_by, &a.input)?,
@@ -348,14 +354,25 @@ impl Pipeline {
 
 /// Where a dataflow's rows come from.
 pub enum Input {
-    Source { name: String, source: Box<dyn Source>, watermark: Option<Watermark> },
+    Source {
+        name: String,
+        source: Box<dyn Source>,
+        watermark: Option<Watermark>,
+    },
     /// Another view's contents and changes, from after checkpoint barrier `after`.
-    View { initial: Vec<RecordBatch>, rx: Receiver<Msg>, after: u64 },
+    View {
+        initial: Vec<RecordBatch>,
+        rx: Receiver<Msg>,
+        after: u64,
+    },
     /// A table's rows at the time the view started.
     Snapshot(Vec<RecordBatch>),
     /// The two inputs of a join (left, right): each one's contents and
     /// changes, and the barrier its changes start after.
-    Join { sides: [(Vec<RecordBatch>, Receiver<Msg>, u64); 2], after: u64 },
+    Join {
+        sides: [(Vec<RecordBatch>, Receiver<Msg>, u64); 2],
+        after: u64,
+    },
 }
 
 /// A dataflow's part in checkpoints.
@@ -375,19 +392,19 @@ pub struct Checkpointing {
 /// A gate threads wait at until it opens.
 #[derive(Default)]
 pub struct Gate {
-    open: std::sync::Mutex<bool>,
-    cv: std::sync::Condvar,
+    open: parking_lot::Mutex<bool>,
+    cv: parking_lot::Condvar,
 }
 
 impl Gate {
     pub fn open(&self) {
-        *self.open.lock().unwrap() = true;
+        *self.open.lock() = true;
         self.cv.notify_all();
     }
     fn wait(&self) {
-        let mut open = self.open.lock().unwrap();
+        let mut open = self.open.lock();
         while !*open {
-            open = self.cv.wait(open).unwrap();
+            self.cv.wait(&mut open);
         }
     }
 }
@@ -826,7 +843,13 @@ impl Runner {
 
 /// Starts a view's dataflow on its own thread. With a checkpoint to resume
 /// from, its state is put back first, here, before any subscriber can look.
-pub fn spawn(view: Arc<ViewState>, pipeline: Pipeline, mut input: Input, dead: Arc<DeadLetters>, ckpt: Checkpointing) -> SqlResult<std::thread::JoinHandle<()>> {
+pub fn spawn(
+    view: Arc<ViewState>,
+    pipeline: Pipeline,
+    mut input: Input,
+    dead: Arc<DeadLetters>,
+    ckpt: Checkpointing,
+) -> SqlResult<std::thread::JoinHandle<()>> {
     // Views over views joined when they subscribed (see Engine::start_view).
     let last_barrier = match &input {
         Input::Source { .. } | Input::Snapshot(_) => ckpt.coord.join_root(&ckpt.member),

@@ -3,8 +3,8 @@
 //! projections. Each works on whole Arrow batches; expressions are
 //! DataFusion physical expressions.
 
-use crate::codec::{Dec, DecResult, Enc};
 use super::Delta;
+use crate::codec::{Dec, DecResult, Enc};
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, TimestampNanosecondArray, UInt32Array};
 use arrow::compute::{filter_record_batch, take};
 use arrow::datatypes::SchemaRef;
@@ -66,11 +66,7 @@ impl Watermark {
     }
 
     fn combined(&self, now: Instant) -> Option<i64> {
-        self.partitions
-            .values()
-            .filter(|p| now.duration_since(p.last_seen) < self.idle_timeout)
-            .map(|p| p.max_ts.saturating_sub(self.delay_ns))
-            .min()
+        self.partitions.values().filter(|p| now.duration_since(p.last_seen) < self.idle_timeout).map(|p| p.max_ts.saturating_sub(self.delay_ns)).min()
     }
 
     /// Registers partitions the source reads, so that one that has sent
@@ -220,11 +216,8 @@ impl WindowAssign {
         };
         let expand = indices.len() != d.batch.num_rows();
         let take_idx = UInt32Array::from(indices.clone());
-        let mut cols: Vec<ArrayRef> = if expand {
-            d.batch.columns().iter().map(|c| take(c, &take_idx, None)).collect::<Result<_, _>>()?
-        } else {
-            d.batch.columns().to_vec()
-        };
+        let mut cols: Vec<ArrayRef> =
+            if expand { d.batch.columns().iter().map(|c| take(c, &take_idx, None)).collect::<Result<_, _>>()? } else { d.batch.columns().to_vec() };
         cols.push(Arc::new(TimestampNanosecondArray::from(starts).with_timezone_opt(tz.clone())));
         cols.push(Arc::new(TimestampNanosecondArray::from(ends).with_timezone_opt(tz)));
         let diffs = match (d.diffs, expand) {

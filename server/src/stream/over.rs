@@ -58,7 +58,7 @@ impl OverAgg {
             (AggFunc::Count, Some(_)) => Kind::CountValues,
             (AggFunc::CountDistinct, Some(_)) => Kind::Distinct,
             (AggFunc::Sum | AggFunc::Avg, Some(t)) if matches!(out_type, DataType::Decimal128(..) | DataType::Decimal256(..)) => {
-                return Err(SqlError::unsupported(format!("{func:?} OVER a {t} column is not supported; cast the argument to DOUBLE PRECISION")))
+                return Err(SqlError::unsupported(format!("{func:?} OVER a {t} column is not supported; cast the argument to DOUBLE PRECISION")));
             }
             (AggFunc::Sum, Some(t)) if t.is_integer() => Kind::Int,
             (AggFunc::Sum | AggFunc::Avg, Some(t)) if t.is_numeric() => Kind::Float,
@@ -179,7 +179,11 @@ impl ExactSum {
 #[derive(Debug)]
 enum Acc {
     /// Sum (of ints or floats) and how many rows (or non-null values) count.
-    Sum { int: i64, float: ExactSum, n: i64 },
+    Sum {
+        int: i64,
+        float: ExactSum,
+        n: i64,
+    },
     Distinct(HashMap<Box<[u8]>, i64>),
 }
 
@@ -194,7 +198,11 @@ impl Acc {
                 *n += sign;
             }
             (Acc::Sum { float, n, .. }, Val::Float(x)) => {
-                if sign > 0 { float.add(*x) } else { float.remove(*x) }
+                if sign > 0 {
+                    float.add(*x)
+                } else {
+                    float.remove(*x)
+                }
                 *n += sign;
             }
             (Acc::Distinct(m), Val::Bytes(b)) => super::add_count(m, b, sign),
@@ -468,11 +476,12 @@ mod tests {
             Field::new("x", DataType::Float64, true),
         ]));
         let output = Arc::new(Schema::new(
-            input.fields().iter().map(|f| f.as_ref().clone()).chain([
-                Field::new("s", DataType::Float64, true),
-                Field::new("n", DataType::Int64, false),
-                Field::new("d", DataType::Int64, false),
-            ]).collect::<Vec<_>>(),
+            input
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .chain([Field::new("s", DataType::Float64, true), Field::new("n", DataType::Int64, false), Field::new("d", DataType::Int64, false)])
+                .collect::<Vec<_>>(),
         ));
         let col = |name: &str, i: usize| Arc::new(Column::new(name, i)) as Arc<dyn PhysicalExpr>;
         let aggs = vec![
@@ -529,7 +538,8 @@ mod tests {
                 // A checkpoint round trip keeps the same answers.
                 let mut e = Enc::default();
                 over.snapshot(&mut e);
-                let c = OverConfig { partition: vec![col("k", 0)], time_column: 1, range_ns: range, aggs: over.c.aggs.drain(..).collect(), output: output.clone() };
+                let c =
+                    OverConfig { partition: vec![col("k", 0)], time_column: 1, range_ns: range, aggs: over.c.aggs.drain(..).collect(), output: output.clone() };
                 over = Over::new(c, &input).unwrap();
                 over.restore(&mut Dec::new(&e.0, "test")).unwrap();
             }

@@ -2,15 +2,16 @@
 //! its subscribers (views built on it), progress counters, and the
 //! dead-letter relation shared by all dataflows.
 
-use super::{add_count, Delta, Msg};
+use super::{Delta, Msg, add_count};
 use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow_row::{RowConverter, SortField};
+use parking_lot::{Mutex, RwLock};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex, RwLock};
 use weir_planner::SqlResult;
 
 /// Appended batches are merged in groups of this many.
@@ -97,16 +98,16 @@ impl ViewState {
             last_barrier: AtomicU64::new(0),
         };
         v.stats.watermark_ns.store(i64::MIN, Ordering::Relaxed);
-        *v.stats.status.lock().unwrap() = "starting".into();
+        *v.stats.status.lock() = "starting".into();
         Ok(Arc::new(v))
     }
 
     pub fn set_status(&self, s: impl Into<String>) {
-        *self.stats.status.lock().unwrap() = s.into();
+        *self.stats.status.lock() = s.into();
     }
 
     pub fn status(&self) -> String {
-        self.stats.status.lock().unwrap().clone()
+        self.stats.status.lock().clone()
     }
 
     /// Applies a change to the contents and passes it on to subscribers,
@@ -117,7 +118,7 @@ impl ViewState {
         }
         let batch = delta.batch.clone().with_schema(self.schema.clone()).unwrap_or(delta.batch);
         let delta = Delta { batch, diffs: delta.diffs };
-        let mut contents = self.contents.write().unwrap();
+        let mut contents = self.contents.write();
         match &mut *contents {
             Contents::Append(batches, unmerged) => {
                 batches.push(delta.batch.clone());
@@ -148,7 +149,7 @@ impl ViewState {
         if let Msg::Watermark(w) = msg {
             self.stats.watermark_ns.store(w, Ordering::Relaxed);
         }
-        let mut subscribers = self.subscribers.lock().unwrap();
+        let mut subscribers = self.subscribers.lock();
         if let Msg::Barrier(e) = msg {
             self.last_barrier.store(e, Ordering::Relaxed);
         }
@@ -158,7 +159,7 @@ impl ViewState {
     /// The contents a checkpoint saves; `saved` is how many rows of an
     /// append-only view earlier checkpoints already hold.
     pub fn saved_contents(&self, saved: usize) -> SqlResult<SavedContents> {
-        let contents = self.contents.read().unwrap();
+        let contents = self.contents.read();
         Ok(match &*contents {
             Contents::Feed => SavedContents::Nothing,
             Contents::Multiset { .. } => SavedContents::Full(Self::batches(&self.schema, &contents)?),
@@ -181,7 +182,7 @@ impl ViewState {
 
     /// Puts rows from a checkpoint back, before the dataflow and its subscribers start.
     pub fn restore_contents(&self, batches: Vec<RecordBatch>) -> SqlResult<()> {
-        let mut contents = self.contents.write().unwrap();
+        let mut contents = self.contents.write();
         for b in batches {
             let b = b.with_schema(self.schema.clone())?;
             match &mut *contents {
@@ -205,7 +206,7 @@ impl ViewState {
 
     /// The current contents as batches.
     pub fn snapshot(&self) -> SqlResult<Vec<RecordBatch>> {
-        let contents = self.contents.read().unwrap();
+        let contents = self.contents.read();
         Self::batches(&self.schema, &contents)
     }
 
@@ -233,7 +234,7 @@ impl ViewState {
     /// The current contents and a channel of every later change, taken
     /// together so that nothing is missed or seen twice.
     pub fn subscribe(&self) -> SqlResult<Subscription> {
-        let contents = self.contents.read().unwrap();
+        let contents = self.contents.read();
         let rows_out = self.stats.rows_out.load(Ordering::Relaxed);
         let snapshot = Self::batches(&self.schema, &contents)?;
         let (tx, rx) = std::sync::mpsc::channel();
@@ -246,7 +247,7 @@ impl ViewState {
         if status == "finished" || status.starts_with("failed") {
             let _ = tx.send(Msg::End);
         }
-        let mut subscribers = self.subscribers.lock().unwrap();
+        let mut subscribers = self.subscribers.lock();
         let after_barrier = self.last_barrier.load(Ordering::Relaxed);
         subscribers.push(tx);
         Ok(Subscription { snapshot, rx, rows_out, after_barrier })
@@ -275,7 +276,7 @@ pub struct DeadLetters {
 
 impl DeadLetters {
     pub fn push(&self, rows: impl IntoIterator<Item = DeadLetterRow>) {
-        let mut q = self.rows.lock().unwrap();
+        let mut q = self.rows.lock();
         for r in rows {
             if q.len() == MAX_DEAD_LETTERS {
                 q.pop_front();
@@ -298,7 +299,7 @@ impl DeadLetters {
     }
 
     pub fn batch(&self) -> SqlResult<RecordBatch> {
-        let q = self.rows.lock().unwrap();
+        let q = self.rows.lock();
         let (mut s, mut v, mut p, mut o, mut raw, mut e, mut r) = (
             StringBuilder::new(),
             StringBuilder::new(),
@@ -320,8 +321,14 @@ impl DeadLetters {
             at.append_value(d.at_micros);
         }
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(s.finish()), Arc::new(v.finish()), Arc::new(p.finish()), Arc::new(o.finish()), Arc::new(raw.finish()),
-            Arc::new(e.finish()), Arc::new(r.finish()), Arc::new(at.finish()),
+            Arc::new(s.finish()),
+            Arc::new(v.finish()),
+            Arc::new(p.finish()),
+            Arc::new(o.finish()),
+            Arc::new(raw.finish()),
+            Arc::new(e.finish()),
+            Arc::new(r.finish()),
+            Arc::new(at.finish()),
         ];
         Ok(RecordBatch::try_new(Self::schema(), cols)?)
     }
