@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs weir's whole test suite: installs and starts the real services
+# Runs weir's whole test suite: checks the layering (tests/layers.py), the
+# formatting and clippy, installs and starts the real services
 # (tests/services.sh), runs unit tests and the integration test binary, and
 # stops the services again, whatever the outcome.
 #
@@ -12,7 +13,15 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${WEIR_CACHE_DIR:-$HOME/.cache/weir}/target}"
 export WEIR_SERVICES_DIR="${WEIR_SERVICES_DIR:-$(mktemp -d -t weir-services-XXXXXX)}"
 
+echo "[run] layers: no cycles between modules, the server's layers one way" >&2
+python3 tests/layers.py --self-test
+python3 tests/layers.py
+echo "[run] cargo fmt --check" >&2
+cargo fmt --all -- --check
+
 tests/services.sh install
+echo "[run] cargo clippy (warnings are errors)" >&2
+cargo clippy --workspace --quiet -- -D warnings
 echo "[run] building (target directory $CARGO_TARGET_DIR)" >&2
 cargo build --workspace --tests --quiet
 

@@ -21,6 +21,8 @@ STATE="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}"
 VENV="$CACHE/venv"
 TANSU="$CACHE/tansu/bin/tansu"
 PG_BIN="/usr/lib/postgresql/15/bin"
+# weir itself builds with the Rust toolchain alone (README); cmake and the -dev
+# packages are here for building Tansu from crates.io.
 APT_PACKAGES=(postgresql redis-server cmake libcurl4-openssl-dev libssl-dev libsasl2-dev zlib1g-dev libpostgresql-jdbc-java)
 
 log() { printf '[services] %s\n' "$*" >&2; }

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 /// Most rows in one batch.
 pub const MAX_BATCH_ROWS: usize = 8192;
-const VALID: &[&str] = &[
+/// The options it reads (see `registry`).
+pub const OPTIONS: &[&str] = &[
     "scenario",
     "rate",
     "count",
@@ -181,7 +182,7 @@ fn config(o: &Options) -> Result<Config> {
         late_fraction: fraction("late_fraction", 0.0)?,
         suspicious_fraction: fraction("suspicious_fraction", 0.05)?,
     };
-    o.finish("generator", VALID)?;
+    o.finish("generator", OPTIONS)?;
     Ok(c)
 }
 

@@ -4,7 +4,7 @@
 //! reconnects on its own when a broker goes away; the fetch position of each
 //! partition is kept, so nothing is skipped or read twice.
 
-use crate::json::{JsonDecoder, Message as JsonMessage};
+use crate::format::{self, Decoder, Message as RawMessage};
 use crate::options::Options;
 use crate::{ConnectorError, Result, Source, SourceEvent, SourceShape};
 use arrow::datatypes::SchemaRef;
@@ -15,7 +15,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-const VALID: &[&str] = &["topic", "bootstrap_servers", "startup", "group_id", "idle_timeout", "format", "fetch_wait"];
+/// The options it reads (see `registry`).
+pub const OPTIONS: &[&str] = &["topic", "bootstrap_servers", "startup", "group_id", "idle_timeout", "format", "fetch_wait"];
 /// Longest a fetch may wait at the broker for new messages (`fetch_wait`, default
 /// librdkafka's 500 ms). Kafka answers as soon as there are any; some brokers
 /// (Tansu) hold every fetch this long, which is then the floor of the latency.
@@ -41,6 +42,7 @@ struct Config {
     startup: Startup,
     group_id: Option<String>,
     fetch_wait: Duration,
+    format: &'static str,
 }
 
 fn config(o: &Options) -> Result<Config> {
@@ -56,20 +58,17 @@ fn config(o: &Options) -> Result<Config> {
             Startup::At(parsed.and_utc().timestamp_millis())
         }
     };
-    if let Some(f) = o.str("format") {
-        if !f.eq_ignore_ascii_case("json") {
-            return Err(ConnectorError::Config(format!("format \"{f}\" is not supported; the kafka source reads JSON")));
-        }
-    }
+    let format = format::check(o.str("format"))?;
     let c = Config {
         topic: o.required("topic")?.to_string(),
         brokers: o.required("bootstrap_servers")?.to_string(),
         startup,
         group_id: o.str("group_id").map(str::to_string),
         fetch_wait: o.duration("fetch_wait")?.unwrap_or(DEFAULT_FETCH_WAIT),
+        format,
     };
     o.duration("idle_timeout")?;
-    o.finish("kafka", VALID)?;
+    o.finish("kafka", OPTIONS)?;
     Ok(c)
 }
 
@@ -84,7 +83,7 @@ pub struct KafkaSource {
     consumer: BaseConsumer,
     c: Config,
     schema: SchemaRef,
-    decoder: JsonDecoder,
+    decoder: Box<dyn Decoder>,
     partitions: Vec<i32>,
     /// Decoded batches not handed out yet, with their partition and the offset after them.
     pending: VecDeque<(SourceEvent, i32, i64)>,
@@ -113,7 +112,7 @@ impl KafkaSource {
             .map_err(|e| ConnectorError::Config(format!("cannot create a Kafka consumer for {}: {e}", c.brokers)))?;
         Ok(KafkaSource {
             consumer,
-            decoder: JsonDecoder::new(schema.clone()),
+            decoder: format::decoder(c.format, schema.clone())?,
             schema,
             c,
             partitions: Vec::new(),
@@ -237,8 +236,8 @@ impl Source for KafkaSource {
             }
         }
         for (partition, msgs) in by_partition {
-            let json: Vec<JsonMessage> = msgs.iter().map(|(o, p)| JsonMessage { partition, offset: *o, payload: p }).collect();
-            let (batch, dead_letters) = self.decoder.decode(&json);
+            let raw: Vec<RawMessage> = msgs.iter().map(|(o, p)| RawMessage { partition, offset: *o, payload: p }).collect();
+            let (batch, dead_letters) = self.decoder.decode(&raw);
             let after = msgs.last().map(|(o, _)| o + 1).unwrap_or_default();
             self.pending.push_back((
                 match batch {

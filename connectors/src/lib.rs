@@ -1,12 +1,13 @@
 //! weir's connectors: where rows come from (sources) and where they go
 //! (sinks, in [`sink`]), behind small traits. The planner never sees a
-//! concrete connector; the server opens them through [`open_source`] and
-//! [`sink::open_sink`], the lists of connectors.
+//! concrete connector; the server checks and opens them through
+//! [`registry`], the one list of connectors.
 
+pub mod format;
 pub mod generator;
-pub mod json;
 pub mod kafka;
 pub mod options;
+pub mod registry;
 pub mod sink;
 
 use arrow::array::RecordBatch;
@@ -14,6 +15,7 @@ use arrow::datatypes::SchemaRef;
 use std::time::Duration;
 
 pub use options::Options;
+pub use registry::{check_source, open_sink, open_source};
 
 /// An error a connector reports, saying who must act.
 #[derive(Debug, thiserror::Error)]
@@ -78,24 +80,4 @@ pub trait Source: Send {
 pub struct SourceShape {
     pub schema: SchemaRef,
     pub default_watermark: Option<(String, Duration)>,
-}
-
-/// Checks a source definition: options, and columns against what the
-/// connector can give. `declared` is the column list of CREATE SOURCE (None
-/// when omitted). Returns the source's schema and default watermark.
-pub fn check_source(connector: &str, options: &Options, declared: Option<SchemaRef>) -> Result<SourceShape> {
-    match connector {
-        "generator" => generator::shape(options, declared),
-        "kafka" => kafka::shape(options, declared),
-        other => Err(ConnectorError::Config(format!("unknown connector \"{other}\"; weir has: generator, kafka"))),
-    }
-}
-
-/// Opens a source whose definition `check_source` accepted.
-pub fn open_source(connector: &str, options: &Options, schema: SchemaRef, group_suffix: &str) -> Result<Box<dyn Source>> {
-    match connector {
-        "generator" => Ok(Box::new(generator::Generator::open(options, schema)?)),
-        "kafka" => Ok(Box::new(kafka::KafkaSource::open(options, schema, group_suffix)?)),
-        other => Err(ConnectorError::Config(format!("unknown connector \"{other}\""))),
-    }
 }

@@ -1,6 +1,6 @@
 //! weir's own statements, parsed beside PostgreSQL's: `CREATE SOURCE`,
 //! `CREATE MATERIALIZED VIEW ... [EMIT ON WINDOW CLOSE]`, `CREATE SINK`,
-//! `DROP SOURCE | SINK`, `SHOW SOURCES | MATERIALIZED VIEWS | SINKS`,
+//! `DROP SOURCE | SINK`, `SHOW SOURCES | MATERIALIZED VIEWS | SINKS | CONNECTORS`,
 //! `EXPLAIN [CREATE] MATERIALIZED VIEW`. Everything else goes to sqlparser.
 
 use crate::error::{SqlError, SqlResult};
@@ -68,7 +68,7 @@ pub enum WeirStatement {
     ExplainCreateView(CreateView),
     /// `EXPLAIN MATERIALIZED VIEW name`
     ExplainView(ObjectName),
-    /// `SHOW SOURCES`, `SHOW MATERIALIZED VIEWS`, `SHOW SINKS`
+    /// `SHOW SOURCES`, `SHOW MATERIALIZED VIEWS`, `SHOW SINKS`, `SHOW CONNECTORS`
     Show(ShowObjects),
 }
 
@@ -77,6 +77,8 @@ pub enum ShowObjects {
     Sources,
     MaterializedViews,
     Sinks,
+    /// The connectors weir has, with their options.
+    Connectors,
 }
 
 /// A statement and its own text (as written, for the catalog).
@@ -157,10 +159,17 @@ fn parse_one(p: &mut Parser) -> Result<WeirStatement, ParserError> {
         let options = parse_with_options(p)?;
         return Ok(WeirStatement::CreateSink(CreateSink { name, if_not_exists, from, options }));
     }
-    if kw(&t0, Keyword::SHOW) && (word_is(&t1, "sources") || word_is(&t1, "sinks")) {
+    if kw(&t0, Keyword::SHOW) && (word_is(&t1, "sources") || word_is(&t1, "sinks") || word_is(&t1, "connectors")) {
         p.next_token();
         p.next_token();
-        return Ok(WeirStatement::Show(if word_is(&t1, "sinks") { ShowObjects::Sinks } else { ShowObjects::Sources }));
+        let what = if word_is(&t1, "sinks") {
+            ShowObjects::Sinks
+        } else if word_is(&t1, "connectors") {
+            ShowObjects::Connectors
+        } else {
+            ShowObjects::Sources
+        };
+        return Ok(WeirStatement::Show(what));
     }
     if kw(&t0, Keyword::DROP) && word_is(&t1, "sink") {
         p.next_token();
@@ -329,7 +338,7 @@ pub fn literal_text(e: &Expr) -> Option<String> {
 
 impl SqlError {
     /// The error for a statement that needs the name of a relation kind.
-    pub fn wrong_kind(name: &str, is: &str, wanted: &str) -> SqlError {
+    pub fn wrong_kind(name: &str, is: impl std::fmt::Display, wanted: &str) -> SqlError {
         SqlError::new(crate::SqlState::WrongObjectType, format!("\"{name}\" is a {is}, not a {wanted}"))
     }
 }

@@ -282,17 +282,6 @@ fn ident_of(e: &ast::Expr) -> Option<String> {
     }
 }
 
-fn object_to_name(n: &ast::ObjectName) -> SqlResult<String> {
-    let last = n.0.last().and_then(|p| p.as_ident()).ok_or_else(|| SqlError::syntax(format!("invalid name {n}")))?;
-    if n.0.len() > 1 {
-        let schema = n.0[n.0.len() - 2].as_ident().map(|i| i.value.to_lowercase());
-        if schema.as_deref() != Some("public") {
-            return Err(SqlError::undefined_table(&n.to_string()));
-        }
-    }
-    Ok(if last.quote_style.is_some() { last.value.clone() } else { last.value.to_lowercase() })
-}
-
 /// Finds the relations in FROM, replacing a window call by the placeholder table.
 struct FromScan<'a> {
     ctx: &'a SessionContext,
@@ -348,11 +337,11 @@ impl FromScan<'_> {
     async fn factor(&mut self, f: &mut TableFactor) -> SqlResult<()> {
         match f {
             TableFactor::Table { name, args: None, .. } => {
-                self.relations.push(object_to_name(name)?);
+                self.relations.push(crate::names::object_name(name)?);
                 Ok(())
             }
             TableFactor::Table { name, args: Some(args), alias, .. } => {
-                let func = object_to_name(name)?;
+                let func = crate::names::object_name(name)?;
                 let exprs: Vec<ast::Expr> = args
                     .args
                     .iter()

@@ -1,28 +1,16 @@
 //! `weir`: a declarative SQL streaming server that speaks the PostgreSQL
 //! wire protocol. This file is the command line: `weir serve` and friends.
 
-mod apply;
-mod bench;
-mod checkpoint;
-mod codec;
-mod config;
-mod encode;
+mod cli;
+mod dataflow;
 mod engine;
 mod frontend;
-mod latency;
-mod migrate;
-mod mirror;
-mod objects;
-mod pgcompat;
 mod session;
-mod settings;
-mod sinks;
 mod storage;
-mod stream;
-mod table;
 
 use clap::{Parser, Subcommand};
-use config::{Config, ServeArgs};
+use cli::config::{Config, ServeArgs};
+use cli::{apply, bench, migrate};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -147,9 +135,9 @@ async fn load_demo(engine: &std::sync::Arc<engine::Engine>, data_dir: &std::path
         let sql = apply::substitute(text, &|k| std::env::var(k).ok()).map_err(|e| anyhow::anyhow!("queries/{file}: {e}"))?;
         for p in weir_planner::parse_sql(&sql)? {
             let name = match &p.statement {
-                WeirStatement::CreateSource(cs) => session::object_name(&cs.name)?,
-                WeirStatement::CreateView(cv) => session::object_name(&cv.name)?,
-                WeirStatement::CreateSink(cs) => session::object_name(&cs.name)?,
+                WeirStatement::CreateSource(cs) => weir_planner::names::object_name(&cs.name)?,
+                WeirStatement::CreateView(cv) => weir_planner::names::object_name(&cv.name)?,
+                WeirStatement::CreateSink(cs) => weir_planner::names::object_name(&cs.name)?,
                 _ => anyhow::bail!("queries/{file} holds a statement other than CREATE SOURCE / MATERIALIZED VIEW / SINK"),
             };
             if engine.kind_of(&name).is_some() {
@@ -159,8 +147,8 @@ async fn load_demo(engine: &std::sync::Arc<engine::Engine>, data_dir: &std::path
                 WeirStatement::CreateSource(cs) => engine.create_source(cs, &p.sql).await?,
                 WeirStatement::CreateView(cv) => engine.create_view(cv, &p.sql).await?,
                 WeirStatement::CreateSink(cs) => {
-                    let from = session::object_name(&cs.from)?;
-                    if !engine.view_plan(&from).is_ok_and(|p| p.append_only) && engine.kind_of(&from) != Some("source") {
+                    let from = weir_planner::names::object_name(&cs.from)?;
+                    if !engine.view_plan(&from).is_ok_and(|p| p.append_only) && engine.kind_of(&from) != Some(weir_planner::names::ObjectKind::Source) {
                         continue;
                     }
                     let path = format!("file://{}/", sinks.join(&name).display());

@@ -413,7 +413,8 @@ fn kn_changes(rows: std::ops::Range<i64>) -> weir_connectors::sink::Changes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
-    use weir_connectors::sink::{SinkInput, open_sink};
+    use weir_connectors::open_sink;
+    use weir_connectors::sink::SinkInput;
     let (pg_url, redis_url, kafka) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_REDIS_URL"), service("WEIR_TEST_KAFKA"));
     let tag = format!("r{}{}", std::process::id(), crate::support::free_port());
     let schema = kn_changes(0..0).inserts.schema();

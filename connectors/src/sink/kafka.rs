@@ -27,7 +27,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-const VALID: &[&str] = &["bootstrap_servers", "topic", "key", "format", "partitions"];
+/// The options it reads (see `registry`).
+pub const OPTIONS: &[&str] = &["bootstrap_servers", "topic", "key", "format", "partitions"];
 
 pub struct KafkaSink {
     producer: FutureProducer,
@@ -157,7 +158,7 @@ impl KafkaSink {
             other => return Err(ConnectorError::Config(format!("option \"format\": the kafka sink writes 'json', not \"{other}\""))),
         }
         let partitions = options.parse::<i32>("partitions", "a positive number")?.unwrap_or(1);
-        options.finish("kafka", VALID)?;
+        options.finish("kafka", OPTIONS)?;
         if key.is_none() && !input.append_only {
             return Err(ConnectorError::Config(
                 "the sink's input has updates and deletions: give option \"key\" so changes become messages per key (tombstones for deletions)".into(),

@@ -1,8 +1,8 @@
 //! Sinks: where a view's (or a source's) rows are delivered. A sink is
 //! given its input's changes one epoch at a time ([`Changes`]) and must
 //! apply an epoch at most once, so the server can retry an epoch after an
-//! error without duplicating it. [`open_sink`] is the one list of sink
-//! connectors; [`redact`] hides secrets wherever options are shown.
+//! error without duplicating it. `registry::open_sink` opens them;
+//! [`redact`] hides secrets wherever options are shown.
 
 pub mod format;
 pub mod kafka;
@@ -83,21 +83,6 @@ pub trait Sink: Send {
     async fn reconnect(&mut self) -> Result<()> {
         Ok(())
     }
-}
-
-pub const CONNECTORS: &[&str] = &["kafka", "postgres", "redis", "s3"];
-
-/// Checks a sink's options against its input, connects, and returns the
-/// open sink. Used at CREATE SINK (to fail early) and when a sink starts.
-pub async fn open_sink(connector: &str, options: &Options, input: &SinkInput) -> Result<Box<dyn Sink>> {
-    let sink: Box<dyn Sink> = match connector {
-        "redis" => Box::new(redis::RedisSink::open(options, input).await?),
-        "postgres" => Box::new(postgres::PostgresSink::open(options, input).await?),
-        "s3" => Box::new(object::ObjectSink::open(options, input).await?),
-        "kafka" => Box::new(kafka::KafkaSink::open(options, input).await?),
-        other => return Err(ConnectorError::Config(format!("unknown sink connector \"{other}\"; weir has: {}", CONNECTORS.join(", ")))),
-    };
-    Ok(sink)
 }
 
 /// Option names whose values are secrets.

@@ -31,7 +31,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const VALID: &[&str] = &["path", "endpoint", "region", "access_key_id", "secret_access_key", "format", "partition_by", "rollover", "max_file_size"];
+/// The options it reads (see `registry`).
+pub const OPTIONS: &[&str] = &["path", "endpoint", "region", "access_key_id", "secret_access_key", "format", "partition_by", "rollover", "max_file_size"];
 const DEFAULT_ROLLOVER: Duration = Duration::from_secs(60);
 const DEFAULT_MAX_FILE_SIZE: usize = 128 << 20;
 /// Files of rows whose partition column is NULL.
@@ -127,7 +128,7 @@ impl ObjectSink {
         };
         let rollover = options.duration("rollover")?.unwrap_or(DEFAULT_ROLLOVER);
         let max_bytes = options.parse::<usize>("max_file_size", "a number of bytes")?.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-        options.finish("s3", VALID)?;
+        options.finish("s3", OPTIONS)?;
         require_append_only(input, "s3", "")?;
         let (store, prefix): (Arc<dyn ObjectStore>, Path) = if let Some(rest) = path.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));

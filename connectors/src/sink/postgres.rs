@@ -19,7 +19,8 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::{Client, NoTls};
 
-const VALID: &[&str] = &["url", "table", "primary_key", "create_table", "hypertable"];
+/// The options it reads (see `registry`).
+pub const OPTIONS: &[&str] = &["url", "table", "primary_key", "create_table", "hypertable"];
 const PROGRESS: &str = "weir_sink_progress";
 const STAGE: &str = "weir_stage";
 const STAGE_DELETES: &str = "weir_stage_deletes";
@@ -154,7 +155,7 @@ impl PostgresSink {
         if let Some(h) = &hypertable {
             column_indexes(schema, "hypertable", h)?;
         }
-        options.finish("postgres", VALID)?;
+        options.finish("postgres", OPTIONS)?;
         if key.is_none() && !input.append_only {
             return Err(ConnectorError::Config(
                 "the sink's input has updates and deletions: give option \"primary_key\" so rows can be replaced and deleted by key".into(),

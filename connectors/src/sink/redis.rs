@@ -21,7 +21,8 @@ use redis::{AsyncConnectionConfig, RedisError};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const VALID: &[&str] = &["url", "mode", "key", "value", "ttl", "channel", "max_length"];
+/// The options it reads (see `registry`).
+pub const OPTIONS: &[&str] = &["url", "mode", "key", "value", "ttl", "channel", "max_length"];
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,7 +109,7 @@ impl RedisSink {
         if !matches!(mode, Mode::Upsert { .. }) && options.str("value").is_some_and(|v| v != "json") {
             return Err(ConnectorError::Config("option \"value\": publish and list modes write JSON".into()));
         }
-        options.finish("redis", VALID)?;
+        options.finish("redis", OPTIONS)?;
         let client =
             redis::Client::open(url.as_str()).map_err(|_| ConnectorError::Config("option \"url\" is not a Redis URL such as redis://127.0.0.1:6379".into()))?;
         let mut con = connect(&client, &url).await?;

@@ -5,6 +5,9 @@
 //! latency (`--alert-latency`, in latency.rs). The numbers in BENCHMARKS.md
 //! come from here.
 
+pub mod latency;
+
+use crate::dataflow::Status;
 use crate::engine::Engine;
 use clap::Args;
 use std::time::{Duration, Instant};
@@ -131,7 +134,7 @@ async fn sink_benches(args: &BenchArgs) -> anyhow::Result<()> {
         eprintln!("writing {} rows through the {connector} sink ...", args.sink_rows);
         let before = usage();
         let started = Instant::now();
-        let mut sink = weir_connectors::sink::open_sink(connector, &options, &input).await.map_err(|e| anyhow::anyhow!("{connector}: {e}"))?;
+        let mut sink = weir_connectors::open_sink(connector, &options, &input).await.map_err(|e| anyhow::anyhow!("{connector}: {e}"))?;
         for (i, changes) in epochs.iter().enumerate() {
             sink.write(i as u64 + 1, changes).await.map_err(|e| anyhow::anyhow!("{connector}: {e}"))?;
         }
@@ -297,7 +300,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.alert_latency {
         let need = |v: &Option<String>, flag: &str| v.clone().ok_or_else(|| anyhow::anyhow!("--alert-latency needs {flag}"));
         let (kafka, redis, postgres) = (need(&args.kafka, "--kafka")?, need(&args.redis, "--redis")?, need(&args.postgres, "--postgres")?);
-        return crate::latency::run(crate::latency::LatencyArgs {
+        return crate::cli::bench::latency::run(crate::cli::bench::latency::LatencyArgs {
             kafka: &kafka,
             redis: &redis,
             postgres: &postgres,
@@ -341,7 +344,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         for p in parse_sql(&source_sql)? {
             if let WeirStatement::CreateSource(cs) = &p.statement {
-                if engine.kind_of(&crate::session::object_name(&cs.name)?).is_none() {
+                if engine.kind_of(&weir_planner::names::object_name(&cs.name)?).is_none() {
                     engine.create_source(cs, &p.sql).await?;
                 }
             }
@@ -358,10 +361,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let status = state.status();
             // A Kafka source never ends: it is done when every message has been read.
             let read = state.stats.rows_in.load(std::sync::atomic::Ordering::Relaxed);
-            if status == "finished" || (name == "kafka" && read >= events) {
+            if status == Status::Finished || (name == "kafka" && read >= events) {
                 break;
             }
-            anyhow::ensure!(!status.starts_with("failed"), "{name}: {status}");
+            anyhow::ensure!(!status.is_failed(), "{name}: {status}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let wall = started.elapsed();
@@ -378,7 +381,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             events as f64 / cpu.as_secs_f64(),
             after.max_rss_kib / 1024
         );
-        engine.drop_streaming("materialized view", std::slice::from_ref(&view), false, false).await?;
+        engine.drop_streaming(weir_planner::names::ObjectKind::View, std::slice::from_ref(&view), false, false).await?;
     }
     engine.stop_all();
     drop(engine);

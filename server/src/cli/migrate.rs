@@ -14,10 +14,10 @@ use tokio_postgres::NoTls;
 
 /// The migrations, built into the binary so `weir migrate` runs from anywhere.
 const MIGRATIONS: &[(&str, &str)] = &[
-    ("001_dimensions.sql", include_str!("../../migrations/001_dimensions.sql")),
-    ("002_events.sql", include_str!("../../migrations/002_events.sql")),
-    ("003_realtime_metrics.sql", include_str!("../../migrations/003_realtime_metrics.sql")),
-    ("004_timescaledb.sql", include_str!("../../migrations/004_timescaledb.sql")),
+    ("001_dimensions.sql", include_str!("../../../migrations/001_dimensions.sql")),
+    ("002_events.sql", include_str!("../../../migrations/002_events.sql")),
+    ("003_realtime_metrics.sql", include_str!("../../../migrations/003_realtime_metrics.sql")),
+    ("004_timescaledb.sql", include_str!("../../../migrations/004_timescaledb.sql")),
 ];
 /// Advisory lock key held while migrating ("weirmigr").
 const LOCK_KEY: i64 = 0x7765_6972_6d69_6772;

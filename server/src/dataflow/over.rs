@@ -13,7 +13,7 @@
 //! watermark minus the range can no longer fall in any range and are freed.
 
 use super::Delta;
-use crate::codec::{Dec, DecResult, Enc};
+use crate::storage::codec::{Dec, DecResult, Enc};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};

@@ -9,7 +9,7 @@
 //! one final row per group when its window closes.
 
 use super::{Delta, add_count};
-use crate::codec::{Dec, DecResult, Enc};
+use crate::storage::codec::{Dec, DecResult, Enc};
 use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
 use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};

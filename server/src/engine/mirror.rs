@@ -6,7 +6,7 @@
 //! old rows or the new ones, never a mix. Users cannot write to such a table.
 
 use crate::engine::{Change, Engine};
-use crate::table::Table;
+use crate::storage::table::{MirrorSpec, Table};
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::SchemaRef;
@@ -18,20 +18,6 @@ use weir_connectors::sink::postgres::{quote, quote_table};
 use weir_planner::{SqlError, SqlResult, SqlState};
 
 const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct MirrorSpec {
-    pub url: String,
-    /// The PostgreSQL table, `name` or `schema.name`.
-    pub table: String,
-    pub refresh: Duration,
-}
-
-impl MirrorSpec {
-    pub fn describe(&self) -> String {
-        format!("PostgreSQL table {} (refreshed every {:?})", self.table, self.refresh)
-    }
-}
 
 fn bad(m: impl Into<String>) -> SqlError {
     SqlError::new(SqlState::InvalidParameterValue, m)

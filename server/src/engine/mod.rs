@@ -3,13 +3,19 @@
 //! (via [`WeirSchema`]); every write goes through [`Engine::commit`], which
 //! logs it before it becomes visible.
 
-use crate::checkpoint::{Coordinator, Restored};
-use crate::objects::{SourceDef, View};
-use crate::sinks::SinkDef;
+pub mod definition;
+pub mod mirror;
+pub mod objects;
+pub mod sinks;
+pub mod system;
+
+use crate::dataflow::checkpoint::{Coordinator, MemberId, Restored};
+use crate::dataflow::view::DeadLetters;
+use crate::dataflow::{Checkpointing, Gate, Status};
+use crate::engine::objects::{SourceDef, View};
+use crate::engine::sinks::SinkDef;
+use crate::storage::table::Table;
 use crate::storage::{Definition, Header, Recovered, Storage};
-use crate::stream::view::DeadLetters;
-use crate::stream::{Checkpointing, Gate};
-use crate::table::Table;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use async_trait::async_trait;
@@ -24,11 +30,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
+use weir_planner::names::ObjectKind;
 use weir_planner::types::WeirTypePlanner;
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
-pub const CATALOG: &str = "weir";
-pub const SCHEMA: &str = "public";
+pub use weir_planner::names::{CATALOG, SCHEMA};
 
 /// A change to commit: logged first, then applied.
 pub enum Change {
@@ -109,14 +115,14 @@ impl Engine {
         for v in views {
             if let Err(e) = engine.start_view(&v) {
                 tracing::error!("view {} could not start again: {}", v.name, e.message);
-                v.state.set_status(format!("failed: {}", e.message));
+                v.state.set_status(Status::Failed(e.message.clone()));
             }
         }
         // Sinks start last: each takes its input's contents, then every change.
         for s in engine.sinks_in_order() {
             if let Err(e) = engine.start_sink(&s) {
                 tracing::error!("sink {} could not start again: {}", s.name, e.message);
-                s.status.set(format!("failed: {}", e.message));
+                s.status.set(Status::Failed(e.message.clone()));
             }
         }
         // Everything is in place: let the dataflows run, and checkpoints begin.
@@ -136,9 +142,9 @@ impl Engine {
 
     /// A dataflow's part in checkpoints, with its saved state (taken out of
     /// the restored checkpoint) when the server is restarting.
-    pub(crate) fn checkpointing(&self, member: String) -> SqlResult<Checkpointing> {
+    pub(crate) fn checkpointing(&self, member: MemberId) -> SqlResult<Checkpointing> {
         let mut restored = self.restored.lock();
-        let (state, segments) = match restored.as_mut().and_then(|r| r.parts.remove(&member).map(|p| (p, r))) {
+        let (state, segments) = match restored.as_mut().and_then(|r| r.parts.remove(&member.to_string()).map(|p| (p, r))) {
             Some((p, r)) => (Some(p), r.segments(&member).map_err(|e| io_error("read a view's saved rows", e))?),
             None => {
                 self.coord.remove_segments(&member); // rows of a run that never checkpointed
@@ -149,32 +155,8 @@ impl Engine {
     }
 
     /// A sink's saved epochs (taken out of the restored checkpoints), when the server is restarting.
-    pub(crate) fn restored_sink_parts(&self, member: &str) -> Vec<(u64, Vec<u8>)> {
+    pub(crate) fn restored_sink_parts(&self, member: &MemberId) -> Vec<(u64, Vec<u8>)> {
         self.restored.lock().as_mut().map(|r| r.take_sink_parts(member)).unwrap_or_default()
-    }
-
-    /// `weir_checkpoints`: recent checkpoints, newest last.
-    pub fn checkpoints(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
-        use arrow::array::{BooleanArray, Float64Array, Int64Array, TimestampMicrosecondArray};
-        use arrow::datatypes::{DataType, Field, TimeUnit};
-        let history = self.coord.history();
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("epoch", DataType::Int64, false),
-            Field::new("written_at", DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())), false),
-            Field::new("duration_ms", DataType::Float64, false),
-            Field::new("bytes", DataType::Int64, false),
-            Field::new("parts", DataType::Int64, false),
-            Field::new("complete", DataType::Boolean, false),
-        ]));
-        let cols: Vec<arrow::array::ArrayRef> = vec![
-            Arc::new(Int64Array::from_iter_values(history.iter().map(|(i, _)| i.epoch as i64))),
-            Arc::new(TimestampMicrosecondArray::from_iter_values(history.iter().map(|(i, _)| i.at_micros)).with_timezone("+00:00")),
-            Arc::new(Float64Array::from_iter_values(history.iter().map(|(i, _)| i.duration.as_secs_f64() * 1000.0))),
-            Arc::new(Int64Array::from_iter_values(history.iter().map(|(i, _)| i.bytes as i64))),
-            Arc::new(Int64Array::from_iter_values(history.iter().map(|(i, _)| i.members as i64))),
-            Arc::new(BooleanArray::from_iter(history.iter().map(|(_, c)| Some(*c)))),
-        ];
-        Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
     }
 
     async fn restore(self: &Arc<Self>, rec: Recovered) -> anyhow::Result<()> {
@@ -218,11 +200,11 @@ impl Engine {
 
     async fn restore_definition(self: &Arc<Self>, def: Definition) -> anyhow::Result<()> {
         self.next_id.fetch_max(def.id + 1, std::sync::atomic::Ordering::SeqCst);
-        match def.kind.as_str() {
-            "table" => {
+        match def.kind {
+            ObjectKind::Table => {
                 let ctx = self.context();
                 let mut stmt = parse_statements(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
-                let mirror = crate::mirror::take_options(&mut stmt)?;
+                let mirror = crate::engine::mirror::take_options(&mut stmt)?;
                 let (schema, primary_key) = plan_create_table(&ctx, stmt).await?;
                 let table = Arc::new(Table::new(def.id, def.name.clone(), schema, primary_key));
                 if let Some(m) = mirror {
@@ -230,7 +212,7 @@ impl Engine {
                 }
                 self.tables.write().insert(def.name.clone(), table);
             }
-            "source" | "view" | "sink" => {
+            ObjectKind::Source | ObjectKind::View | ObjectKind::Sink => {
                 let parsed = weir_planner::parse_sql(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
                 match parsed.statement {
                     WeirStatement::CreateSource(cs) => {
@@ -255,9 +237,9 @@ impl Engine {
     }
 
     /// Logs a new source or view definition; returns its id.
-    pub(crate) fn define(&self, writer: &mut Writer<'_>, kind: &str, name: &str, sql: &str) -> SqlResult<u64> {
+    pub(crate) fn define(&self, writer: &mut Writer<'_>, kind: ObjectKind, name: &str, sql: &str) -> SqlResult<u64> {
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let def = Definition { id, kind: kind.into(), name: name.into(), sql: sql.into() };
+        let def = Definition { id, kind, name: name.into(), sql: sql.into() };
         tokio::task::block_in_place(|| writer.0.append(&Header::Define { def: def.clone() }, None, &[])).map_err(|e| io_error("log the definition", e))?;
         self.definitions.write().push(def);
         Ok(id)
@@ -283,35 +265,18 @@ impl Engine {
     }
 
     /// The kind of object called `name`, if any: names are shared by tables, sources, views and sinks.
-    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+    pub fn kind_of(&self, name: &str) -> Option<ObjectKind> {
         if self.tables.read().contains_key(name) {
-            Some("table")
+            Some(ObjectKind::Table)
         } else if self.sources.read().contains_key(name) {
-            Some("source")
+            Some(ObjectKind::Source)
         } else if self.views.read().contains_key(name) {
-            Some("materialized view")
+            Some(ObjectKind::View)
         } else if self.sinks.read().contains_key(name) {
-            Some("sink")
+            Some(ObjectKind::Sink)
         } else {
             None
         }
-    }
-
-    /// `weir_catalog`: every object's definition (secrets hidden) and the hash
-    /// of its full text, for `weir apply` to compare against.
-    pub fn catalog(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
-        use arrow::array::StringArray;
-        use arrow::datatypes::{DataType, Field};
-        let defs = self.definitions.read().clone();
-        let kind = |k: &str| match k {
-            "view" => "materialized view".to_string(),
-            k => k.to_string(),
-        };
-        let schema = Arc::new(Schema::new(["name", "kind", "sql", "sql_hash"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec()));
-        let col = |f: &dyn Fn(&Definition) -> String| Arc::new(StringArray::from_iter_values(defs.iter().map(f))) as arrow::array::ArrayRef;
-        let cols =
-            vec![col(&|d| d.name.clone()), col(&|d| kind(&d.kind)), col(&|d| crate::apply::redacted(&d.sql)), col(&|d| crate::apply::definition_hash(&d.sql))];
-        Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
     }
 
     fn table_by_id(&self, id: u64) -> Option<Arc<Table>> {
@@ -331,7 +296,7 @@ impl Engine {
         let mut names = self.table_names();
         names.extend(self.sources.read().keys().cloned());
         names.extend(self.views.read().keys().cloned());
-        names.extend(crate::objects::SYSTEM_RELATIONS.iter().map(|s| s.to_string()));
+        names.extend(system::NAMES.iter().map(|s| s.to_string()));
         names
     }
 
@@ -365,7 +330,7 @@ impl Engine {
             Change::CreateTable { name, sql, schema, primary_key } => {
                 self.claim_name(&name, false)?;
                 let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let def = Definition { id, kind: "table".into(), name: name.clone(), sql };
+                let def = Definition { id, kind: ObjectKind::Table, name: name.clone(), sql };
                 tokio::task::block_in_place(|| storage.append(&Header::Define { def: def.clone() }, None, &[]))
                     .map_err(|e| io_error("log the definition", e))?;
                 self.definitions.write().push(def);
@@ -454,7 +419,11 @@ impl SchemaProvider for WeirSchema {
             let mem = MemTable::try_new(table.schema.clone(), vec![data.batches.clone()])?;
             return Ok(Some(Arc::new(mem)));
         }
-        Ok(engine.stream_relation(name)?)
+        if let Some(streaming) = engine.stream_relation(name)? {
+            return Ok(Some(streaming));
+        }
+        let Some((schema, batch)) = system::relation(&engine, name)? else { return Ok(None) };
+        Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
     }
 
     fn table_exist(&self, name: &str) -> bool {

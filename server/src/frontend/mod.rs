@@ -2,10 +2,12 @@
 //! authentication, simple and extended query protocols, cancel requests.
 //! Each connection gets its own [`Connection`] holding its [`Session`].
 
-use crate::encode::{encode_batch, pg_fields};
+pub mod encode;
+
 use crate::engine::Engine;
+use crate::frontend::encode::{encode_batch, pg_fields};
+use crate::session::settings::SERVER_VERSION;
 use crate::session::{Description, Output, Session};
-use crate::settings::SERVER_VERSION;
 use arrow::datatypes::DataType;
 use async_trait::async_trait;
 use bytes::Bytes;

@@ -7,12 +7,11 @@
 //! prints the plan only. The server's side is the `weir_catalog` relation:
 //! each object's definition with secrets hidden, and a hash of the full text.
 
+use crate::engine::definition::{definition_hash, normalized, redacted};
 use clap::Args;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tokio_postgres::NoTls;
-use weir_planner::ddl::CreateSink;
 use weir_planner::{WeirStatement, parse_sql};
 
 #[derive(Debug, Args)]
@@ -28,38 +27,6 @@ pub struct ApplyArgs {
     /// Drop and create again objects whose definition changed (their dependents are dropped too)
     #[arg(long)]
     pub replace: bool,
-}
-
-/// A definition's text with whitespace runs made one space, so layout changes are not changes.
-pub fn normalized(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The hash `weir_catalog` shows for a definition (of its normalized text, secrets included).
-pub fn definition_hash(sql: &str) -> String {
-    let digest = Sha256::digest(normalized(sql).as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
-}
-
-/// The definition as it may be shown: values of secret options, and
-/// passwords in connection strings, replaced by `***`.
-pub fn redacted(sql: &str) -> String {
-    let Ok(parsed) = parse_sql(sql) else { return sql.to_string() };
-    let mut out = sql.to_string();
-    for p in parsed {
-        let options = match &p.statement {
-            WeirStatement::CreateSink(CreateSink { options, .. }) => options.clone(),
-            WeirStatement::CreateSource(cs) => cs.options.clone(),
-            _ => continue,
-        };
-        for (k, v) in options {
-            let shown = weir_connectors::sink::redact(&k, &v);
-            if shown != v && !v.is_empty() {
-                out = out.replace(&format!("'{}'", v.replace('\'', "''")), &format!("'{shown}'"));
-            }
-        }
-    }
-    out
 }
 
 /// Fills `${NAME}` and `${NAME:-default}` from `env`; every missing name is listed in the error.
@@ -121,7 +88,7 @@ struct Wanted {
 
 fn wanted(stmt: &WeirStatement) -> Option<(&'static str, String)> {
     use datafusion::sql::sqlparser::ast::{CreateTable, Statement};
-    let name = |n: &datafusion::sql::sqlparser::ast::ObjectName| crate::session::object_name(n).ok();
+    let name = |n: &datafusion::sql::sqlparser::ast::ObjectName| weir_planner::names::object_name(n).ok();
     match stmt {
         WeirStatement::CreateSource(cs) => Some(("source", name(&cs.name)?)),
         WeirStatement::CreateView(cv) => Some(("materialized view", name(&cv.name)?)),

@@ -13,6 +13,9 @@
 //! middle of a write) ends the replay there and is truncated away: it was
 //! never acknowledged.
 
+pub mod codec;
+pub mod table;
+
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::reader::StreamReader;
@@ -21,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use weir_planner::names::ObjectKind;
 
 const RECORD_MAGIC: u32 = 0x5745_4952; // "WEIR"
 /// By default a WAL larger than this is folded into a new snapshot.
@@ -32,7 +36,7 @@ const HEADER_MAX_BYTES: u32 = 16 * 1024 * 1024;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Definition {
     pub id: u64,
-    pub kind: String,
+    pub kind: ObjectKind,
     pub name: String,
     pub sql: String,
 }
@@ -266,7 +270,7 @@ mod tests {
     fn torn_tail_is_dropped_and_snapshots_roll_over() {
         let dir = std::env::temp_dir().join(format!("weir-storage-test-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let def = Definition { id: 1, kind: "table".into(), name: "t".into(), sql: "create table t (a bigint)".into() };
+        let def = Definition { id: 1, kind: ObjectKind::Table, name: "t".into(), sql: "create table t (a bigint)".into() };
         {
             let (mut s, rec) = Storage::open(&dir).unwrap();
             assert!(rec.records.is_empty());

@@ -4,7 +4,7 @@
 //! DataFusion physical expressions.
 
 use super::Delta;
-use crate::codec::{Dec, DecResult, Enc};
+use crate::storage::codec::{Dec, DecResult, Enc};
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, TimestampNanosecondArray, UInt32Array};
 use arrow::compute::{filter_record_batch, take};
 use arrow::datatypes::SchemaRef;

@@ -9,6 +9,7 @@ use arrow_row::{RowConverter, SortField};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 use weir_planner::{SqlError, SqlResult, SqlState};
 
 /// Small batches are merged once a table holds more than this many, so that
@@ -20,6 +21,21 @@ const MAX_BATCHES_PER_TABLE: usize = 64;
 pub struct TableData {
     pub batches: Vec<RecordBatch>,
     pub rows: usize,
+}
+
+/// Where a mirrored table's rows come from (engine/mirror.rs loads them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirrorSpec {
+    pub url: String,
+    /// The PostgreSQL table, `name` or `schema.name`.
+    pub table: String,
+    pub refresh: Duration,
+}
+
+impl MirrorSpec {
+    pub fn describe(&self) -> String {
+        format!("PostgreSQL table {} (refreshed every {:?})", self.table, self.refresh)
+    }
 }
 
 #[derive(Debug)]
@@ -34,7 +50,7 @@ pub struct Table {
     /// Only writers touch it, and writers are serialised by the engine.
     pk_index: Mutex<HashSet<Vec<u8>>>,
     /// Set when the rows mirror a PostgreSQL table (users cannot write them).
-    pub mirror: std::sync::OnceLock<crate::mirror::MirrorSpec>,
+    pub mirror: std::sync::OnceLock<MirrorSpec>,
 }
 
 impl Table {

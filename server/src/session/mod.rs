@@ -5,10 +5,13 @@
 //! hold the engine's write lock from reading what they depend on until their
 //! change is logged and applied.
 
+pub mod pgcompat;
+pub mod settings;
+
+use crate::engine::objects::plan_rows;
 use crate::engine::{Change, Engine, plan_create_table};
-use crate::objects::plan_rows;
-use crate::settings::Settings;
-use crate::table::Table;
+use crate::session::settings::Settings;
+use crate::storage::table::Table;
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -22,6 +25,7 @@ use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{self, AssignmentTarget, FromTable, ObjectName, ObjectType, SelectItem, Statement, TableFactor, TableObject};
 use std::sync::Arc;
 use weir_planner::ddl::ShowObjects;
+use weir_planner::names::{ObjectKind, ident_name, object_name};
 use weir_planner::types::{is_jsonb, normalize_jsonb};
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
@@ -63,24 +67,6 @@ pub struct Session {
 
 const HIT: &str = "__weir_hit";
 
-fn ident_name(id: &ast::Ident) -> String {
-    if id.quote_style.is_some() { id.value.clone() } else { id.value.to_lowercase() }
-}
-
-/// The weir object an SQL name refers to (`t`, `public.t` or `weir.public.t`).
-pub fn object_name(name: &ObjectName) -> SqlResult<String> {
-    let parts: Vec<String> =
-        name.0.iter().map(|p| p.as_ident().map(ident_name).ok_or_else(|| SqlError::syntax(format!("invalid name {name}")))).collect::<SqlResult<_>>()?;
-    match parts.as_slice() {
-        [t] => Ok(t.clone()),
-        [s, t] if s == crate::engine::SCHEMA => Ok(t.clone()),
-        [c, s, t] if c == crate::engine::CATALOG && s == crate::engine::SCHEMA => Ok(t.clone()),
-        _ => {
-            Err(SqlError::new(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist")).with_hint("weir objects live in the schema \"public\""))
-        }
-    }
-}
-
 /// The setting `SHOW a b c` names: a few PostgreSQL forms are several
 /// words (`SHOW TRANSACTION ISOLATION LEVEL`); otherwise parts are dotted.
 fn setting_name(parts: &[ast::Ident]) -> String {
@@ -108,7 +94,9 @@ fn rows_output(schema: SchemaRef, batches: Vec<RecordBatch>, tag: &str) -> Outpu
 
 fn bytea_column(c: &ArrayRef) -> SqlResult<arrow::array::BinaryArray> {
     let text = c.as_any().downcast_ref::<StringArray>().ok_or_else(|| SqlError::internal("bytea input is not text"))?;
-    text.iter().map(|v| v.map(|s| crate::pgcompat::bytea_from_text(s).map_err(|e| SqlError::new(SqlState::InvalidTextRepresentation, e))).transpose()).collect()
+    text.iter()
+        .map(|v| v.map(|s| crate::session::pgcompat::bytea_from_text(s).map_err(|e| SqlError::new(SqlState::InvalidTextRepresentation, e))).transpose())
+        .collect()
 }
 
 /// An INSERT as DataFusion plans it: without RETURNING (weir evaluates that
@@ -211,7 +199,7 @@ impl Session {
 
     async fn plan(&self, stmt: Statement) -> SqlResult<LogicalPlan> {
         let plan = self.ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
-        Ok(crate::pgcompat::rewrite(plan)?)
+        Ok(crate::session::pgcompat::rewrite(plan)?)
     }
 
     async fn plan_sql(&self, sql: &str) -> SqlResult<LogicalPlan> {
@@ -248,7 +236,7 @@ impl Session {
             }
             WeirStatement::DropSource { names, if_exists, cascade } => {
                 let names = names.iter().map(object_name).collect::<SqlResult<Vec<_>>>()?;
-                self.engine.drop_streaming("source", &names, if_exists, cascade).await?;
+                self.engine.drop_streaming(ObjectKind::Source, &names, if_exists, cascade).await?;
                 command("DROP SOURCE")
             }
             WeirStatement::ExplainCreateView(cv) => {
@@ -271,6 +259,7 @@ impl Session {
             ShowObjects::Sources => self.engine.show_sources(),
             ShowObjects::MaterializedViews => self.engine.show_views(),
             ShowObjects::Sinks => self.engine.show_sinks(),
+            ShowObjects::Connectors => crate::engine::objects::show_connectors(),
         }
     }
 
@@ -401,14 +390,14 @@ impl Session {
         let query = ct.query.clone();
         let mut stmt = Statement::CreateTable(ct);
         let sql = stmt.to_string();
-        let mirror = crate::mirror::take_options(&mut stmt)?;
+        let mirror = crate::engine::mirror::take_options(&mut stmt)?;
         let (schema, primary_key) = plan_create_table(&self.ctx, stmt).await?;
         if let Some(spec) = mirror {
             if query.is_some() {
                 return Err(SqlError::unsupported("a mirrored table takes its rows from PostgreSQL, not from AS SELECT"));
             }
             // The first load fails the CREATE if PostgreSQL or the table is not there.
-            let rows = crate::mirror::load(&spec, &schema).await?;
+            let rows = crate::engine::mirror::load(&spec, &schema).await?;
             let mut writer = self.engine.writer().await;
             self.engine.apply(&mut writer, Change::CreateTable { name: name.clone(), sql, schema, primary_key })?;
             let table = self.engine.table(&name).ok_or_else(|| SqlError::internal("table vanished"))?;
@@ -592,7 +581,7 @@ impl Session {
     async fn drop(&mut self, kind: ObjectType, if_exists: bool, names: Vec<ObjectName>, cascade: bool) -> SqlResult<Output> {
         if kind == ObjectType::MaterializedView {
             let names = names.iter().map(object_name).collect::<SqlResult<Vec<_>>>()?;
-            self.engine.drop_streaming("materialized view", &names, if_exists, cascade).await?;
+            self.engine.drop_streaming(ObjectKind::View, &names, if_exists, cascade).await?;
             return Ok(Output::Command { tag: "DROP MATERIALIZED VIEW".into(), rows: None });
         }
         if kind != ObjectType::Table {
@@ -605,7 +594,7 @@ impl Session {
             let name = object_name(n)?;
             match self.engine.table(&name) {
                 Some(t) => {
-                    self.engine.check_dependents("table", &name, cascade)?;
+                    self.engine.check_dependents(ObjectKind::Table, &name, cascade)?;
                     tables.push(t)
                 }
                 None if if_exists => {}

@@ -17,7 +17,7 @@
 //! Rows appended to append-only views are saved once, as segments in
 //! `segments/<member>/<epoch>.arrow`, not with every checkpoint.
 
-use crate::stream::view::{Subscription, ViewState};
+use crate::dataflow::view::{Subscription, ViewState};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -33,6 +33,38 @@ use weir_planner::SqlResult;
 const MAX_PENDING: u64 = 4;
 /// Recent checkpoints listed by `weir_checkpoints`.
 const HISTORY: usize = 100;
+
+/// A dataflow part's name in checkpoints: the key of its state and the
+/// folder of its segments. Formatted in one place, so every user agrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberId {
+    /// A view's dataflow, by the view's id.
+    View(u64),
+    /// The feed that reads a source for one side of a join view.
+    JoinFeed(u64, JoinSide),
+    /// A sink, by the sink's id.
+    Sink(u64),
+    /// The feed that reads a source for a sink.
+    SinkFeed(u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JoinSide {
+    Left,
+    Right,
+}
+
+impl std::fmt::Display for MemberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemberId::View(id) => write!(f, "view-{id}"),
+            MemberId::JoinFeed(id, JoinSide::Left) => write!(f, "view-{id}.left"),
+            MemberId::JoinFeed(id, JoinSide::Right) => write!(f, "view-{id}.right"),
+            MemberId::Sink(id) => write!(f, "sink-{id}"),
+            MemberId::SinkFeed(id) => write!(f, "feed-{id}"),
+        }
+    }
+}
 
 /// One member's state for one epoch.
 #[derive(Clone, Default)]
@@ -118,16 +150,17 @@ pub struct Restored {
 
 impl Restored {
     /// A sink's saved epochs, oldest first, from every kept checkpoint.
-    pub fn take_sink_parts(&mut self, member: &str) -> Vec<(u64, Vec<u8>)> {
+    pub fn take_sink_parts(&mut self, member: &MemberId) -> Vec<(u64, Vec<u8>)> {
+        let member = &member.to_string();
         let mut out: Vec<(u64, Vec<u8>)> = self.older.iter_mut().filter_map(|(e, parts)| parts.remove(member).map(|p| (*e, p))).collect();
         out.extend(self.parts.remove(member).map(|p| (self.epoch, p)));
         out
     }
 
     /// An append-only view's saved rows, in order (`open` removed segments newer than the checkpoint).
-    pub fn segments(&self, member: &str) -> io::Result<Vec<arrow::array::RecordBatch>> {
+    pub fn segments(&self, member: &MemberId) -> io::Result<Vec<arrow::array::RecordBatch>> {
         let mut out = Vec::new();
-        let dir = self.segments.join(member);
+        let dir = self.segments.join(member.to_string());
         let Ok(entries) = fs::read_dir(&dir) else { return Ok(out) };
         let mut files: Vec<(u64, PathBuf)> = entries
             .flatten()
@@ -229,10 +262,10 @@ impl Coordinator {
 
     /// A member that reads a source joins at once: returns the epoch its
     /// next barrier follows (it reports every epoch after it).
-    pub fn join_root(&self, member: &str) -> u64 {
+    pub fn join_root(&self, member: &MemberId) -> u64 {
         let mut inner = self.inner.lock();
         let after = inner.taken;
-        inner.members.insert(member.into(), Member { first: after + 1, parts: BTreeMap::new(), finished: None, committed: None });
+        inner.members.insert(member.to_string(), Member { first: after + 1, parts: BTreeMap::new(), finished: None, committed: None });
         after
     }
 
@@ -240,31 +273,31 @@ impl Coordinator {
     /// while no checkpoint can be taken, and takes part from the barrier
     /// after the ones it missed. Sinks pass their commit counter. Returns the
     /// subscription and the barrier its changes start after.
-    pub fn join(&self, member: &str, committed: Option<Arc<AtomicU64>>, input: &ViewState) -> SqlResult<(Subscription, u64)> {
+    pub fn join(&self, member: &MemberId, committed: Option<Arc<AtomicU64>>, input: &ViewState) -> SqlResult<(Subscription, u64)> {
         let (mut subs, after) = self.join_all(member, committed, &[input])?;
         Ok((subs.pop().expect("one subscription"), after))
     }
 
     /// `join` for a member that reads several inputs (a join): it takes part
     /// from the barrier after the newest one any input had passed.
-    pub fn join_all(&self, member: &str, committed: Option<Arc<AtomicU64>>, inputs: &[&ViewState]) -> SqlResult<(Vec<Subscription>, u64)> {
+    pub fn join_all(&self, member: &MemberId, committed: Option<Arc<AtomicU64>>, inputs: &[&ViewState]) -> SqlResult<(Vec<Subscription>, u64)> {
         let mut inner = self.inner.lock();
         let subs = inputs.iter().map(|i| i.subscribe()).collect::<SqlResult<Vec<_>>>()?;
         let first = subs.iter().map(|s| s.after_barrier + 1).max().unwrap_or(0).max(inner.taken + 1);
-        inner.members.insert(member.into(), Member { first, parts: BTreeMap::new(), finished: None, committed });
+        inner.members.insert(member.to_string(), Member { first, parts: BTreeMap::new(), finished: None, committed });
         Ok((subs, first - 1))
     }
 
-    pub fn leave(&self, member: &str) {
-        self.inner.lock().members.remove(member);
+    pub fn leave(&self, member: &MemberId) {
+        self.inner.lock().members.remove(&member.to_string());
     }
 
     /// Records a member's state for `epoch`; false if the epoch is already
     /// written (or the member is not known), so the caller keeps its changes.
-    pub fn report(&self, member: &str, epoch: u64, part: Part) -> bool {
+    pub fn report(&self, member: &MemberId, epoch: u64, part: Part) -> bool {
         let mut inner = self.inner.lock();
         let taken = inner.taken;
-        match inner.members.get_mut(member) {
+        match inner.members.get_mut(&member.to_string()) {
             Some(m) if epoch > taken && epoch >= m.first => {
                 m.parts.insert(epoch, part);
                 true
@@ -274,8 +307,8 @@ impl Coordinator {
     }
 
     /// A member whose input ended: `part` is its state for every later epoch.
-    pub fn finish(&self, member: &str, part: Part) {
-        if let Some(m) = self.inner.lock().members.get_mut(member) {
+    pub fn finish(&self, member: &MemberId, part: Part) {
+        if let Some(m) = self.inner.lock().members.get_mut(&member.to_string()) {
             m.finished = Some(part);
         }
     }
@@ -402,8 +435,8 @@ impl Coordinator {
     }
 
     /// Forgets a dropped member's saved rows.
-    pub fn remove_segments(&self, member: &str) {
-        let _ = fs::remove_dir_all(self.segments.join(member));
+    pub fn remove_segments(&self, member: &MemberId) {
+        let _ = fs::remove_dir_all(self.segments.join(member.to_string()));
     }
 }
 
@@ -419,7 +452,7 @@ mod tests {
     /// Takes and writes one epoch as the coordinator's thread would.
     fn checkpoint(c: &Coordinator, epoch: u64, state: &[u8]) {
         c.requested.store(epoch, Ordering::Release);
-        assert!(c.report("view-1", epoch, Part { state: state.to_vec(), segment: Some(vec![epoch as u8]) }));
+        assert!(c.report(&MemberId::View(1), epoch, Part { state: state.to_vec(), segment: Some(vec![epoch as u8]) }));
         let (e, parts, _) = c.take_ready().expect("every member reported");
         c.write(e, &parts).unwrap();
         c.durable.store(e, Ordering::Release);
@@ -431,10 +464,10 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         let (c, restored) = Coordinator::open(&dir, Duration::from_secs(1)).unwrap();
         assert!(restored.is_none());
-        assert_eq!(c.join_root("view-1"), 0);
+        assert_eq!(c.join_root(&MemberId::View(1)), 0);
         checkpoint(&c, 1, b"one");
         checkpoint(&c, 2, b"two");
-        assert!(!c.report("view-1", 2, Part::default()), "an epoch already written takes no more parts");
+        assert!(!c.report(&MemberId::View(1), 2, Part::default()), "an epoch already written takes no more parts");
         // A crash while writing epoch 3 leaves a .tmp directory; epoch 2's part is then torn.
         fs::create_dir_all(dir.join("checkpoints").join(format!("{}.tmp", epoch_name(3)))).unwrap();
         let part = dir.join("checkpoints").join(epoch_name(2)).join("view-1");

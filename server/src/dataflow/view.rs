@@ -2,7 +2,7 @@
 //! its subscribers (views built on it), progress counters, and the
 //! dead-letter relation shared by all dataflows.
 
-use super::{Delta, Msg, add_count};
+use super::{Delta, Msg, Status, add_count};
 use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -11,11 +11,16 @@ use parking_lot::{Mutex, RwLock};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::SyncSender;
 use weir_planner::SqlResult;
 
 /// Appended batches are merged in groups of this many.
 const MAX_BATCHES: usize = 256;
+
+/// Messages (batches of changes, watermarks, barriers) waiting for one
+/// subscriber. A subscriber that falls this far behind makes the view wait
+/// (backpressure), so memory stays bounded by what the channels hold.
+pub const SUBSCRIBER_QUEUE_MESSAGES: usize = 256;
 
 enum Contents {
     /// An append-only view: every row ever emitted, and how many of the last
@@ -36,14 +41,16 @@ pub struct Stats {
     /// Rows of changes passed on to subscribers.
     pub rows_out: AtomicU64,
     pub watermark_ns: AtomicI64,
-    pub status: Mutex<String>,
+    pub status: Mutex<Status>,
 }
 
 pub struct ViewState {
     pub name: String,
     pub schema: SchemaRef,
     contents: RwLock<Contents>,
-    subscribers: Mutex<Vec<Sender<Msg>>>,
+    /// Locked before `contents` when both are (publishing and subscribing),
+    /// so a SELECT never waits behind a subscriber that is slow to take a change.
+    subscribers: Mutex<Vec<SyncSender<Msg>>>,
     pub stats: Stats,
     pub stop: AtomicBool,
     /// The newest checkpoint barrier passed on to subscribers.
@@ -98,15 +105,15 @@ impl ViewState {
             last_barrier: AtomicU64::new(0),
         };
         v.stats.watermark_ns.store(i64::MIN, Ordering::Relaxed);
-        *v.stats.status.lock() = "starting".into();
+        *v.stats.status.lock() = Status::Starting;
         Ok(Arc::new(v))
     }
 
-    pub fn set_status(&self, s: impl Into<String>) {
-        *self.stats.status.lock() = s.into();
+    pub fn set_status(&self, s: Status) {
+        *self.stats.status.lock() = s;
     }
 
-    pub fn status(&self) -> String {
+    pub fn status(&self) -> Status {
         self.stats.status.lock().clone()
     }
 
@@ -118,6 +125,8 @@ impl ViewState {
         }
         let batch = delta.batch.clone().with_schema(self.schema.clone()).unwrap_or(delta.batch);
         let delta = Delta { batch, diffs: delta.diffs };
+        // Subscribers first: no one subscribes between the change and its message.
+        let mut subscribers = self.subscribers.lock();
         let mut contents = self.contents.write();
         match &mut *contents {
             Contents::Append(batches, unmerged) => {
@@ -140,7 +149,8 @@ impl ViewState {
             Contents::Feed => {}
         }
         self.stats.rows_out.fetch_add(delta.batch.num_rows() as u64, Ordering::Relaxed);
-        self.publish(Msg::Data(delta));
+        drop(contents);
+        Self::send_all(&mut subscribers, Msg::Data(delta));
         Ok(())
     }
 
@@ -153,6 +163,11 @@ impl ViewState {
         if let Msg::Barrier(e) = msg {
             self.last_barrier.store(e, Ordering::Relaxed);
         }
+        Self::send_all(&mut subscribers, msg);
+    }
+
+    /// Waits while a subscriber's queue is full; drops subscribers that went away.
+    fn send_all(subscribers: &mut Vec<SyncSender<Msg>>, msg: Msg) {
         subscribers.retain(|s| s.send(msg.clone()).is_ok());
     }
 
@@ -234,20 +249,20 @@ impl ViewState {
     /// The current contents and a channel of every later change, taken
     /// together so that nothing is missed or seen twice.
     pub fn subscribe(&self) -> SqlResult<Subscription> {
+        let mut subscribers = self.subscribers.lock();
         let contents = self.contents.read();
         let rows_out = self.stats.rows_out.load(Ordering::Relaxed);
         let snapshot = Self::batches(&self.schema, &contents)?;
-        let (tx, rx) = std::sync::mpsc::channel();
+        drop(contents);
+        let (tx, rx) = std::sync::mpsc::sync_channel(SUBSCRIBER_QUEUE_MESSAGES);
         let w = self.stats.watermark_ns.load(Ordering::Relaxed);
         if w != i64::MIN {
             let _ = tx.send(Msg::Watermark(w));
         }
         // An ended view (finished or failed) sends nothing more.
-        let status = self.status();
-        if status == "finished" || status.starts_with("failed") {
+        if self.status().ended() {
             let _ = tx.send(Msg::End);
         }
-        let mut subscribers = self.subscribers.lock();
         let after_barrier = self.last_barrier.load(Ordering::Relaxed);
         subscribers.push(tx);
         Ok(Subscription { snapshot, rx, rows_out, after_barrier })

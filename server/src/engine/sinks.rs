@@ -8,13 +8,12 @@
 //! the saved epochs the target does not have are delivered again, so each
 //! lands exactly once.
 
-use crate::checkpoint::{Coordinator, Part};
-use crate::codec::{Dec, Enc};
+use crate::dataflow::checkpoint::{Coordinator, MemberId, Part};
+use crate::dataflow::view::ViewState;
+use crate::dataflow::{self, Delta, Input, Msg, Pipeline, Status, now_micros};
 use crate::engine::Engine;
-use crate::objects::connector_error;
-use crate::session::object_name;
-use crate::stream::view::ViewState;
-use crate::stream::{self, Delta, Input, Msg, Pipeline, now_micros};
+use crate::engine::objects::connector_error;
+use crate::storage::codec::{Dec, Enc};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -25,9 +24,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use weir_connectors::sink::{Changes, Sink, SinkInput, open_sink, redact};
+use weir_connectors::open_sink;
+use weir_connectors::sink::{Changes, Sink, SinkInput, redact};
 use weir_connectors::{ConnectorError, Options};
 use weir_planner::ddl::CreateSink;
+use weir_planner::names::ObjectKind;
+use weir_planner::names::object_name;
 use weir_planner::{SqlError, SqlResult, SqlState};
 
 /// How long the thread waits for changes before it lets time-based work run.
@@ -61,14 +63,14 @@ pub struct SinkStatus {
     pub waiting_since: AtomicI64,
     pub last_epoch: AtomicU64,
     pub last_write: AtomicI64,
-    pub state: Mutex<String>,
+    pub state: Mutex<Status>,
     pub last_error: Mutex<String>,
     pub stop: AtomicBool,
 }
 
 impl SinkStatus {
-    pub(crate) fn set(&self, s: impl Into<String>) {
-        *self.state.lock() = s.into();
+    pub(crate) fn set(&self, s: Status) {
+        *self.state.lock() = s;
     }
     fn error(&self, e: &str) {
         self.errors.fetch_add(1, Ordering::Relaxed);
@@ -187,7 +189,7 @@ impl Backoff {
     /// Records a retryable error and waits; false when a stop came meanwhile.
     fn wait(&mut self, status: &SinkStatus, what: &str, e: &str, between: &mut dyn FnMut()) -> bool {
         status.error(e);
-        status.set(format!("retrying: {e}"));
+        status.set(Status::Retrying(e.to_string()));
         tracing::warn!("sink {what}: {e}; retrying in {:?}", self.0);
         let until = Instant::now() + self.0;
         while Instant::now() < until {
@@ -206,7 +208,7 @@ impl Backoff {
 /// Records an error no retry can fix: the sink stops as `failed`.
 fn fail(status: &SinkStatus, what: &str, e: &ConnectorError) {
     status.error(&e.to_string());
-    status.set(format!("failed: {e}"));
+    status.set(Status::Failed(e.to_string()));
     tracing::error!("sink {what} failed: {e}");
 }
 
@@ -226,7 +228,7 @@ fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &m
         match result {
             Ok(()) => {
                 if backoff.retried() {
-                    status.set("running");
+                    status.set(Status::Running);
                 }
                 return Outcome::Done;
             }
@@ -260,14 +262,14 @@ impl Runner {
     /// Opens the connector, retrying while the target is away; None when it cannot be opened or a stop came.
     fn open(&self, rt: &tokio::runtime::Runtime, what: &str) -> Option<Box<dyn Sink>> {
         let status = &self.status;
-        status.set("connecting");
+        status.set(Status::Connecting);
         let mut backoff = Backoff::new();
         loop {
             match rt.block_on(open_sink(&self.connector, &self.options, &self.input)) {
                 Ok(s) => return Some(s),
                 Err(ConnectorError::External(e)) => {
                     if !backoff.wait(status, what, &e, &mut || {}) {
-                        status.set("stopped");
+                        status.set(Status::Stopped(None));
                         return None;
                     }
                 }
@@ -285,44 +287,15 @@ impl Runner {
         let status = self.status.clone();
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
-            Err(e) => return status.set(format!("failed: cannot start a runtime: {e}")),
+            Err(e) => return status.set(Status::Failed(format!("cannot start a runtime: {e}"))),
         };
         let what = format!("{} ({})", self.name, self.connector);
         let Some(mut sink) = self.open(&rt, &what) else { return };
-        status.set("running");
-        let delivered = sink.last_epoch().unwrap_or(0);
-        let mut state = EpochState {
-            next: delivered + 1,
-            last_barrier: ckpt.after,
-            queue: VecDeque::new(),
-            queued_rows: 0,
-            staged: VecDeque::new(),
-            unsettled: VecDeque::new(),
-            ended: false,
-            dropped: false,
-            failed: None,
-            pending_barrier: None,
+        status.set(Status::Running);
+        let mut state = match initial_state(snapshot, &ckpt, sink.last_epoch().unwrap_or(0)) {
+            Ok(state) => state,
+            Err(e) => return status.set(Status::Failed(format!("cannot read its checkpoint: {e}"))),
         };
-        if ckpt.restored.is_empty() {
-            // A new sink: the input's contents first, then its changes.
-            for b in snapshot {
-                state.push(Delta { batch: b, diffs: None });
-            }
-        } else {
-            // Restarted from a checkpoint: deliver the saved epochs the target does not have yet.
-            for (global, part) in &ckpt.restored {
-                match decode_epoch(part) {
-                    // The newest epoch the target has may be partly there: the connector completes it.
-                    Ok(Some((k, changes))) if k >= delivered => {
-                        state.next = state.next.max(k + 1);
-                        state.staged.push_back(Staged { global: *global, epoch: Some(k), changes, rows: 0 });
-                    }
-                    // Already at the target, or nothing changed in that epoch.
-                    Ok(_) => state.unsettled.push_back((None, *global)),
-                    Err(e) => return status.set(format!("failed: cannot read its checkpoint: {e}")),
-                }
-            }
-        }
         let schema = self.input.schema.clone();
         // Takes what the input sent, without waiting: rows join the epoch, a barrier ends it.
         // `early`: stop at a barrier and leave it pending, so that an at-least-once sink
@@ -341,10 +314,10 @@ impl Runner {
         };
         loop {
             if status.stop.load(Ordering::Relaxed) {
-                return status.set("stopped");
+                return status.set(Status::Stopped(None));
             }
             if let Some(e) = &state.failed {
-                return status.set(format!("failed: {e}"));
+                return status.set(Status::Failed(e.to_string()));
             }
             // Deliver every epoch that is part of a written checkpoint; while a target is
             // away, barriers are still taken, so checkpoints of the other dataflows go on.
@@ -354,7 +327,7 @@ impl Runner {
                 if let Some(epoch) = epoch {
                     match retry(&status, &rt, &what, &mut sink, Op::Write(epoch, &changes), &mut || pump(&mut state, Duration::ZERO, false)) {
                         Outcome::Done => {}
-                        Outcome::Stopped => return status.set("stopped"),
+                        Outcome::Stopped => return status.set(Status::Stopped(None)),
                         Outcome::Failed => return,
                     }
                     status.epochs.fetch_add(1, Ordering::Relaxed);
@@ -382,7 +355,7 @@ impl Runner {
                     state.settle(sink.durable_epoch(), &ckpt.committed);
                     ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segment: None });
                     ckpt.committed.store(u64::MAX, Ordering::Release);
-                    status.set(if state.dropped { "stopped: its input was dropped" } else { "finished" });
+                    status.set(if state.dropped { Status::Stopped(Some("its input was dropped".into())) } else { Status::Finished });
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(5));
@@ -393,7 +366,7 @@ impl Runner {
                 // still waits for its checkpoint (order); then end the epoch at the barrier.
                 if self.at_least_once && state.staged.iter().all(|s| s.epoch.is_none()) && !state.queue.is_empty() {
                     if let Err(e) = self.write_now(&rt, &mut sink, &mut state, &schema) {
-                        return status.set(format!("failed: {}", e.message));
+                        return status.set(Status::Failed(e.message));
                     }
                 }
                 if let Some(e) = state.pending_barrier.take() {
@@ -402,12 +375,48 @@ impl Runner {
             }
             match retry(&status, &rt, &what, &mut sink, Op::Tick, &mut || pump(&mut state, Duration::ZERO, false)) {
                 Outcome::Done => {}
-                Outcome::Stopped => return status.set("stopped"),
+                Outcome::Stopped => return status.set(Status::Stopped(None)),
                 Outcome::Failed => return,
             }
             state.settle(sink.durable_epoch(), &ckpt.committed);
         }
     }
+}
+
+/// Where a starting sink stands: a new one delivers its input's contents
+/// first; a restarted one the saved epochs its target does not have yet
+/// (`delivered` is the newest epoch the target has).
+fn initial_state(snapshot: Vec<RecordBatch>, ckpt: &SinkCheckpoints, delivered: u64) -> Result<EpochState, String> {
+    let mut state = EpochState {
+        next: delivered + 1,
+        last_barrier: ckpt.after,
+        queue: VecDeque::new(),
+        queued_rows: 0,
+        staged: VecDeque::new(),
+        unsettled: VecDeque::new(),
+        ended: false,
+        dropped: false,
+        failed: None,
+        pending_barrier: None,
+    };
+    if ckpt.restored.is_empty() {
+        for b in snapshot {
+            state.push(Delta { batch: b, diffs: None });
+        }
+        return Ok(state);
+    }
+    for (global, part) in &ckpt.restored {
+        match decode_epoch(part)? {
+            // The newest epoch the target has may be partly there: the connector completes it.
+            Some((k, changes)) if k >= delivered => {
+                state.next = state.next.max(k + 1);
+                state.staged.push_back(Staged { global: *global, epoch: Some(k), changes, rows: 0 });
+            }
+            // Already at the target, or nothing changed in that epoch.
+            _ => state.unsettled.push_back((None, *global)),
+        }
+    }
+    Ok(state)
 }
 
 impl Runner {
@@ -462,7 +471,7 @@ impl Drop for LeaveUnlessFinished<'_> {
 /// A sink's place in checkpoints.
 struct SinkCheckpoints {
     coord: Arc<Coordinator>,
-    member: String,
+    member: MemberId,
     /// The barrier its changes start after.
     after: u64,
     /// The newest checkpoint epoch delivered to the target.
@@ -607,7 +616,7 @@ impl Engine {
         };
         let connector = options.get("connector").cloned().ok_or_else(|| {
             SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"")
-                .with_hint(format!("weir has the sink connectors: {}", weir_connectors::sink::CONNECTORS.join(", ")))
+                .with_hint(format!("weir has the sink connectors: {}", weir_connectors::registry::names(weir_connectors::registry::Role::Sink).join(", ")))
         })?;
         let (schema, append_only, unique_key) = {
             let view = self.views.read().get(&from).map(|v| (v.state.schema.clone(), v.plan.append_only, v.plan.unique_key.clone()));
@@ -652,7 +661,7 @@ impl Engine {
         let mut sink = self.prepare_sink(cs, 0)?;
         // Check the options and that the target answers; the sink's thread connects on its own.
         open_sink(&sink.connector, &sink.options(), &sink.input).await.map_err(|e| connector_error(e).with_detail(format!("sink \"{name}\"")))?;
-        sink.id = self.define(&mut writer, "sink", &name, sql)?;
+        sink.id = self.define(&mut writer, ObjectKind::Sink, &name, sql)?;
         let sink = Arc::new(sink);
         if let Err(e) = self.start_sink(&sink) {
             let _ = self.undefine(&mut writer, sink.id);
@@ -676,7 +685,7 @@ impl Engine {
                 (state.clone(), Some((state, Input::Source { name: src.name.clone(), source, watermark: None })))
             }
         };
-        let member = format!("sink-{}", sink.id);
+        let member = MemberId::Sink(sink.id);
         let committed = Arc::new(AtomicU64::new(0));
         let (sub, after) = self.coord.join(&member, Some(committed.clone()), &state)?;
         let restored = self.restored_sink_parts(&member);
@@ -705,7 +714,7 @@ impl Engine {
         if let Some((state, input)) = feed {
             // Started after the sink subscribed, so it misses nothing; its source position is checkpointed.
             *sink.feed.lock() = Some(state.clone());
-            let ckpt = self.checkpointing(format!("feed-{}", sink.id))?;
+            let ckpt = self.checkpointing(MemberId::SinkFeed(sink.id))?;
             threads.push(stream::spawn(state, Pipeline::identity(), input, self.dead_letters.clone(), ckpt)?);
         }
         *sink.threads.lock() = threads;
@@ -723,8 +732,8 @@ impl Engine {
         let sink = self.sinks.write().remove(name);
         if let Some(s) = sink {
             s.stop();
-            self.coord.leave(&format!("sink-{}", s.id));
-            self.coord.leave(&format!("feed-{}", s.id));
+            self.coord.leave(&MemberId::Sink(s.id));
+            self.coord.leave(&MemberId::SinkFeed(s.id));
         }
     }
 
@@ -735,7 +744,7 @@ impl Engine {
             match self.kind_of(name) {
                 None if if_exists => continue,
                 None => return Err(SqlError::new(SqlState::UndefinedObject, format!("sink \"{name}\" does not exist"))),
-                Some("sink") => {}
+                Some(ObjectKind::Sink) => {}
                 Some(k) => return Err(SqlError::wrong_kind(name, k, "sink")),
             }
         }
@@ -760,53 +769,8 @@ impl Engine {
             text(&|s| s.from.clone()),
             text(&|s| s.connector.clone()),
             text(&options),
-            text(&|s| s.status.state.lock().clone()),
+            text(&|s| s.status.state.lock().to_string()),
         ];
-        Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
-    }
-
-    /// `weir_sink_status`: progress and health of every sink.
-    pub fn sink_status(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
-        let sinks = self.sinks_in_order();
-        let now = now_micros();
-        let text = |f: &dyn Fn(&SinkDef) -> String| Arc::new(StringArray::from_iter_values(sinks.iter().map(|s| f(s)))) as ArrayRef;
-        let int = |f: &dyn Fn(&SinkStatus) -> i64| Arc::new(Int64Array::from_iter_values(sinks.iter().map(|s| f(&s.status)))) as ArrayRef;
-        let lag_rows = |s: &SinkDef| -> i64 {
-            let published = s.input_state.lock().as_ref().map(|v| v.stats.rows_out.load(Ordering::Relaxed) as i64).unwrap_or(0);
-            (published - s.status.rows_base.load(Ordering::Relaxed) - s.status.rows_taken.load(Ordering::Relaxed) as i64).max(0)
-        };
-        let last_write: TimestampMicrosecondArray = sinks
-            .iter()
-            .map(|s| Some(s.status.last_write.load(Ordering::Relaxed)).filter(|t| *t != 0))
-            .collect::<TimestampMicrosecondArray>()
-            .with_timezone("+00:00");
-        let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
-        let mut fields: Vec<Field> = ["name", "from", "connector", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec();
-        for n in ["rows_written", "batches", "errors", "retries", "lag_rows", "lag_ms", "last_epoch"] {
-            fields.push(Field::new(n, DataType::Int64, false));
-        }
-        fields.push(Field::new("last_error", DataType::Utf8, true));
-        fields.push(Field::new("last_write", ts, true));
-        let last_error: StringArray = sinks.iter().map(|s| Some(s.status.last_error.lock().clone()).filter(|e| !e.is_empty())).collect();
-        let cols: Vec<ArrayRef> = vec![
-            text(&|s| s.name.clone()),
-            text(&|s| s.from.clone()),
-            text(&|s| s.connector.clone()),
-            text(&|s| s.status.state.lock().clone()),
-            int(&|s| s.rows_written.load(Ordering::Relaxed) as i64),
-            int(&|s| s.epochs.load(Ordering::Relaxed) as i64),
-            int(&|s| s.errors.load(Ordering::Relaxed) as i64),
-            int(&|s| s.retries.load(Ordering::Relaxed) as i64),
-            Arc::new(Int64Array::from_iter_values(sinks.iter().map(|s| lag_rows(s)))),
-            int(&|s| match s.waiting_since.load(Ordering::Relaxed) {
-                0 => 0,
-                t => (now - t).max(0) / 1000,
-            }),
-            int(&|s| s.last_epoch.load(Ordering::Relaxed) as i64),
-            Arc::new(last_error),
-            Arc::new(last_write),
-        ];
-        let schema = Arc::new(Schema::new(fields));
         Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
     }
 

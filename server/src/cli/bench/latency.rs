@@ -8,7 +8,7 @@
 //! latency is read off the alert itself. PostgreSQL arrivals are seen
 //! through LISTEN/NOTIFY from a trigger on the alerts table (at commit).
 
-use crate::stream::now_micros;
+use crate::dataflow::now_micros;
 use futures::StreamExt;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -65,8 +65,8 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut child = crate::bench::spawn_server(&dir, port, &["--checkpoint-interval", a.checkpoint_interval])?;
-    let weir = crate::bench::connect(port, Duration::from_secs(30)).await?;
+    let mut child = crate::cli::bench::spawn_server(&dir, port, &["--checkpoint-interval", a.checkpoint_interval])?;
+    let weir = crate::cli::bench::connect(port, Duration::from_secs(30)).await?;
 
     let topic = format!("weir-bench-tx-{tag}");
     let admin: AdminClient<_> = ClientConfig::new().set("bootstrap.servers", a.kafka).create()?;
@@ -83,7 +83,7 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
         ("ALERTS_TOPIC", format!("weir-bench-alerts-{tag}")),
         ("RECENT_KEY", format!("bench:recent:{tag}")),
     ]);
-    let sql = crate::apply::substitute(include_str!("../../queries/fraud.sql"), &|k| vars.get(k).cloned()).map_err(|e| anyhow::anyhow!(e))?;
+    let sql = crate::cli::apply::substitute(include_str!("../../../../queries/fraud.sql"), &|k| vars.get(k).cloned()).map_err(|e| anyhow::anyhow!(e))?;
     // The same file, with only the source switched to Kafka.
     let kafka_source = format!(
         "CREATE SOURCE transactions (transaction_id TEXT, user_id TEXT, amount DOUBLE, payment_method TEXT, ip_address TEXT,
@@ -163,7 +163,7 @@ pub async fn run(a: LatencyArgs<'_>) -> anyhow::Result<()> {
                     at / 1000
                 );
                 let key = format!("user_{}", sent % 100_000);
-                crate::bench::send(&producer, BaseRecord::to(&t).key(&key).payload(&payload));
+                crate::cli::bench::send(&producer, BaseRecord::to(&t).key(&key).payload(&payload));
                 sent += 1;
                 alerting += alert as u64;
             }

@@ -4,19 +4,22 @@
 //! of its [`StreamPlan`], and applies the result to the view's contents.
 
 pub mod aggregate;
+pub mod checkpoint;
 pub mod join;
 pub mod ops;
 pub mod over;
+pub mod status;
 pub mod view;
 
-use crate::checkpoint::{Coordinator, Part};
-use crate::codec::{Dec, DecResult, Enc};
+use crate::dataflow::checkpoint::{Coordinator, MemberId, Part};
+use crate::storage::codec::{Dec, DecResult, Enc};
 use aggregate::{AggSpec, Aggregate, AggregateConfig};
 use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
 use join::{JoinConfig, Lookup, SymmetricJoin};
 use ops::{Filter, Project, Watermark, WindowAssign};
 use over::{Over, OverAgg, OverConfig};
+pub use status::Status;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -120,7 +123,7 @@ impl Pipeline {
     }
 
     /// `table` is the table a lookup join reads.
-    pub fn compile(state: &SessionState, plan: &StreamPlan, table: Option<Arc<crate::table::Table>>) -> SqlResult<Pipeline> {
+    pub fn compile(state: &SessionState, plan: &StreamPlan, table: Option<Arc<crate::storage::table::Table>>) -> SqlResult<Pipeline> {
         let window = match &plan.window {
             None => None,
             Some(w) => {
@@ -378,8 +381,8 @@ pub enum Input {
 /// A dataflow's part in checkpoints.
 pub struct Checkpointing {
     pub coord: Arc<Coordinator>,
-    /// Its member name in checkpoints (`view-<id>`, `feed-<sink id>`).
-    pub member: String,
+    /// Its name in checkpoints.
+    pub member: MemberId,
     /// Its state in the checkpoint the server restarted from, if any.
     pub restored: Option<Vec<u8>>,
     /// Rows of an append-only view saved in segments.
@@ -416,7 +419,7 @@ enum Resume {
     /// Restored mid-stream: skip the input's snapshot, carry on.
     Running,
     /// It had finished (or failed) before; this is its status.
-    Done(String),
+    Done(Status),
 }
 
 /// Where the two inputs of a join stand in checkpoint barriers.
@@ -481,14 +484,14 @@ impl Runner {
 
     fn finish(&mut self) -> SqlResult<()> {
         self.watermark(i64::MAX)?;
-        self.done("finished", None)
+        self.done(Status::Finished, None)
     }
 
     /// Ends the dataflow with `status`; its state stands in every later checkpoint.
-    fn done(&mut self, status: &str, position: Option<Vec<u8>>) -> SqlResult<()> {
+    fn done(&mut self, status: Status, position: Option<Vec<u8>>) -> SqlResult<()> {
         // Status first: a subscriber that registers in between then sees End from subscribe().
+        let part = self.part(&status.to_string(), position, None)?;
         self.view.set_status(status);
-        let part = self.part(status, position, None)?;
         self.ckpt.coord.finish(&self.ckpt.member, part);
         self.view.publish(Msg::End);
         Ok(())
@@ -579,7 +582,7 @@ impl Runner {
         }
         self.last_barrier = c.coord.durable();
         self.view.last_barrier.store(self.last_barrier, Ordering::Relaxed);
-        Ok(if status.is_empty() { Resume::Running } else { Resume::Done(status) })
+        Ok(if status.is_empty() { Resume::Running } else { Resume::Done(Status::parse(&status)) })
     }
 
     /// Runs until the input ends (true: its final state is with the coordinator) or a stop (false).
@@ -592,9 +595,9 @@ impl Runner {
                 Input::Source { source, .. } => source.position(),
                 _ => None,
             };
-            return self.done(&status, position).map(|_| true);
+            return self.done(status, position).map(|_| true);
         }
-        self.view.set_status("running");
+        self.view.set_status(Status::Running);
         let restored = matches!(resume, Resume::Running);
         if !restored {
             let initial = self.pipeline.initial()?;
@@ -625,7 +628,7 @@ impl Runner {
                         Ok(Msg::End) => return self.finish().map(|_| true),
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => {
-                            self.view.set_status("stopped: its input view was dropped");
+                            self.view.set_status(Status::Stopped(Some("its input view was dropped".into())));
                             return Ok(false);
                         }
                     }
@@ -644,15 +647,15 @@ impl Runner {
                         }
                         Err(ConnectorError::External(e)) => {
                             tracing::warn!("view {}: source {name}: {e}; retrying in {backoff:?}", self.view.name);
-                            self.view.set_status(format!("retrying: {e}"));
+                            self.view.set_status(Status::Retrying(e.to_string()));
                             std::thread::sleep(backoff);
                             backoff = (backoff * 2).min(RETRY_BACKOFF_MAX);
                             continue;
                         }
                         Err(e) => return Err(SqlError::new(weir_planner::SqlState::Internal, format!("source {name}: {e}"))),
                     };
-                    if self.view.status() != "running" {
-                        self.view.set_status("running");
+                    if self.view.status() != Status::Running {
+                        self.view.set_status(Status::Running);
                     }
                     // Partitions that have sent nothing yet hold the watermark back too (until idle).
                     if let Some(w) = &mut watermark {
@@ -690,7 +693,7 @@ impl Runner {
                         }
                         SourceEvent::End => {
                             self.watermark(i64::MAX)?;
-                            return self.done("finished", source.position()).map(|_| true);
+                            return self.done(Status::Finished, source.position()).map(|_| true);
                         }
                     }
                 }
@@ -703,7 +706,7 @@ impl Runner {
     /// passed barrier E, its later messages wait until the other side passes
     /// E too, so the join's state at E holds exactly both inputs up to E.
     fn run_join(&mut self, sides: [(Vec<RecordBatch>, Receiver<Msg>, u64); 2], restored: bool) -> SqlResult<bool> {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Msg)>();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Msg)>(view::SUBSCRIBER_QUEUE_MESSAGES);
         let mut j = JoinInputs { seen: [0; 2], ended: [false; 2], waiting: Default::default() };
         for (s, (initial, input, after)) in sides.into_iter().enumerate() {
             j.seen[s] = after;
@@ -767,7 +770,7 @@ impl Runner {
                 j.ended[s] = true;
                 self.join_watermark(s, i64::MAX)?;
                 if j.ended[1 - s] {
-                    self.done("finished", None)?;
+                    self.done(Status::Finished, None)?;
                     return Ok(true);
                 }
                 return self.join_align(j);
@@ -877,14 +880,14 @@ pub fn spawn(
             if let Err(e) = result {
                 tracing::error!("view {} failed: {}", view.name, e.message);
                 // It stays failed across restarts; views and sinks reading it end.
-                let status = format!("failed: {}", e.message);
-                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.done(&status, None)));
+                let status = Status::Failed(e.message.clone());
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.done(status.clone(), None)));
                 ended = matches!(done, Ok(Ok(())));
                 if !ended {
                     view.set_status(status);
                 }
             } else if view.stop.load(Ordering::Relaxed) {
-                view.set_status("stopped");
+                view.set_status(Status::Stopped(None));
             }
             // Stopped, or its input went away: checkpoints no longer wait for it.
             if !ended {

@@ -4,6 +4,7 @@
 //! Timestamps may be ISO-8601 text or epoch milliseconds.
 
 use crate::DeadLetter;
+use crate::format::{Decoder, Message};
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, TimestampNanosecondArray};
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -17,13 +18,6 @@ pub struct JsonDecoder {
     read_schema: SchemaRef,
 }
 
-/// One message: where it came from and its bytes.
-pub struct Message<'a> {
-    pub partition: i32,
-    pub offset: i64,
-    pub payload: &'a [u8],
-}
-
 impl JsonDecoder {
     pub fn new(schema: SchemaRef) -> JsonDecoder {
         let read_fields: Vec<Field> = schema
@@ -35,24 +29,6 @@ impl JsonDecoder {
             })
             .collect();
         JsonDecoder { schema, read_schema: Arc::new(Schema::new(read_fields)) }
-    }
-
-    /// Decodes messages; returns the rows of those that fit and a dead letter for each that does not.
-    pub fn decode(&self, messages: &[Message]) -> (Option<RecordBatch>, Vec<DeadLetter>) {
-        if let Ok(b) = self.decode_all(messages) {
-            return (Some(b), vec![]);
-        }
-        // Some message is bad: decode one by one to find which.
-        let mut good = Vec::new();
-        let mut dead = Vec::new();
-        for m in messages {
-            match self.decode_all(std::slice::from_ref(m)) {
-                Ok(b) => good.push(b),
-                Err(e) => dead.push(DeadLetter { partition: m.partition, offset: m.offset, raw: String::from_utf8_lossy(m.payload).into_owned(), error: e }),
-            }
-        }
-        let batch = if good.is_empty() { None } else { arrow::compute::concat_batches(&self.schema, &good).ok() };
-        (batch, dead)
     }
 
     fn decode_all(&self, messages: &[Message]) -> Result<RecordBatch, String> {
@@ -116,6 +92,25 @@ fn timestamps(col: &ArrayRef, tz: Option<Arc<str>>) -> Result<ArrayRef, String> 
         cast.as_any().downcast_ref::<TimestampNanosecondArray>().ok_or("timestamp cast")?.clone()
     };
     Ok(Arc::new(out.with_timezone_opt(tz)) as ArrayRef)
+}
+
+impl Decoder for JsonDecoder {
+    fn decode(&self, messages: &[Message]) -> (Option<RecordBatch>, Vec<DeadLetter>) {
+        if let Ok(b) = self.decode_all(messages) {
+            return (Some(b), vec![]);
+        }
+        // Some message is bad: decode one by one to find which.
+        let mut good = Vec::new();
+        let mut dead = Vec::new();
+        for m in messages {
+            match self.decode_all(std::slice::from_ref(m)) {
+                Ok(b) => good.push(b),
+                Err(e) => dead.push(DeadLetter { partition: m.partition, offset: m.offset, raw: String::from_utf8_lossy(m.payload).into_owned(), error: e }),
+            }
+        }
+        let batch = if good.is_empty() { None } else { arrow::compute::concat_batches(&self.schema, &good).ok() };
+        (batch, dead)
+    }
 }
 
 #[cfg(test)]

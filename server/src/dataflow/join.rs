@@ -12,8 +12,8 @@
 //! matches come and go.
 
 use super::Delta;
-use crate::codec::{Dec, DecResult, Enc};
-use crate::table::{Table, TableData};
+use crate::storage::codec::{Dec, DecResult, Enc};
+use crate::storage::table::{Table, TableData};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array, new_null_array};
 use arrow::compute::{interleave, take, take_record_batch};
 use arrow::datatypes::{SchemaRef, TimestampNanosecondType};

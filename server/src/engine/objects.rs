@@ -5,11 +5,11 @@
 //! reads a source itself, or another view's changes; a join that reads a
 //! source gets a feed thread per source side.
 
+use crate::dataflow::checkpoint::{JoinSide, MemberId};
+use crate::dataflow::ops::{DEFAULT_IDLE_TIMEOUT, Watermark};
+use crate::dataflow::view::{DeadLetters, ViewState};
+use crate::dataflow::{self, Input, Pipeline};
 use crate::engine::{Engine, Writer, plan_create_table};
-use crate::session::object_name;
-use crate::stream::ops::{DEFAULT_IDLE_TIMEOUT, Watermark};
-use crate::stream::view::{DeadLetters, ViewState};
-use crate::stream::{self, Input, Pipeline};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
@@ -23,12 +23,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use weir_connectors::{ConnectorError, Options};
 use weir_planner::ddl::{CreateSource, CreateView};
+use weir_planner::names::ObjectKind;
+use weir_planner::names::object_name;
 use weir_planner::stream::{EventTime, JoinStrategy, Relation, RelationKind, RelationLookup, StreamPlan, plan_view, watermark_delay};
 use weir_planner::types::pg_type_name;
 use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
 
 /// Relations weir itself provides.
-pub const SYSTEM_RELATIONS: &[&str] = &["weir_catalog", "weir_checkpoints", "weir_dead_letters", "weir_sink_status", "weir_views"];
 
 pub struct SourceDef {
     pub id: u64,
@@ -62,10 +63,9 @@ impl View {
         }
     }
 
-    /// Checkpoint member names: the view's, and its join feeds'.
-    fn members(&self) -> [String; 3] {
-        let v = format!("view-{}", self.id);
-        [format!("{v}.left"), format!("{v}.right"), v]
+    /// Checkpoint members: its join feeds' and the view's.
+    fn members(&self) -> [MemberId; 3] {
+        [MemberId::JoinFeed(self.id, JoinSide::Left), MemberId::JoinFeed(self.id, JoinSide::Right), MemberId::View(self.id)]
     }
 }
 
@@ -79,11 +79,11 @@ pub(crate) fn connector_error(e: ConnectorError) -> SqlError {
     }
 }
 
-fn text_column(name: &str) -> Field {
+pub(crate) fn text_column(name: &str) -> Field {
     Field::new(name, DataType::Utf8, true)
 }
 
-fn batch_of(fields: Vec<Field>, cols: Vec<ArrayRef>) -> SqlResult<(SchemaRef, RecordBatch)> {
+pub(crate) fn batch_of(fields: Vec<Field>, cols: Vec<ArrayRef>) -> SqlResult<(SchemaRef, RecordBatch)> {
     let schema = Arc::new(Schema::new(fields));
     Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
 }
@@ -147,8 +147,10 @@ impl Engine {
         let name = object_name(&cs.name)?;
         let options: BTreeMap<String, String> = cs.options.iter().cloned().collect();
         let connector = options.get("connector").cloned().ok_or_else(|| {
-            SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"")
-                .with_hint("e.g. WITH (connector = 'generator', scenario = 'clickstream')")
+            SqlError::new(SqlState::InvalidParameterValue, "missing option \"connector\"").with_hint(format!(
+                "e.g. WITH (connector = 'generator', scenario = 'clickstream'); weir's source connectors are: {}",
+                weir_connectors::registry::names(weir_connectors::registry::Role::Source).join(", ")
+            ))
         })?;
         let ctx = self.context();
         let declared = match &cs.columns {
@@ -216,7 +218,7 @@ impl Engine {
     pub(crate) fn start_view(self: &Arc<Self>, view: &Arc<View>) -> SqlResult<()> {
         let plan = &view.plan;
         let [left_member, right_member, member] = view.members();
-        let ckpt = self.checkpointing(member.clone())?;
+        let ckpt = self.checkpointing(member)?;
         let table = match &plan.join {
             Some(j) if j.strategy == JoinStrategy::Lookup => Some(self.table(&j.right.name).ok_or_else(|| SqlError::undefined_table(&j.right.name))?),
             _ => None,
@@ -292,7 +294,7 @@ impl Engine {
             return Ok(());
         }
         let mut src = self.prepare_source(cs, 0).await?;
-        src.id = self.define(&mut writer, "source", &name, sql)?;
+        src.id = self.define(&mut writer, ObjectKind::Source, &name, sql)?;
         self.sources.write().insert(name, Arc::new(src));
         Ok(())
     }
@@ -304,7 +306,7 @@ impl Engine {
             return Ok(());
         }
         let mut view = self.prepare_view(cv, 0).await?;
-        view.id = self.define(&mut writer, "view", &name, sql)?;
+        view.id = self.define(&mut writer, ObjectKind::View, &name, sql)?;
         let view = Arc::new(view);
         if let Err(e) = self.start_view(&view) {
             let _ = self.undefine(&mut writer, view.id);
@@ -315,16 +317,16 @@ impl Engine {
     }
 
     /// Views and sinks that read `name` directly, as (kind, name).
-    pub fn dependents(&self, name: &str) -> Vec<(&'static str, String)> {
-        let views = self.views_in_order().into_iter().filter(|v| v.plan.inputs().contains(&name)).map(|v| ("materialized view", v.name.clone()));
-        let sinks = self.sinks_in_order().into_iter().filter(|s| s.from == name).map(|s| ("sink", s.name.clone()));
+    pub fn dependents(&self, name: &str) -> Vec<(ObjectKind, String)> {
+        let views = self.views_in_order().into_iter().filter(|v| v.plan.inputs().contains(&name)).map(|v| (ObjectKind::View, v.name.clone()));
+        let sinks = self.sinks_in_order().into_iter().filter(|s| s.from == name).map(|s| (ObjectKind::Sink, s.name.clone()));
         views.chain(sinks).collect()
     }
 
     /// Drops views and sinks depending on `name` (CASCADE), deepest first.
     pub(crate) fn drop_dependents(&self, writer: &mut Writer<'_>, name: &str) -> SqlResult<()> {
         for (kind, d) in self.dependents(name) {
-            if kind == "sink" {
+            if kind == ObjectKind::Sink {
                 let id = self.sinks.read().get(&d).map(|s| s.id);
                 if let Some(id) = id {
                     self.undefine(writer, id)?;
@@ -351,31 +353,31 @@ impl Engine {
     }
 
     /// Refuses to drop `name` while views read it, unless CASCADE.
-    pub(crate) fn check_dependents(&self, kind: &str, name: &str, cascade: bool) -> SqlResult<()> {
+    pub(crate) fn check_dependents(&self, kind: ObjectKind, name: &str, cascade: bool) -> SqlResult<()> {
         let deps = self.dependents(name);
         if deps.is_empty() || cascade {
             return Ok(());
         }
         Err(SqlError::new(SqlState::DependentObjectsStillExist, format!("cannot drop {kind} \"{name}\" because other objects depend on it"))
             .with_detail(deps.iter().map(|(k, d)| format!("{k} {d} depends on {kind} {name}")).collect::<Vec<_>>().join("\n"))
-            .with_hint(format!("use DROP {} ... CASCADE to drop the dependent objects too", kind.to_uppercase())))
+            .with_hint(format!("use DROP {} ... CASCADE to drop the dependent objects too", kind.sql_name().to_uppercase())))
     }
 
     /// DROP SOURCE / DROP MATERIALIZED VIEW.
-    pub async fn drop_streaming(&self, kind: &str, names: &[String], if_exists: bool, cascade: bool) -> SqlResult<()> {
+    pub async fn drop_streaming(&self, kind: ObjectKind, names: &[String], if_exists: bool, cascade: bool) -> SqlResult<()> {
         let mut writer = self.writer().await;
         for name in names {
             match self.kind_of(name) {
                 None if if_exists => continue,
                 None => return Err(SqlError::new(SqlState::UndefinedTable, format!("{kind} \"{name}\" does not exist"))),
-                Some(k) if k != kind => return Err(SqlError::wrong_kind(name, k, kind)),
+                Some(k) if k != kind => return Err(SqlError::wrong_kind(name, k, kind.sql_name())),
                 Some(_) => {}
             }
             self.check_dependents(kind, name, cascade)?;
         }
         for name in names {
             self.drop_dependents(&mut writer, name)?;
-            if kind == "source" {
+            if kind == ObjectKind::Source {
                 // (Bound first: a guard in an `if let` scrutinee lives through the body.)
                 let src = self.sources.read().get(name).cloned();
                 if let Some(s) = src {
@@ -389,7 +391,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Providers for SELECT over views, sources and system relations.
+    /// Providers for SELECT over views and sources.
     pub(crate) fn stream_relation(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let view = self.views.read().get(name).cloned();
         if let Some(v) = view {
@@ -400,45 +402,7 @@ impl Engine {
         if let Some(schema) = source {
             return Ok(Some(Arc::new(StreamSource { name: name.into(), schema })));
         }
-        let (schema, batch) = match name {
-            "weir_dead_letters" => (DeadLetters::schema(), self.dead_letters.batch()?),
-            "weir_views" => self.views_status()?,
-            "weir_sink_status" => self.sink_status()?,
-            "weir_checkpoints" => self.checkpoints()?,
-            "weir_catalog" => self.catalog()?,
-            _ => return Ok(None),
-        };
-        Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
-    }
-
-    fn views_status(&self) -> SqlResult<(SchemaRef, RecordBatch)> {
-        let views = self.views_in_order();
-        let stat = |f: &dyn Fn(&View) -> i64| Arc::new(Int64Array::from_iter_values(views.iter().map(|v| f(v)))) as ArrayRef;
-        let wm: TimestampNanosecondArray =
-            views.iter().map(|v| Some(v.state.stats.watermark_ns.load(Ordering::Relaxed)).filter(|w| *w != i64::MIN && *w != i64::MAX)).collect();
-        let ts = DataType::Timestamp(TimeUnit::Nanosecond, None);
-        batch_of(
-            vec![
-                text_column("name"),
-                text_column("input"),
-                text_column("emit"),
-                text_column("status"),
-                Field::new("rows_in", DataType::Int64, false),
-                Field::new("rows_late", DataType::Int64, false),
-                Field::new("dead_letters", DataType::Int64, false),
-                Field::new("watermark", ts, true),
-            ],
-            vec![
-                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.name.clone()))),
-                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.plan.input.name.clone()))),
-                Arc::new(StringArray::from_iter_values(views.iter().map(|v| emit_text(v.plan.emit)))),
-                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.state.status()))),
-                stat(&|v| v.state.stats.rows_in.load(Ordering::Relaxed) as i64),
-                stat(&|v| v.state.stats.rows_late.load(Ordering::Relaxed) as i64),
-                stat(&|v| v.state.stats.dead_letters.load(Ordering::Relaxed) as i64),
-                Arc::new(wm),
-            ],
-        )
+        Ok(None)
     }
 
     /// SHOW SOURCES
@@ -466,7 +430,7 @@ impl Engine {
                 Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.name.clone()))),
                 Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.plan.input.name.clone()))),
                 Arc::new(StringArray::from_iter_values(views.iter().map(|v| emit_text(v.plan.emit)))),
-                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.state.status()))),
+                Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.state.status().to_string()))),
             ],
         )
     }
@@ -498,7 +462,7 @@ impl Engine {
     }
 }
 
-fn emit_text(e: Emit) -> &'static str {
+pub(crate) fn emit_text(e: Emit) -> &'static str {
     match e {
         Emit::OnUpdate => "on update",
         Emit::OnWindowClose => "on window close",
@@ -506,6 +470,20 @@ fn emit_text(e: Emit) -> &'static str {
 }
 
 /// EXPLAIN output: one text column, a row per line.
+/// SHOW CONNECTORS: every connector in the registry, with its options.
+pub fn show_connectors() -> SqlResult<(SchemaRef, RecordBatch)> {
+    let all = weir_connectors::registry::CONNECTORS;
+    batch_of(
+        vec![text_column("name"), text_column("kind"), text_column("options"), text_column("description")],
+        vec![
+            Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.name))),
+            Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.role.to_string()))),
+            Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.options.join(", ")))),
+            Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.about))),
+        ],
+    )
+}
+
 pub fn plan_rows(plan: &StreamPlan) -> SqlResult<(SchemaRef, RecordBatch)> {
     let text = plan.to_string();
     batch_of(vec![text_column("QUERY PLAN")], vec![Arc::new(StringArray::from_iter_values(text.lines().collect::<Vec<_>>()))])
