@@ -723,27 +723,7 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     let input = relations.swap_remove(0);
     let window = match scan.window {
         None => None,
-        Some(call) => {
-            let time_column = input.schema.index_of(&call.time_column).map_err(|_| {
-                SqlError::new(crate::SqlState::UndefinedColumn, format!("column \"{}\" does not exist in \"{}\"", call.time_column, input.name))
-            })?;
-            let tz = match input.schema.field(time_column).data_type() {
-                DataType::Timestamp(TimeUnit::Nanosecond, tz) => tz.clone(),
-                other => {
-                    return Err(SqlError::new(
-                        crate::SqlState::DatatypeMismatch,
-                        format!("window time column \"{}\" must be a timestamp, not {other}", call.time_column),
-                    ));
-                }
-            };
-            let mut fields: Vec<Field> = input.schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-            for n in ["window_start", "window_end"] {
-                fields.push(Field::new(n, DataType::Timestamp(TimeUnit::Nanosecond, tz.clone()), false));
-            }
-            let windowed: SchemaRef = Arc::new(Schema::new(fields));
-            ctx.register_table(WINDOW_TABLE, Arc::new(MemTable::try_new(windowed, vec![vec![]])?))?;
-            Some((WindowSpec { time_column, kind: call.kind }, call.session_keys))
-        }
+        Some(call) => Some(register_window(&ctx, &input, call)?),
     };
     let state = ctx.state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(Box::new(query))))).await?;
@@ -758,29 +738,8 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     };
     let agg = stages.iter().find_map(|s| if let Stage::Aggregate(a) = s { Some(a) } else { None });
     let windowed_agg = agg.is_some_and(|a| a.window_columns.is_some()) && window.is_some();
-    if let Some((spec, keys)) = &window {
-        if let WindowKind::Session { .. } = spec.kind {
-            let Some(a) = agg.filter(|a| a.window_columns.is_some()) else {
-                return Err(unsupported("a SESSION window needs an aggregate grouped by window_start and window_end"));
-            };
-            let (s, e) = a.window_columns.unwrap();
-            let mut grouped: Vec<String> = a
-                .group_by
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != s && *i != e)
-                .map(|(_, g)| match g {
-                    Expr::Column(c) => Ok(c.name.clone()),
-                    other => Err(unsupported(format!("GROUP BY {other}: a SESSION view groups by its key columns and the window"))),
-                })
-                .collect::<SqlResult<_>>()?;
-            let mut keys = keys.clone();
-            grouped.sort();
-            keys.sort();
-            if grouped != keys {
-                return Err(unsupported(format!("a SESSION view must GROUP BY its session keys ({}) and window_start, window_end", keys.join(", "))));
-            }
-        }
+    if let Some((WindowSpec { kind: WindowKind::Session { .. }, .. }, keys)) = &window {
+        check_session_keys(agg, keys)?;
     }
     if emit == Emit::OnWindowClose && !windowed_agg {
         return Err(unsupported("EMIT ON WINDOW CLOSE needs an aggregate grouped by window_start and window_end of TUMBLE, HOP or SESSION"));
@@ -812,6 +771,56 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     let event_time = time.filter(|_| append_only).map(|column| EventTime { column, delay_ns: 0 });
     let unique_key = stages_unique_key(if join.is_none() { input.unique_key.clone() } else { None }, &stages);
     Ok(StreamPlan { input, join, window: window.map(|(w, _)| w), stages, emit, output, append_only, event_time, unique_key })
+}
+
+/// Registers the placeholder table of a window call in FROM (the input's
+/// columns plus window_start and window_end); the window and its SESSION keys.
+fn register_window(ctx: &SessionContext, input: &Relation, call: WindowCall) -> SqlResult<(WindowSpec, Vec<String>)> {
+    let time_column = input
+        .schema
+        .index_of(&call.time_column)
+        .map_err(|_| SqlError::new(crate::SqlState::UndefinedColumn, format!("column \"{}\" does not exist in \"{}\"", call.time_column, input.name)))?;
+    let tz = match input.schema.field(time_column).data_type() {
+        DataType::Timestamp(TimeUnit::Nanosecond, tz) => tz.clone(),
+        other => {
+            return Err(SqlError::new(
+                crate::SqlState::DatatypeMismatch,
+                format!("window time column \"{}\" must be a timestamp, not {other}", call.time_column),
+            ));
+        }
+    };
+    let mut fields: Vec<Field> = input.schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for n in ["window_start", "window_end"] {
+        fields.push(Field::new(n, DataType::Timestamp(TimeUnit::Nanosecond, tz.clone()), false));
+    }
+    let windowed: SchemaRef = Arc::new(Schema::new(fields));
+    ctx.register_table(WINDOW_TABLE, Arc::new(MemTable::try_new(windowed, vec![vec![]])?))?;
+    Ok((WindowSpec { time_column, kind: call.kind }, call.session_keys))
+}
+
+/// A SESSION view must group by exactly its session keys and the window.
+fn check_session_keys(agg: Option<&AggregateStage>, keys: &[String]) -> SqlResult<()> {
+    let Some(a) = agg.filter(|a| a.window_columns.is_some()) else {
+        return Err(unsupported("a SESSION window needs an aggregate grouped by window_start and window_end"));
+    };
+    let (s, e) = a.window_columns.unwrap();
+    let mut grouped: Vec<String> = a
+        .group_by
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != s && *i != e)
+        .map(|(_, g)| match g {
+            Expr::Column(c) => Ok(c.name.clone()),
+            other => Err(unsupported(format!("GROUP BY {other}: a SESSION view groups by its key columns and the window"))),
+        })
+        .collect::<SqlResult<_>>()?;
+    let mut keys = keys.to_vec();
+    grouped.sort();
+    keys.sort();
+    if grouped != keys {
+        return Err(unsupported(format!("a SESSION view must GROUP BY its session keys ({}) and window_start, window_end", keys.join(", "))));
+    }
+    Ok(())
 }
 
 fn append_only_relation(r: &Relation) -> bool {

@@ -10,7 +10,7 @@ pub mod object;
 pub mod postgres;
 pub mod redis;
 
-use crate::{ConnectorError, Options, Result};
+use crate::{ConnectorError, Result};
 use arrow::array::{RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::SchemaRef;

@@ -144,6 +144,42 @@ async fn connect(config: &tokio_postgres::Config, url: &str) -> Result<Client> {
     Ok(client)
 }
 
+/// `create_table = 'true'`: the table with types matching the input and
+/// the key as its primary key; a hypertable when TimescaleDB is there.
+async fn create_target(client: &Client, url: &str, input: &SinkInput, table: &str, key: Option<&[usize]>, hypertable: Option<&str>) -> Result<()> {
+    let schema = &input.schema;
+    let qtable = quote_table(table);
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut defs = Vec::new();
+    for f in schema.fields() {
+        let ty = pg_type(f)
+            .ok_or_else(|| ConnectorError::Config(format!("column \"{}\" has type {}, which the postgres sink cannot create", f.name(), f.data_type())))?;
+        let not_null = if key.is_some_and(|k| k.contains(&schema.index_of(f.name()).unwrap_or(usize::MAX))) { " NOT NULL" } else { "" };
+        defs.push(format!("{} {ty}{not_null}", quote(f.name())));
+    }
+    if let Some(k) = key {
+        defs.push(format!("PRIMARY KEY ({})", k.iter().map(|&i| quote(&columns[i])).collect::<Vec<_>>().join(", ")));
+    }
+    let sql = format!("CREATE TABLE IF NOT EXISTS {qtable} ({})", defs.join(", "));
+    client.batch_execute(&sql).await.map_err(|e| classify(url, "option \"create_table\"", e))?;
+    if let Some(h) = hypertable {
+        let has = client
+            .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'", &[])
+            .await
+            .map_err(|e| classify(url, "looking for timescaledb", e))?
+            .is_some();
+        if has {
+            client
+                .execute("SELECT create_hypertable($1::text::regclass, $2::text::name, if_not_exists => TRUE, migrate_data => TRUE)", &[&qtable, &h])
+                .await
+                .map_err(|e| classify(url, "option \"hypertable\"", e))?;
+        } else if NOTED_PLAIN.lock().insert(input.sink.clone()) {
+            tracing::info!("sink {}: the database has no timescaledb extension; {table} is a plain table", input.sink);
+        }
+    }
+    Ok(())
+}
+
 impl PostgresSink {
     pub async fn open(options: &Options, input: &SinkInput) -> Result<PostgresSink> {
         let url = options.required("url")?.to_string();
@@ -175,39 +211,10 @@ impl PostgresSink {
         config.options("-c client_min_messages=warning -c statement_timeout=60000 -c lock_timeout=30000");
         config.keepalives(true).keepalives_idle(Duration::from_secs(30));
         let client = connect(&config, &url).await?;
-        let qtable = quote_table(&table);
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         if create {
-            let mut defs = Vec::new();
-            for f in schema.fields() {
-                let ty = pg_type(f).ok_or_else(|| {
-                    ConnectorError::Config(format!("column \"{}\" has type {}, which the postgres sink cannot create", f.name(), f.data_type()))
-                })?;
-                let not_null = if key.as_ref().is_some_and(|k| k.contains(&schema.index_of(f.name()).unwrap_or(usize::MAX))) { " NOT NULL" } else { "" };
-                defs.push(format!("{} {ty}{not_null}", quote(f.name())));
-            }
-            if let Some(k) = &key {
-                defs.push(format!("PRIMARY KEY ({})", k.iter().map(|&i| quote(&columns[i])).collect::<Vec<_>>().join(", ")));
-            }
-            let sql = format!("CREATE TABLE IF NOT EXISTS {qtable} ({})", defs.join(", "));
-            client.batch_execute(&sql).await.map_err(|e| classify(&url, "option \"create_table\"", e))?;
-            if let Some(h) = &hypertable {
-                let has = client
-                    .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'", &[])
-                    .await
-                    .map_err(|e| classify(&url, "looking for timescaledb", e))?
-                    .is_some();
-                if has {
-                    client
-                        .execute("SELECT create_hypertable($1::text::regclass, $2::text::name, if_not_exists => TRUE, migrate_data => TRUE)", &[&qtable, h])
-                        .await
-                        .map_err(|e| classify(&url, "option \"hypertable\"", e))?;
-                } else if NOTED_PLAIN.lock().insert(input.sink.clone()) {
-                    tracing::info!("sink {}: the database has no timescaledb extension; {table} is a plain table", input.sink);
-                }
-            }
+            create_target(&client, &url, input, &table, key.as_deref(), hypertable.as_deref()).await?;
         }
-        let collist = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
         client
             .batch_execute(&format!(
                 "CREATE TABLE IF NOT EXISTS {PROGRESS} (sink text PRIMARY KEY, epoch bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"
@@ -236,22 +243,27 @@ impl PostgresSink {
             last_epoch,
             delivered: 0,
         };
-        match sink.key.clone() {
-            None => sink.copy_rows = format!("COPY {qtable} ({collist}) FROM STDIN"),
-            Some(k) => {
-                let keys: Vec<String> = k.iter().map(|&i| quote(&sink.columns[i])).collect();
-                let rest: Vec<String> =
-                    (0..sink.columns.len()).filter(|i| !k.contains(i)).map(|i| format!("{0} = EXCLUDED.{0}", quote(&sink.columns[i]))).collect();
-                let action = if rest.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", rest.join(", ")) };
-                sink.copy_rows = format!("COPY {STAGE} ({collist}) FROM STDIN");
-                sink.copy_deletes = format!("COPY {STAGE_DELETES} ({}) FROM STDIN", keys.join(", "));
-                sink.merge = format!("INSERT INTO {qtable} ({collist}) SELECT {collist} FROM {STAGE} ON CONFLICT ({}) DO {action}", keys.join(", "));
-                let on = keys.iter().map(|c| format!("t.{c} = d.{c}")).collect::<Vec<_>>().join(" AND ");
-                sink.delete = format!("DELETE FROM {qtable} t USING {STAGE_DELETES} d WHERE {on}");
-            }
-        }
+        sink.build_statements();
         sink.prepare_session().await?;
         Ok(sink)
+    }
+
+    /// The COPY, merge and delete statements for the table and key.
+    fn build_statements(&mut self) {
+        let qtable = quote_table(&self.table);
+        let collist = self.columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+        let Some(k) = &self.key else {
+            self.copy_rows = format!("COPY {qtable} ({collist}) FROM STDIN");
+            return;
+        };
+        let keys: Vec<String> = k.iter().map(|&i| quote(&self.columns[i])).collect();
+        let rest: Vec<String> = (0..self.columns.len()).filter(|i| !k.contains(i)).map(|i| format!("{0} = EXCLUDED.{0}", quote(&self.columns[i]))).collect();
+        let action = if rest.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", rest.join(", ")) };
+        self.copy_rows = format!("COPY {STAGE} ({collist}) FROM STDIN");
+        self.copy_deletes = format!("COPY {STAGE_DELETES} ({}) FROM STDIN", keys.join(", "));
+        self.merge = format!("INSERT INTO {qtable} ({collist}) SELECT {collist} FROM {STAGE} ON CONFLICT ({}) DO {action}", keys.join(", "));
+        let on = keys.iter().map(|c| format!("t.{c} = d.{c}")).collect::<Vec<_>>().join(" AND ");
+        self.delete = format!("DELETE FROM {qtable} t USING {STAGE_DELETES} d WHERE {on}");
     }
 
     /// Per connection: the stage tables, and a check (by preparing them)

@@ -124,44 +124,8 @@ impl Pipeline {
 
     /// `table` is the table a lookup join reads.
     pub fn compile(state: &SessionState, plan: &StreamPlan, table: Option<Arc<crate::storage::table::Table>>) -> SqlResult<Pipeline> {
-        let window = match &plan.window {
-            None => None,
-            Some(w) => {
-                let schema = match (&plan.join, plan.stages.first()) {
-                    (Some(j), _) => j.left_schema.as_arrow().clone(),
-                    (None, Some(Stage::Filter { input, .. } | Stage::Project { input, .. })) => input.as_arrow().clone(),
-                    (None, Some(Stage::Over(o))) => o.input.as_arrow().clone(),
-                    (None, Some(Stage::Aggregate(a))) => a.input.as_arrow().clone(),
-                    (None, None) => return Err(SqlError::internal("windowed plan without stages")),
-                };
-                Some(WindowAssign { column: w.time_column, kind: w.kind.clone(), schema: Arc::new(schema) })
-            }
-        };
-        let join = match &plan.join {
-            None => None,
-            Some(j) => {
-                let c = JoinConfig {
-                    kind: j.kind,
-                    left_keys: physical(state, &j.left_keys, &j.left_schema)?,
-                    right_keys: physical(state, &j.right_keys, &j.right_schema)?,
-                    filter: j.filter.as_ref().map(|f| state.create_physical_expr(f.clone(), &j.schema)).transpose()?,
-                    left: Arc::new(j.left_schema.as_arrow().clone()),
-                    right: Arc::new(j.right_schema.as_arrow().clone()),
-                    output: Arc::new(j.schema.as_arrow().clone()),
-                    bound: match &j.strategy {
-                        JoinStrategy::Interval(b) => Some(*b),
-                        _ => None,
-                    },
-                };
-                Some(match &j.strategy {
-                    JoinStrategy::Lookup => {
-                        let t = table.ok_or_else(|| SqlError::undefined_table(&j.right.name))?;
-                        JoinOp::Lookup(Lookup::new(c, t)?)
-                    }
-                    _ => JoinOp::Symmetric(SymmetricJoin::new(c)?),
-                })
-            }
-        };
+        let window = Self::window(plan)?;
+        let join = plan.join.as_ref().map(|j| Self::join(state, j, table)).transpose()?;
         let mut p = Pipeline { window, join, pre: vec![], aggregate: None, post: vec![] };
         for stage in &plan.stages {
             let op = match stage {
@@ -169,62 +133,103 @@ impl Pipeline {
                 Stage::Project { exprs, input, output } => {
                     StageOp::Project(Project { exprs: physical(state, exprs, input)?, schema: Arc::new(output.as_arrow().clone()) })
                 }
-                Stage::Over(o) => {
-                    let input = o.input.as_arrow();
-                    let output = Arc::new(o.output.as_arrow().clone());
-                    let base = input.fields().len();
-                    let aggs = o
-                        .aggs
-                        .iter()
-                        .enumerate()
-                        .map(|(k, c)| {
-                            let arg = c.arg.as_ref().map(|e| state.create_physical_expr(e.clone(), &o.input)).transpose()?;
-                            OverAgg::new(c.func, arg, input, output.field(base + k).data_type().clone())
-                        })
-                        .collect::<SqlResult<Vec<_>>>()?;
-                    let partition = physical(state, &o.partition_by, &o.input)?;
-                    StageOp::Over(Over::new(OverConfig { partition, time_column: o.time_column, range_ns: o.range_ns, aggs, output }, input)?)
-                }
+                Stage::Over(o) => StageOp::Over(Self::over(state, o)?),
                 Stage::Aggregate(a) => {
-                    let input = Arc::new(a.input.as_arrow().clone());
-                    let output = Arc::new(a.output.as_arrow().clone());
-                    let aggs = a
-                        .aggs
-                        .iter()
-                        .enumerate()
-                        .map(|(k, c)| {
-                            let arg = c.arg.as_ref().map(|e| state.create_physical_expr(e.clone(), &a.input)).transpose()?;
-                            AggSpec::new(c.func, arg, &input, output.field(a.group_by.len() + k).data_type().clone())
-                        })
-                        .collect::<SqlResult<Vec<_>>>()?;
-                    let session_gap = match plan.window.as_ref().map(|w| &w.kind) {
-                        Some(WindowKind::Session { gap_ns }) => Some(*gap_ns),
-                        _ => None,
-                    };
-                    let rows_append_only = match &plan.join {
-                        Some(j) => j.strategy != JoinStrategy::Updating,
-                        None => matches!(
-                            plan.input.kind,
-                            weir_planner::stream::RelationKind::Source { .. } | weir_planner::stream::RelationKind::View { append_only: true }
-                        ),
-                    };
-                    p.aggregate = Some(Aggregate::new(AggregateConfig {
-                        group_exprs: physical(state, &a.group_by, &a.input)?,
-                        aggs,
-                        window: a.window_columns,
-                        windowed: a.window_columns.is_some() && plan.window.is_some(),
-                        session_gap,
-                        emit_on_close: plan.emit == Emit::OnWindowClose,
-                        retractable: !rows_append_only,
-                        input,
-                        output,
-                    })?);
+                    p.aggregate = Some(Self::aggregate(state, plan, a)?);
                     continue;
                 }
             };
             if p.aggregate.is_some() { p.post.push(op) } else { p.pre.push(op) }
         }
         Ok(p)
+    }
+
+    /// Window assignment, over the schema the first stage (or the join) reads.
+    fn window(plan: &StreamPlan) -> SqlResult<Option<WindowAssign>> {
+        let Some(w) = &plan.window else { return Ok(None) };
+        let schema = match (&plan.join, plan.stages.first()) {
+            (Some(j), _) => j.left_schema.as_arrow().clone(),
+            (None, Some(Stage::Filter { input, .. } | Stage::Project { input, .. })) => input.as_arrow().clone(),
+            (None, Some(Stage::Over(o))) => o.input.as_arrow().clone(),
+            (None, Some(Stage::Aggregate(a))) => a.input.as_arrow().clone(),
+            (None, None) => return Err(SqlError::internal("windowed plan without stages")),
+        };
+        Ok(Some(WindowAssign { column: w.time_column, kind: w.kind.clone(), schema: Arc::new(schema) }))
+    }
+
+    fn join(state: &SessionState, j: &weir_planner::stream::JoinPlan, table: Option<Arc<crate::storage::table::Table>>) -> SqlResult<JoinOp> {
+        let c = JoinConfig {
+            kind: j.kind,
+            left_keys: physical(state, &j.left_keys, &j.left_schema)?,
+            right_keys: physical(state, &j.right_keys, &j.right_schema)?,
+            filter: j.filter.as_ref().map(|f| state.create_physical_expr(f.clone(), &j.schema)).transpose()?,
+            left: Arc::new(j.left_schema.as_arrow().clone()),
+            right: Arc::new(j.right_schema.as_arrow().clone()),
+            output: Arc::new(j.schema.as_arrow().clone()),
+            bound: match &j.strategy {
+                JoinStrategy::Interval(b) => Some(*b),
+                _ => None,
+            },
+        };
+        Ok(match &j.strategy {
+            JoinStrategy::Lookup => {
+                let t = table.ok_or_else(|| SqlError::undefined_table(&j.right.name))?;
+                JoinOp::Lookup(Lookup::new(c, t)?)
+            }
+            _ => JoinOp::Symmetric(SymmetricJoin::new(c)?),
+        })
+    }
+
+    fn over(state: &SessionState, o: &weir_planner::stream::OverStage) -> SqlResult<Over> {
+        let input = o.input.as_arrow();
+        let output = Arc::new(o.output.as_arrow().clone());
+        let base = input.fields().len();
+        let aggs = o
+            .aggs
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let arg = c.arg.as_ref().map(|e| state.create_physical_expr(e.clone(), &o.input)).transpose()?;
+                OverAgg::new(c.func, arg, input, output.field(base + k).data_type().clone())
+            })
+            .collect::<SqlResult<Vec<_>>>()?;
+        let partition = physical(state, &o.partition_by, &o.input)?;
+        Over::new(OverConfig { partition, time_column: o.time_column, range_ns: o.range_ns, aggs, output }, input)
+    }
+
+    fn aggregate(state: &SessionState, plan: &StreamPlan, a: &weir_planner::stream::AggregateStage) -> SqlResult<Aggregate> {
+        let input = Arc::new(a.input.as_arrow().clone());
+        let output = Arc::new(a.output.as_arrow().clone());
+        let aggs = a
+            .aggs
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let arg = c.arg.as_ref().map(|e| state.create_physical_expr(e.clone(), &a.input)).transpose()?;
+                AggSpec::new(c.func, arg, &input, output.field(a.group_by.len() + k).data_type().clone())
+            })
+            .collect::<SqlResult<Vec<_>>>()?;
+        let session_gap = match plan.window.as_ref().map(|w| &w.kind) {
+            Some(WindowKind::Session { gap_ns }) => Some(*gap_ns),
+            _ => None,
+        };
+        let rows_append_only = match &plan.join {
+            Some(j) => j.strategy != JoinStrategy::Updating,
+            None => {
+                matches!(plan.input.kind, weir_planner::stream::RelationKind::Source { .. } | weir_planner::stream::RelationKind::View { append_only: true })
+            }
+        };
+        Aggregate::new(AggregateConfig {
+            group_exprs: physical(state, &a.group_by, &a.input)?,
+            aggs,
+            window: a.window_columns,
+            windowed: a.window_columns.is_some() && plan.window.is_some(),
+            session_gap,
+            emit_on_close: plan.emit == Emit::OnWindowClose,
+            retractable: !rows_append_only,
+            input,
+            output,
+        })
     }
 
     fn data(&mut self, d: Delta) -> SqlResult<Vec<Delta>> {
@@ -610,96 +615,102 @@ impl Runner {
                 }
                 self.finish().map(|_| true)
             }
-            Input::View { initial, rx, .. } => {
-                // A restored view already holds what the input's contents gave it.
-                for b in initial.into_iter().filter(|_| !restored) {
-                    self.view.stats.rows_in.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
-                    self.data(Delta { batch: b, diffs: None })?;
-                }
-                while !self.view.stop.load(Ordering::Relaxed) {
-                    match rx.recv_timeout(POLL) {
-                        Ok(Msg::Data(d)) => {
-                            self.view.stats.rows_in.fetch_add(d.batch.num_rows() as u64, Ordering::Relaxed);
-                            self.data(d)?
-                        }
-                        Ok(Msg::Watermark(w)) => self.watermark(w)?,
-                        Ok(Msg::Barrier(e)) if e > self.last_barrier => self.barrier(e, None, None)?,
-                        Ok(Msg::Barrier(_)) => {}
-                        Ok(Msg::End) => return self.finish().map(|_| true),
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => {
-                            self.view.set_status(Status::Stopped(Some("its input view was dropped".into())));
-                            return Ok(false);
-                        }
-                    }
-                }
-                Ok(false)
-            }
+            Input::View { initial, rx, .. } => self.run_view(initial, rx, restored),
             Input::Join { sides, .. } => self.run_join(sides, restored),
-            Input::Source { name, mut source, mut watermark } => {
-                let mut backoff = Duration::from_millis(100);
-                while !self.view.stop.load(Ordering::Relaxed) {
-                    self.barriers(|| source.position(), watermark.as_ref())?;
-                    let event = match source.next(POLL) {
-                        Ok(e) => {
-                            backoff = Duration::from_millis(100);
-                            e
-                        }
-                        Err(ConnectorError::External(e)) => {
-                            tracing::warn!("view {}: source {name}: {e}; retrying in {backoff:?}", self.view.name);
-                            self.view.set_status(Status::Retrying(e.to_string()));
-                            std::thread::sleep(backoff);
-                            backoff = (backoff * 2).min(RETRY_BACKOFF_MAX);
-                            continue;
-                        }
-                        Err(e) => return Err(SqlError::new(weir_planner::SqlState::Internal, format!("source {name}: {e}"))),
-                    };
-                    if self.view.status() != Status::Running {
-                        self.view.set_status(Status::Running);
-                    }
-                    // Partitions that have sent nothing yet hold the watermark back too (until idle).
-                    if let Some(w) = &mut watermark {
-                        w.know_partitions(&source.partitions());
-                    }
-                    match event {
-                        SourceEvent::Batch { partition, batch, dead_letters } => {
-                            self.dead_letters(&name, dead_letters);
-                            self.view.stats.rows_in.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                            match &mut watermark {
-                                None => self.data(Delta { batch, diffs: None })?,
-                                Some(w) => {
-                                    let before = w.current();
-                                    let split = w.split(partition, &batch)?;
-                                    if !split.late.is_empty() {
-                                        self.late(&name, partition, &batch, &split.late);
-                                    }
-                                    if split.on_time.num_rows() > 0 {
-                                        self.data(Delta { batch: split.on_time, diffs: None })?;
-                                    }
-                                    if w.current() > before {
-                                        self.watermark(w.current())?;
-                                    }
-                                }
-                            }
-                        }
-                        SourceEvent::DeadLetters(d) => self.dead_letters(&name, d),
-                        SourceEvent::Idle => {
-                            if let Some(w) = &mut watermark {
-                                let before = w.current();
-                                if w.tick() > before {
-                                    self.watermark(w.current())?;
-                                }
-                            }
-                        }
-                        SourceEvent::End => {
-                            self.watermark(i64::MAX)?;
-                            return self.done(Status::Finished, source.position()).map(|_| true);
-                        }
-                    }
+            Input::Source { name, source, watermark } => self.run_source(&name, source, watermark),
+        }
+    }
+
+    /// Reads another view's changes (after its contents, unless restored).
+    fn run_view(&mut self, initial: Vec<RecordBatch>, rx: Receiver<Msg>, restored: bool) -> SqlResult<bool> {
+        // A restored view already holds what the input's contents gave it.
+        for b in initial.into_iter().filter(|_| !restored) {
+            self.view.stats.rows_in.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+            self.data(Delta { batch: b, diffs: None })?;
+        }
+        while !self.view.stop.load(Ordering::Relaxed) {
+            match rx.recv_timeout(POLL) {
+                Ok(Msg::Data(d)) => {
+                    self.view.stats.rows_in.fetch_add(d.batch.num_rows() as u64, Ordering::Relaxed);
+                    self.data(d)?
                 }
-                Ok(false)
+                Ok(Msg::Watermark(w)) => self.watermark(w)?,
+                Ok(Msg::Barrier(e)) if e > self.last_barrier => self.barrier(e, None, None)?,
+                Ok(Msg::Barrier(_)) => {}
+                Ok(Msg::End) => return self.finish().map(|_| true),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.view.set_status(Status::Stopped(Some("its input view was dropped".into())));
+                    return Ok(false);
+                }
             }
         }
+        Ok(false)
+    }
+
+    /// Reads a source: batches through the watermark (late rows aside), barriers between batches.
+    fn run_source(&mut self, name: &str, mut source: Box<dyn Source>, mut watermark: Option<Watermark>) -> SqlResult<bool> {
+        let mut backoff = Duration::from_millis(100);
+        while !self.view.stop.load(Ordering::Relaxed) {
+            self.barriers(|| source.position(), watermark.as_ref())?;
+            let event = match source.next(POLL) {
+                Ok(e) => {
+                    backoff = Duration::from_millis(100);
+                    e
+                }
+                Err(ConnectorError::External(e)) => {
+                    tracing::warn!("view {}: source {name}: {e}; retrying in {backoff:?}", self.view.name);
+                    self.view.set_status(Status::Retrying(e.to_string()));
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(RETRY_BACKOFF_MAX);
+                    continue;
+                }
+                Err(e) => return Err(SqlError::new(weir_planner::SqlState::Internal, format!("source {name}: {e}"))),
+            };
+            if self.view.status() != Status::Running {
+                self.view.set_status(Status::Running);
+            }
+            // Partitions that have sent nothing yet hold the watermark back too (until idle).
+            if let Some(w) = &mut watermark {
+                w.know_partitions(&source.partitions());
+            }
+            match event {
+                SourceEvent::Batch { partition, batch, dead_letters } => {
+                    self.dead_letters(name, dead_letters);
+                    self.view.stats.rows_in.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                    match &mut watermark {
+                        None => self.data(Delta { batch, diffs: None })?,
+                        Some(w) => {
+                            let before = w.current();
+                            let split = w.split(partition, &batch)?;
+                            if !split.late.is_empty() {
+                                self.late(name, partition, &batch, &split.late);
+                            }
+                            if split.on_time.num_rows() > 0 {
+                                self.data(Delta { batch: split.on_time, diffs: None })?;
+                            }
+                            if w.current() > before {
+                                self.watermark(w.current())?;
+                            }
+                        }
+                    }
+                }
+                SourceEvent::DeadLetters(d) => self.dead_letters(name, d),
+                SourceEvent::Idle => {
+                    if let Some(w) = &mut watermark {
+                        let before = w.current();
+                        if w.tick() > before {
+                            self.watermark(w.current())?;
+                        }
+                    }
+                }
+                SourceEvent::End => {
+                    self.watermark(i64::MAX)?;
+                    return self.done(Status::Finished, source.position()).map(|_| true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// Runs a two-input join. Barriers are aligned: once one side has

@@ -348,3 +348,51 @@ impl DeadLetters {
         Ok(RecordBatch::try_new(Self::schema(), cols)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int64Array;
+    use std::time::Duration;
+
+    fn one_row(i: i64) -> Delta {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        Delta { batch: RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(vec![i]))]).unwrap(), diffs: None }
+    }
+
+    /// A subscriber that does not read holds the view at the bound; SELECT
+    /// (the snapshot) still answers meanwhile; once it reads, the view goes on.
+    #[test]
+    fn a_slow_subscriber_holds_the_view_back_but_not_its_readers() {
+        let schema = one_row(0).batch.schema();
+        let view = ViewState::new("v".into(), schema, true).unwrap();
+        let sub = view.subscribe().unwrap();
+        let total = SUBSCRIBER_QUEUE_MESSAGES as i64 + 50;
+        let writer = {
+            let view = view.clone();
+            std::thread::spawn(move || {
+                for i in 0..total {
+                    view.apply(one_row(i)).unwrap();
+                }
+            })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while view.stats.rows_out.load(Ordering::Relaxed) < SUBSCRIBER_QUEUE_MESSAGES as u64 {
+            assert!(std::time::Instant::now() < deadline, "the writer never filled the queue");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let applied = view.stats.rows_out.load(Ordering::Relaxed);
+        assert!(applied <= SUBSCRIBER_QUEUE_MESSAGES as u64 + 1, "the view waits for its subscriber: {applied} applied");
+        let rows: usize = view.snapshot().unwrap().iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows as u64, applied, "a reader sees the view while the writer waits");
+        let mut received = 0;
+        while received < total {
+            if let Msg::Data(_) = sub.rx.recv_timeout(Duration::from_secs(10)).expect("every change arrives") {
+                received += 1;
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(view.stats.rows_out.load(Ordering::Relaxed), total as u64);
+    }
+}

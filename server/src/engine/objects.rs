@@ -7,10 +7,10 @@
 
 use crate::dataflow::checkpoint::{JoinSide, MemberId};
 use crate::dataflow::ops::{DEFAULT_IDLE_TIMEOUT, Watermark};
-use crate::dataflow::view::{DeadLetters, ViewState};
+use crate::dataflow::view::ViewState;
 use crate::dataflow::{self, Input, Pipeline};
 use crate::engine::{Engine, Writer, plan_create_table};
-use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
 use datafusion::catalog::{MemTable, Session, TableProvider};
@@ -263,12 +263,12 @@ impl Engine {
             }
         };
         let handle = Pipeline::compile(&self.context().state(), plan, table)
-            .and_then(|pipeline| stream::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), ckpt))
+            .and_then(|pipeline| dataflow::spawn(view.state.clone(), pipeline, input, self.dead_letters.clone(), ckpt))
             .inspect_err(|_| leave_all())?;
         *view.thread.lock() = Some(handle);
         // Feeds start after the join subscribed to them, so it misses nothing.
         for (state, input, m) in feeds {
-            let started = self.checkpointing(m).and_then(|c| stream::spawn(state.clone(), Pipeline::identity(), input, self.dead_letters.clone(), c));
+            let started = self.checkpointing(m).and_then(|c| dataflow::spawn(state.clone(), Pipeline::identity(), input, self.dead_letters.clone(), c));
             match started {
                 Ok(t) => view.feeds.lock().push((state, t)),
                 Err(e) => {

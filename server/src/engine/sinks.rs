@@ -14,9 +14,9 @@ use crate::dataflow::{self, Delta, Input, Msg, Pipeline, Status, now_micros};
 use crate::engine::Engine;
 use crate::engine::objects::connector_error;
 use crate::storage::codec::{Dec, Enc};
-use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::compute::concat_batches;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow_row::{RowConverter, SortField};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -91,7 +91,7 @@ pub struct SinkDef {
     pub input: SinkInput,
     pub status: Arc<SinkStatus>,
     /// The input view's state (for a sink from a source: a feed of the source's rows).
-    input_state: Mutex<Option<Arc<ViewState>>>,
+    pub(crate) input_state: Mutex<Option<Arc<ViewState>>>,
     /// The feed this sink owns when it reads a source.
     feed: Mutex<Option<Arc<ViewState>>>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
@@ -715,7 +715,7 @@ impl Engine {
             // Started after the sink subscribed, so it misses nothing; its source position is checkpointed.
             *sink.feed.lock() = Some(state.clone());
             let ckpt = self.checkpointing(MemberId::SinkFeed(sink.id))?;
-            threads.push(stream::spawn(state, Pipeline::identity(), input, self.dead_letters.clone(), ckpt)?);
+            threads.push(dataflow::spawn(state, Pipeline::identity(), input, self.dead_letters.clone(), ckpt)?);
         }
         *sink.threads.lock() = threads;
         Ok(())
@@ -785,6 +785,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::Int64Array;
 
     #[test]
     fn consolidation_cancels_and_keeps_order() {
