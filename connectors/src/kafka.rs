@@ -198,7 +198,7 @@ impl Source for KafkaSource {
     }
 
     fn seek(&mut self, position: &[u8]) -> Result<()> {
-        if position.len() % 12 != 0 || !self.partitions.is_empty() {
+        if !position.len().is_multiple_of(12) || !self.partitions.is_empty() {
             return Err(ConnectorError::Internal("a Kafka position is (partition, offset) pairs, set before the first read".into()));
         }
         self.next_offsets = position

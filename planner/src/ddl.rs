@@ -50,6 +50,7 @@ pub struct CreateSink {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per statement, moved rarely: boxing buys nothing
 pub enum WeirStatement {
     Sql(Statement),
     CreateSource(CreateSource),

@@ -147,7 +147,7 @@ fn from_arrow(e: &ArrowError) -> SqlError {
 impl From<DataFusionError> for SqlError {
     fn from(e: DataFusionError) -> Self {
         match e.find_root() {
-            DataFusionError::SQL(pe, _) => SqlError::syntax(pg_style(&pe.to_string().trim_start_matches("sql parser error: ").to_string())),
+            DataFusionError::SQL(pe, _) => SqlError::syntax(pg_style(pe.to_string().trim_start_matches("sql parser error: "))),
             DataFusionError::SchemaError(se, _) => match se.as_ref() {
                 SchemaError::FieldNotFound { field, .. } => SqlError::new(SqlState::UndefinedColumn, format!("column \"{}\" does not exist", field.name)),
                 SchemaError::AmbiguousReference { field } => {
@@ -179,13 +179,12 @@ impl From<DataFusionError> for SqlError {
 
 fn classify_plan_message(m: &str) -> SqlError {
     let lower = m.to_lowercase();
-    if let Some(rest) = lower.strip_prefix("table '") {
-        if let Some(name) = rest.split('\'').next() {
-            if lower.contains("not found") {
-                let name = name.rsplit('.').next().unwrap_or(name);
-                return SqlError::undefined_table(name);
-            }
-        }
+    if let Some(rest) = lower.strip_prefix("table '")
+        && let Some(name) = rest.split('\'').next()
+        && lower.contains("not found")
+    {
+        let name = name.rsplit('.').next().unwrap_or(name);
+        return SqlError::undefined_table(name);
     }
     if lower.contains("invalid function") || lower.contains("no function matches") {
         return SqlError::new(SqlState::UndefinedFunction, pg_style(m)).with_hint("check the function name and argument types");

@@ -209,10 +209,10 @@ impl StreamPlan {
     /// Names of the relations the view reads.
     pub fn inputs(&self) -> Vec<&str> {
         let mut v = vec![self.input.name.as_str()];
-        if let Some(j) = &self.join {
-            if j.right.name != self.input.name {
-                v.push(j.right.name.as_str());
-            }
+        if let Some(j) = &self.join
+            && j.right.name != self.input.name
+        {
+            v.push(j.right.name.as_str());
         }
         v
     }
@@ -609,18 +609,18 @@ impl Lowering {
                     if has_subquery(c) {
                         return Err(unsupported("subqueries are not supported in materialized views"));
                     }
-                    if let Expr::BinaryExpr(b) = c {
-                        if b.op == datafusion::logical_expr::Operator::Eq {
-                            if only_from(&b.left, &ls) && only_from(&b.right, &rs) {
-                                left_keys.push(*b.left.clone());
-                                right_keys.push(*b.right.clone());
-                                continue;
-                            }
-                            if only_from(&b.left, &rs) && only_from(&b.right, &ls) {
-                                left_keys.push(*b.right.clone());
-                                right_keys.push(*b.left.clone());
-                                continue;
-                            }
+                    if let Expr::BinaryExpr(b) = c
+                        && b.op == datafusion::logical_expr::Operator::Eq
+                    {
+                        if only_from(&b.left, &ls) && only_from(&b.right, &rs) {
+                            left_keys.push(*b.left.clone());
+                            right_keys.push(*b.right.clone());
+                            continue;
+                        }
+                        if only_from(&b.left, &rs) && only_from(&b.right, &ls) {
+                            left_keys.push(*b.right.clone());
+                            right_keys.push(*b.left.clone());
+                            continue;
                         }
                     }
                     rest.push(c.clone());

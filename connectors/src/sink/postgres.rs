@@ -205,7 +205,7 @@ impl PostgresSink {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
-        config.application_name(&format!("weir sink {}", input.sink));
+        config.application_name(format!("weir sink {}", input.sink));
         // "already exists, skipping" notices from the idempotent setup are not news.
         // A write that hangs (a lock on the table, a half-open connection) fails and is retried.
         config.options("-c client_min_messages=warning -c statement_timeout=60000 -c lock_timeout=30000");

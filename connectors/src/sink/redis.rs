@@ -145,8 +145,8 @@ impl RedisSink {
         let values = if json { json_rows(rows)? } else { vec![] };
         for row in 0..rows.num_rows() {
             let k = key.render(&cells, row);
-            if json {
-                let cmd = pipe.cmd("SET").arg(&k).arg(&values[row]);
+            if let Some(value) = values.get(row) {
+                let cmd = pipe.cmd("SET").arg(&k).arg(value);
                 if let Some(t) = self.ttl {
                     cmd.arg("PX").arg(t.as_millis() as u64);
                 }

@@ -426,10 +426,11 @@ impl Coordinator {
         let Ok(entries) = fs::read_dir(&self.dir) else { return };
         for entry in entries.flatten() {
             let Ok(e) = entry.file_name().to_string_lossy().parse::<u64>() else { continue };
-            if e < newest && e <= delivered {
-                if let Err(err) = fs::remove_dir_all(entry.path()) {
-                    tracing::warn!("could not remove old checkpoint {e}: {err}");
-                }
+            if e < newest
+                && e <= delivered
+                && let Err(err) = fs::remove_dir_all(entry.path())
+            {
+                tracing::warn!("could not remove old checkpoint {e}: {err}");
             }
         }
     }

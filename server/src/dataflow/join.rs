@@ -139,10 +139,8 @@ impl Lookup {
             let batch = batch.clone().with_schema(self.c.right.clone()).unwrap_or_else(|_| batch.clone());
             let (cols, null) = eval_keys(&self.c.right_keys, &batch)?;
             let rows = self.keys.convert_columns(&cols)?;
-            for r in 0..batch.num_rows() {
-                if !null[r] {
-                    self.index.entry(rows.row(r).as_ref().into()).or_default().push((b, r));
-                }
+            for (r, _) in null.iter().enumerate().filter(|(_, is_null)| !**is_null) {
+                self.index.entry(rows.row(r).as_ref().into()).or_default().push((b, r));
             }
         }
         self.seen = Some(data.clone());
@@ -156,10 +154,7 @@ impl Lookup {
         let (cols, null) = eval_keys(&self.c.left_keys, b)?;
         let rows = self.keys.convert_columns(&cols)?;
         let (mut probe, mut found) = (Vec::new(), Vec::new());
-        for i in 0..n {
-            if null[i] {
-                continue;
-            }
+        for (i, _) in null.iter().enumerate().take(n).filter(|(_, is_null)| !**is_null) {
             for &(tb, tr) in self.index.get(rows.row(i).as_ref()).map(|v| v.as_slice()).unwrap_or(&[]) {
                 probe.push(i as u32);
                 found.push((tb, tr));
@@ -303,10 +298,7 @@ impl SymmetricJoin {
         // Candidate pairs: (row here, row there, its count, its key).
         let mut probe = Vec::new();
         let mut there: Vec<(&[u8], i64)> = Vec::new();
-        for i in 0..n {
-            if null[i] {
-                continue;
-            }
+        for (i, _) in null.iter().enumerate().take(n).filter(|(_, is_null)| !**is_null) {
             if let Some(m) = other.map.get(keys.row(i).as_ref()) {
                 for (r, e) in m {
                     probe.push(i as u32);

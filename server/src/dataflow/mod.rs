@@ -83,6 +83,7 @@ impl StageOp {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one per dataflow, never moved in a hot path
 enum JoinOp {
     Lookup(Lookup),
     Symmetric(SymmetricJoin),

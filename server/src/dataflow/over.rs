@@ -88,7 +88,7 @@ impl OverAgg {
                 a.as_primitive::<Float64Type>().iter().map(|v| v.map(Val::Float).unwrap_or(Val::Null)).collect()
             }
             Kind::Distinct => {
-                let rows = self.conv.as_ref().expect("converter").convert_columns(&[a.clone()])?;
+                let rows = self.conv.as_ref().expect("converter").convert_columns(std::slice::from_ref(&a))?;
                 (0..n).map(|i| if a.is_null(i) { Val::Null } else { Val::Bytes(rows.row(i).as_ref().into()) }).collect()
             }
         })

@@ -29,8 +29,6 @@ use weir_planner::stream::{EventTime, JoinStrategy, Relation, RelationKind, Rela
 use weir_planner::types::pg_type_name;
 use weir_planner::{Emit, SqlError, SqlResult, SqlState, parse_statements};
 
-/// Relations weir itself provides.
-
 pub struct SourceDef {
     pub id: u64,
     pub name: String,

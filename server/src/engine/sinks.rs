@@ -364,10 +364,12 @@ impl Runner {
                 pump(&mut state, wait, self.at_least_once);
                 // At least once: write what arrived now, unless an earlier epoch with changes
                 // still waits for its checkpoint (order); then end the epoch at the barrier.
-                if self.at_least_once && state.staged.iter().all(|s| s.epoch.is_none()) && !state.queue.is_empty() {
-                    if let Err(e) = self.write_now(&rt, &mut sink, &mut state, &schema) {
-                        return status.set(Status::Failed(e.message));
-                    }
+                if self.at_least_once
+                    && state.staged.iter().all(|s| s.epoch.is_none())
+                    && !state.queue.is_empty()
+                    && let Err(e) = self.write_now(&rt, &mut sink, &mut state, &schema)
+                {
+                    return status.set(Status::Failed(e.message));
                 }
                 if let Some(e) = state.pending_barrier.take() {
                     state.cut_checked(e, &schema, &ckpt);

@@ -82,10 +82,10 @@ impl Cancels {
     }
 
     fn cancel(&self, pid: i32, key: &SecretKey) {
-        if let Some((k, token)) = self.running.lock().get(&pid) {
-            if *k == key.to_bytes() {
-                token.cancel();
-            }
+        if let Some((k, token)) = self.running.lock().get(&pid)
+            && *k == key.to_bytes()
+        {
+            token.cancel();
         }
     }
 
@@ -379,10 +379,11 @@ fn json_params_as_text(portal: &Portal<Prepared>) -> Portal<()> {
             *t = Some(Type::JSONB);
         }
         if matches!(t, Some(ty) if *ty == Type::JSONB || *ty == Type::JSON) {
-            if portal.parameter_format.is_binary(i) && *t == Some(Type::JSONB) {
-                if let Some(Some(v)) = values.get_mut(i) {
-                    *v = v.slice(1.min(v.len())..);
-                }
+            if portal.parameter_format.is_binary(i)
+                && *t == Some(Type::JSONB)
+                && let Some(Some(v)) = values.get_mut(i)
+            {
+                *v = v.slice(1.min(v.len())..);
             }
             *t = Some(Type::TEXT);
         }

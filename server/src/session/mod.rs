@@ -104,12 +104,12 @@ fn bytea_column(c: &ArrayRef) -> SqlResult<arrow::array::BinaryArray> {
 /// filling its first columns.
 fn plain_insert(mut ins: ast::Insert, table: &Table) -> ast::Insert {
     ins.returning = None;
-    if ins.columns.is_empty() {
-        if let Some(ast::SetExpr::Values(v)) = ins.source.as_ref().map(|q| q.body.as_ref()) {
-            let width = v.rows.iter().map(|r| r.len()).max().unwrap_or(0);
-            if width < table.schema.fields().len() {
-                ins.columns = table.schema.fields().iter().take(width).map(|f| ObjectName::from(vec![ast::Ident::with_quote('"', f.name())])).collect();
-            }
+    if ins.columns.is_empty()
+        && let Some(ast::SetExpr::Values(v)) = ins.source.as_ref().map(|q| q.body.as_ref())
+    {
+        let width = v.rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        if width < table.schema.fields().len() {
+            ins.columns = table.schema.fields().iter().take(width).map(|f| ObjectName::from(vec![ast::Ident::with_quote('"', f.name())])).collect();
         }
     }
     ins
@@ -127,14 +127,12 @@ fn jsonb_placeholders(ins: &ast::Insert, table: &Table) -> Vec<usize> {
     let mut out = Vec::new();
     for row in &v.rows {
         for (expr, col) in row.iter().zip(&columns) {
-            if let ast::Expr::Value(v) = expr {
-                if let ast::Value::Placeholder(p) = &v.value {
-                    if let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1) {
-                        if is_jsonb(table.schema.field(*col)) {
-                            out.push(n - 1);
-                        }
-                    }
-                }
+            if let ast::Expr::Value(v) = expr
+                && let ast::Value::Placeholder(p) = &v.value
+                && let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1)
+                && is_jsonb(table.schema.field(*col))
+            {
+                out.push(n - 1);
             }
         }
     }
@@ -164,7 +162,7 @@ fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
             Ok(Arc::new(normalized) as ArrayRef)
         })
         .collect::<SqlResult<Vec<_>>>()?;
-    Ok(RecordBatch::try_new_with_options(table.schema.clone(), cols, &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()))).map_err(
+    RecordBatch::try_new_with_options(table.schema.clone(), cols, &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()))).map_err(
         |e| {
             if e.to_string().contains("non-nullable") {
                 let col = table.schema.fields().iter().zip(batch.columns()).find(|(f, c)| !f.is_nullable() && c.null_count() > 0);
@@ -177,7 +175,7 @@ fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
                 SqlError::from(e)
             }
         },
-    )?)
+    )
 }
 
 impl Session {

@@ -106,10 +106,10 @@ impl Table {
         if batch.num_rows() > 0 {
             batches.push(batch);
         }
-        if batches.len() > MAX_BATCHES_PER_TABLE {
-            if let Ok(merged) = concat_batches(&self.schema, &batches) {
-                batches = vec![merged];
-            }
+        if batches.len() > MAX_BATCHES_PER_TABLE
+            && let Ok(merged) = concat_batches(&self.schema, &batches)
+        {
+            batches = vec![merged];
         }
         let rows = batches.iter().map(|b| b.num_rows()).sum();
         *self.data.write() = Arc::new(TableData { batches, rows });

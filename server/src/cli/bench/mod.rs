@@ -343,10 +343,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             continue;
         }
         for p in parse_sql(&source_sql)? {
-            if let WeirStatement::CreateSource(cs) = &p.statement {
-                if engine.kind_of(&weir_planner::names::object_name(&cs.name)?).is_none() {
-                    engine.create_source(cs, &p.sql).await?;
-                }
+            if let WeirStatement::CreateSource(cs) = &p.statement
+                && engine.kind_of(&weir_planner::names::object_name(&cs.name)?).is_none()
+            {
+                engine.create_source(cs, &p.sql).await?;
             }
         }
         let view = format!("bench_{name}");
