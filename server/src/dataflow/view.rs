@@ -48,13 +48,23 @@ pub struct ViewState {
     pub name: String,
     pub schema: SchemaRef,
     contents: RwLock<Contents>,
-    /// Locked before `contents` when both are (publishing and subscribing),
-    /// so a SELECT never waits behind a subscriber that is slow to take a change.
-    subscribers: Mutex<Vec<SyncSender<Msg>>>,
+    /// Locked before `contents` when both are, and only for a moment: a
+    /// message is sent after both are released, to the subscribers there were
+    /// when it was made, so neither a SELECT nor a new subscriber (nor the
+    /// checkpoint coordinator, which subscribes under its own lock) ever waits
+    /// behind a subscriber that is slow to take a change.
+    subscribers: Mutex<Subscribers>,
     pub stats: Stats,
     pub stop: AtomicBool,
     /// The newest checkpoint barrier passed on to subscribers.
     pub last_barrier: AtomicU64,
+}
+
+/// The channels of a view's subscribers, each with an id to forget it by.
+#[derive(Default)]
+struct Subscribers {
+    senders: Vec<(u64, SyncSender<Msg>)>,
+    next_id: u64,
 }
 
 /// A subscription: the contents, then every later change, with the
@@ -125,8 +135,8 @@ impl ViewState {
         }
         let batch = delta.batch.clone().with_schema(self.schema.clone()).unwrap_or(delta.batch);
         let delta = Delta { batch, diffs: delta.diffs };
-        // Subscribers first: no one subscribes between the change and its message.
-        let mut subscribers = self.subscribers.lock();
+        // Subscribers first: no one subscribes between the change and taking the list to send it to.
+        let subscribers = self.subscribers.lock();
         let mut contents = self.contents.write();
         match &mut *contents {
             Contents::Append(batches, unmerged) => {
@@ -150,7 +160,9 @@ impl ViewState {
         }
         self.stats.rows_out.fetch_add(delta.batch.num_rows() as u64, Ordering::Relaxed);
         drop(contents);
-        Self::send_all(&mut subscribers, Msg::Data(delta));
+        let to = subscribers.senders.clone();
+        drop(subscribers);
+        self.send_all(to, Msg::Data(delta));
         Ok(())
     }
 
@@ -159,16 +171,24 @@ impl ViewState {
         if let Msg::Watermark(w) = msg {
             self.stats.watermark_ns.store(w, Ordering::Relaxed);
         }
-        let mut subscribers = self.subscribers.lock();
-        if let Msg::Barrier(e) = msg {
-            self.last_barrier.store(e, Ordering::Relaxed);
-        }
-        Self::send_all(&mut subscribers, msg);
+        let to = {
+            let subscribers = self.subscribers.lock();
+            if let Msg::Barrier(e) = msg {
+                self.last_barrier.store(e, Ordering::Relaxed);
+            }
+            subscribers.senders.clone()
+        };
+        self.send_all(to, msg);
     }
 
-    /// Waits while a subscriber's queue is full; drops subscribers that went away.
-    fn send_all(subscribers: &mut Vec<SyncSender<Msg>>, msg: Msg) {
-        subscribers.retain(|s| s.send(msg.clone()).is_ok());
+    /// Sends `msg` to `to` in turn, waiting while a subscriber's queue is
+    /// full (backpressure); forgets the subscribers that went away. Only the
+    /// view's own thread publishes, so every subscriber gets messages in order.
+    fn send_all(&self, to: Vec<(u64, SyncSender<Msg>)>, msg: Msg) {
+        let gone: Vec<u64> = to.into_iter().filter(|(_, s)| s.send(msg.clone()).is_err()).map(|(id, _)| id).collect();
+        if !gone.is_empty() {
+            self.subscribers.lock().senders.retain(|(id, _)| !gone.contains(id));
+        }
     }
 
     /// The contents a checkpoint saves; `saved` is how many rows of an
@@ -264,7 +284,9 @@ impl ViewState {
             let _ = tx.send(Msg::End);
         }
         let after_barrier = self.last_barrier.load(Ordering::Relaxed);
-        subscribers.push(tx);
+        subscribers.next_id += 1;
+        let id = subscribers.next_id;
+        subscribers.senders.push((id, tx));
         Ok(Subscription { snapshot, rx, rows_out, after_barrier })
     }
 }
@@ -361,7 +383,8 @@ mod tests {
     }
 
     /// A subscriber that does not read holds the view at the bound; SELECT
-    /// (the snapshot) still answers meanwhile; once it reads, the view goes on.
+    /// (the snapshot) and a new subscription still answer meanwhile; once it
+    /// reads, the view goes on (and the dropped subscriber is forgotten).
     #[test]
     fn a_slow_subscriber_holds_the_view_back_but_not_its_readers() {
         let schema = one_row(0).batch.schema();
@@ -386,6 +409,11 @@ mod tests {
         assert!(applied <= SUBSCRIBER_QUEUE_MESSAGES as u64 + 1, "the view waits for its subscriber: {applied} applied");
         let rows: usize = view.snapshot().unwrap().iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows as u64, applied, "a reader sees the view while the writer waits");
+        // A new subscriber does not wait either: it gets the contents so far, then what follows.
+        let late = view.subscribe().unwrap();
+        let late_rows: usize = late.snapshot.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(late_rows as u64, applied);
+        drop(late);
         let mut received = 0;
         while received < total {
             if let Msg::Data(_) = sub.rx.recv_timeout(Duration::from_secs(10)).expect("every change arrives") {
