@@ -769,7 +769,7 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     };
     let time = stages_event_time(time, &stages, input_append_only, emit)?;
     let event_time = time.filter(|_| append_only).map(|column| EventTime { column, delay_ns: 0 });
-    let unique_key = stages_unique_key(if join.is_none() { input.unique_key.clone() } else { None }, &stages);
+    let unique_key = stages_unique_key(input_unique_key(&input, join.as_ref(), window.as_ref().map(|(w, _)| w)), &stages);
     Ok(StreamPlan { input, join, window: window.map(|(w, _)| w), stages, emit, output, append_only, event_time, unique_key })
 }
 
@@ -829,6 +829,20 @@ fn append_only_relation(r: &Relation) -> bool {
         RelationKind::View { append_only } => *append_only,
         RelationKind::Table => false,
     }
+}
+
+/// The unique key of the rows the stages read: the input's, unknown after a
+/// join, and with `window_start` added for HOP, which copies each row into
+/// every window it falls in (TUMBLE puts it in one).
+fn input_unique_key(input: &Relation, join: Option<&JoinPlan>, window: Option<&WindowSpec>) -> Option<Vec<usize>> {
+    if join.is_some() {
+        return None;
+    }
+    let mut key = input.unique_key.clone()?;
+    if let Some(WindowSpec { kind: WindowKind::Hop { .. }, .. }) = window {
+        key.push(input.schema.fields().len()); // window_start, the first column the window adds
+    }
+    Some(key)
 }
 
 /// Follows a unique key through the stages: a filter keeps it, a projection

@@ -165,6 +165,13 @@ impl KafkaSink {
             ));
         }
         if let Some(k) = &key {
+            if !input.append_only && input.unique_key.as_ref().is_some_and(|u| u.len() > 1) {
+                return Err(ConnectorError::Config(
+                    "option \"key\": the kafka sink keys messages by one column, and the rows of this input (which has updates) are \
+                     unique only by several; sink from a view with one GROUP BY column, or use a redis or postgres sink"
+                        .into(),
+                ));
+            }
             require_unique_key(input, "key", k)?;
         }
         let mut config = ClientConfig::new();
@@ -277,13 +284,18 @@ impl Sink for KafkaSink {
             // Waits for room in the producer queue rather than failing when it is full.
             pending.push(self.producer.send(record, Duration::from_secs(30)));
         }
+        // Counted as acknowledged, failed attempt or not: a retry sends only the rest.
+        let mut failed = None;
         for r in futures::future::join_all(pending).await {
-            if let Err((e, _)) = r {
-                self.verify = true;
-                return Err(ConnectorError::External(format!("Kafka topic {}: {e}", self.topic)));
+            match r {
+                Ok(_) => self.delivered += 1,
+                Err((e, _)) => failed = failed.or(Some(e)),
             }
         }
-        self.delivered += messages.len() as u64;
+        if let Some(e) = failed {
+            self.verify = true;
+            return Err(ConnectorError::External(format!("Kafka topic {}: {e}", self.topic)));
+        }
         Ok(())
     }
 

@@ -259,8 +259,9 @@ struct Runner {
 }
 
 impl Runner {
-    /// Opens the connector, retrying while the target is away; None when it cannot be opened or a stop came.
-    fn open(&self, rt: &tokio::runtime::Runtime, what: &str) -> Option<Box<dyn Sink>> {
+    /// Opens the connector, retrying while the target is away (`between`
+    /// runs between attempts); None when it cannot be opened or a stop came.
+    fn open(&self, rt: &tokio::runtime::Runtime, what: &str, between: &mut dyn FnMut()) -> Option<Box<dyn Sink>> {
         let status = &self.status;
         status.set(Status::Connecting);
         let mut backoff = Backoff::new();
@@ -268,7 +269,7 @@ impl Runner {
             match rt.block_on(open_sink(&self.connector, &self.options, &self.input)) {
                 Ok(s) => return Some(s),
                 Err(ConnectorError::External(e)) => {
-                    if !backoff.wait(status, what, &e, &mut || {}) {
+                    if !backoff.wait(status, what, &e, between) {
                         status.set(Status::Stopped(None));
                         return None;
                     }
@@ -290,13 +291,19 @@ impl Runner {
             Err(e) => return status.set(Status::Failed(format!("cannot start a runtime: {e}"))),
         };
         let what = format!("{} ({})", self.name, self.connector);
-        let Some(mut sink) = self.open(&rt, &what) else { return };
+        // While the target cannot be reached yet, what the input sends is taken
+        // and kept, so the input is not held back by this sink's full channel.
+        let mut early = Vec::new();
+        let Some(mut sink) = self.open(&rt, &what, &mut || early.extend(rx.try_iter())) else { return };
         status.set(Status::Running);
         let mut state = match initial_state(snapshot, &ckpt, sink.last_epoch().unwrap_or(0)) {
             Ok(state) => state,
             Err(e) => return status.set(Status::Failed(format!("cannot read its checkpoint: {e}"))),
         };
         let schema = self.input.schema.clone();
+        for m in early {
+            state.take(m, &schema, &ckpt, &status);
+        }
         // Takes what the input sent, without waiting: rows join the epoch, a barrier ends it.
         // `early`: stop at a barrier and leave it pending, so that an at-least-once sink
         // can write what came before it first (elsewhere barriers are cut at once).
