@@ -165,12 +165,13 @@ impl KafkaSink {
             ));
         }
         if let Some(k) = &key {
-            if !input.append_only && input.unique_key.as_ref().is_some_and(|u| u.len() > 1) {
-                return Err(ConnectorError::Config(
-                    "option \"key\": the kafka sink keys messages by one column, and the rows of this input (which has updates) are \
-                     unique only by several; sink from a view with one GROUP BY column, or use a redis or postgres sink"
-                        .into(),
-                ));
+            if let Some(unique) = input.unique_key.as_ref().filter(|u| !input.append_only && u.len() > 1) {
+                let names: Vec<&str> = unique.iter().map(|&c| input.schema.field(c).name().as_str()).collect();
+                return Err(ConnectorError::Config(format!(
+                    "option \"key\": the kafka sink keys messages by one column, and this input has updates and rows unique by ({}); \
+                     sink from a view with one GROUP BY column, or use a redis or postgres sink",
+                    names.join(", ")
+                )));
             }
             require_unique_key(input, "key", k)?;
         }
