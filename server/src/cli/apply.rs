@@ -120,8 +120,26 @@ fn diff(old: &str, new: &str) -> String {
 }
 
 pub async fn run(args: ApplyArgs) -> anyhow::Result<()> {
+    let want = read_files(&args.path)?;
+    let (client, conn) = tokio_postgres::connect(&args.server, NoTls)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to weir at {}: {e}", weir_connectors::sink::redact_url(&args.server)))?;
+    tokio::spawn(conn);
+    let have = catalog(&client).await?;
+    if plan(&args, &want, &have)? == 0 {
+        println!("nothing to do");
+        return Ok(());
+    }
+    if args.dry_run {
+        return Ok(());
+    }
+    apply(&client, &want, have).await
+}
+
+/// The definitions in the files, in order, with `${NAME}`s filled.
+fn read_files(path: &Path) -> anyhow::Result<Vec<Wanted>> {
     let mut want = Vec::new();
-    for f in files(&args.path)? {
+    for f in files(path)? {
         let text = std::fs::read_to_string(&f).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
         let text = substitute(&text, &|n| std::env::var(n).ok()).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
         let parsed = parse_sql(&text).map_err(|e| anyhow::anyhow!("{}: {}", f.display(), e.message))?;
@@ -136,15 +154,15 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<()> {
             want.push(Wanted { kind, name, sql: p.sql, file: f.display().to_string() });
         }
     }
-    let (client, conn) = tokio_postgres::connect(&args.server, NoTls)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to weir at {}: {e}", weir_connectors::sink::redact_url(&args.server)))?;
-    tokio::spawn(conn);
-    let mut have = catalog(&client).await?;
-    // The plan: refuse changes (all of them listed) before anything is applied.
+    Ok(want)
+}
+
+/// The plan: how many objects change. Refuses changes (all of them listed)
+/// before anything is applied; with --dry-run prints what would happen.
+fn plan(args: &ApplyArgs, want: &[Wanted], have: &Catalog) -> anyhow::Result<usize> {
     let mut refused = Vec::new();
     let mut todo = 0;
-    for w in &want {
+    for w in want {
         match have.get(&w.name) {
             None => {
                 todo += 1;
@@ -179,24 +197,18 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<()> {
         }
         anyhow::bail!("{} definition(s) changed; nothing was applied", refused.len());
     }
-    if todo == 0 {
-        println!("nothing to do");
-        return Ok(());
-    }
-    if args.dry_run {
-        return Ok(());
-    }
-    // Apply in file order, against the live catalog: a replace may have dropped dependents.
-    let run = |sql: String, what: String| {
-        let client = &client;
-        async move {
-            client.batch_execute(&sql).await.map_err(|e| {
-                let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
-                anyhow::anyhow!("{what}: {msg}")
-            })
-        }
+    Ok(todo)
+}
+
+/// Applies the plan in file order, against the live catalog: a replace may have dropped dependents.
+async fn apply(client: &tokio_postgres::Client, want: &[Wanted], mut have: Catalog) -> anyhow::Result<()> {
+    let run = |sql: String, what: String| async move {
+        client.batch_execute(&sql).await.map_err(|e| {
+            let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+            anyhow::anyhow!("{what}: {msg}")
+        })
     };
-    for w in &want {
+    for w in want {
         match have.get(&w.name) {
             None => {
                 run(w.sql.clone(), format!("create {} {}", w.kind, w.name)).await?;
@@ -208,15 +220,18 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<()> {
                 run(format!("DROP {} {}{cascade}", kind.to_uppercase(), w.name), format!("drop {kind} {}", w.name)).await?;
                 run(w.sql.clone(), format!("create {} {}", w.kind, w.name)).await?;
                 println!("replaced {} {}", w.kind, w.name);
-                have = catalog(&client).await?;
+                have = catalog(client).await?;
             }
         }
     }
     Ok(())
 }
 
+/// What weir_catalog says the server runs, by name.
+type Catalog = BTreeMap<String, (String, String, String)>;
+
 /// name -> (kind, definition with secrets hidden, hash of the full definition).
-async fn catalog(client: &tokio_postgres::Client) -> anyhow::Result<BTreeMap<String, (String, String, String)>> {
+async fn catalog(client: &tokio_postgres::Client) -> anyhow::Result<Catalog> {
     let mut have = BTreeMap::new();
     for row in client.query("SELECT name, kind, sql, sql_hash FROM weir_catalog", &[]).await? {
         have.insert(row.get(0), (row.get(1), row.get(2), row.get(3)));

@@ -350,19 +350,7 @@ impl Runner {
                 }
             }
             if state.ended {
-                // The input ended: no barrier comes any more, so epochs are cut here.
-                while state.last_barrier < ckpt.coord.requested() {
-                    state.cut_checked(state.last_barrier + 1, &schema, &ckpt);
-                }
-                if state.queue.is_empty() && state.staged.is_empty() && state.failed.is_none() {
-                    // Durable at the target first; only then may the checkpoints holding it go.
-                    if retry(&status, &rt, &what, &mut sink, Op::Flush, &mut || {}) != Outcome::Done {
-                        return;
-                    }
-                    state.settle(sink.durable_epoch(), &ckpt.committed);
-                    ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segment: None });
-                    ckpt.committed.store(u64::MAX, Ordering::Release);
-                    status.set(if state.dropped { Status::Stopped(Some("its input was dropped".into())) } else { Status::Finished });
+                if self.end_of_input(&rt, &what, &mut sink, &mut state, &ckpt) {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(5));
@@ -429,6 +417,28 @@ fn initial_state(snapshot: Vec<RecordBatch>, ckpt: &SinkCheckpoints, delivered: 
 }
 
 impl Runner {
+    /// The input ended: no barrier comes any more, so epochs are cut here.
+    /// Once every epoch is delivered, flushes the target and finishes; true
+    /// when the sink is done (finished, or failed or stopped while flushing).
+    fn end_of_input(&self, rt: &tokio::runtime::Runtime, what: &str, sink: &mut Box<dyn Sink>, state: &mut EpochState, ckpt: &SinkCheckpoints) -> bool {
+        let status = &self.status;
+        while state.last_barrier < ckpt.coord.requested() {
+            state.cut_checked(state.last_barrier + 1, &self.input.schema, ckpt);
+        }
+        if !(state.queue.is_empty() && state.staged.is_empty() && state.failed.is_none()) {
+            return false;
+        }
+        // Durable at the target first; only then may the checkpoints holding it go.
+        if retry(status, rt, what, sink, Op::Flush, &mut || {}) != Outcome::Done {
+            return true;
+        }
+        state.settle(sink.durable_epoch(), &ckpt.committed);
+        ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segment: None });
+        ckpt.committed.store(u64::MAX, Ordering::Release);
+        status.set(if state.dropped { Status::Stopped(Some("its input was dropped".into())) } else { Status::Finished });
+        true
+    }
+
     /// Writes the queued changes at once, one attempt. Nothing is pumped
     /// meanwhile, so no barrier can claim them before they are written; if
     /// the attempt fails they stay queued and go with the next epoch.
