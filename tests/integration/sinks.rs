@@ -70,6 +70,15 @@ fn string_column(batch: &arrow::array::RecordBatch, name: &str) -> Vec<String> {
     (0..a.len()).map(|i| a.value(i).to_string()).collect()
 }
 
+/// A consumer of `topic` from its start, in a consumer group of its own.
+fn topic_reader(kafka: &str, group: String, topic: &str) -> rdkafka::consumer::StreamConsumer {
+    use rdkafka::consumer::Consumer;
+    let consumer: rdkafka::consumer::StreamConsumer =
+        rdkafka::ClientConfig::new().set("bootstrap.servers", kafka).set("group.id", group).set("auto.offset.reset", "earliest").create().unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    consumer
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sinks_deliver_views_and_sources_to_redis_postgres_s3_and_kafka() {
     let (pg_url, redis_url, kafka, s3) =
@@ -203,15 +212,8 @@ print(duckdb.sql(f\"SELECT count(DISTINCT event_id) FROM read_parquet('{d}/**/*.
     let purchases = text_rows(&c, "SELECT event_id, user_id FROM purchases").await;
     assert!(purchases.len() > 30, "purchases: {}", purchases.len());
     let want: BTreeSet<(String, String)> = purchases.iter().map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap())).collect();
-    let consumer: rdkafka::consumer::StreamConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &kafka)
-        .set("group.id", format!("weir-sink-test-{tag}"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
+    let consumer = topic_reader(&kafka, format!("weir-sink-test-{tag}"), &format!("purchases_{tag}"));
     use rdkafka::Message;
-    use rdkafka::consumer::Consumer;
-    consumer.subscribe(&[&format!("purchases_{tag}")]).unwrap();
     let mut got = BTreeSet::new();
     let mut messages = 0;
     let mut stream = consumer.stream();
@@ -452,14 +454,7 @@ async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
         let mut got: Vec<String> = match connector {
             "kafka" => {
                 use rdkafka::Message;
-                use rdkafka::consumer::{Consumer, StreamConsumer};
-                let consumer: StreamConsumer = rdkafka::ClientConfig::new()
-                    .set("bootstrap.servers", &kafka)
-                    .set("group.id", format!("check-{tag}"))
-                    .set("auto.offset.reset", "earliest")
-                    .create()
-                    .unwrap();
-                consumer.subscribe(&[&format!("retry_{tag}")]).unwrap();
+                let consumer = topic_reader(&kafka, format!("check-{tag}"), &format!("retry_{tag}"));
                 let mut got = Vec::new();
                 let mut stream = consumer.stream();
                 // Read until 3 s pass without a message: a duplicate would show up as an 8th.
@@ -533,14 +528,7 @@ async fn keyed_sinks_keep_every_row_and_refuse_keys_that_are_not_unique() {
 
     // Kafka: one message per view row, keyed by event type, windows in order per key.
     use rdkafka::Message;
-    use rdkafka::consumer::{Consumer, StreamConsumer};
-    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &kafka)
-        .set("group.id", format!("keyed-{tag}"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&format!("per_min_{tag}")]).unwrap();
+    let consumer = topic_reader(&kafka, format!("keyed-{tag}"), &format!("per_min_{tag}"));
     let mut got: Vec<(String, String, i64)> = Vec::new();
     let mut stream = consumer.stream();
     // Read until 3 s pass without a message, so that extra messages would show too.
