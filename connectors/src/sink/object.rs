@@ -103,6 +103,51 @@ fn partition_dir(hour: Option<i64>) -> String {
     }
 }
 
+/// Where and how to reach an S3 endpoint; empty settings are absent.
+struct Credentials {
+    endpoint: Option<String>,
+    region: String,
+    key_id: Option<String>,
+    secret: Option<String>,
+}
+
+/// The store and the prefix in it for `path`: `s3://bucket/prefix/`, or an absolute local directory.
+fn store_for(path: &str, c: Credentials) -> Result<(Arc<dyn ObjectStore>, Path)> {
+    let Credentials { endpoint, region, key_id, secret } = c;
+    if let Some(rest) = path.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(ConnectorError::Config("option \"path\": s3://BUCKET/PREFIX/ needs a bucket".into()));
+        }
+        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_region(region).with_retry(RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(30),
+            ..Default::default()
+        });
+        if let Some(e) = &endpoint {
+            b = b.with_endpoint(e).with_allow_http(e.starts_with("http://")).with_virtual_hosted_style_request(false);
+        }
+        if let Some(k) = key_id {
+            b = b.with_access_key_id(k);
+        }
+        if let Some(s) = secret {
+            b = b.with_secret_access_key(s);
+        }
+        let store = b.build().map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
+        return Ok((Arc::new(store), Path::from(prefix.trim_matches('/'))));
+    }
+    let dir = path.strip_prefix("file://").unwrap_or(path);
+    if !dir.starts_with('/') {
+        return Err(ConnectorError::Config(format!("option \"path\": \"{path}\" is neither s3://bucket/prefix/ nor an absolute local path (file:///dir/)")));
+    }
+    if endpoint.is_some() || key_id.is_some() || secret.is_some() {
+        return Err(ConnectorError::Config("options \"endpoint\", \"access_key_id\" and \"secret_access_key\" apply to s3:// paths only".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": cannot create {dir}: {e}")))?;
+    let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
+    Ok((Arc::new(store), Path::default()))
+}
+
 impl ObjectSink {
     pub async fn open(options: &Options, input: &SinkInput) -> Result<ObjectSink> {
         let path = options.required("path")?.to_string();
@@ -130,41 +175,7 @@ impl ObjectSink {
         let max_bytes = options.parse::<usize>("max_file_size", "a number of bytes")?.unwrap_or(DEFAULT_MAX_FILE_SIZE);
         options.finish("s3", OPTIONS)?;
         require_append_only(input, "s3", "")?;
-        let (store, prefix): (Arc<dyn ObjectStore>, Path) = if let Some(rest) = path.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err(ConnectorError::Config("option \"path\": s3://BUCKET/PREFIX/ needs a bucket".into()));
-            }
-            let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_region(region).with_retry(RetryConfig {
-                max_retries: 3,
-                retry_timeout: Duration::from_secs(30),
-                ..Default::default()
-            });
-            if let Some(e) = &endpoint {
-                b = b.with_endpoint(e).with_allow_http(e.starts_with("http://")).with_virtual_hosted_style_request(false);
-            }
-            if let Some(k) = key_id {
-                b = b.with_access_key_id(k);
-            }
-            if let Some(s) = secret {
-                b = b.with_secret_access_key(s);
-            }
-            let store = b.build().map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
-            (Arc::new(store), Path::from(prefix.trim_matches('/')))
-        } else {
-            let dir = path.strip_prefix("file://").unwrap_or(&path);
-            if !dir.starts_with('/') {
-                return Err(ConnectorError::Config(format!(
-                    "option \"path\": \"{path}\" is neither s3://bucket/prefix/ nor an absolute local path (file:///dir/)"
-                )));
-            }
-            if endpoint.is_some() || key_id.is_some() || secret.is_some() {
-                return Err(ConnectorError::Config("options \"endpoint\", \"access_key_id\" and \"secret_access_key\" apply to s3:// paths only".into()));
-            }
-            std::fs::create_dir_all(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": cannot create {dir}: {e}")))?;
-            let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
-            (Arc::new(store), Path::default())
-        };
+        let (store, prefix) = store_for(&path, Credentials { endpoint, region, key_id, secret })?;
         // Reachable, and the bucket exists: list the prefix.
         store
             .list_with_delimiter(Some(&prefix))
