@@ -6,7 +6,7 @@
 //! old rows or the new ones, never a mix. Users cannot write to such a table.
 
 use crate::engine::{Change, Engine};
-use crate::storage::table::{MirrorSpec, Table};
+use crate::storage::table::Table;
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::SchemaRef;
@@ -18,6 +18,21 @@ use weir_connectors::sink::postgres::{quote, quote_table};
 use weir_planner::{SqlError, SqlResult, SqlState};
 
 const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
+
+/// Where a mirrored table's rows come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirrorSpec {
+    pub url: String,
+    /// The PostgreSQL table, `name` or `schema.name`.
+    pub table: String,
+    pub refresh: Duration,
+}
+
+impl MirrorSpec {
+    pub fn describe(&self) -> String {
+        format!("PostgreSQL table {} (refreshed every {:?})", self.table, self.refresh)
+    }
+}
 
 fn bad(m: impl Into<String>) -> SqlError {
     SqlError::new(SqlState::InvalidParameterValue, m)
@@ -106,6 +121,16 @@ pub async fn load(spec: &MirrorSpec, schema: &SchemaRef) -> SqlResult<RecordBatc
 }
 
 impl Engine {
+    /// Marks `table` as mirroring `spec`: users cannot write to it.
+    pub(crate) fn set_mirror(&self, table: &Table, spec: MirrorSpec) {
+        self.mirrors.write().insert(table.id, spec);
+    }
+
+    /// What `table` mirrors, if it is a mirror.
+    pub(crate) fn mirror_of(&self, table: &Table) -> Option<MirrorSpec> {
+        self.mirrors.read().get(&table.id).cloned()
+    }
+
     /// Installs `rows` in a mirrored table unless they are what it holds.
     pub(crate) async fn mirror_rows(&self, table: &Arc<Table>, rows: RecordBatch) -> SqlResult<bool> {
         let current = table.snapshot();
@@ -121,7 +146,7 @@ impl Engine {
     /// Refreshes a mirrored table every `refresh` (first at once, if
     /// `now`) until the table is dropped.
     pub(crate) fn start_mirror(self: &Arc<Self>, table: Arc<Table>, now: bool) {
-        let Some(spec) = table.mirror.get().cloned() else { return };
+        let Some(spec) = self.mirror_of(&table) else { return };
         let engine = Arc::downgrade(self);
         tokio::spawn(async move {
             for round in 0u64.. {
@@ -130,6 +155,7 @@ impl Engine {
                 }
                 let Some(engine) = engine.upgrade() else { return };
                 if !engine.table(&table.name).is_some_and(|t| Arc::ptr_eq(&t, &table)) {
+                    engine.mirrors.write().remove(&table.id);
                     return; // dropped
                 }
                 let result = match load(&spec, &table.schema).await {

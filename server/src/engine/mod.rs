@@ -66,6 +66,8 @@ pub struct Engine {
     pub(crate) sinks: RwLock<BTreeMap<String, Arc<SinkDef>>>,
     pub(crate) dead_letters: Arc<DeadLetters>,
     definitions: RwLock<Vec<Definition>>,
+    /// Tables that mirror a PostgreSQL table, by table id (engine/mirror.rs).
+    mirrors: RwLock<std::collections::HashMap<u64, mirror::MirrorSpec>>,
     /// The write lock: one commit at a time, in log order.
     storage: tokio::sync::Mutex<Storage>,
     pub(crate) next_id: std::sync::atomic::AtomicU64,
@@ -97,6 +99,7 @@ impl Engine {
             sinks: RwLock::default(),
             dead_letters: Arc::default(),
             definitions: RwLock::default(),
+            mirrors: RwLock::default(),
             storage: tokio::sync::Mutex::new(storage),
             next_id: 1.into(),
             target_partitions,
@@ -208,7 +211,7 @@ impl Engine {
                 let (schema, primary_key) = plan_create_table(&ctx, stmt).await?;
                 let table = Arc::new(Table::new(def.id, def.name.clone(), schema, primary_key));
                 if let Some(m) = mirror {
-                    let _ = table.mirror.set(m);
+                    self.set_mirror(&table, m);
                 }
                 self.tables.write().insert(def.name.clone(), table);
             }

@@ -188,7 +188,7 @@ impl Session {
     fn table(&self, name: &ObjectName) -> SqlResult<Arc<Table>> {
         let n = object_name(name)?;
         let t = self.engine.table(&n).ok_or_else(|| SqlError::undefined_table(&n))?;
-        if let Some(m) = t.mirror.get() {
+        if let Some(m) = self.engine.mirror_of(&t) {
             return Err(SqlError::unsupported(format!("table \"{n}\" mirrors {}; weir does not write to it", m.describe()))
                 .with_hint("change the rows in PostgreSQL; weir loads them again at the next refresh"));
         }
@@ -399,7 +399,7 @@ impl Session {
             let mut writer = self.engine.writer().await;
             self.engine.apply(&mut writer, Change::CreateTable { name: name.clone(), sql, schema, primary_key })?;
             let table = self.engine.table(&name).ok_or_else(|| SqlError::internal("table vanished"))?;
-            let _ = table.mirror.set(spec);
+            self.engine.set_mirror(&table, spec);
             self.engine.apply(&mut writer, Change::Replace { table: table.clone(), batches: vec![rows] })?;
             self.engine.start_mirror(table, false);
             return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });

@@ -9,7 +9,6 @@ use arrow_row::{RowConverter, SortField};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 use weir_planner::{SqlError, SqlResult, SqlState};
 
 /// Small batches are merged once a table holds more than this many, so that
@@ -23,21 +22,6 @@ pub struct TableData {
     pub rows: usize,
 }
 
-/// Where a mirrored table's rows come from (engine/mirror.rs loads them).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MirrorSpec {
-    pub url: String,
-    /// The PostgreSQL table, `name` or `schema.name`.
-    pub table: String,
-    pub refresh: Duration,
-}
-
-impl MirrorSpec {
-    pub fn describe(&self) -> String {
-        format!("PostgreSQL table {} (refreshed every {:?})", self.table, self.refresh)
-    }
-}
-
 #[derive(Debug)]
 pub struct Table {
     pub id: u64,
@@ -49,13 +33,11 @@ pub struct Table {
     /// Encoded primary keys of every committed row (empty without a key).
     /// Only writers touch it, and writers are serialised by the engine.
     pk_index: Mutex<HashSet<Vec<u8>>>,
-    /// Set when the rows mirror a PostgreSQL table (users cannot write them).
-    pub mirror: std::sync::OnceLock<MirrorSpec>,
 }
 
 impl Table {
     pub fn new(id: u64, name: String, schema: SchemaRef, primary_key: Vec<usize>) -> Self {
-        Table { id, name, schema, primary_key, data: RwLock::new(Arc::default()), pk_index: Mutex::default(), mirror: Default::default() }
+        Table { id, name, schema, primary_key, data: RwLock::new(Arc::default()), pk_index: Mutex::default() }
     }
 
     pub fn snapshot(&self) -> Arc<TableData> {
