@@ -298,18 +298,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         return recovery_bench(mb).await;
     }
     if args.alert_latency {
-        let need = |v: &Option<String>, flag: &str| v.clone().ok_or_else(|| anyhow::anyhow!("--alert-latency needs {flag}"));
-        let (kafka, redis, postgres) = (need(&args.kafka, "--kafka")?, need(&args.redis, "--redis")?, need(&args.postgres, "--postgres")?);
-        return crate::cli::bench::latency::run(crate::cli::bench::latency::LatencyArgs {
-            kafka: &kafka,
-            redis: &redis,
-            postgres: &postgres,
-            rate: args.alert_rate,
-            seconds: args.alert_seconds,
-            checkpoint_interval: &args.checkpoint_interval,
-            fetch_wait: args.fetch_wait.as_deref(),
-        })
-        .await;
+        return alert_latency(&args).await;
     }
     let dir = std::env::temp_dir().join(format!("weir-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -339,54 +328,75 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ));
     }
     for (name, source_sql, view_sql, events) in all {
-        if !wanted.contains(&name) {
-            continue;
+        if wanted.contains(&name) {
+            run_case(&engine, name, &source_sql, &view_sql, events).await?;
         }
-        for p in parse_sql(&source_sql)? {
-            if let WeirStatement::CreateSource(cs) = &p.statement
-                && engine.kind_of(&weir_planner::names::object_name(&cs.name)?).is_none()
-            {
-                engine.create_source(cs, &p.sql).await?;
-            }
-        }
-        let view = format!("bench_{name}");
-        let parsed = parse_sql(&format!("CREATE MATERIALIZED VIEW {view} AS {view_sql}"))?.pop().expect("one statement");
-        let WeirStatement::CreateView(cv) = &parsed.statement else { unreachable!() };
-        eprintln!("running {name} over {events} events ...");
-        let before = usage();
-        let started = Instant::now();
-        engine.create_view(cv, &parsed.sql).await?;
-        let state = engine.view_state(&view).expect("view exists");
-        loop {
-            let status = state.status();
-            // A Kafka source never ends: it is done when every message has been read.
-            let read = state.stats.rows_in.load(std::sync::atomic::Ordering::Relaxed);
-            if status == Status::Finished || (name == "kafka" && read >= events) {
-                break;
-            }
-            anyhow::ensure!(!status.is_failed(), "{name}: {status}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let wall = started.elapsed();
-        let after = usage();
-        let cpu = after.cpu - before.cpu;
-        let rows: usize = state.snapshot()?.iter().map(|b| b.num_rows()).sum();
-        println!(
-            "{:<12} {:>12} {:>10.2} {:>10.2} {:>16.0} {:>16.0} {:>12}   ({rows} result rows)",
-            name,
-            events,
-            wall.as_secs_f64(),
-            cpu.as_secs_f64(),
-            events as f64 / wall.as_secs_f64(),
-            events as f64 / cpu.as_secs_f64(),
-            after.max_rss_kib / 1024
-        );
-        engine.drop_streaming(weir_planner::names::ObjectKind::View, std::slice::from_ref(&view), false, false).await?;
     }
     engine.stop_all();
     drop(engine);
     let _ = std::fs::remove_dir_all(&dir);
     sink_benches(&args).await
+}
+
+/// `--alert-latency`: the fraud pipeline on Kafka (latency.rs).
+async fn alert_latency(args: &BenchArgs) -> anyhow::Result<()> {
+    let need = |v: &Option<String>, flag: &str| v.clone().ok_or_else(|| anyhow::anyhow!("--alert-latency needs {flag}"));
+    let (kafka, redis, postgres) = (need(&args.kafka, "--kafka")?, need(&args.redis, "--redis")?, need(&args.postgres, "--postgres")?);
+    latency::run(latency::LatencyArgs {
+        kafka: &kafka,
+        redis: &redis,
+        postgres: &postgres,
+        rate: args.alert_rate,
+        seconds: args.alert_seconds,
+        checkpoint_interval: &args.checkpoint_interval,
+        fetch_wait: args.fetch_wait.as_deref(),
+    })
+    .await
+}
+
+/// Runs one query to the end of its input and prints its row of the table.
+async fn run_case(engine: &std::sync::Arc<Engine>, name: &str, source_sql: &str, view_sql: &str, events: u64) -> anyhow::Result<()> {
+    for p in parse_sql(source_sql)? {
+        if let WeirStatement::CreateSource(cs) = &p.statement
+            && engine.kind_of(&weir_planner::names::object_name(&cs.name)?).is_none()
+        {
+            engine.create_source(cs, &p.sql).await?;
+        }
+    }
+    let view = format!("bench_{name}");
+    let parsed = parse_sql(&format!("CREATE MATERIALIZED VIEW {view} AS {view_sql}"))?.pop().expect("one statement");
+    let WeirStatement::CreateView(cv) = &parsed.statement else { unreachable!() };
+    eprintln!("running {name} over {events} events ...");
+    let before = usage();
+    let started = Instant::now();
+    engine.create_view(cv, &parsed.sql).await?;
+    let state = engine.view_state(&view).expect("view exists");
+    loop {
+        let status = state.status();
+        // A Kafka source never ends: it is done when every message has been read.
+        let read = state.stats.rows_in.load(std::sync::atomic::Ordering::Relaxed);
+        if status == Status::Finished || (name == "kafka" && read >= events) {
+            break;
+        }
+        anyhow::ensure!(!status.is_failed(), "{name}: {status}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let wall = started.elapsed();
+    let after = usage();
+    let cpu = after.cpu - before.cpu;
+    let rows: usize = state.snapshot()?.iter().map(|b| b.num_rows()).sum();
+    println!(
+        "{:<12} {:>12} {:>10.2} {:>10.2} {:>16.0} {:>16.0} {:>12}   ({rows} result rows)",
+        name,
+        events,
+        wall.as_secs_f64(),
+        cpu.as_secs_f64(),
+        events as f64 / wall.as_secs_f64(),
+        events as f64 / cpu.as_secs_f64(),
+        after.max_rss_kib / 1024
+    );
+    engine.drop_streaming(weir_planner::names::ObjectKind::View, std::slice::from_ref(&view), false, false).await?;
+    Ok(())
 }
 
 /// Total size of the files under `dir`.
