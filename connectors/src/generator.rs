@@ -4,6 +4,7 @@
 //! `(seed, i)` alone, so the same options and seed give byte-identical events
 //! however they are batched, and a run can resume at any position.
 
+use crate::options::Dur;
 use crate::options::Options;
 use crate::{ConnectorError, Result, Source, SourceEvent, SourceShape};
 use arrow::array::{ArrayRef, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder};
@@ -129,15 +130,36 @@ fn parse_start(text: &str) -> Result<i64> {
     parsed.and_utc().timestamp_nanos_opt().ok_or_else(|| ConnectorError::Config("option \"start\" is out of range".into()))
 }
 
-fn config(o: &Options) -> Result<Config> {
-    let scenario = match o.required("scenario")? {
+/// The generator's `WITH (...)` options.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GeneratorOptions {
+    scenario: String,
+    /// Events per second (`'20000'`, `'20000/s'`) or `'unlimited'`.
+    rate: Option<String>,
+    /// A number of events or `'unlimited'`.
+    count: Option<String>,
+    seed: Option<u64>,
+    start: Option<String>,
+    event_interval: Option<Dur>,
+    users: Option<u64>,
+    products: Option<u64>,
+    event_types: Option<u64>,
+    out_of_order: Option<Dur>,
+    late_fraction: Option<f64>,
+    suspicious_fraction: Option<f64>,
+}
+
+fn config(options: &Options) -> Result<Config> {
+    let o: GeneratorOptions = options.typed("generator")?;
+    let scenario = match o.scenario.as_str() {
         "clickstream" => Scenario::Clickstream,
         "transactions" => Scenario::Transactions,
         "inventory" => Scenario::Inventory,
         "sequence" => Scenario::Sequence,
         other => return Err(ConnectorError::Config(format!("unknown scenario \"{other}\"; the generator has clickstream, transactions, inventory, sequence"))),
     };
-    let rate = match o.str("rate").map(|r| r.trim().trim_end_matches("/s").trim()) {
+    let rate = match o.rate.as_deref().map(|r| r.trim().trim_end_matches("/s").trim()) {
         None => Some(1000.0),
         Some("unlimited") => None,
         Some(r) => Some(
@@ -147,20 +169,20 @@ fn config(o: &Options) -> Result<Config> {
                 .ok_or_else(|| ConnectorError::Config(format!("option \"rate\" must be events per second (e.g. '20000') or 'unlimited', not \"{r}\"")))?,
         ),
     };
-    let interval_ns = match o.duration("event_interval")? {
+    let interval_ns = match o.event_interval.map(|d| d.0) {
         Some(d) if d.is_zero() => return Err(ConnectorError::Config("option \"event_interval\" must be positive".into())),
         Some(d) => d.as_nanos() as i64,
         None => rate.map(|r| (1e9 / r) as i64).unwrap_or(1_000_000).max(1),
     };
-    let fraction = |name: &str, default: f64| -> Result<f64> {
-        let v = o.parse::<f64>(name, "a fraction between 0 and 1")?.unwrap_or(default);
+    let fraction = |name: &str, value: Option<f64>, default: f64| -> Result<f64> {
+        let v = value.unwrap_or(default);
         if !(0.0..=1.0).contains(&v) {
             return Err(ConnectorError::Config(format!("option \"{name}\" must be between 0 and 1, not {v}")));
         }
         Ok(v)
     };
-    let positive = |name: &str, default: u64| -> Result<u64> {
-        match o.parse::<u64>(name, "a positive whole number")?.unwrap_or(default) {
+    let positive = |name: &str, value: Option<u64>, default: u64| -> Result<u64> {
+        match value.unwrap_or(default) {
             0 => Err(ConnectorError::Config(format!("option \"{name}\" must be at least 1"))),
             n => Ok(n),
         }
@@ -168,21 +190,23 @@ fn config(o: &Options) -> Result<Config> {
     let c = Config {
         scenario,
         rate,
-        count: match o.str("count").map(str::trim) {
-            Some("unlimited") => None,
-            _ => o.parse::<u64>("count", "a whole number of events or 'unlimited'")?,
+        count: match o.count.as_deref().map(str::trim) {
+            None | Some("unlimited") => None,
+            Some(n) => Some(
+                n.parse::<u64>()
+                    .map_err(|_| ConnectorError::Config(format!("option \"count\" must be a whole number of events or 'unlimited', not \"{n}\"")))?,
+            ),
         },
-        seed: o.parse::<u64>("seed", "a whole number")?.unwrap_or(0),
-        start_ns: o.str("start").map(parse_start).transpose()?.unwrap_or(1_767_225_600_000_000_000), // 2026-01-01
+        seed: o.seed.unwrap_or(0),
+        start_ns: o.start.as_deref().map(parse_start).transpose()?.unwrap_or(1_767_225_600_000_000_000), // 2026-01-01
         interval_ns,
-        users: positive("users", 10_000)?,
-        products: positive("products", 5_000)?,
-        event_types: positive("event_types", 5)?,
-        out_of_order_ns: o.duration("out_of_order")?.unwrap_or(Duration::from_secs(5)).as_nanos() as i64,
-        late_fraction: fraction("late_fraction", 0.0)?,
-        suspicious_fraction: fraction("suspicious_fraction", 0.05)?,
+        users: positive("users", o.users, 10_000)?,
+        products: positive("products", o.products, 5_000)?,
+        event_types: positive("event_types", o.event_types, 5)?,
+        out_of_order_ns: o.out_of_order.map_or(Duration::from_secs(5), |d| d.0).as_nanos() as i64,
+        late_fraction: fraction("late_fraction", o.late_fraction, 0.0)?,
+        suspicious_fraction: fraction("suspicious_fraction", o.suspicious_fraction, 0.05)?,
     };
-    o.finish("generator", OPTIONS)?;
     Ok(c)
 }
 
@@ -557,5 +581,13 @@ mod tests {
         assert!(err.contains("unknown option \"rat\""), "{err}");
         let err = shape(&opts(&[("scenario", "nope")]), None).unwrap_err().to_string();
         assert!(err.contains("unknown scenario"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod options_tests {
+    #[test]
+    fn options_struct_and_list_agree() {
+        assert_eq!(crate::options::option_names::<super::GeneratorOptions>(), super::OPTIONS);
     }
 }

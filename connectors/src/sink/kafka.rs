@@ -30,6 +30,17 @@ use std::time::{Duration, Instant};
 /// The options it reads (see `registry`).
 pub const OPTIONS: &[&str] = &["bootstrap_servers", "topic", "key", "format", "partitions"];
 
+/// The sink's `WITH (...)` options.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KafkaSinkOptions {
+    bootstrap_servers: String,
+    topic: String,
+    key: Option<String>,
+    format: Option<String>,
+    partitions: Option<i32>,
+}
+
 pub struct KafkaSink {
     producer: FutureProducer,
     brokers: String,
@@ -147,18 +158,17 @@ fn read_tail(brokers: &str, topic: &str, sink: &str, epoch: Option<u64>) -> Resu
 
 impl KafkaSink {
     pub async fn open(options: &Options, input: &SinkInput) -> Result<KafkaSink> {
-        let brokers = options.required("bootstrap_servers")?.to_string();
-        let topic = options.required("topic")?.to_string();
-        let key = options.str("key").map(|k| column_indexes(&input.schema, "key", k)).transpose()?;
+        let o: KafkaSinkOptions = options.typed("kafka")?;
+        let (brokers, topic) = (o.bootstrap_servers, o.topic);
+        let key = o.key.as_deref().map(|k| column_indexes(&input.schema, "key", k)).transpose()?;
         if key.as_ref().is_some_and(|k| k.len() > 1) {
             return Err(ConnectorError::Config("option \"key\" names one column".into()));
         }
-        match options.str("format").unwrap_or("json") {
+        match o.format.as_deref().unwrap_or("json") {
             f if f.eq_ignore_ascii_case("json") => {}
             other => return Err(ConnectorError::Config(format!("option \"format\": the kafka sink writes 'json', not \"{other}\""))),
         }
-        let partitions = options.parse::<i32>("partitions", "a positive number")?.unwrap_or(1);
-        options.finish("kafka", OPTIONS)?;
+        let partitions = o.partitions.unwrap_or(1);
         if key.is_none() && !input.append_only {
             return Err(ConnectorError::Config(
                 "the sink's input has updates and deletions: give option \"key\" so changes become messages per key (tombstones for deletions)".into(),
@@ -302,5 +312,13 @@ impl Sink for KafkaSink {
 
     fn rows_delivered(&self) -> u64 {
         self.delivered
+    }
+}
+
+#[cfg(test)]
+mod options_tests {
+    #[test]
+    fn options_struct_and_list_agree() {
+        assert_eq!(crate::options::option_names::<super::KafkaSinkOptions>(), super::OPTIONS);
     }
 }

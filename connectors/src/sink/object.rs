@@ -33,6 +33,21 @@ use std::time::{Duration, Instant};
 
 /// The options it reads (see `registry`).
 pub const OPTIONS: &[&str] = &["path", "endpoint", "region", "access_key_id", "secret_access_key", "format", "partition_by", "rollover", "max_file_size"];
+
+/// The sink's `WITH (...)` options.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObjectOptions {
+    path: String,
+    endpoint: Option<String>,
+    region: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    format: Option<String>,
+    partition_by: Option<String>,
+    rollover: Option<crate::options::Dur>,
+    max_file_size: Option<usize>,
+}
 const DEFAULT_ROLLOVER: Duration = Duration::from_secs(60);
 const DEFAULT_MAX_FILE_SIZE: usize = 128 << 20;
 /// Files of rows whose partition column is NULL.
@@ -150,18 +165,19 @@ fn store_for(path: &str, c: Credentials) -> Result<(Arc<dyn ObjectStore>, Path)>
 
 impl ObjectSink {
     pub async fn open(options: &Options, input: &SinkInput) -> Result<ObjectSink> {
-        let path = options.required("path")?.to_string();
+        let o: ObjectOptions = options.typed("s3")?;
+        let path = o.path;
         // An empty value is no value (pipeline files leave unset settings empty).
-        let given = |name: &str| options.str(name).filter(|v| !v.is_empty()).map(str::to_string);
-        let endpoint = given("endpoint");
-        let region = given("region").unwrap_or_else(|| "us-east-1".into());
-        let key_id = given("access_key_id");
-        let secret = given("secret_access_key");
-        match options.str("format").unwrap_or("parquet") {
+        let given = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let endpoint = given(o.endpoint);
+        let region = given(o.region).unwrap_or_else(|| "us-east-1".into());
+        let key_id = given(o.access_key_id);
+        let secret = given(o.secret_access_key);
+        match o.format.as_deref().unwrap_or("parquet") {
             "parquet" => {}
             other => return Err(ConnectorError::Config(format!("option \"format\": the s3 sink writes 'parquet', not \"{other}\""))),
         }
-        let partition = match options.str("partition_by") {
+        let partition = match o.partition_by.as_deref() {
             None => None,
             Some(c) => {
                 let i = column_indexes(&input.schema, "partition_by", c)?[0];
@@ -171,9 +187,8 @@ impl ObjectSink {
                 Some(i)
             }
         };
-        let rollover = options.duration("rollover")?.unwrap_or(DEFAULT_ROLLOVER);
-        let max_bytes = options.parse::<usize>("max_file_size", "a number of bytes")?.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-        options.finish("s3", OPTIONS)?;
+        let rollover = o.rollover.map_or(DEFAULT_ROLLOVER, |d| d.0);
+        let max_bytes = o.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
         require_append_only(input, "s3", "")?;
         let (store, prefix) = store_for(&path, Credentials { endpoint, region, key_id, secret })?;
         // Reachable, and the bucket exists: list the prefix.
@@ -336,5 +351,13 @@ impl Sink for ObjectSink {
 
     async fn flush(&mut self) -> Result<()> {
         self.roll().await
+    }
+}
+
+#[cfg(test)]
+mod options_tests {
+    #[test]
+    fn options_struct_and_list_agree() {
+        assert_eq!(crate::options::option_names::<super::ObjectOptions>(), super::OPTIONS);
     }
 }

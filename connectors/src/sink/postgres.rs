@@ -21,6 +21,17 @@ use tokio_postgres::{Client, NoTls};
 
 /// The options it reads (see `registry`).
 pub const OPTIONS: &[&str] = &["url", "table", "primary_key", "create_table", "hypertable"];
+
+/// The sink's `WITH (...)` options.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostgresOptions {
+    url: String,
+    table: String,
+    primary_key: Option<String>,
+    create_table: Option<bool>,
+    hypertable: Option<String>,
+}
 const PROGRESS: &str = "weir_sink_progress";
 const STAGE: &str = "weir_stage";
 const STAGE_DELETES: &str = "weir_stage_deletes";
@@ -182,16 +193,14 @@ async fn create_target(client: &Client, url: &str, input: &SinkInput, table: &st
 
 impl PostgresSink {
     pub async fn open(options: &Options, input: &SinkInput) -> Result<PostgresSink> {
-        let url = options.required("url")?.to_string();
-        let table = options.required("table")?.to_string();
+        let o: PostgresOptions = options.typed("postgres")?;
+        let (url, table, hypertable) = (o.url, o.table, o.hypertable);
         let schema = &input.schema;
-        let key = options.str("primary_key").map(|k| column_indexes(schema, "primary_key", k)).transpose()?;
-        let create = options.parse::<bool>("create_table", "'true' or 'false'")?.unwrap_or(false);
-        let hypertable = options.str("hypertable").map(str::to_string);
+        let key = o.primary_key.as_deref().map(|k| column_indexes(schema, "primary_key", k)).transpose()?;
+        let create = o.create_table.unwrap_or(false);
         if let Some(h) = &hypertable {
             column_indexes(schema, "hypertable", h)?;
         }
-        options.finish("postgres", OPTIONS)?;
         if key.is_none() && !input.append_only {
             return Err(ConnectorError::Config(
                 "the sink's input has updates and deletions: give option \"primary_key\" so rows can be replaced and deleted by key".into(),
@@ -377,5 +386,13 @@ impl Sink for PostgresSink {
     async fn reconnect(&mut self) -> Result<()> {
         self.client = connect(&self.config, &self.url).await?;
         self.prepare_session().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn options_struct_and_list_agree() {
+        assert_eq!(crate::options::option_names::<super::PostgresOptions>(), super::OPTIONS);
     }
 }

@@ -13,6 +13,7 @@
 
 use super::format::{Template, TextCells, json_rows};
 use super::{Changes, Sink, SinkInput, by_key, redact_url, require_append_only, require_unique_key};
+use crate::options::Dur;
 use crate::{ConnectorError, Options, Result};
 use arrow::array::RecordBatch;
 use async_trait::async_trait;
@@ -24,6 +25,36 @@ use std::time::Duration;
 /// The options it reads (see `registry`).
 pub const OPTIONS: &[&str] = &["url", "mode", "key", "value", "ttl", "channel", "max_length"];
 const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The sink's `WITH (...)` options.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedisOptions {
+    url: String,
+    #[serde(default)]
+    mode: ModeOption,
+    key: Option<String>,
+    value: Option<ValueOption>,
+    ttl: Option<Dur>,
+    channel: Option<String>,
+    max_length: Option<u64>,
+}
+
+#[derive(serde::Deserialize, Default, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum ModeOption {
+    #[default]
+    Upsert,
+    Publish,
+    List,
+}
+
+#[derive(serde::Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum ValueOption {
+    Hash,
+    Json,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Mode {
@@ -67,54 +98,51 @@ async fn connect(client: &redis::Client, url: &str) -> Result<MultiplexedConnect
 
 impl RedisSink {
     pub async fn open(options: &Options, input: &SinkInput) -> Result<RedisSink> {
-        let url = options.required("url")?.to_string();
+        let o: RedisOptions = options.typed("redis")?;
+        let url = o.url;
         let schema = &input.schema;
-        let key = options.str("key").map(|k| Template::parse(k, schema, "key")).transpose()?;
-        let ttl = options.duration("ttl")?;
+        let key = o.key.as_deref().map(|k| Template::parse(k, schema, "key")).transpose()?;
+        let ttl = o.ttl.map(|t| t.0);
         if ttl.is_some_and(|t| t < Duration::from_millis(1)) {
             return Err(ConnectorError::Config("option \"ttl\" must be at least 1 millisecond".into()));
         }
-        let mode = match options.str("mode").unwrap_or("upsert") {
-            "upsert" => {
-                let json = match options.str("value").unwrap_or("hash") {
-                    "hash" => false,
-                    "json" => true,
-                    other => return Err(ConnectorError::Config(format!("option \"value\" must be 'hash' or 'json', not \"{other}\""))),
-                };
+        let mode = match o.mode {
+            ModeOption::Upsert => {
+                let json = o.value == Some(ValueOption::Json);
                 let Some(template) = &key else {
                     return Err(ConnectorError::Config("missing option \"key\": an upsert sink needs a key template such as 'user:{user_id}'".into()));
                 };
                 require_unique_key(input, "key", &template.columns())?;
                 Mode::Upsert { json }
             }
-            "publish" => {
+            ModeOption::Publish => {
                 require_append_only(input, "redis", "in publish mode")?;
-                options.required("channel")?;
+                if o.channel.is_none() {
+                    return Err(ConnectorError::Config("missing option \"channel\": a publish sink needs its pub/sub channel".into()));
+                }
                 Mode::Publish
             }
-            "list" => {
+            ModeOption::List => {
                 require_append_only(input, "redis", "in list mode")?;
                 if key.is_none() {
                     return Err(ConnectorError::Config("missing option \"key\": a list sink needs the list's key".into()));
                 }
-                let max_length = options.parse::<u64>("max_length", "a positive number")?.unwrap_or(100);
+                let max_length = o.max_length.unwrap_or(100);
                 if max_length == 0 || max_length > i64::MAX as u64 {
                     return Err(ConnectorError::Config("option \"max_length\" must be a positive number".into()));
                 }
                 Mode::List { max_length }
             }
-            other => return Err(ConnectorError::Config(format!("option \"mode\" must be 'upsert', 'publish' or 'list', not \"{other}\""))),
         };
-        let channel = options.str("channel").unwrap_or_default().to_string();
-        if !matches!(mode, Mode::Upsert { .. }) && options.str("value").is_some_and(|v| v != "json") {
+        let channel = o.channel.unwrap_or_default();
+        if !matches!(mode, Mode::Upsert { .. }) && o.value == Some(ValueOption::Hash) {
             return Err(ConnectorError::Config("option \"value\": publish and list modes write JSON".into()));
         }
-        options.finish("redis", OPTIONS)?;
         let client =
             redis::Client::open(url.as_str()).map_err(|_| ConnectorError::Config("option \"url\" is not a Redis URL such as redis://127.0.0.1:6379".into()))?;
         let mut con = connect(&client, &url).await?;
         // One marker per sink and target (key template or channel): another sink of the same name is another writer.
-        let target = options.str("key").filter(|_| !matches!(mode, Mode::Publish)).unwrap_or(&channel);
+        let target = o.key.as_deref().filter(|_| !matches!(mode, Mode::Publish)).unwrap_or(&channel);
         let marker = format!("weir:sink:{}:{target}:epoch", input.sink);
         let last: Option<u64> = redis::cmd("GET").arg(&marker).query_async(&mut con).await.map_err(|e| external(&url, e))?;
         Ok(RedisSink {
@@ -262,5 +290,13 @@ impl Sink for RedisSink {
         self.con = connect(&self.client, &self.url).await?;
         self.verify = true;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn options_struct_and_list_agree() {
+        assert_eq!(crate::options::option_names::<super::RedisOptions>(), super::OPTIONS);
     }
 }
