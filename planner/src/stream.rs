@@ -540,6 +540,43 @@ fn over_call(e: &Expr) -> SqlResult<(&datafusion::logical_expr::expr::WindowFunc
     Ok((w, AggCall { func, arg: agg_arg(func, p.args.first())? }))
 }
 
+/// A join's equality keys (from ON and its equalities between the two
+/// sides) and the rest of its condition.
+fn raw_join(j: &datafusion::logical_expr::Join) -> SqlResult<RawJoin> {
+    let kind = match j.join_type {
+        datafusion::common::JoinType::Inner => JoinKind::Inner,
+        datafusion::common::JoinType::Left => JoinKind::Left,
+        other => return Err(unsupported(format!("{other} JOIN is not supported in a materialized view; weir has JOIN and LEFT JOIN"))),
+    };
+    let (ls, rs) = (j.left.schema().clone(), j.right.schema().clone());
+    let (mut left_keys, mut right_keys): (Vec<Expr>, Vec<Expr>) = j.on.iter().cloned().unzip();
+    let mut rest = Vec::new();
+    for c in j.filter.iter().flat_map(datafusion::logical_expr::utils::split_conjunction) {
+        if has_subquery(c) {
+            return Err(unsupported("subqueries are not supported in materialized views"));
+        }
+        if let Expr::BinaryExpr(b) = c
+            && b.op == datafusion::logical_expr::Operator::Eq
+        {
+            if only_from(&b.left, &ls) && only_from(&b.right, &rs) {
+                left_keys.push(*b.left.clone());
+                right_keys.push(*b.right.clone());
+                continue;
+            }
+            if only_from(&b.left, &rs) && only_from(&b.right, &ls) {
+                left_keys.push(*b.right.clone());
+                right_keys.push(*b.left.clone());
+                continue;
+            }
+        }
+        rest.push(c.clone());
+    }
+    if left_keys.is_empty() {
+        return Err(unsupported("a join needs at least one equality between the two sides in ON, such as a.user_id = b.user_id"));
+    }
+    Ok(RawJoin { kind, left_keys, right_keys, left_schema: ls, right_schema: rs, filter: rest.into_iter().reduce(Expr::and), schema: j.schema.clone() })
+}
+
 impl Lowering {
     fn lower(&mut self, plan: &LogicalPlan) -> SqlResult<()> {
         match plan {
@@ -597,46 +634,7 @@ impl Lowering {
                 if !is_scan(&j.left) || !is_scan(&j.right) || self.join.is_some() {
                     return Err(unsupported("a join in a materialized view reads two sources, tables or views by name"));
                 }
-                let kind = match j.join_type {
-                    datafusion::common::JoinType::Inner => JoinKind::Inner,
-                    datafusion::common::JoinType::Left => JoinKind::Left,
-                    other => return Err(unsupported(format!("{other} JOIN is not supported in a materialized view; weir has JOIN and LEFT JOIN"))),
-                };
-                let (ls, rs) = (j.left.schema().clone(), j.right.schema().clone());
-                let (mut left_keys, mut right_keys): (Vec<Expr>, Vec<Expr>) = j.on.iter().cloned().unzip();
-                let mut rest = Vec::new();
-                for c in j.filter.iter().flat_map(datafusion::logical_expr::utils::split_conjunction) {
-                    if has_subquery(c) {
-                        return Err(unsupported("subqueries are not supported in materialized views"));
-                    }
-                    if let Expr::BinaryExpr(b) = c
-                        && b.op == datafusion::logical_expr::Operator::Eq
-                    {
-                        if only_from(&b.left, &ls) && only_from(&b.right, &rs) {
-                            left_keys.push(*b.left.clone());
-                            right_keys.push(*b.right.clone());
-                            continue;
-                        }
-                        if only_from(&b.left, &rs) && only_from(&b.right, &ls) {
-                            left_keys.push(*b.right.clone());
-                            right_keys.push(*b.left.clone());
-                            continue;
-                        }
-                    }
-                    rest.push(c.clone());
-                }
-                if left_keys.is_empty() {
-                    return Err(unsupported("a join needs at least one equality between the two sides in ON, such as a.user_id = b.user_id"));
-                }
-                self.join = Some(RawJoin {
-                    kind,
-                    left_keys,
-                    right_keys,
-                    left_schema: ls,
-                    right_schema: rs,
-                    filter: rest.into_iter().reduce(Expr::and),
-                    schema: j.schema.clone(),
-                });
+                self.join = Some(raw_join(j)?);
                 Ok(())
             }
             other => Err(unsupported(format!("{} is not supported in a materialized view", other.display()))),
@@ -1039,13 +1037,7 @@ fn exprs(list: &[Expr]) -> String {
 
 impl fmt::Display for StreamPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut lines = Vec::new();
-        let kind = match &self.input.kind {
-            RelationKind::Source { connector } => format!("source, connector {connector}"),
-            RelationKind::View { .. } => "view".into(),
-            RelationKind::Table => "table".into(),
-        };
-        lines.push(format!("Input {} ({kind})", self.input.name));
+        let mut lines = vec![self.input_line()];
         if let Some(t) = self.input.event_time.filter(|_| matches!(self.input.kind, RelationKind::Source { .. })) {
             lines.push(format!(
                 "Watermark {} - {} per partition, min across partitions; late rows go to weir_dead_letters",
@@ -1061,55 +1053,8 @@ impl fmt::Display for StreamPlan {
                 WindowKind::Session { gap_ns } => format!("Window session({col}, gap {}) per group key", duration(*gap_ns)),
             });
         }
-        if let Some(j) = &self.join {
-            let keys: Vec<String> = j.left_keys.iter().zip(&j.right_keys).map(|(l, r)| format!("{l} = {r}")).collect();
-            let filter = j.filter.as_ref().map(|f| format!(" and {f}")).unwrap_or_default();
-            let kind = if j.kind == JoinKind::Left { "Left join" } else { "Join" };
-            let how = match &j.strategy {
-                JoinStrategy::Lookup => format!("lookup in table {} as each row arrives; stream rows not kept", j.right.name),
-                JoinStrategy::Interval(b) => {
-                    let column = |schema: &DFSchemaRef, i: usize| {
-                        let (q, f) = schema.qualified_field(i);
-                        q.map(|q| format!("{q}.{}", f.name())).unwrap_or_else(|| f.name().clone())
-                    };
-                    format!(
-                        "interval join with {}: {} - {} within [{}, {}]; rows kept until the other side's watermark passes the bound",
-                        j.right.name,
-                        column(&j.right_schema, b.right_time),
-                        column(&j.left_schema, b.left_time),
-                        signed_duration(b.lo_ns),
-                        signed_duration(b.hi_ns)
-                    )
-                }
-                JoinStrategy::Updating => format!("with view {}; both sides' rows kept, changes retract and add matches", j.right.name),
-            };
-            lines.push(format!("{kind} on {}{filter}: {how}", keys.join(" and ")));
-        }
-        for s in &self.stages {
-            lines.push(match s {
-                Stage::Over(o) => {
-                    let aggs: Vec<String> = o.aggs.iter().map(agg_text).collect();
-                    format!(
-                        "Over [{}] partition by [{}] order by {} range {} preceding; rows freed when the watermark passes them by the range",
-                        aggs.join(", "),
-                        exprs(&o.partition_by),
-                        o.input.field(o.time_column).name(),
-                        duration(o.range_ns)
-                    )
-                }
-                Stage::Filter { predicate, .. } => format!("Filter {predicate}"),
-                Stage::Project { exprs: e, .. } => format!("Project {}", exprs(e)),
-                Stage::Aggregate(a) => {
-                    let aggs: Vec<String> = a.aggs.iter().map(agg_text).collect();
-                    let state = if a.window_columns.is_some() && self.window.is_some() {
-                        "; state per window, freed when the watermark passes its end"
-                    } else {
-                        "; state per key, kept"
-                    };
-                    format!("Aggregate keys [{}] aggregates [{}]{state}", exprs(&a.group_by), aggs.join(", "))
-                }
-            });
-        }
+        lines.extend(self.join.as_ref().map(join_line));
+        lines.extend(self.stages.iter().map(|s| self.stage_line(s)));
         let emit = match self.emit {
             Emit::OnUpdate => "on update",
             Emit::OnWindowClose => "on window close",
@@ -1121,4 +1066,67 @@ impl fmt::Display for StreamPlan {
         }
         Ok(())
     }
+}
+
+impl StreamPlan {
+    fn input_line(&self) -> String {
+        let kind = match &self.input.kind {
+            RelationKind::Source { connector } => format!("source, connector {connector}"),
+            RelationKind::View { .. } => "view".into(),
+            RelationKind::Table => "table".into(),
+        };
+        format!("Input {} ({kind})", self.input.name)
+    }
+
+    fn stage_line(&self, s: &Stage) -> String {
+        match s {
+            Stage::Over(o) => {
+                let aggs: Vec<String> = o.aggs.iter().map(agg_text).collect();
+                format!(
+                    "Over [{}] partition by [{}] order by {} range {} preceding; rows freed when the watermark passes them by the range",
+                    aggs.join(", "),
+                    exprs(&o.partition_by),
+                    o.input.field(o.time_column).name(),
+                    duration(o.range_ns)
+                )
+            }
+            Stage::Filter { predicate, .. } => format!("Filter {predicate}"),
+            Stage::Project { exprs: e, .. } => format!("Project {}", exprs(e)),
+            Stage::Aggregate(a) => {
+                let aggs: Vec<String> = a.aggs.iter().map(agg_text).collect();
+                let state = if a.window_columns.is_some() && self.window.is_some() {
+                    "; state per window, freed when the watermark passes its end"
+                } else {
+                    "; state per key, kept"
+                };
+                format!("Aggregate keys [{}] aggregates [{}]{state}", exprs(&a.group_by), aggs.join(", "))
+            }
+        }
+    }
+}
+
+/// EXPLAIN's line for a join: its keys and how its state is kept and freed.
+fn join_line(j: &JoinPlan) -> String {
+    let keys: Vec<String> = j.left_keys.iter().zip(&j.right_keys).map(|(l, r)| format!("{l} = {r}")).collect();
+    let filter = j.filter.as_ref().map(|f| format!(" and {f}")).unwrap_or_default();
+    let kind = if j.kind == JoinKind::Left { "Left join" } else { "Join" };
+    let how = match &j.strategy {
+        JoinStrategy::Lookup => format!("lookup in table {} as each row arrives; stream rows not kept", j.right.name),
+        JoinStrategy::Interval(b) => {
+            let column = |schema: &DFSchemaRef, i: usize| {
+                let (q, f) = schema.qualified_field(i);
+                q.map(|q| format!("{q}.{}", f.name())).unwrap_or_else(|| f.name().clone())
+            };
+            format!(
+                "interval join with {}: {} - {} within [{}, {}]; rows kept until the other side's watermark passes the bound",
+                j.right.name,
+                column(&j.right_schema, b.right_time),
+                column(&j.left_schema, b.left_time),
+                signed_duration(b.lo_ns),
+                signed_duration(b.hi_ns)
+            )
+        }
+        JoinStrategy::Updating => format!("with view {}; both sides' rows kept, changes retract and add matches", j.right.name),
+    };
+    format!("{kind} on {}{filter}: {how}", keys.join(" and "))
 }
