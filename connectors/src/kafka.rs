@@ -16,8 +16,6 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-/// The options it reads (see `registry`).
-pub const OPTIONS: &[&str] = &["topic", "bootstrap_servers", "startup", "group_id", "idle_timeout", "format", "fetch_wait"];
 /// Longest a fetch may wait at the broker for new messages (`fetch_wait`, default
 /// librdkafka's 500 ms). Kafka answers as soon as there are any; some brokers
 /// (Tansu) hold every fetch this long, which is then the floor of the latency.
@@ -49,7 +47,7 @@ struct Config {
 /// The source's `WITH (...)` options.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KafkaSourceOptions {
+pub(crate) struct KafkaSourceOptions {
     topic: String,
     bootstrap_servers: String,
     startup: Option<String>,
@@ -271,13 +269,5 @@ impl KafkaSource {
         let (e, partition, after) = self.pending.pop_front()?;
         self.next_offsets.insert(partition, after);
         Some(e)
-    }
-}
-
-#[cfg(test)]
-mod options_tests {
-    #[test]
-    fn options_struct_and_list_agree() {
-        assert_eq!(crate::options::option_names::<super::KafkaSourceOptions>(), super::OPTIONS);
     }
 }

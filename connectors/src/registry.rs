@@ -3,6 +3,7 @@
 //! CREATE checks names against it, error messages and hints list from it,
 //! and `SHOW CONNECTORS` shows it.
 
+use crate::options::option_names;
 use crate::sink::{self, Sink, SinkInput};
 use crate::{ConnectorError, Options, Result, Source, SourceShape};
 use arrow::datatypes::SchemaRef;
@@ -31,8 +32,9 @@ impl fmt::Display for Role {
 pub struct Connector {
     pub name: &'static str,
     pub role: Role,
-    /// Every option it reads besides `connector`; any other is refused by name.
-    pub options: &'static [&'static str],
+    /// Every option it reads besides `connector` (the fields of its options
+    /// struct); any other is refused by name.
+    pub options: fn() -> Vec<&'static str>,
     pub about: &'static str,
 }
 
@@ -40,14 +42,34 @@ pub const CONNECTORS: &[Connector] = &[
     Connector {
         name: "generator",
         role: Role::Source,
-        options: crate::generator::OPTIONS,
+        options: option_names::<crate::generator::GeneratorOptions>,
         about: "deterministic clickstream, transactions, inventory or sequence events",
     },
-    Connector { name: "kafka", role: Role::Source, options: crate::kafka::OPTIONS, about: "every partition of a Kafka topic, JSON messages" },
-    Connector { name: "kafka", role: Role::Sink, options: crate::sink::kafka::OPTIONS, about: "rows as JSON messages, optionally keyed" },
-    Connector { name: "postgres", role: Role::Sink, options: crate::sink::postgres::OPTIONS, about: "a PostgreSQL (TimescaleDB) table, appended or upserted" },
-    Connector { name: "redis", role: Role::Sink, options: crate::sink::redis::OPTIONS, about: "Redis hashes or JSON per key, pub/sub, or a capped list" },
-    Connector { name: "s3", role: Role::Sink, options: crate::sink::object::OPTIONS, about: "Parquet files on S3 or a local directory" },
+    Connector {
+        name: "kafka",
+        role: Role::Source,
+        options: option_names::<crate::kafka::KafkaSourceOptions>,
+        about: "every partition of a Kafka topic, JSON messages",
+    },
+    Connector {
+        name: "kafka",
+        role: Role::Sink,
+        options: option_names::<crate::sink::kafka::KafkaSinkOptions>,
+        about: "rows as JSON messages, optionally keyed",
+    },
+    Connector {
+        name: "postgres",
+        role: Role::Sink,
+        options: option_names::<crate::sink::postgres::PostgresOptions>,
+        about: "a PostgreSQL (TimescaleDB) table, appended or upserted",
+    },
+    Connector {
+        name: "redis",
+        role: Role::Sink,
+        options: option_names::<crate::sink::redis::RedisOptions>,
+        about: "Redis hashes or JSON per key, pub/sub, or a capped list",
+    },
+    Connector { name: "s3", role: Role::Sink, options: option_names::<crate::sink::object::ObjectOptions>, about: "Parquet files on S3 or a local directory" },
 ];
 
 /// The names of the connectors with `role`.
@@ -105,9 +127,12 @@ mod tests {
     fn each_connector_once_and_unknown_ones_named() {
         for c in CONNECTORS {
             assert_eq!(CONNECTORS.iter().filter(|d| d.name == c.name && d.role == c.role).count(), 1, "{}", c.name);
-            assert!(!c.options.contains(&"connector"), "{}", c.name);
+            let options = (c.options)();
+            assert!(!options.is_empty() && !options.contains(&"connector"), "{}: {options:?}", c.name);
         }
         assert_eq!(names(Role::Sink), vec!["kafka", "postgres", "redis", "s3"]);
+        let redis = find(Role::Sink, "redis").unwrap();
+        assert_eq!((redis.options)(), vec!["url", "mode", "key", "value", "ttl", "channel", "max_length"]);
         let e = find(Role::Source, "nope").unwrap_err().to_string();
         assert_eq!(e, "unknown connector \"nope\"; weir's source connectors are: generator, kafka");
     }

@@ -851,19 +851,19 @@ fn stages_unique_key(mut key: Option<Vec<usize>>, stages: &[Stage]) -> Option<Ve
         key = match stage {
             Stage::Filter { .. } | Stage::Over(_) => key,
             Stage::Aggregate(a) => Some((0..a.group_by.len()).collect()),
-            Stage::Project { exprs, input, .. } => key.and_then(|k| {
-                k.iter()
-                    .map(|&col| {
-                        exprs.iter().position(|e| {
-                            let e = if let Expr::Alias(a) = e { a.expr.as_ref() } else { e };
-                            matches!(e, Expr::Column(c) if input.index_of_column(c).ok() == Some(col))
-                        })
-                    })
-                    .collect()
-            }),
+            Stage::Project { exprs, input, .. } => key.and_then(|k| k.iter().map(|&col| passed_on(exprs, input, col)).collect()),
         };
     }
     key
+}
+
+/// The output position of a projection that passes input column `col` on
+/// unchanged (possibly renamed), if one does.
+fn passed_on(exprs: &[Expr], input: &DFSchemaRef, col: usize) -> Option<usize> {
+    exprs.iter().position(|e| {
+        let e = if let Expr::Alias(a) = e { a.expr.as_ref() } else { e };
+        matches!(e, Expr::Column(c) if input.index_of_column(c).ok() == Some(col))
+    })
 }
 
 /// Follows the event-time column through the stages (checking that OVER
@@ -872,12 +872,7 @@ fn stages_event_time(mut time: Option<usize>, stages: &[Stage], append_only: boo
     for stage in stages {
         time = match stage {
             Stage::Filter { .. } => time,
-            Stage::Project { exprs, input, .. } => time.and_then(|t| {
-                exprs.iter().position(|e| {
-                    let e = if let Expr::Alias(a) = e { a.expr.as_ref() } else { e };
-                    matches!(e, Expr::Column(c) if input.index_of_column(c).ok() == Some(t))
-                })
-            }),
+            Stage::Project { exprs, input, .. } => time.and_then(|t| passed_on(exprs, input, t)),
             Stage::Over(o) => {
                 if !append_only {
                     return Err(unsupported("OVER windows need an append-only input (a source, or a view without updates)"));

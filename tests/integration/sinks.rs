@@ -295,8 +295,10 @@ async fn sink_definitions_are_checked_and_secrets_never_shown() {
     assert!(!server.log_text().contains("hunter2"), "nor in the log");
     assert_eq!(text_rows(&c, "SHOW SINKS").await.len(), 0, "no failed CREATE left a sink");
     // SHOW CONNECTORS lists the registry CREATE checks against, with each connector's options.
-    let mut listed: Vec<Vec<Option<String>>> =
-        weir_connectors::registry::CONNECTORS.iter().map(|k| vec![Some(k.name.to_string()), Some(k.role.to_string()), Some(k.options.join(", "))]).collect();
+    let mut listed: Vec<Vec<Option<String>>> = weir_connectors::registry::CONNECTORS
+        .iter()
+        .map(|k| vec![Some(k.name.to_string()), Some(k.role.to_string()), Some((k.options)().join(", "))])
+        .collect();
     listed.sort();
     let shown: Vec<Vec<Option<String>>> = text_rows(&c, "SHOW CONNECTORS").await.into_iter().map(|r| r[..3].to_vec()).collect();
     assert_eq!(shown, listed);

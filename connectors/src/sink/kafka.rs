@@ -13,7 +13,7 @@
 //! sink's numbering continues.
 
 use super::format::{TextCells, json_rows};
-use super::{Changes, Sink, SinkInput, by_key, column_indexes, require_unique_key};
+use super::{Changes, Sink, SinkInput, by_key_in_order, column_indexes, require_unique_key};
 use crate::kafka::METADATA_TIMEOUT;
 use crate::{ConnectorError, Options, Result};
 use async_trait::async_trait;
@@ -27,13 +27,10 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-/// The options it reads (see `registry`).
-pub const OPTIONS: &[&str] = &["bootstrap_servers", "topic", "key", "format", "partitions"];
-
 /// The sink's `WITH (...)` options.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KafkaSinkOptions {
+pub(crate) struct KafkaSinkOptions {
     bootstrap_servers: String,
     topic: String,
     key: Option<String>,
@@ -47,8 +44,6 @@ pub struct KafkaSink {
     topic: String,
     sink: String,
     key: Option<usize>,
-    /// Without updates, every row is a message; with them, the last change per key.
-    append_only: bool,
     last_epoch: Option<u64>,
     /// Set after a failed epoch: the next write first looks for what already arrived.
     verify: bool,
@@ -220,7 +215,6 @@ impl KafkaSink {
             topic,
             sink: input.sink.clone(),
             key: key.map(|k| k[0]),
-            append_only: input.append_only,
             last_epoch: tail.newest_epoch,
             verify: tail.newest_epoch.is_some(),
             delivered: 0,
@@ -257,18 +251,13 @@ impl Sink for KafkaSink {
         let mut messages: Vec<(Option<String>, Option<String>)> = Vec::with_capacity(changes.rows());
         match self.key {
             None => messages.extend(json_rows(&changes.inserts)?.into_iter().map(|v| (None, Some(v)))),
-            // Without updates the key only routes messages: every row is sent, in order.
-            Some(k) if self.append_only => {
-                let cells = TextCells::new(&changes.inserts)?;
-                let values = json_rows(&changes.inserts)?;
-                messages.extend(values.into_iter().enumerate().map(|(i, v)| (Some(cells.get(k, i).unwrap_or_default()), Some(v))));
-            }
             Some(k) => {
                 let keys = |b: &arrow::array::RecordBatch| -> Result<Vec<String>> {
                     let cells = TextCells::new(b)?;
                     Ok((0..b.num_rows()).map(|i| cells.get(k, i).unwrap_or_default()).collect())
                 };
-                let keyed = by_key(changes, &keys)?;
+                // Every row of an append-only input is a message; with updates, the last change per key.
+                let keyed = by_key_in_order(changes, &keys)?;
                 messages.extend(keys(&keyed.deletes)?.into_iter().map(|k| (Some(k), None)));
                 let values = json_rows(&keyed.upserts)?;
                 messages.extend(keys(&keyed.upserts)?.into_iter().zip(values).map(|(k, v)| (Some(k), Some(v))));
@@ -312,13 +301,5 @@ impl Sink for KafkaSink {
 
     fn rows_delivered(&self) -> u64 {
         self.delivered
-    }
-}
-
-#[cfg(test)]
-mod options_tests {
-    #[test]
-    fn options_struct_and_list_agree() {
-        assert_eq!(crate::options::option_names::<super::KafkaSinkOptions>(), super::OPTIONS);
     }
 }

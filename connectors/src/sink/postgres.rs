@@ -19,13 +19,10 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::{Client, NoTls};
 
-/// The options it reads (see `registry`).
-pub const OPTIONS: &[&str] = &["url", "table", "primary_key", "create_table", "hypertable"];
-
 /// The sink's `WITH (...)` options.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PostgresOptions {
+pub(crate) struct PostgresOptions {
     url: String,
     table: String,
     primary_key: Option<String>,
@@ -386,13 +383,5 @@ impl Sink for PostgresSink {
     async fn reconnect(&mut self) -> Result<()> {
         self.client = connect(&self.config, &self.url).await?;
         self.prepare_session().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn options_struct_and_list_agree() {
-        assert_eq!(crate::options::option_names::<super::PostgresOptions>(), super::OPTIONS);
     }
 }

@@ -12,7 +12,7 @@
 //! recognised by the marker and skipped.
 
 use super::format::{Template, TextCells, json_rows};
-use super::{Changes, Sink, SinkInput, by_key, redact_url, require_append_only, require_unique_key};
+use super::{Changes, Sink, SinkInput, by_key_in_order, redact_url, require_append_only, require_unique_key};
 use crate::options::Dur;
 use crate::{ConnectorError, Options, Result};
 use arrow::array::RecordBatch;
@@ -22,14 +22,12 @@ use redis::{AsyncConnectionConfig, RedisError};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// The options it reads (see `registry`).
-pub const OPTIONS: &[&str] = &["url", "mode", "key", "value", "ttl", "channel", "max_length"];
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The sink's `WITH (...)` options.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RedisOptions {
+pub(crate) struct RedisOptions {
     url: String,
     #[serde(default)]
     mode: ModeOption,
@@ -214,12 +212,7 @@ impl RedisSink {
         let rows = match self.mode {
             Mode::Upsert { json } => {
                 let key = self.key.as_ref().expect("checked at open");
-                // Without retractions, writing rows in order already leaves the last one per key.
-                let keyed = if changes.deletes.num_rows() == 0 {
-                    super::Keyed { deletes: changes.deletes.clone(), upserts: changes.inserts.clone() }
-                } else {
-                    by_key(changes, &|b| key.render_all(b))?
-                };
+                let keyed = by_key_in_order(changes, &|b| key.render_all(b))?;
                 let cells = TextCells::new(&keyed.deletes)?;
                 for row in 0..keyed.deletes.num_rows() {
                     pipe.cmd("DEL").arg(key.render(&cells, row)).ignore();
@@ -290,13 +283,5 @@ impl Sink for RedisSink {
         self.con = connect(&self.client, &self.url).await?;
         self.verify = true;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn options_struct_and_list_agree() {
-        assert_eq!(crate::options::option_names::<super::RedisOptions>(), super::OPTIONS);
     }
 }

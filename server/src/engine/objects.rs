@@ -476,7 +476,7 @@ pub fn show_connectors() -> SqlResult<(SchemaRef, RecordBatch)> {
         vec![
             Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.name))),
             Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.role.to_string()))),
-            Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.options.join(", ")))),
+            Arc::new(StringArray::from_iter_values(all.iter().map(|c| (c.options)().join(", ")))),
             Arc::new(StringArray::from_iter_values(all.iter().map(|c| c.about))),
         ],
     )

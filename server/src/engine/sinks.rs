@@ -215,17 +215,23 @@ fn fail(status: &SinkStatus, what: &str, e: &ConnectorError) {
 /// Runs `op` until it succeeds, retrying external errors with backoff
 /// (and a reconnect before each retry).
 /// `between` runs while waiting (the sink keeps taking its input meanwhile).
+/// One attempt at `op`; what it made reach the target counts in
+/// `rows_written`, whether the attempt failed or not.
+fn attempt(status: &SinkStatus, rt: &tokio::runtime::Runtime, sink: &mut Box<dyn Sink>, op: Op<'_>) -> Result<(), ConnectorError> {
+    let before = sink.rows_delivered();
+    let result = rt.block_on(match op {
+        Op::Write(epoch, changes) => sink.write(epoch, changes),
+        Op::Tick => sink.tick(),
+        Op::Flush => sink.flush(),
+    });
+    status.rows_written.fetch_add(sink.rows_delivered() - before, Ordering::Relaxed);
+    result
+}
+
 fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &mut Box<dyn Sink>, op: Op<'_>, between: &mut dyn FnMut()) -> Outcome {
     let mut backoff = Backoff::new();
     loop {
-        let before = sink.rows_delivered();
-        let result = rt.block_on(match op {
-            Op::Write(epoch, changes) => sink.write(epoch, changes),
-            Op::Tick => sink.tick(),
-            Op::Flush => sink.flush(),
-        });
-        status.rows_written.fetch_add(sink.rows_delivered() - before, Ordering::Relaxed);
-        match result {
+        match attempt(status, rt, sink, op) {
             Ok(()) => {
                 if backoff.retried() {
                     status.set(Status::Running);
@@ -449,10 +455,7 @@ impl Runner {
             self.status.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
             return Ok(());
         }
-        let before = sink.rows_delivered();
-        let written = rt.block_on(sink.write(state.next, &changes));
-        self.status.rows_written.fetch_add(sink.rows_delivered() - before, Ordering::Relaxed);
-        match written {
+        match attempt(&self.status, rt, sink, Op::Write(state.next, &changes)) {
             Ok(()) => {
                 let s = &self.status;
                 s.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
