@@ -5,6 +5,8 @@ pub mod ddl;
 pub mod error;
 pub mod names;
 pub mod parse;
+pub mod pgdialect;
+pub mod pgtypes;
 pub mod stream;
 pub mod types;
 

@@ -5,7 +5,7 @@
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::planner::TypePlanner;
-use datafusion::sql::sqlparser::ast::DataType as SqlType;
+use datafusion::sql::sqlparser::ast::{CharacterLength, DataType as SqlType};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,9 +19,29 @@ pub struct WeirTypePlanner;
 
 impl TypePlanner for WeirTypePlanner {
     fn plan_type_field(&self, sql_type: &SqlType) -> Result<Option<FieldRef>> {
+        let text = |tag: String| Some(Arc::new(crate::pgtypes::tag_field(Field::new("", DataType::Utf8, true), &tag)));
         Ok(match sql_type {
             SqlType::JSONB | SqlType::JSON => Some(jsonb_field("")),
-            SqlType::Custom(name, _) if name.to_string().eq_ignore_ascii_case("jsonb") => Some(jsonb_field("")),
+            SqlType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
+            | SqlType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. }))
+            | SqlType::CharVarying(Some(CharacterLength::IntegerLength { length, .. })) => text(format!("varchar({length})")),
+            SqlType::Char(len) | SqlType::Character(len) => {
+                let n = match len {
+                    Some(CharacterLength::IntegerLength { length, .. }) => *length,
+                    _ => 1,
+                };
+                text(format!("bpchar({n})"))
+            }
+            SqlType::Uuid => text("uuid".into()),
+            SqlType::Custom(name, _) => match name.to_string().to_lowercase().trim_start_matches("pg_catalog.") {
+                "jsonb" => Some(jsonb_field("")),
+                "inet" => text("inet".into()),
+                "name" => text("name".into()),
+                "bpchar" => text("bpchar".into()),
+                "char" => text("char".into()),
+                "oid" => Some(Arc::new(crate::pgtypes::tag_field(Field::new("", DataType::Int64, true), "oid"))),
+                _ => None,
+            },
             _ => None,
         })
     }

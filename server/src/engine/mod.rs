@@ -4,8 +4,10 @@
 //! logs it before it becomes visible.
 
 pub mod definition;
+pub mod information_schema;
 pub mod mirror;
 pub mod objects;
+pub mod pg_catalog;
 pub mod sinks;
 pub mod system;
 
@@ -88,6 +90,7 @@ impl Engine {
     /// Without a checkpoint interval nothing is checkpointed (and sinks deliver nothing): for benchmarks.
     pub async fn open(data_dir: &Path, target_partitions: usize, wal_compact_bytes: u64, checkpoint_interval: Option<Duration>) -> anyhow::Result<Arc<Engine>> {
         let started = Instant::now();
+        pg_catalog::functions::note_start();
         let (mut storage, recovered) = Storage::open(data_dir)?;
         storage.compact_bytes = wal_compact_bytes;
         let (coord, restored) = Coordinator::open(data_dir, checkpoint_interval.unwrap_or(Duration::MAX))?;
@@ -281,6 +284,11 @@ impl Engine {
         }
     }
 
+    /// The stored SQL of object `id`.
+    pub fn definition_sql(&self, id: u64) -> Option<String> {
+        self.definitions.read().iter().find(|d| d.id == id).map(|d| d.sql.clone())
+    }
+
     fn table_by_id(&self, id: u64) -> Option<Arc<Table>> {
         self.tables.read().values().find(|t| t.id == id).cloned()
     }
@@ -307,7 +315,7 @@ impl Engine {
         let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_create_default_catalog_and_schema(false)
-            .with_information_schema(true)
+            .with_information_schema(false)
             .with_target_partitions(self.target_partitions);
         // timestamptz is UTC, as the server's TimeZone setting says.
         config.options_mut().execution.time_zone = Some("+00:00".into());
@@ -315,7 +323,13 @@ impl Engine {
         let ctx = SessionContext::new_with_state(state);
         let catalog = MemoryCatalogProvider::new();
         catalog.register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self) })).expect("register schema");
+        for which in [SystemSchema::PgCatalog, SystemSchema::InformationSchema] {
+            catalog.register_schema(which.name(), Arc::new(SystemRelations { engine: Arc::downgrade(self), which })).expect("register schema");
+        }
         ctx.register_catalog(CATALOG, Arc::new(catalog));
+        for f in pg_catalog::functions::all(self) {
+            ctx.register_udf(f);
+        }
         ctx
     }
 
@@ -424,11 +438,64 @@ impl SchemaProvider for WeirSchema {
         if let Some(streaming) = engine.stream_relation(name)? {
             return Ok(Some(streaming));
         }
-        let Some((schema, batch)) = system::relation(&engine, name)? else { return Ok(None) };
+        // As in PostgreSQL, pg_catalog is searched too: `FROM pg_class` works unqualified.
+        let Some((schema, batch)) = system::relation(&engine, name)?.or(pg_catalog::relation(&engine, name)?) else { return Ok(None) };
         Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.engine.upgrade().is_some_and(|e| e.relation_names().iter().any(|n| n == name))
+        self.engine.upgrade().is_some_and(|e| e.relation_names().iter().any(|n| n == name)) || pg_catalog::spec(name).is_some()
+    }
+}
+
+/// The two schemas of system relations besides weir's own.
+#[derive(Debug, Clone, Copy)]
+enum SystemSchema {
+    PgCatalog,
+    InformationSchema,
+}
+
+impl SystemSchema {
+    fn name(self) -> &'static str {
+        match self {
+            SystemSchema::PgCatalog => "pg_catalog",
+            SystemSchema::InformationSchema => "information_schema",
+        }
+    }
+}
+
+/// `pg_catalog` and `information_schema` as DataFusion schemas, built from
+/// the catalog each time a query reads them.
+#[derive(Debug)]
+struct SystemRelations {
+    engine: Weak<Engine>,
+    which: SystemSchema,
+}
+
+#[async_trait]
+impl SchemaProvider for SystemRelations {
+    fn table_names(&self) -> Vec<String> {
+        let names = match self.which {
+            SystemSchema::PgCatalog => pg_catalog::names().into_iter().chain(system::NAMES.iter().copied()).collect::<Vec<_>>(),
+            SystemSchema::InformationSchema => information_schema::names(),
+        };
+        names.into_iter().map(String::from).collect()
+    }
+
+    async fn table(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
+        let Some(engine) = self.engine.upgrade() else { return Ok(None) };
+        let rows = match self.which {
+            SystemSchema::PgCatalog => pg_catalog::relation(&engine, name)?.or(system::relation(&engine, name)?),
+            SystemSchema::InformationSchema => information_schema::relation(&engine, name)?,
+        };
+        let Some((schema, batch)) = rows else { return Ok(None) };
+        Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        match self.which {
+            SystemSchema::PgCatalog => pg_catalog::spec(name).is_some() || system::NAMES.contains(&name),
+            SystemSchema::InformationSchema => information_schema::spec(name).is_some(),
+        }
     }
 }

@@ -23,9 +23,79 @@ pub fn pg_fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo
     for (i, f) in schema.fields().iter().enumerate() {
         if is_jsonb(f) {
             fields[i] = FieldInfo::new(f.name().clone(), None, None, Type::JSONB, format.format_for(i));
+        } else if let Some(t) = tagged_type(f) {
+            fields[i] = FieldInfo::new(f.name().clone(), None, None, t, format.format_for(i));
         }
     }
     Ok(fields)
+}
+
+/// The PostgreSQL type of a column whose metadata names one (oid, name,
+/// varchar(n), uuid, inet, "char"), when weir encodes it itself.
+fn tagged_type(f: &arrow::datatypes::Field) -> Option<Type> {
+    f.metadata().get(weir_planner::types::PG_TYPE_KEY)?;
+    let t = Type::from_oid(weir_planner::pgtypes::column_type(f).oid)?;
+    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET].contains(&t).then_some(t)
+}
+
+/// A value of a tagged type, as text or in PostgreSQL's binary form.
+#[derive(Debug)]
+struct Tagged(String);
+
+impl Tagged {
+    fn binary(&self, ty: &Type) -> Result<Vec<u8>, Box<dyn Error + Sync + Send>> {
+        let s = self.0.as_str();
+        Ok(match *ty {
+            Type::OID => s.parse::<u32>()?.to_be_bytes().to_vec(),
+            Type::CHAR => s.bytes().take(1).collect(),
+            Type::UUID => {
+                let hex: String = s.chars().filter(|c| *c != '-').collect();
+                (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16)).collect::<Result<_, _>>()?
+            }
+            Type::INET => inet_binary(s)?,
+            _ => s.as_bytes().to_vec(),
+        })
+    }
+}
+
+/// inet's binary form: family, prefix bits, is-cidr flag, length, address.
+fn inet_binary(s: &str) -> Result<Vec<u8>, Box<dyn Error + Sync + Send>> {
+    let (addr, bits) = s.split_once('/').map_or((s, None), |(a, b)| (a, Some(b)));
+    let ip: std::net::IpAddr = addr.parse()?;
+    let (family, bytes) = match ip {
+        std::net::IpAddr::V4(v) => (2u8, v.octets().to_vec()),
+        std::net::IpAddr::V6(v) => (3u8, v.octets().to_vec()),
+    };
+    let bits: u8 = bits.map_or(Ok(bytes.len() as u8 * 8), str::parse)?;
+    let mut out = vec![family, bits, 0, bytes.len() as u8];
+    out.extend(bytes);
+    Ok(out)
+}
+
+impl ToSql for Tagged {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        out.put_slice(&self.binary(ty)?);
+        Ok(IsNull::No)
+    }
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+impl ToSqlText for Tagged {
+    fn to_sql_text(&self, _ty: &Type, out: &mut BytesMut, _f: &FormatOptions) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        out.put_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+}
+
+fn tagged_value(array: &dyn Array, row: usize) -> Option<Tagged> {
+    use arrow::array::Int64Array;
+    if let Some(a) = array.as_any().downcast_ref::<StringArray>() {
+        return Some(Tagged(a.value(row).to_string()));
+    }
+    array.as_any().downcast_ref::<Int64Array>().map(|a| Tagged(a.value(row).to_string()))
 }
 
 /// A `jsonb` value held as its JSON text.
@@ -204,6 +274,9 @@ pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch) -> Vec<Pg
                 encoder.encode_field_with_type_and_format(&None::<PgText>, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if pg_field.format() == FieldFormat::Text && has_own_text(array.data_type()) {
                 let value = own_text(array.as_ref(), row).map(PgText);
+                encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
+            } else if tagged_type(field).as_ref() == Some(pg_field.datatype()) {
+                let value = tagged_value(array.as_ref(), row);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if *pg_field.datatype() == Type::JSONB {
                 let value = array.as_any().downcast_ref::<StringArray>().filter(|a| !a.is_null(row)).map(|a| JsonbText(a.value(row)));

@@ -145,6 +145,8 @@ pub struct Connection {
     session: tokio::sync::Mutex<Session>,
     /// Backend pid, once a statement has run (0 before).
     pid: AtomicI32,
+    /// The user named at startup, once a statement has run.
+    user: parking_lot::Mutex<Option<String>>,
 }
 
 impl Drop for Connection {
@@ -156,13 +158,24 @@ impl Drop for Connection {
 impl Connection {
     pub fn new(shared: Arc<Shared>) -> Arc<Self> {
         let session = Session::new(shared.engine.clone());
-        Arc::new(Connection { shared, session: tokio::sync::Mutex::new(session), pid: AtomicI32::new(0) })
+        Arc::new(Connection { shared, session: tokio::sync::Mutex::new(session), pid: AtomicI32::new(0), user: Default::default() })
     }
 
     fn begin_statement<C: ClientInfo>(&self, client: &C) -> CancellationToken {
         let (pid, key) = client.pid_and_secret_key();
         self.pid.store(pid, Ordering::Relaxed);
+        if let Some(user) = client.metadata().get(pgwire::api::METADATA_USER) {
+            *self.user.lock() = Some(user.clone());
+        }
         self.shared.cancels.begin(pid, &key)
+    }
+
+    /// Tells the session who it serves (for current_user and pg_backend_pid).
+    fn identify(&self, session: &mut Session) {
+        session.pid = self.pid.load(Ordering::Relaxed);
+        if let Some(user) = self.user.lock().clone() {
+            session.user = user;
+        }
     }
 
     fn aborted_transaction<C: ClientInfo>(client: &C, stmt: &WeirStatement) -> bool {
@@ -184,6 +197,7 @@ impl Connection {
         }
         let output = {
             let mut session = self.session.lock().await;
+            self.identify(&mut session);
             // A panic is a bug in weir: it fails this statement, not the server.
             let run = std::panic::AssertUnwindSafe(session.execute_weir(stmt, sql, params)).catch_unwind();
             tokio::select! {
@@ -284,7 +298,10 @@ impl QueryParser for Parser {
         }
         let Some(Parsed { statement, sql }) = statements.pop() else { return Ok(None) };
         let conn = self.conn.upgrade().ok_or_else(|| PgWireError::IoError(std::io::ErrorKind::BrokenPipe.into()))?;
-        let description = conn.session.lock().await.describe_weir(&statement).await.map_err(to_pg_error)?;
+        let mut session = conn.session.lock().await;
+        conn.identify(&mut session);
+        let description = session.describe_weir(&statement).await.map_err(to_pg_error)?;
+        drop(session);
         Ok(Some(Prepared { statement, sql, description }))
     }
 

@@ -26,6 +26,7 @@ use datafusion::sql::sqlparser::ast::{self, AssignmentTarget, FromTable, ObjectN
 use std::sync::Arc;
 use weir_planner::ddl::ShowObjects;
 use weir_planner::names::{ObjectKind, ident_name, object_name};
+use weir_planner::pgdialect::SessionValues;
 use weir_planner::types::{is_jsonb, normalize_jsonb};
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
@@ -63,6 +64,31 @@ pub struct Session {
     engine: Arc<Engine>,
     ctx: SessionContext,
     pub settings: Settings,
+    /// The user the client connected as, and its backend pid.
+    pub user: String,
+    pub pid: i32,
+}
+
+/// What catalog rewrites read from the session (weir_planner::pgdialect).
+struct Values<'a> {
+    settings: &'a mut Settings,
+    user: &'a str,
+    pid: i32,
+}
+
+impl SessionValues for Values<'_> {
+    fn setting(&self, name: &str) -> Option<String> {
+        self.settings.get(name).map(String::from)
+    }
+    fn set_setting(&mut self, name: &str, value: &str) -> SqlResult<()> {
+        self.settings.set(name, value.to_string())
+    }
+    fn user(&self) -> String {
+        self.user.to_string()
+    }
+    fn backend_pid(&self) -> i32 {
+        self.pid
+    }
 }
 
 const HIT: &str = "__weir_hit";
@@ -181,7 +207,18 @@ fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Self {
         let ctx = engine.context();
-        Session { engine, ctx, settings: Settings::default() }
+        Session { engine, ctx, settings: Settings::default(), user: crate::engine::pg_catalog::OWNER.into(), pid: 0 }
+    }
+
+    /// Rewrites the PostgreSQL forms DataFusion does not plan. Gives the
+    /// result's columns when the query is known to return no rows. With
+    /// `apply` false (describing, not running), `set_config` changes nothing.
+    fn rewrite_pg(&mut self, stmt: &mut Statement, apply: bool) -> SqlResult<Option<SchemaRef>> {
+        let mut scratch = self.settings.clone();
+        let settings = if apply { &mut self.settings } else { &mut scratch };
+        let mut values = Values { settings, user: &self.user, pid: self.pid };
+        let empty = weir_planner::pgdialect::rewrite(stmt, &mut values)?;
+        Ok(empty.map(|names| Arc::new(Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>()))))
     }
 
     /// A table about to be written.
@@ -214,7 +251,12 @@ impl Session {
     pub async fn execute_weir(&mut self, stmt: WeirStatement, sql: &str, params: &ParamValues) -> SqlResult<Output> {
         let command = |tag: &str| Ok(Output::Command { tag: tag.into(), rows: None });
         match stmt {
-            WeirStatement::Sql(s) => self.execute(s, params).await,
+            WeirStatement::Sql(mut s) => {
+                if let Some(schema) = self.rewrite_pg(&mut s, true)? {
+                    return Ok(rows_output(schema, vec![], "SELECT"));
+                }
+                self.execute(s, params).await
+            }
             WeirStatement::CreateSource(cs) => {
                 self.engine.create_source(&cs, sql).await?;
                 command("CREATE SOURCE")
@@ -262,9 +304,15 @@ impl Session {
     }
 
     /// Parameter types and result columns of any statement, without running it.
-    pub async fn describe_weir(&self, stmt: &WeirStatement) -> SqlResult<Description> {
+    pub async fn describe_weir(&mut self, stmt: &WeirStatement) -> SqlResult<Description> {
         match stmt {
-            WeirStatement::Sql(s) => self.describe(s).await,
+            WeirStatement::Sql(s) => {
+                let mut s = s.clone();
+                if let Some(schema) = self.rewrite_pg(&mut s, false)? {
+                    return Ok(Description { schema: Some(schema), ..Default::default() });
+                }
+                self.describe(&s).await
+            }
             WeirStatement::ExplainCreateView(_) | WeirStatement::ExplainView(_) => {
                 Ok(Description { schema: Some(one_column("QUERY PLAN", vec![])?.0), ..Default::default() })
             }

@@ -1,0 +1,553 @@
+//! PostgreSQL forms that clients' catalog queries use and DataFusion does not
+//! plan, rewritten into equivalent SQL before planning:
+//! - `pg_catalog.f(...)` is `f(...)`, `OPERATOR(pg_catalog.~)` is `~`, and
+//!   `COLLATE` is dropped (weir compares text by its bytes, as the C collation);
+//! - casts to `regclass`, `regtype`, `regproc` and `regnamespace` become the
+//!   functions that look the name or OID up (`pg_catalog.text` and other
+//!   qualified type names lose their schema);
+//! - `ARRAY(subquery)` is `(SELECT array_agg(..) FROM (subquery))`;
+//! - subqueries over relations weir never has rows in (policies,
+//!   publications, extended statistics, inheritance) are answered without
+//!   running them: NULL, false, an empty array, or no rows;
+//! - session values (`current_setting`, `current_user`, `pg_backend_pid`)
+//!   are read from the session.
+
+use crate::{SqlError, SqlResult, SqlState};
+use datafusion::sql::sqlparser::ast::{
+    self, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinOperator, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
+    SetOperator, Statement, TableFactor, Value, Visit, VisitMut, VisitorMut,
+};
+use std::ops::ControlFlow;
+
+/// What a rewrite reads from (and, for `set_config`, writes to) the session.
+pub trait SessionValues {
+    fn setting(&self, name: &str) -> Option<String>;
+    fn set_setting(&mut self, name: &str, value: &str) -> SqlResult<()>;
+    fn user(&self) -> String;
+    fn backend_pid(&self) -> i32;
+}
+
+/// System relations that never hold rows in weir.
+pub const EMPTY_RELATIONS: &[&str] = &[
+    "pg_policy",
+    "pg_policies",
+    "pg_statistic_ext",
+    "pg_publication",
+    "pg_publication_rel",
+    "pg_publication_namespace",
+    "pg_inherits",
+    "pg_partitioned_table",
+    "pg_trigger",
+    "pg_rewrite",
+    "pg_auth_members",
+    "pg_attrdef",
+    "pg_enum",
+    "pg_range",
+    "pg_locks",
+    "pg_event_trigger",
+    "pg_sequence",
+    "pg_extension",
+    "pg_shdescription",
+    "pg_seclabel",
+    "pg_description",
+    "pg_depend",
+];
+
+/// Rewrites `stmt` in place. Returns the result column names when the whole
+/// query is known to return no rows (it need not be run).
+pub fn rewrite(stmt: &mut Statement, session: &mut dyn SessionValues) -> SqlResult<Option<Vec<String>>> {
+    let mut v = Rewriter { session, error: None, joined: 0 };
+    let _ = VisitMut::visit(stmt, &mut v);
+    if let Some(e) = v.error {
+        return Err(e);
+    }
+    Ok(match stmt {
+        Statement::Query(q) if query_is_empty(q) => result_names(q),
+        _ => None,
+    })
+}
+
+struct Rewriter<'a> {
+    session: &'a mut dyn SessionValues,
+    error: Option<SqlError>,
+    /// Subqueries turned into joins so far (for fresh aliases).
+    joined: usize,
+}
+
+impl VisitorMut for Rewriter<'_> {
+    type Break = ();
+
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        join_catalog_subqueries(select, &mut self.joined);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        match self.rewrite_expr(expr) {
+            Ok(Some(new)) => *expr = new,
+            Ok(None) => {}
+            Err(e) => {
+                self.error = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Rewriter<'_> {
+    fn rewrite_expr(&mut self, expr: &mut Expr) -> SqlResult<Option<Expr>> {
+        Ok(match expr {
+            Expr::Collate { expr, .. } => Some((**expr).clone()),
+            Expr::BinaryOp { op: ast::BinaryOperator::PGCustomBinaryOperator(parts), left, right } => {
+                let op = plain_operator(parts.last().map(|s| s.as_str()).unwrap_or(""))?;
+                Some(Expr::BinaryOp { left: left.clone(), op, right: right.clone() })
+            }
+            Expr::Cast { expr: inner, data_type, .. } => {
+                if let Some(f) = lookup_function(data_type) {
+                    Some(call(f, vec![(**inner).clone()]))
+                } else {
+                    normalize_type(data_type);
+                    None
+                }
+            }
+            Expr::Subquery(q) if query_is_empty(q) => Some(Expr::Value(Value::Null.into())),
+            Expr::Subquery(q) => {
+                aggregate_catalog_subquery(q);
+                None
+            }
+            Expr::Exists { subquery, negated } if query_is_empty(subquery) => Some(Expr::Value(Value::Boolean(*negated).into())),
+            Expr::InSubquery { subquery, negated, .. } if query_is_empty(subquery) => Some(Expr::Value(Value::Boolean(*negated).into())),
+            Expr::Function(f) => {
+                strip_schema(&mut f.name);
+                self.rewrite_call(f)?
+            }
+            _ => None,
+        })
+    }
+
+    /// Calls that read the session or that DataFusion cannot plan.
+    fn rewrite_call(&mut self, f: &ast::Function) -> SqlResult<Option<Expr>> {
+        let name = f.name.to_string().to_lowercase();
+        let args = literal_args(&f.args);
+        Ok(match (name.as_str(), &f.args) {
+            ("array", FunctionArguments::Subquery(q)) => Some(array_of(q)?),
+            ("current_user" | "session_user" | "user" | "current_role", FunctionArguments::None) => Some(text(&self.session.user())),
+            ("pg_backend_pid", _) => Some(Expr::Value(Value::Number(self.session.backend_pid().to_string(), false).into())),
+            ("current_setting", _) => Some(self.current_setting(&args)?),
+            ("set_config", _) => {
+                let [Some(name), Some(value), ..] = args.as_slice() else {
+                    return Err(SqlError::unsupported("set_config takes constant arguments in weir"));
+                };
+                self.session.set_setting(name, value)?;
+                Some(text(value))
+            }
+            _ => None,
+        })
+    }
+
+    fn current_setting(&self, args: &[Option<String>]) -> SqlResult<Expr> {
+        let Some(Some(name)) = args.first() else {
+            return Err(SqlError::unsupported("current_setting takes a constant setting name in weir"));
+        };
+        let missing_ok = args.get(1).is_some_and(|a| a.as_deref() == Some("true"));
+        match self.session.setting(name) {
+            Some(v) => Ok(text(&v)),
+            None if missing_ok => Ok(Expr::Value(Value::Null.into())),
+            None => Err(SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))),
+        }
+    }
+}
+
+fn text(s: &str) -> Expr {
+    Expr::Value(Value::SingleQuotedString(s.to_string()).into())
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(ast::Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+/// The text of each argument that is a literal (None for the others).
+fn literal_args(args: &FunctionArguments) -> Vec<Option<String>> {
+    let FunctionArguments::List(list) = args else { return vec![] };
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+                Value::SingleQuotedString(s) => Some(s.clone()),
+                Value::Boolean(b) => Some(b.to_string()),
+                Value::Number(n, _) => Some(n.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn plain_operator(op: &str) -> SqlResult<ast::BinaryOperator> {
+    use ast::BinaryOperator as B;
+    Ok(match op {
+        "~" => B::PGRegexMatch,
+        "~*" => B::PGRegexIMatch,
+        "!~" => B::PGRegexNotMatch,
+        "!~*" => B::PGRegexNotIMatch,
+        "=" => B::Eq,
+        "<>" | "!=" => B::NotEq,
+        "<" => B::Lt,
+        "<=" => B::LtEq,
+        ">" => B::Gt,
+        ">=" => B::GtEq,
+        "||" => B::StringConcat,
+        "+" => B::Plus,
+        "-" => B::Minus,
+        "*" => B::Multiply,
+        "/" => B::Divide,
+        "~~" => return Err(SqlError::unsupported("OPERATOR(~~) is not supported; write LIKE")),
+        other => return Err(SqlError::new(SqlState::UndefinedFunction, format!("operator does not exist: {other}"))),
+    })
+}
+
+/// Drops a leading `pg_catalog.` (or `information_schema.` for its
+/// functions) from a name.
+fn strip_schema(name: &mut ObjectName) {
+    if name.0.len() == 2
+        && let Some(first) = name.0[0].as_ident()
+        && matches!(first.value.to_lowercase().as_str(), "pg_catalog" | "information_schema")
+    {
+        name.0.remove(0);
+    }
+}
+
+fn custom_name(dt: &DataType) -> Option<String> {
+    match dt {
+        DataType::Regclass => Some("regclass".into()),
+        DataType::Custom(name, _) => name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_lowercase()),
+        _ => None,
+    }
+}
+
+/// The lookup function a cast to a `reg*` type stands for.
+fn lookup_function(dt: &DataType) -> Option<&'static str> {
+    match custom_name(dt)?.as_str() {
+        "regclass" => Some("weir_regclass"),
+        "regtype" => Some("weir_regtype"),
+        "regproc" | "regprocedure" => Some("weir_regproc"),
+        "regnamespace" => Some("weir_regnamespace"),
+        "regrole" => Some("weir_regrole"),
+        _ => None,
+    }
+}
+
+/// `pg_catalog.int4` is `int4`; the built-in names DataFusion knows become its types.
+fn normalize_type(dt: &mut DataType) {
+    match dt {
+        DataType::Array(ast::ArrayElemTypeDef::SquareBracket(inner, _) | ast::ArrayElemTypeDef::AngleBracket(inner)) => normalize_type(inner),
+        DataType::Custom(name, mods) if mods.is_empty() => {
+            let Some(last) = name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_lowercase()) else { return };
+            *dt = match last.as_str() {
+                "text" => DataType::Text,
+                "int2" | "smallint" => DataType::SmallInt(None),
+                "int4" | "integer" | "int" => DataType::Int(None),
+                "int8" | "bigint" => DataType::BigInt(None),
+                "bool" | "boolean" => DataType::Boolean,
+                "float4" | "real" => DataType::Real,
+                "float8" => DataType::DoublePrecision,
+                "varchar" => DataType::Varchar(None),
+                "timestamptz" => DataType::Timestamp(None, ast::TimezoneInfo::Tz),
+                other => DataType::Custom(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(other))]), vec![]),
+            };
+        }
+        _ => {}
+    }
+}
+
+/// `ARRAY(subquery)`: an empty array for a subquery known to be empty,
+/// otherwise the aggregate of its one column.
+fn array_of(q: &Query) -> SqlResult<Expr> {
+    if query_is_empty(q) {
+        return Ok(call("make_array", vec![]));
+    }
+    let mut inner = q.clone();
+    let SetExpr::Select(s) = inner.body.as_mut() else {
+        return Err(SqlError::unsupported("ARRAY(subquery) over a set operation is not supported"));
+    };
+    match s.projection.as_mut_slice() {
+        [SelectItem::UnnamedExpr(e)] | [SelectItem::ExprWithAlias { expr: e, .. }] => {
+            let e = e.clone();
+            s.projection = vec![SelectItem::ExprWithAlias { expr: e, alias: Ident::new("__elem") }];
+        }
+        _ => return Err(SqlError::syntax("subquery must return only one column")),
+    }
+    let wrapper = crate::parse_statements("SELECT array_agg(__elem) FROM (SELECT 1) AS __array")?;
+    let Some(Statement::Query(mut outer)) = wrapper.into_iter().next() else { return Err(SqlError::internal("array wrapper")) };
+    if let SetExpr::Select(os) = outer.body.as_mut()
+        && let Some(TableFactor::Derived { subquery, .. }) = os.from.first_mut().map(|f| &mut f.relation)
+    {
+        *subquery = Box::new(inner);
+    }
+    Ok(Expr::Subquery(outer))
+}
+
+/// A scalar subquery over system relations only, that selects one plain
+/// column: DataFusion runs correlated scalar subqueries only when they are
+/// aggregated, so it becomes `max(column)`. Catalog subqueries pick a row by
+/// its key, so there is at most one value and `max` is that value.
+fn aggregate_catalog_subquery(q: &mut Query) {
+    let SetExpr::Select(s) = q.body.as_mut() else { return };
+    let grouped = !matches!(&s.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    let system = |f: &TableFactor| matches!(f, TableFactor::Table { name, .. } if is_system_name(name));
+    let all_system = s.from.len() == 1 && s.from.iter().all(|t| system(&t.relation) && t.joins.iter().all(|j| system(&j.relation)));
+    if grouped || !all_system || s.projection.len() != 1 || has_aggregate(&s.projection[0]) {
+        return;
+    }
+    let (expr, alias) = match s.projection.remove(0) {
+        SelectItem::UnnamedExpr(e) => (e, None),
+        SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias)),
+        other => {
+            s.projection.insert(0, other);
+            return;
+        }
+    };
+    let agg = call("max", vec![expr]);
+    s.projection.insert(0, alias.map_or(SelectItem::UnnamedExpr(agg.clone()), |alias| SelectItem::ExprWithAlias { expr: agg, alias }));
+}
+
+/// The parts of a scalar subquery over several system relations: DataFusion
+/// cannot decorrelate one whose predicates compare outer and inner columns
+/// by anything but equality, so in a select list it becomes a LEFT JOIN of
+/// its relations on its WHERE clause (it picks at most one row by key).
+fn catalog_subquery_join(q: &Query, n: usize) -> Option<(Expr, TableFactor, Expr)> {
+    let SetExpr::Select(s) = q.body.as_ref() else { return None };
+    let plain = matches!(&s.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty()) && q.order_by.is_none() && q.limit_clause.is_none();
+    let from_system = s.from.len() >= 2
+        && s.from.iter().all(|t| t.joins.is_empty() && matches!(&t.relation, TableFactor::Table { name, args: None, .. } if is_system_name(name)));
+    let [SelectItem::UnnamedExpr(value) | SelectItem::ExprWithAlias { expr: value, .. }] = s.projection.as_slice() else { return None };
+    if !plain || !from_system || has_aggregate(&s.projection[0]) {
+        return None;
+    }
+    let mut renames = Vec::new();
+    let mut factors = Vec::new();
+    for t in &s.from {
+        let mut f = t.relation.clone();
+        if let TableFactor::Table { name, alias, .. } = &mut f {
+            let old = alias.as_ref().map(|a| a.name.value.clone()).or_else(|| name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.clone()))?;
+            let new = format!("__sq{n}_{old}");
+            *alias = Some(ast::TableAlias { explicit: true, name: Ident::new(&new), columns: vec![], at: None });
+            renames.push((old, new));
+        }
+        factors.push(f);
+    }
+    let mut value = value.clone();
+    let mut on = s.selection.clone().unwrap_or(Expr::Value(Value::Boolean(true).into()));
+    let mut renamer = Renamer(&renames);
+    let _ = VisitMut::visit(&mut value, &mut renamer);
+    let _ = VisitMut::visit(&mut on, &mut renamer);
+    let first = factors.remove(0);
+    let joins = factors.into_iter().map(|relation| ast::Join { relation, global: false, join_operator: JoinOperator::CrossJoin(ast::JoinConstraint::None) });
+    let nested = TableFactor::NestedJoin { table_with_joins: Box::new(ast::TableWithJoins { relation: first, joins: joins.collect() }), alias: None };
+    Some((value, nested, on))
+}
+
+fn join_catalog_subqueries(s: &mut Select, joined: &mut usize) {
+    if s.from.len() != 1 {
+        return;
+    }
+    for item in s.projection.iter_mut() {
+        let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item else { continue };
+        let Expr::Subquery(q) = e else { continue };
+        let Some((value, relation, on)) = catalog_subquery_join(q, *joined) else { continue };
+        *joined += 1;
+        s.from[0].joins.push(ast::Join { relation, global: false, join_operator: JoinOperator::LeftOuter(ast::JoinConstraint::On(on)) });
+        *e = value;
+    }
+}
+
+/// Renames table qualifiers in column references (`c.oid` to `__sq0_c.oid`).
+struct Renamer<'a>(&'a [(String, String)]);
+
+impl VisitorMut for Renamer<'_> {
+    type Break = ();
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Expr::CompoundIdentifier(parts) = expr
+            && parts.len() == 2
+            && let Some((_, new)) = self.0.iter().find(|(old, _)| *old == parts[0].value)
+        {
+            parts[0] = Ident::new(new);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn is_system_name(name: &ObjectName) -> bool {
+    let parts: Vec<String> = name.0.iter().filter_map(|p| p.as_ident()).map(|i| i.value.to_lowercase()).collect();
+    match parts.as_slice() {
+        [t] => t.starts_with("pg_"),
+        [s, _] => s == "pg_catalog" || s == "information_schema",
+        _ => false,
+    }
+}
+
+/// Whether `q` cannot return a row, because every branch reads an
+/// [`EMPTY_RELATIONS`] relation through an inner join.
+pub fn query_is_empty(q: &Query) -> bool {
+    set_is_empty(&q.body)
+}
+
+fn set_is_empty(body: &SetExpr) -> bool {
+    match body {
+        SetExpr::Select(s) => select_is_empty(s),
+        SetExpr::Query(q) => query_is_empty(q),
+        SetExpr::SetOperation { op: SetOperator::Union, left, right, .. } => set_is_empty(left) && set_is_empty(right),
+        SetExpr::SetOperation { op: SetOperator::Intersect, left, right, .. } => set_is_empty(left) || set_is_empty(right),
+        SetExpr::SetOperation { op: SetOperator::Except | SetOperator::Minus, left, .. } => set_is_empty(left),
+        _ => false,
+    }
+}
+
+fn select_is_empty(s: &Select) -> bool {
+    // An aggregate without GROUP BY returns one row even over no rows.
+    let grouped = !matches!(&s.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    if !grouped && s.projection.iter().any(has_aggregate) {
+        return false;
+    }
+    s.from.iter().any(|twj| {
+        factor_is_empty(&twj.relation)
+            || twj
+                .joins
+                .iter()
+                .any(|j| matches!(j.join_operator, JoinOperator::Join(_) | JoinOperator::Inner(_) | JoinOperator::CrossJoin(_)) && factor_is_empty(&j.relation))
+    })
+}
+
+fn factor_is_empty(f: &TableFactor) -> bool {
+    match f {
+        TableFactor::Table { name, args: None, .. } => {
+            let parts: Vec<String> = name.0.iter().filter_map(|p| p.as_ident()).map(|i| i.value.to_lowercase()).collect();
+            match parts.as_slice() {
+                [t] | [_, t] if parts.len() == 1 || parts[0] == "pg_catalog" => EMPTY_RELATIONS.contains(&t.as_str()),
+                _ => false,
+            }
+        }
+        TableFactor::Derived { subquery, .. } => query_is_empty(subquery),
+        _ => false,
+    }
+}
+
+const AGGREGATES: &[&str] = &["count", "sum", "min", "max", "avg", "array_agg", "string_agg", "bool_and", "bool_or", "every", "json_agg", "jsonb_agg"];
+
+/// Whether a select item calls an aggregate (outside any subquery of its own).
+fn has_aggregate(item: &SelectItem) -> bool {
+    let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item else { return false };
+    let mut finder = AggregateFinder { depth: 0 };
+    Visit::visit(e, &mut finder).is_break()
+}
+
+struct AggregateFinder {
+    depth: usize,
+}
+
+impl ast::Visitor for AggregateFinder {
+    type Break = ();
+    fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+    fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+        match e {
+            Expr::Function(f) if self.depth == 0 && f.over.is_none() && AGGREGATES.contains(&f.name.to_string().to_lowercase().as_str()) => {
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    }
+}
+
+/// The names PostgreSQL gives the columns of `q`'s first branch, when they
+/// can be read from its select list.
+fn result_names(q: &Query) -> Option<Vec<String>> {
+    let mut body = q.body.as_ref();
+    loop {
+        match body {
+            SetExpr::SetOperation { left, .. } => body = left,
+            SetExpr::Query(q) => body = &q.body,
+            SetExpr::Select(s) => return s.projection.iter().map(item_name).collect(),
+            _ => return None,
+        }
+    }
+}
+
+fn item_name(item: &SelectItem) -> Option<String> {
+    Some(match item {
+        SelectItem::ExprWithAlias { alias, .. } => crate::names::ident_name(alias),
+        SelectItem::UnnamedExpr(Expr::Identifier(i)) => crate::names::ident_name(i),
+        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => crate::names::ident_name(parts.last()?),
+        SelectItem::UnnamedExpr(Expr::Function(f)) => f.name.0.last()?.as_ident()?.value.to_lowercase(),
+        SelectItem::UnnamedExpr(_) => "?column?".into(),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed;
+    impl SessionValues for Fixed {
+        fn setting(&self, name: &str) -> Option<String> {
+            (name == "search_path").then(|| "public".into())
+        }
+        fn set_setting(&mut self, _: &str, _: &str) -> SqlResult<()> {
+            Ok(())
+        }
+        fn user(&self) -> String {
+            "weir".into()
+        }
+        fn backend_pid(&self) -> i32 {
+            7
+        }
+    }
+
+    fn rewritten(sql: &str) -> (String, Option<Vec<String>>) {
+        let mut stmt = crate::parse_statements(sql).unwrap().remove(0);
+        let empty = rewrite(&mut stmt, &mut Fixed).unwrap();
+        (stmt.to_string(), empty)
+    }
+
+    #[test]
+    fn rewrites_catalog_forms() {
+        let (sql, _) = rewritten("SELECT pg_catalog.format_type(a, b) FROM t WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default");
+        assert_eq!(sql, "SELECT format_type(a, b) FROM t WHERE c.relname ~ '^(t)$'");
+        let (sql, _) = rewritten("SELECT 't'::regclass, c.oid::pg_catalog.regclass::pg_catalog.text, current_setting('search_path'), current_user");
+        assert_eq!(sql, "SELECT weir_regclass('t'), CAST(weir_regclass(c.oid) AS TEXT), 'public', 'weir'");
+        let (sql, _) = rewritten("SELECT ARRAY(SELECT b.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles b ON m.roleid = b.oid) AS m FROM r");
+        assert_eq!(sql, "SELECT make_array() AS m FROM r");
+    }
+
+    #[test]
+    fn knows_queries_over_empty_relations() {
+        let (_, empty) =
+            rewritten("SELECT pubname, NULL FROM pg_catalog.pg_publication p JOIN pg_class c ON true UNION SELECT pubname, NULL FROM pg_publication");
+        assert_eq!(empty, Some(vec!["pubname".into(), "?column?".into()]));
+        assert_eq!(rewritten("SELECT count(*) FROM pg_policy").1, None);
+        assert_eq!(rewritten("SELECT c.relname FROM pg_class c LEFT JOIN pg_inherits i ON true").1, None);
+        let mut stmt = crate::parse_statements("SELECT current_setting('nope')").unwrap().remove(0);
+        assert_eq!(rewrite(&mut stmt, &mut Fixed).unwrap_err().state.code(), "42704");
+    }
+}

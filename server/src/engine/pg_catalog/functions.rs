@@ -1,0 +1,558 @@
+//! PostgreSQL's catalog and information functions that drivers, psql and BI
+//! tools call (`format_type`, `pg_get_indexdef`, `has_table_privilege`,
+//! `quote_ident`, `version`, ...), and the lookups behind casts to
+//! `regclass`, `regtype`, `regproc` and `regnamespace` (see
+//! weir_planner::pgdialect). They run row by row: catalog queries are small.
+
+use super::pg_roles::role_name;
+use super::{Object, Relation, namespace_name, relations, view_definition};
+use crate::engine::Engine;
+use arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility};
+use std::cell::OnceCell;
+use std::sync::{Arc, LazyLock, Weak};
+use weir_planner::pgtypes::{TYPES, by_oid, format_type};
+use weir_planner::{SqlError, SqlState};
+
+/// What a function sees besides its arguments: the catalog, read once per batch.
+struct Lookup {
+    engine: Weak<Engine>,
+    relations: OnceCell<Vec<Relation>>,
+}
+
+impl Lookup {
+    fn relations(&self) -> &[Relation] {
+        self.relations.get_or_init(|| self.engine.upgrade().and_then(|e| relations(&e).ok()).unwrap_or_default())
+    }
+    fn by_oid(&self, oid: i64) -> Option<&Relation> {
+        self.relations().iter().find(|r| r.oid == oid)
+    }
+    /// The relation a name (possibly `schema.name`, possibly quoted) refers to.
+    fn by_name(&self, name: &str) -> Option<&Relation> {
+        let parts = parse_ident(name).ok()?;
+        let (schema, rel) = match parts.as_slice() {
+            [r] => (None, r.as_str()),
+            [s, r] => (Some(s.as_str()), r.as_str()),
+            _ => return None,
+        };
+        self.relations().iter().find(|r| r.name == rel && schema.is_none_or(|s| namespace_name(r.namespace) == Some(s)))
+    }
+}
+
+type Body = fn(&Lookup, &[ScalarValue]) -> Result<ScalarValue>;
+
+/// A function evaluated one row at a time over scalar values.
+struct RowFn {
+    name: &'static str,
+    signature: Signature,
+    returns: fn(&[DataType]) -> DataType,
+    body: Body,
+    engine: Weak<Engine>,
+}
+
+impl std::fmt::Debug for RowFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+impl PartialEq for RowFn {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+impl Eq for RowFn {}
+impl std::hash::Hash for RowFn {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state)
+    }
+}
+
+impl ScalarUDFImpl for RowFn {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok((self.returns)(args))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let lookup = Lookup { engine: self.engine.clone(), relations: OnceCell::new() };
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let rows = if all_scalar { 1 } else { args.number_rows };
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let want = args.return_field.data_type().clone();
+        let mut out = Vec::with_capacity(rows);
+        for row in 0..rows {
+            let values = arrays.iter().map(|a| ScalarValue::try_from_array(a, if all_scalar { 0 } else { row })).collect::<Result<Vec<_>>>()?;
+            let v = (self.body)(&lookup, &values)?;
+            out.push(if v.data_type() == want { v } else { v.cast_to(&want)? });
+        }
+        if all_scalar {
+            return Ok(ColumnarValue::Scalar(out.pop().unwrap_or(ScalarValue::try_from(&want)?)));
+        }
+        Ok(ColumnarValue::Array(ScalarValue::iter_to_array(out)?))
+    }
+}
+
+fn text_type(_: &[DataType]) -> DataType {
+    DataType::Utf8
+}
+fn bool_type(_: &[DataType]) -> DataType {
+    DataType::Boolean
+}
+fn oid_type(_: &[DataType]) -> DataType {
+    DataType::Int64
+}
+fn int_type(_: &[DataType]) -> DataType {
+    DataType::Int32
+}
+/// A `reg*` cast: text in gives an OID, an OID in gives its name.
+fn reg_type(args: &[DataType]) -> DataType {
+    if args.first().is_some_and(|t| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)) { DataType::Int64 } else { DataType::Utf8 }
+}
+fn text_list_type(_: &[DataType]) -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+}
+fn timestamptz_type(_: &[DataType]) -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()))
+}
+
+fn text(s: impl Into<String>) -> ScalarValue {
+    ScalarValue::Utf8(Some(s.into()))
+}
+fn null_text() -> ScalarValue {
+    ScalarValue::Utf8(None)
+}
+fn as_int(v: &ScalarValue) -> Option<i64> {
+    match v.cast_to(&DataType::Int64).ok()? {
+        ScalarValue::Int64(i) => i,
+        _ => None,
+    }
+}
+fn as_text(v: &ScalarValue) -> Option<String> {
+    match v {
+        ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s) => s.clone(),
+        ScalarValue::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+fn is_text(v: &ScalarValue) -> bool {
+    matches!(v, ScalarValue::Utf8(_) | ScalarValue::LargeUtf8(_) | ScalarValue::Utf8View(_))
+}
+fn pg_error(state: SqlState, msg: String) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::External(Box::new(SqlError::new(state, msg)))
+}
+
+/// The names of the functions defined here.
+pub const NAMES: &[&str] = &[
+    "pg_get_userbyid",
+    "pg_table_is_visible",
+    "pg_type_is_visible",
+    "pg_function_is_visible",
+    "format_type",
+    "pg_get_indexdef",
+    "pg_get_constraintdef",
+    "pg_get_expr",
+    "pg_get_viewdef",
+    "col_description",
+    "obj_description",
+    "shobj_description",
+    "has_table_privilege",
+    "has_schema_privilege",
+    "has_any_column_privilege",
+    "has_column_privilege",
+    "has_database_privilege",
+    "has_function_privilege",
+    "has_sequence_privilege",
+    "pg_has_role",
+    "pg_encoding_to_char",
+    "pg_postmaster_start_time",
+    "quote_ident",
+    "quote_literal",
+    "quote_nullable",
+    "parse_ident",
+    "array_lower",
+    "array_upper",
+    "to_regclass",
+    "to_regtype",
+    "version",
+    "current_schema",
+    "current_schemas",
+    "current_database",
+    "pg_is_in_recovery",
+    "pg_get_function_result",
+    "pg_get_function_arguments",
+    "pg_get_function_identity_arguments",
+    "pg_relation_is_publishable",
+    "pg_get_statisticsobjdef_columns",
+    "pg_get_partkeydef",
+    "pg_tablespace_location",
+    "pg_get_serial_sequence",
+    "weir_regclass",
+    "weir_regtype",
+    "weir_regproc",
+    "weir_regnamespace",
+    "weir_regrole",
+];
+
+/// Every function, bound to `engine`.
+pub fn all(engine: &Arc<Engine>) -> Vec<ScalarUDF> {
+    NAMES
+        .iter()
+        .map(|name| {
+            let (returns, body) = definition(name);
+            let signature = Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], Volatility::Stable);
+            ScalarUDF::new_from_impl(RowFn { name, signature, returns, body, engine: Arc::downgrade(engine) })
+        })
+        .collect()
+}
+
+fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
+    match name {
+        "pg_get_userbyid" => (text_type, |_, a| Ok(a.first().and_then(as_int).map_or(null_text(), |o| text(role_name(o))))),
+        "pg_table_is_visible" => (bool_type, |l, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|o| l.by_oid(o).is_some())))),
+        "pg_type_is_visible" | "pg_function_is_visible" => (bool_type, |_, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|_| true)))),
+        "format_type" => (text_type, |l, a| Ok(format_type_of(l, a))),
+        "pg_get_indexdef" => (text_type, |l, a| Ok(index_def(l, a.first().and_then(as_int)).map_or(null_text(), text))),
+        "pg_get_constraintdef" => (text_type, |l, a| Ok(constraint_def(l, a.first().and_then(as_int)).map_or(null_text(), text))),
+        "pg_get_expr" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), text))),
+        "pg_get_viewdef" => (text_type, |l, a| Ok(view_def(l, a.first()).map_or(null_text(), text))),
+        "col_description"
+        | "obj_description"
+        | "shobj_description"
+        | "pg_get_function_result"
+        | "pg_get_function_arguments"
+        | "pg_get_function_identity_arguments"
+        | "pg_get_statisticsobjdef_columns"
+        | "pg_get_partkeydef"
+        | "pg_get_serial_sequence" => (text_type, |_, _| Ok(null_text())),
+        "has_table_privilege"
+        | "has_schema_privilege"
+        | "has_any_column_privilege"
+        | "has_column_privilege"
+        | "has_database_privilege"
+        | "has_function_privilege"
+        | "has_sequence_privilege"
+        | "pg_has_role" => (bool_type, |_, _| Ok(ScalarValue::Boolean(Some(true)))),
+        "pg_relation_is_publishable" | "pg_is_in_recovery" => (bool_type, |_, _| Ok(ScalarValue::Boolean(Some(false)))),
+        "pg_encoding_to_char" => (text_type, |_, a| Ok(text(if a.first().and_then(as_int) == Some(6) { "UTF8" } else { "" }))),
+        "pg_postmaster_start_time" => (timestamptz_type, |_, _| Ok(ScalarValue::TimestampMicrosecond(Some(*STARTED), Some("+00:00".into())))),
+        "quote_ident" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), |s| text(quote_ident(&s))))),
+        "quote_literal" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), |s| text(quote_literal(&s))))),
+        "quote_nullable" => (text_type, |_, a| Ok(text(a.first().and_then(as_text).map_or("NULL".into(), |s| quote_literal(&s))))),
+        "parse_ident" => (text_list_type, |_, a| parse_ident_value(a.first().and_then(as_text))),
+        "array_lower" => (int_type, |_, a| Ok(ScalarValue::Int32(array_len(a).filter(|n| *n > 0).map(|_| 1)))),
+        "array_upper" => (int_type, |_, a| Ok(ScalarValue::Int32(array_len(a).filter(|n| *n > 0).map(|n| n as i32)))),
+        "to_regclass" => (oid_type, |l, a| Ok(ScalarValue::Int64(a.first().and_then(as_text).and_then(|n| l.by_name(&n).map(|r| r.oid))))),
+        "to_regtype" => (oid_type, |_, a| Ok(ScalarValue::Int64(a.first().and_then(as_text).and_then(|n| type_by_name(&n))))),
+        "version" => (text_type, |_, _| Ok(text(version()))),
+        "current_schema" => (text_type, |_, _| Ok(text("public"))),
+        "current_schemas" => (text_list_type, |_, a| Ok(current_schemas(a.first().and_then(|v| v.cast_to(&DataType::Boolean).ok())))),
+        "current_database" => (text_type, |_, _| Ok(text(crate::engine::CATALOG))),
+        "pg_tablespace_location" => (text_type, |_, _| Ok(text(""))),
+        "weir_regclass" => (reg_type, regclass),
+        "weir_regtype" => (reg_type, regtype),
+        "weir_regproc" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), text))),
+        "weir_regnamespace" => (reg_type, regnamespace),
+        "weir_regrole" => (reg_type, regrole),
+        other => unreachable!("no definition for {other}"),
+    }
+}
+
+static STARTED: LazyLock<i64> = LazyLock::new(|| chrono::Utc::now().timestamp_micros());
+
+/// Notes the server's start time for `pg_postmaster_start_time`.
+pub fn note_start() {
+    LazyLock::force(&STARTED);
+}
+
+pub fn version() -> String {
+    format!(
+        "PostgreSQL {} on {}-linux, compiled by weir {} (a streaming database speaking PostgreSQL's protocol)",
+        crate::session::settings::SERVER_VERSION,
+        std::env::consts::ARCH,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn format_type_of(l: &Lookup, a: &[ScalarValue]) -> ScalarValue {
+    let Some(oid) = a.first().and_then(as_int) else { return null_text() };
+    let typmod = a.get(1).and_then(as_int).unwrap_or(-1) as i32;
+    if let Some(t) = format_type(oid as u32, typmod) {
+        return text(t);
+    }
+    match l.relations().iter().find(|r| r.is_user() && r.row_type_oid() == oid) {
+        Some(r) => text(r.name.clone()),
+        None => text("???"),
+    }
+}
+
+fn column_list(r: &Relation) -> String {
+    r.primary_key.iter().map(|c| quote_ident(r.schema.field(*c).name())).collect::<Vec<_>>().join(", ")
+}
+
+fn index_def(l: &Lookup, oid: Option<i64>) -> Option<String> {
+    let r = l.relations().iter().find(|r| !r.primary_key.is_empty() && Some(r.index_oid()) == oid)?;
+    Some(format!("CREATE UNIQUE INDEX {} ON public.{} USING btree ({})", quote_ident(&r.index_name()), quote_ident(&r.name), column_list(r)))
+}
+
+fn constraint_def(l: &Lookup, oid: Option<i64>) -> Option<String> {
+    let r = l.relations().iter().find(|r| !r.primary_key.is_empty() && Some(r.constraint_oid()) == oid)?;
+    Some(format!("PRIMARY KEY ({})", column_list(r)))
+}
+
+fn view_def(l: &Lookup, arg: Option<&ScalarValue>) -> Option<String> {
+    let arg = arg?;
+    let r = if is_text(arg) { l.by_name(&as_text(arg)?) } else { l.by_oid(as_int(arg)?) }?;
+    match &r.object {
+        Object::View(v) => view_definition(l.engine.upgrade()?.as_ref(), v.id),
+        _ => None,
+    }
+}
+
+fn regclass(l: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
+    let Some(v) = a.first() else { return exec_err!("regclass needs an argument") };
+    if is_text(v) {
+        let Some(name) = as_text(v) else { return Ok(ScalarValue::Int64(None)) };
+        return match l.by_name(&name) {
+            Some(r) => Ok(ScalarValue::Int64(Some(r.oid))),
+            None if name.chars().all(|c| c.is_ascii_digit()) => Ok(ScalarValue::Int64(name.parse().ok())),
+            None => Err(pg_error(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist"))),
+        };
+    }
+    Ok(as_int(v).map_or(null_text(), |o| text(l.by_oid(o).map_or(o.to_string(), |r| quote_ident(&r.name)))))
+}
+
+fn type_by_name(name: &str) -> Option<i64> {
+    let n = name.trim().to_lowercase();
+    let n = n.trim_start_matches("pg_catalog.");
+    let (base, array) = n.strip_suffix("[]").map_or((n, false), |b| (b, true));
+    let alias = match base {
+        "int" | "integer" => "int4",
+        "smallint" => "int2",
+        "bigint" => "int8",
+        "boolean" => "bool",
+        "real" => "float4",
+        "double precision" => "float8",
+        "character varying" => "varchar",
+        "character" => "bpchar",
+        "timestamp without time zone" => "timestamp",
+        "timestamp with time zone" => "timestamptz",
+        "time without time zone" => "time",
+        "decimal" => "numeric",
+        other => other,
+    };
+    let t = TYPES.iter().find(|t| t.name == alias || t.display == base)?;
+    Some(i64::from(if array { t.array } else { t.oid }))
+}
+
+fn regtype(_: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
+    let Some(v) = a.first() else { return exec_err!("regtype needs an argument") };
+    if is_text(v) {
+        let Some(name) = as_text(v) else { return Ok(ScalarValue::Int64(None)) };
+        return match type_by_name(&name) {
+            Some(oid) => Ok(ScalarValue::Int64(Some(oid))),
+            None => Err(pg_error(SqlState::UndefinedObject, format!("type \"{name}\" does not exist"))),
+        };
+    }
+    Ok(as_int(v).map_or(null_text(), |o| text(by_oid(o as u32).and_then(|_| format_type(o as u32, -1)).unwrap_or(o.to_string()))))
+}
+
+fn regnamespace(_: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
+    let Some(v) = a.first() else { return exec_err!("regnamespace needs an argument") };
+    if is_text(v) {
+        let name = as_text(v).unwrap_or_default();
+        let oid = [super::PG_CATALOG_OID, super::PUBLIC_OID, super::INFORMATION_SCHEMA_OID].into_iter().find(|o| namespace_name(*o) == Some(name.as_str()));
+        return oid.map(|o| ScalarValue::Int64(Some(o))).ok_or_else(|| pg_error(SqlState::UndefinedSchema, format!("schema \"{name}\" does not exist")));
+    }
+    Ok(as_int(v).map_or(null_text(), |o| text(namespace_name(o).map_or(o.to_string(), String::from))))
+}
+
+fn regrole(_: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
+    let Some(v) = a.first() else { return exec_err!("regrole needs an argument") };
+    if is_text(v) {
+        let name = as_text(v).unwrap_or_default();
+        return match name.as_str() {
+            super::OWNER => Ok(ScalarValue::Int64(Some(super::OWNER_OID))),
+            _ => Err(pg_error(SqlState::UndefinedObject, format!("role \"{name}\" does not exist"))),
+        };
+    }
+    Ok(as_int(v).map_or(null_text(), |o| text(role_name(o))))
+}
+
+fn current_schemas(implicit: Option<ScalarValue>) -> ScalarValue {
+    let with_catalog = matches!(implicit, Some(ScalarValue::Boolean(Some(true))));
+    let names: Vec<ScalarValue> = if with_catalog { vec![text("pg_catalog"), text("public")] } else { vec![text("public")] };
+    ScalarValue::List(ScalarValue::new_list_nullable(&names, &DataType::Utf8))
+}
+
+fn array_len(a: &[ScalarValue]) -> Option<usize> {
+    if a.get(1).and_then(as_int) != Some(1) {
+        return None;
+    }
+    match a.first()? {
+        ScalarValue::List(l) if !arrow::array::Array::is_null(l.as_ref(), 0) => Some(arrow::array::Array::len(l.value(0).as_ref())),
+        _ => None,
+    }
+}
+
+/// Words PostgreSQL's `quote_ident` quotes even when they are lower case.
+const RESERVED: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "initially",
+    "intersect",
+    "into",
+    "lateral",
+    "leading",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "select",
+    "session_user",
+    "some",
+    "symmetric",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// PostgreSQL's `quote_ident`: quoted unless a plain lower-case identifier.
+pub fn quote_ident(s: &str) -> String {
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && !RESERVED.contains(&s);
+    if plain { s.to_string() } else { format!("\"{}\"", s.replace('"', "\"\"")) }
+}
+
+fn quote_literal(s: &str) -> String {
+    let body = s.replace('\'', "''");
+    if s.contains('\\') { format!("E'{}'", body.replace('\\', "\\\\")) } else { format!("'{body}'") }
+}
+
+/// Splits `a."B".c` into its identifiers, as PostgreSQL's `parse_ident`.
+fn parse_ident(s: &str) -> std::result::Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut chars = s.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                    None => return Err(format!("string is not a valid identifier: \"{s}\"")),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().copied().filter(|c| *c != '.') {
+                part.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+            part = part.trim().to_string();
+            if part.is_empty() {
+                return Err(format!("string is not a valid identifier: \"{s}\""));
+            }
+        }
+        parts.push(part);
+        match chars.next() {
+            Some('.') => continue,
+            None => return Ok(parts),
+            Some(_) => return Err(format!("string is not a valid identifier: \"{s}\"")),
+        }
+    }
+}
+
+fn parse_ident_value(s: Option<String>) -> Result<ScalarValue> {
+    let Some(s) = s else { return Ok(ScalarValue::List(ScalarValue::new_list_nullable(&[], &DataType::Utf8))) };
+    let parts = parse_ident(&s).map_err(|e| pg_error(SqlState::InvalidParameterValue, e))?;
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(&parts.into_iter().map(text).collect::<Vec<_>>(), &DataType::Utf8)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_and_parsing_follow_postgres() {
+        assert_eq!(quote_ident("abc_1"), "abc_1");
+        assert_eq!(quote_ident("Abc"), "\"Abc\"");
+        assert_eq!(quote_ident("select"), "\"select\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal("a\\b"), "E'a\\\\b'");
+        assert_eq!(parse_ident("public.\"My T\"").unwrap(), vec!["public", "My T"]);
+        assert_eq!(parse_ident("Foo").unwrap(), vec!["foo"]);
+        assert!(parse_ident("a.").is_err());
+        assert_eq!(type_by_name("integer"), Some(23));
+        assert_eq!(type_by_name("character varying[]"), Some(1015));
+    }
+}
