@@ -118,6 +118,7 @@ impl Rewriter<'_> {
             }
             Expr::Exists { subquery, negated } if query_is_empty(subquery) => Some(Expr::Value(Value::Boolean(*negated).into())),
             Expr::InSubquery { subquery, negated, .. } if query_is_empty(subquery) => Some(Expr::Value(Value::Boolean(*negated).into())),
+            Expr::Exists { subquery, negated } => exists_as_count(subquery, *negated),
             Expr::Function(f) => {
                 strip_schema(&mut f.name);
                 self.rewrite_call(f)?
@@ -280,6 +281,9 @@ fn array_of(q: &Query) -> SqlResult<Expr> {
     if query_is_empty(q) {
         return Ok(call("make_array", vec![]));
     }
+    if let Some(options) = quoted_options(q) {
+        return Ok(call("weir_quoted_options", vec![options]));
+    }
     let mut inner = q.clone();
     let SetExpr::Select(s) = inner.body.as_mut() else {
         return Err(SqlError::unsupported("ARRAY(subquery) over a set operation is not supported"));
@@ -391,6 +395,43 @@ impl VisitorMut for Renamer<'_> {
     }
 }
 
+/// `EXISTS (SELECT .. FROM <one system relation> WHERE ..)` as
+/// `(SELECT count(*) > 0 ..)`: DataFusion runs EXISTS only in WHERE, and
+/// psql also asks it in select lists.
+fn exists_as_count(q: &Query, negated: bool) -> Option<Expr> {
+    let SetExpr::Select(s) = q.body.as_ref() else { return None };
+    let [t] = s.from.as_slice() else { return None };
+    if !t.joins.is_empty() || !matches!(&t.relation, TableFactor::Table { name, args: None, .. } if is_system_name(name)) {
+        return None;
+    }
+    let mut counted = q.clone();
+    let SetExpr::Select(cs) = counted.body.as_mut() else { return None };
+    let count = crate::parse_statements("SELECT count(*) > 0").ok()?.into_iter().next()?;
+    let Statement::Query(cq) = count else { return None };
+    let SetExpr::Select(c) = *cq.body else { return None };
+    cs.projection = c.projection;
+    let exists = Expr::Subquery(Box::new(counted));
+    Some(if negated { Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(Expr::Nested(Box::new(exists))) } } else { exists })
+}
+
+/// Array columns weir never fills (storage options, per-column options and
+/// ACLs): a set-returning function over one of them returns no rows.
+pub const NULL_ARRAY_COLUMNS: &[&str] = &["reloptions", "attfdwoptions", "attoptions", "relacl", "attacl", "datacl", "nspacl", "proconfig", "rolconfig"];
+
+/// `unnest(x.reloptions)` and the like, over a column weir never fills.
+fn function_over_null_column(args: &ast::TableFunctionArgs) -> bool {
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] = args.args.as_slice() else { return false };
+    let column = match e {
+        Expr::Identifier(i) => i,
+        Expr::CompoundIdentifier(parts) => match parts.last() {
+            Some(i) => i,
+            None => return false,
+        },
+        _ => return false,
+    };
+    NULL_ARRAY_COLUMNS.contains(&column.value.to_lowercase().as_str())
+}
+
 fn is_system_name(name: &ObjectName) -> bool {
     let parts: Vec<String> = name.0.iter().filter_map(|p| p.as_ident()).map(|i| i.value.to_lowercase()).collect();
     match parts.as_slice() {
@@ -398,6 +439,20 @@ fn is_system_name(name: &ObjectName) -> bool {
         [s, _] => s == "pg_catalog" || s == "information_schema",
         _ => false,
     }
+}
+
+/// psql's `ARRAY(SELECT quote_ident(option_name) || ' ' ||
+/// quote_literal(option_value) FROM pg_options_to_table(x))`, which lists a
+/// foreign table's options: the argument `x`. DataFusion cannot run a table
+/// function over an outer column, so this form has a function of its own.
+fn quoted_options(q: &Query) -> Option<Expr> {
+    let SetExpr::Select(s) = q.body.as_ref() else { return None };
+    let [SelectItem::UnnamedExpr(e)] = s.projection.as_slice() else { return None };
+    let [t] = s.from.as_slice() else { return None };
+    let TableFactor::Table { name, args: Some(args), .. } = &t.relation else { return None };
+    let is_options = name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| i.value.eq_ignore_ascii_case("pg_options_to_table"));
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = args.args.as_slice() else { return None };
+    (is_options && s.selection.is_none() && e.to_string() == "quote_ident(option_name) || ' ' || quote_literal(option_value)").then(|| arg.clone())
 }
 
 /// Whether `q` cannot return a row, because every branch reads an
@@ -440,6 +495,10 @@ fn factor_is_empty(f: &TableFactor) -> bool {
                 [t] | [_, t] if parts.len() == 1 || parts[0] == "pg_catalog" => EMPTY_RELATIONS.contains(&t.as_str()),
                 _ => false,
             }
+        }
+        TableFactor::Table { name, args: Some(args), .. } => {
+            let f = name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_lowercase()).unwrap_or_default();
+            matches!(f.as_str(), "unnest" | "pg_options_to_table") && function_over_null_column(args)
         }
         TableFactor::Derived { subquery, .. } => query_is_empty(subquery),
         _ => false,

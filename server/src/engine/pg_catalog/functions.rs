@@ -28,6 +28,10 @@ impl Lookup {
     fn by_oid(&self, oid: i64) -> Option<&Relation> {
         self.relations().iter().find(|r| r.oid == oid)
     }
+    /// Whether a relation or primary key index has this OID.
+    fn has_class(&self, oid: i64) -> bool {
+        self.relations().iter().any(|r| r.oid == oid || (!r.primary_key.is_empty() && r.index_oid() == oid))
+    }
     /// The relation a name (possibly `schema.name`, possibly quoted) refers to.
     fn by_name(&self, name: &str) -> Option<&Relation> {
         let parts = parse_ident(name).ok()?;
@@ -191,6 +195,7 @@ pub const NAMES: &[&str] = &[
     "pg_get_partkeydef",
     "pg_tablespace_location",
     "pg_get_serial_sequence",
+    "weir_quoted_options",
     "weir_regclass",
     "weir_regtype",
     "weir_regproc",
@@ -213,10 +218,10 @@ pub fn all(engine: &Arc<Engine>) -> Vec<ScalarUDF> {
 fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
     match name {
         "pg_get_userbyid" => (text_type, |_, a| Ok(a.first().and_then(as_int).map_or(null_text(), |o| text(role_name(o))))),
-        "pg_table_is_visible" => (bool_type, |l, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|o| l.by_oid(o).is_some())))),
+        "pg_table_is_visible" => (bool_type, |l, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|o| l.has_class(o))))),
         "pg_type_is_visible" | "pg_function_is_visible" => (bool_type, |_, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|_| true)))),
         "format_type" => (text_type, |l, a| Ok(format_type_of(l, a))),
-        "pg_get_indexdef" => (text_type, |l, a| Ok(index_def(l, a.first().and_then(as_int)).map_or(null_text(), text))),
+        "pg_get_indexdef" => (text_type, |l, a| Ok(index_def(l, a.first().and_then(as_int), a.get(1).and_then(as_int).unwrap_or(0)).map_or(null_text(), text))),
         "pg_get_constraintdef" => (text_type, |l, a| Ok(constraint_def(l, a.first().and_then(as_int)).map_or(null_text(), text))),
         "pg_get_expr" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), text))),
         "pg_get_viewdef" => (text_type, |l, a| Ok(view_def(l, a.first()).map_or(null_text(), text))),
@@ -253,6 +258,7 @@ fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
         "current_schemas" => (text_list_type, |_, a| Ok(current_schemas(a.first().and_then(|v| v.cast_to(&DataType::Boolean).ok())))),
         "current_database" => (text_type, |_, _| Ok(text(crate::engine::CATALOG))),
         "pg_tablespace_location" => (text_type, |_, _| Ok(text(""))),
+        "weir_quoted_options" => (text_list_type, |_, a| Ok(quoted_options(a.first()))),
         "weir_regclass" => (reg_type, regclass),
         "weir_regtype" => (reg_type, regtype),
         "weir_regproc" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), text))),
@@ -294,8 +300,13 @@ fn column_list(r: &Relation) -> String {
     r.primary_key.iter().map(|c| quote_ident(r.schema.field(*c).name())).collect::<Vec<_>>().join(", ")
 }
 
-fn index_def(l: &Lookup, oid: Option<i64>) -> Option<String> {
+/// `pg_get_indexdef(index, column)`: the whole definition, or with a
+/// column number above 0 that key column's name.
+fn index_def(l: &Lookup, oid: Option<i64>, column: i64) -> Option<String> {
     let r = l.relations().iter().find(|r| !r.primary_key.is_empty() && Some(r.index_oid()) == oid)?;
+    if column > 0 {
+        return r.primary_key.get(column as usize - 1).map(|c| quote_ident(r.schema.field(*c).name()));
+    }
     Some(format!("CREATE UNIQUE INDEX {} ON public.{} USING btree ({})", quote_ident(&r.index_name()), quote_ident(&r.name), column_list(r)))
 }
 
@@ -311,6 +322,23 @@ fn view_def(l: &Lookup, arg: Option<&ScalarValue>) -> Option<String> {
         Object::View(v) => view_definition(l.engine.upgrade()?.as_ref(), v.id),
         _ => None,
     }
+}
+
+/// `name=value` options as psql lists them: `name 'value'`.
+fn quoted_options(arg: Option<&ScalarValue>) -> ScalarValue {
+    let mut out = Vec::new();
+    if let Some(ScalarValue::List(l)) = arg
+        && !arrow::array::Array::is_null(l.as_ref(), 0)
+    {
+        let items = l.value(0);
+        for i in 0..arrow::array::Array::len(items.as_ref()) {
+            let Ok(v) = ScalarValue::try_from_array(&items, i) else { continue };
+            let Some(option) = as_text(&v) else { continue };
+            let (name, value) = option.split_once('=').unwrap_or((option.as_str(), ""));
+            out.push(text(format!("{} {}", quote_ident(name), quote_literal(value))));
+        }
+    }
+    ScalarValue::List(ScalarValue::new_list_nullable(&out, &DataType::Utf8))
 }
 
 fn regclass(l: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {

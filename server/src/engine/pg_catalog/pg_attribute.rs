@@ -21,6 +21,16 @@ pub fn collation_of(type_oid: u32) -> i64 {
     }
 }
 
+/// `attstorage` as PostgreSQL sets it: numeric 'm' (main), other
+/// variable-length types 'x' (extended), fixed-length ones 'p' (plain).
+fn storage(type_oid: u32, len: i16) -> char {
+    match (type_oid, len) {
+        (1700, _) => 'm',
+        (_, -1) => 'x',
+        _ => 'p',
+    }
+}
+
 fn add(rows: &mut Rows, relid: i64, num: usize, f: &Field, not_null: bool) {
     let t = column_type(f);
     let (len, array) = by_oid(t.oid).map_or((-1, false), |(b, array)| (if array { -1 } else { b.len }, array));
@@ -33,6 +43,7 @@ fn add(rows: &mut Rows, relid: i64, num: usize, f: &Field, not_null: bool) {
         ("attndims", i32::from(array).into()),
         ("atttypmod", t.typmod.into()),
         ("attbyval", matches!(len, 1 | 2 | 4 | 8).into()),
+        ("attstorage", storage(t.oid, len).into()),
         ("attnotnull", not_null.into()),
         ("attcollation", collation_of(t.oid).into()),
     ]);
@@ -47,7 +58,7 @@ pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
 
 fn columns_of(r: &Relation, rows: &mut Rows) {
     for (i, f) in r.schema.fields().iter().enumerate() {
-        add(rows, r.oid, i + 1, f, !f.is_nullable() && r.is_user());
+        add(rows, r.oid, i + 1, f, !f.is_nullable() && r.kind == 'r');
     }
     for (i, col) in r.primary_key.iter().enumerate() {
         add(rows, r.index_oid(), i + 1, r.schema.field(*col), true);
