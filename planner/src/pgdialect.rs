@@ -19,6 +19,9 @@ use datafusion::sql::sqlparser::ast::{
 };
 use std::ops::ControlFlow;
 
+/// The PostgreSQL version weir reports to clients.
+pub const SERVER_VERSION: &str = "15.0";
+
 /// What a rewrite reads from (and, for `set_config`, writes to) the session.
 pub trait SessionValues {
     fn setting(&self, name: &str) -> Option<String>;
@@ -76,6 +79,11 @@ struct Rewriter<'a> {
 
 impl VisitorMut for Rewriter<'_> {
     type Break = ();
+
+    fn post_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        widen_series_bounds(factor);
+        ControlFlow::Continue(())
+    }
 
     fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         join_catalog_subqueries(select, &mut self.joined);
@@ -300,7 +308,7 @@ fn array_of(q: &Query) -> SqlResult<Expr> {
     if let SetExpr::Select(os) = outer.body.as_mut()
         && let Some(TableFactor::Derived { subquery, .. }) = os.from.first_mut().map(|f| &mut f.relation)
     {
-        *subquery = Box::new(inner);
+        **subquery = inner;
     }
     Ok(Expr::Subquery(outer))
 }
@@ -417,6 +425,25 @@ fn exists_as_count(q: &Query, negated: bool) -> Option<Expr> {
 /// Array columns weir never fills (storage options, per-column options and
 /// ACLs): a set-returning function over one of them returns no rows.
 pub const NULL_ARRAY_COLUMNS: &[&str] = &["reloptions", "attfdwoptions", "attoptions", "relacl", "attacl", "datacl", "nspacl", "proconfig", "rolconfig"];
+
+/// `generate_series(1, array_upper(a, 1))` in FROM: DataFusion takes only
+/// bigint bounds, and an int4 expression folds to an int4 constant, so each
+/// bound is cast to bigint (PostgreSQL's integer series are the same numbers).
+fn widen_series_bounds(factor: &mut TableFactor) {
+    let TableFactor::Table { name, args: Some(args), .. } = factor else { return };
+    strip_schema(name);
+    if !name.to_string().eq_ignore_ascii_case("generate_series") {
+        return;
+    }
+    for a in args.args.iter_mut() {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a
+            && !matches!(e, Expr::Value(_))
+        {
+            let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
+            *e = Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(inner), data_type: DataType::BigInt(None), array: false, format: None };
+        }
+    }
+}
 
 /// `unnest(x.reloptions)` and the like, over a column weir never fills.
 fn function_over_null_column(args: &ast::TableFunctionArgs) -> bool {
@@ -594,7 +621,7 @@ mod tests {
         let (sql, _) = rewritten("SELECT pg_catalog.format_type(a, b) FROM t WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default");
         assert_eq!(sql, "SELECT format_type(a, b) FROM t WHERE c.relname ~ '^(t)$'");
         let (sql, _) = rewritten("SELECT 't'::regclass, c.oid::pg_catalog.regclass::pg_catalog.text, current_setting('search_path'), current_user");
-        assert_eq!(sql, "SELECT weir_regclass('t'), CAST(weir_regclass(c.oid) AS TEXT), 'public', 'weir'");
+        assert_eq!(sql, "SELECT weir_regclass('t'), weir_regclass(c.oid)::TEXT, 'public', 'weir'");
         let (sql, _) = rewritten("SELECT ARRAY(SELECT b.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles b ON m.roleid = b.oid) AS m FROM r");
         assert_eq!(sql, "SELECT make_array() AS m FROM r");
     }

@@ -4,9 +4,12 @@
 //! (`varchar(20)`, `uuid`, `oid`), the column carries it in its metadata
 //! under [`PG_TYPE_KEY`], as `name` or `name(modifiers)`.
 
-use crate::types::PG_TYPE_KEY;
 use datafusion::arrow::datatypes::{DataType, Field};
 use std::collections::HashMap;
+
+/// Field metadata key naming the PostgreSQL type of a column where the Arrow
+/// type alone does not say it.
+pub const PG_TYPE_KEY: &str = "weir.pg_type";
 
 /// One PostgreSQL base type.
 #[derive(Debug, Clone, Copy)]

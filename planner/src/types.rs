@@ -9,9 +9,7 @@ use datafusion::sql::sqlparser::ast::{CharacterLength, DataType as SqlType};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Field metadata key naming the PostgreSQL type of a column where the Arrow
-/// type alone does not say it.
-pub const PG_TYPE_KEY: &str = "weir.pg_type";
+pub use crate::pgtypes::PG_TYPE_KEY;
 
 /// Plans weir's extra SQL types for DataFusion.
 #[derive(Debug, Default)]

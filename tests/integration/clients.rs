@@ -89,6 +89,25 @@ public class WeirJdbc {
           if (n != 2) throw new AssertionError("rows " + n);
         }
       }
+      DatabaseMetaData md = c.getMetaData();
+      try (ResultSet r = md.getTables(null, "public", "j", null)) {
+        if (!r.next() || !"TABLE".equals(r.getString("TABLE_TYPE"))) throw new AssertionError("getTables");
+      }
+      try (ResultSet r = md.getColumns(null, "public", "j", "%")) {
+        String[] names = {"id", "name", "amount", "ts"};
+        int[] types = {Types.INTEGER, Types.VARCHAR, Types.DOUBLE, Types.TIMESTAMP};
+        for (int i = 0; i < names.length; i++) {
+          if (!r.next()) throw new AssertionError("getColumns: " + i + " columns");
+          if (!names[i].equals(r.getString("COLUMN_NAME")) || r.getInt("DATA_TYPE") != types[i]) {
+            throw new AssertionError("getColumns " + r.getString("COLUMN_NAME") + " " + r.getInt("DATA_TYPE"));
+          }
+        }
+      }
+      try (ResultSet r = md.getSchemas()) {
+        java.util.Set<String> schemas = new java.util.HashSet<>();
+        while (r.next()) schemas.add(r.getString("TABLE_SCHEM"));
+        if (!schemas.contains("public") || !schemas.contains("pg_catalog")) throw new AssertionError("getSchemas " + schemas);
+      }
       try (Statement s = c.createStatement()) {
         s.executeQuery("SELECT * FROM missing");
         throw new AssertionError("expected an error");

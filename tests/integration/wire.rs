@@ -83,7 +83,7 @@ async fn every_type_round_trips_in_text_and_binary_with_right_oids() {
             Type::FLOAT8,
             Type::NUMERIC,
             Type::TEXT,
-            Type::TEXT,
+            Type::VARCHAR,
             Type::BYTEA,
             Type::DATE,
             Type::TIME,

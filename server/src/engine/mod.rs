@@ -4,7 +4,6 @@
 //! logs it before it becomes visible.
 
 pub mod definition;
-pub mod information_schema;
 pub mod mirror;
 pub mod objects;
 pub mod pg_catalog;
@@ -477,7 +476,7 @@ impl SchemaProvider for SystemRelations {
     fn table_names(&self) -> Vec<String> {
         let names = match self.which {
             SystemSchema::PgCatalog => pg_catalog::names().into_iter().chain(system::NAMES.iter().copied()).collect::<Vec<_>>(),
-            SystemSchema::InformationSchema => information_schema::names(),
+            SystemSchema::InformationSchema => pg_catalog::information_schema::names(),
         };
         names.into_iter().map(String::from).collect()
     }
@@ -486,7 +485,7 @@ impl SchemaProvider for SystemRelations {
         let Some(engine) = self.engine.upgrade() else { return Ok(None) };
         let rows = match self.which {
             SystemSchema::PgCatalog => pg_catalog::relation(&engine, name)?.or(system::relation(&engine, name)?),
-            SystemSchema::InformationSchema => information_schema::relation(&engine, name)?,
+            SystemSchema::InformationSchema => pg_catalog::information_schema::relation(&engine, name)?,
         };
         let Some((schema, batch)) = rows else { return Ok(None) };
         Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
@@ -495,7 +494,7 @@ impl SchemaProvider for SystemRelations {
     fn table_exist(&self, name: &str) -> bool {
         match self.which {
             SystemSchema::PgCatalog => pg_catalog::spec(name).is_some() || system::NAMES.contains(&name),
-            SystemSchema::InformationSchema => information_schema::spec(name).is_some(),
+            SystemSchema::InformationSchema => pg_catalog::information_schema::spec(name).is_some(),
         }
     }
 }

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use weir_planner::{SqlError, SqlResult, SqlState};
 
-/// The PostgreSQL version weir reports to clients.
-pub const SERVER_VERSION: &str = "15.0";
+pub use weir_planner::pgdialect::SERVER_VERSION;
 
 /// (name, default, description) of every setting weir knows.
 const KNOWN: &[(&str, &str, &str)] = &[

@@ -235,21 +235,30 @@ fn column<'a>(kind: Kind, values: impl Iterator<Item = &'a V>) -> SqlResult<Arra
         Kind::TextArray => {
             let mut b = ListBuilder::new(StringBuilder::new());
             for v in &values {
-                list_of(v, &mut b, |b, item| Ok(b.values().append_option(text(item)?)))?;
+                list_of(v, &mut b, |b, item| {
+                    b.values().append_option(text(item)?);
+                    Ok(())
+                })?;
             }
             Arc::new(b.finish())
         }
         Kind::Int2Array => {
             let mut b = ListBuilder::new(Int16Builder::new());
             for v in &values {
-                list_of(v, &mut b, |b, item| Ok(b.values().append_option(int(item)?.map(|i| i as i16))))?;
+                list_of(v, &mut b, |b, item| {
+                    b.values().append_option(int(item)?.map(|i| i as i16));
+                    Ok(())
+                })?;
             }
             Arc::new(b.finish())
         }
         Kind::OidArray => {
             let mut b = ListBuilder::new(Int64Builder::new());
             for v in &values {
-                list_of(v, &mut b, |b, item| Ok(b.values().append_option(int(item)?)))?;
+                list_of(v, &mut b, |b, item| {
+                    b.values().append_option(int(item)?);
+                    Ok(())
+                })?;
             }
             Arc::new(b.finish())
         }

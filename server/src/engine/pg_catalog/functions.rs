@@ -278,7 +278,7 @@ pub fn note_start() {
 pub fn version() -> String {
     format!(
         "PostgreSQL {} on {}-linux, compiled by weir {} (a streaming database speaking PostgreSQL's protocol)",
-        crate::session::settings::SERVER_VERSION,
+        weir_planner::pgdialect::SERVER_VERSION,
         std::env::consts::ARCH,
         env!("CARGO_PKG_VERSION")
     )

@@ -10,6 +10,7 @@
 pub mod build;
 mod empty;
 pub mod functions;
+pub mod information_schema;
 mod pg_am;
 mod pg_attribute;
 mod pg_class;
@@ -158,10 +159,10 @@ impl Relation {
 pub fn relations(engine: &Engine) -> SqlResult<Vec<Relation>> {
     let mut out = user_relations(engine);
     let system_names = system::NAMES.iter().map(|n| (*n, PG_CATALOG_OID)).chain(names().into_iter().map(|n| (n, PG_CATALOG_OID)));
-    let info = crate::engine::information_schema::names().into_iter().map(|n| (n, INFORMATION_SCHEMA_OID));
+    let info = information_schema::names().into_iter().map(|n| (n, INFORMATION_SCHEMA_OID));
     for (i, (name, namespace)) in system_names.chain(info).enumerate() {
         let schema = match namespace {
-            INFORMATION_SCHEMA_OID => crate::engine::information_schema::spec(name).map(|s| s.schema()),
+            INFORMATION_SCHEMA_OID => information_schema::spec(name).map(|s| s.schema()),
             _ => spec(name).map(|s| s.schema()).or_else(|| system::relation(engine, name).ok().flatten().map(|(s, _)| s)),
         };
         let Some(schema) = schema else { continue };
