@@ -131,6 +131,7 @@ impl Rewriter<'_> {
                 strip_schema(&mut f.name);
                 self.rewrite_call(f)?
             }
+            Expr::CompoundFieldAccess { root, access_chain } => field_access(root, access_chain),
             _ => None,
         })
     }
@@ -141,6 +142,10 @@ impl Rewriter<'_> {
         let args = literal_args(&f.args);
         Ok(match (name.as_str(), &f.args) {
             ("array", FunctionArguments::Subquery(q)) => Some(array_of(q)?),
+            ("_pg_expandarray", FunctionArguments::List(l)) => {
+                let args = l.args.iter().filter_map(|a| if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a { Some(e.clone()) } else { None });
+                Some(call("unnest", vec![call("weir_expandarray", args.collect())]))
+            }
             ("current_user" | "session_user" | "user" | "current_role", FunctionArguments::None) => Some(text(&self.session.user())),
             ("pg_backend_pid", _) => Some(Expr::Value(Value::Number(self.session.backend_pid().to_string(), false).into())),
             ("current_setting", _) => Some(self.current_setting(&args)?),
@@ -166,6 +171,16 @@ impl Rewriter<'_> {
             None => Err(SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))),
         }
     }
+}
+
+/// `(composite).field`, which DataFusion reads only as `get_field`.
+fn field_access(root: &Expr, chain: &[ast::AccessExpr]) -> Option<Expr> {
+    let mut out = root.clone();
+    for a in chain {
+        let ast::AccessExpr::Dot(Expr::Identifier(field)) = a else { return None };
+        out = call("get_field", vec![out, text(&crate::names::ident_name(field))]);
+    }
+    Some(out)
 }
 
 fn text(s: &str) -> Expr {

@@ -103,6 +103,22 @@ public class WeirJdbc {
           }
         }
       }
+      try (ResultSet r = md.getPrimaryKeys(null, "public", "j")) {
+        if (!r.next() || !"id".equals(r.getString("COLUMN_NAME")) || r.getInt("KEY_SEQ") != 1 || !"j_pkey".equals(r.getString("PK_NAME"))) {
+          throw new AssertionError("getPrimaryKeys");
+        }
+        if (r.next()) throw new AssertionError("getPrimaryKeys: one key column");
+      }
+      try (ResultSet r = md.getIndexInfo(null, "public", "j", true, false)) {
+        if (!r.next() || !"j_pkey".equals(r.getString("INDEX_NAME")) || !"id".equals(r.getString("COLUMN_NAME"))) throw new AssertionError("getIndexInfo");
+      }
+      try (ResultSet r = md.getTypeInfo()) {
+        java.util.Set<String> types = new java.util.HashSet<>();
+        while (r.next()) types.add(r.getString("TYPE_NAME"));
+        for (String t : new String[] {"int4", "text", "varchar", "numeric", "timestamptz", "jsonb", "uuid"}) {
+          if (!types.contains(t)) throw new AssertionError("getTypeInfo lacks " + t + ": " + types);
+        }
+      }
       try (ResultSet r = md.getSchemas()) {
         java.util.Set<String> schemas = new java.util.HashSet<>();
         while (r.next()) schemas.add(r.getString("TABLE_SCHEM"));

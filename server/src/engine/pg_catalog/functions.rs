@@ -195,6 +195,7 @@ pub const NAMES: &[&str] = &[
     "pg_get_partkeydef",
     "pg_tablespace_location",
     "pg_get_serial_sequence",
+    "weir_expandarray",
     "weir_quoted_options",
     "weir_regclass",
     "weir_regtype",
@@ -259,6 +260,7 @@ fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
         "current_database" => (text_type, |_, _| Ok(text(crate::engine::CATALOG))),
         "pg_tablespace_location" => (text_type, |_, _| Ok(text(""))),
         "weir_quoted_options" => (text_list_type, |_, a| Ok(quoted_options(a.first()))),
+        "weir_expandarray" => (expanded_type, |_, a| expand_array(a.first())),
         "weir_regclass" => (reg_type, regclass),
         "weir_regtype" => (reg_type, regtype),
         "weir_regproc" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), text))),
@@ -322,6 +324,35 @@ fn view_def(l: &Lookup, arg: Option<&ScalarValue>) -> Option<String> {
         Object::View(v) => view_definition(l.engine.upgrade()?.as_ref(), v.id),
         _ => None,
     }
+}
+
+fn expanded_fields() -> arrow::datatypes::Fields {
+    vec![Field::new("x", DataType::Int32, true), Field::new("n", DataType::Int32, false)].into()
+}
+
+/// `information_schema._pg_expandarray`'s rows, as one list of (x, n) structs to unnest.
+fn expanded_type(_: &[DataType]) -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Struct(expanded_fields()), true)))
+}
+
+/// Each element of an array with its 1-based position (pgjdbc lists primary keys with it).
+fn expand_array(arg: Option<&ScalarValue>) -> Result<ScalarValue> {
+    use arrow::array::{Array, ArrayRef, Int32Array, ListArray, StructArray};
+    let mut values = Vec::new();
+    if let Some(ScalarValue::List(l)) = arg
+        && !l.is_null(0)
+    {
+        let items = l.value(0);
+        for i in 0..items.len() {
+            values.push(as_int(&ScalarValue::try_from_array(&items, i)?).map(|v| v as i32));
+        }
+    }
+    let n = Int32Array::from_iter_values(1..=values.len() as i32);
+    let columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(values)), Arc::new(n)];
+    let structs = StructArray::try_new(expanded_fields(), columns, None)?;
+    let DataType::List(item) = expanded_type(&[]) else { unreachable!("a list type") };
+    let list = ListArray::try_new(item, arrow::buffer::OffsetBuffer::from_lengths([structs.len()]), Arc::new(structs), None)?;
+    Ok(ScalarValue::List(Arc::new(list)))
 }
 
 /// `name=value` options as psql lists them: `name 'value'`.
