@@ -32,7 +32,7 @@ pub fn object_name(name: &ObjectName) -> SqlResult<String> {
 }
 
 /// The kinds of objects in weir's catalog. Stored in definitions as
-/// `table`, `source`, `view`, `sink`; shown as SQL names them.
+/// `table`, `source`, `view`, `sink`, `plain_view`; shown as SQL names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ObjectKind {
@@ -40,6 +40,9 @@ pub enum ObjectKind {
     Source,
     View,
     Sink,
+    /// A plain (not materialized) view: a stored query.
+    #[serde(rename = "plain_view")]
+    PlainView,
 }
 
 impl ObjectKind {
@@ -50,6 +53,7 @@ impl ObjectKind {
             ObjectKind::Source => "source",
             ObjectKind::View => "materialized view",
             ObjectKind::Sink => "sink",
+            ObjectKind::PlainView => "view",
         }
     }
 }

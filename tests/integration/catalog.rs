@@ -17,6 +17,7 @@ const SETUP: &[&str] = &[
     "CREATE TABLE psql_diff_t (id int PRIMARY KEY, name varchar(20) NOT NULL, amount numeric(12,2), note text, seen timestamp, ok boolean)",
     "INSERT INTO psql_diff_t VALUES (1, 'a', 1.50, 'x', '2024-01-02 03:04:05', true)",
     "CREATE MATERIALIZED VIEW psql_diff_m AS SELECT name, count(*) AS n FROM psql_diff_t GROUP BY name",
+    "CREATE VIEW psql_diff_v (ident, label) AS SELECT id, name FROM psql_diff_t WHERE ok",
 ];
 
 const COMMANDS: &[&str] = &[
@@ -27,6 +28,8 @@ const COMMANDS: &[&str] = &[
     r"\di psql_diff_*",
     r"\d psql_diff_t_pkey",
     r"\d psql_diff_m",
+    r"\dv psql_diff_*",
+    r"\d psql_diff_v",
     r"\dn public",
     r"\du weir",
     r"\dT",
@@ -35,6 +38,8 @@ const COMMANDS: &[&str] = &[
 fn postgres_url() -> String {
     let admin = service("WEIR_TEST_PG_URL");
     for sql in [
+        "DROP VIEW IF EXISTS plain_v2, plain_v1, psql_diff_v",
+        "DROP TABLE IF EXISTS plain_t",
         "DROP MATERIALIZED VIEW IF EXISTS psql_diff_m",
         "DROP TABLE IF EXISTS psql_diff_t",
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'weir') THEN CREATE ROLE weir SUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION BYPASSRLS; END IF; END $$",
@@ -65,7 +70,7 @@ fn psql_describes_like_postgres() {
 
 #[test]
 fn psql_lists_and_describes_weir_objects() {
-    let server = Server::start();
+    let mut server = Server::start();
     let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
     let setup = "CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream', rate = '10', out_of_order = '2s')";
     assert!(!psql(&weir, setup).contains("ERROR"));
@@ -80,4 +85,57 @@ fn psql_lists_and_describes_weir_objects() {
         assert!(!out.contains("ERROR"), "psql {command}: {out}");
     }
     assert!(psql(&weir, r"\l").contains("weir | weir  | UTF8"));
+
+    // A plain view is a definition: it survives a restart and reads the rows of then.
+    for sql in ["CREATE TABLE k (a int)", "INSERT INTO k VALUES (21)", "CREATE VIEW kv AS SELECT a * 2 AS b FROM k"] {
+        assert!(!psql(&weir, sql).contains("ERROR"), "{sql}");
+    }
+    server.restart();
+    let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
+    assert!(!psql(&weir, "INSERT INTO k VALUES (1)").contains("ERROR"));
+    let out = Command::new("psql").args([weir.as_str(), "-X", "-A", "-t", "-c", "SELECT b FROM kv ORDER BY b"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2\n42\n");
+}
+
+/// Statements on plain views, run one by one in weir and in PostgreSQL;
+/// psql prints each result, or the error's SQLSTATE.
+const VIEW_SCRIPT: &[&str] = &[
+    "CREATE TABLE plain_t (id int PRIMARY KEY, name text, note text)",
+    "INSERT INTO plain_t VALUES (1, 'a', 'x'), (2, 'b', 'y')",
+    "CREATE VIEW plain_v1 AS SELECT id, name FROM plain_t",
+    "CREATE VIEW plain_v2 (n) AS SELECT count(*) FROM plain_v1",
+    "SELECT * FROM plain_v2",
+    "INSERT INTO plain_t VALUES (3, 'c', 'z')",
+    "SELECT * FROM plain_v1 ORDER BY id",
+    "SELECT n FROM public.plain_v2",
+    "CREATE VIEW plain_v1 AS SELECT 1",
+    "CREATE OR REPLACE VIEW plain_v1 AS SELECT id FROM plain_t",
+    "CREATE OR REPLACE VIEW plain_v1 AS SELECT id, note FROM plain_t",
+    "CREATE OR REPLACE VIEW plain_v1 AS SELECT id, name, note FROM plain_t",
+    "SELECT * FROM plain_v1 WHERE id = 3",
+    "SELECT viewname FROM pg_views WHERE viewname LIKE 'plain_%' ORDER BY 1",
+    "SELECT table_name, table_type FROM information_schema.tables WHERE table_name LIKE 'plain_%' ORDER BY 1",
+    "DROP TABLE plain_t",
+    "DROP VIEW plain_t",
+    "DROP VIEW plain_v1",
+    "DROP VIEW plain_v1 CASCADE",
+    "SELECT count(*) AS views FROM pg_views WHERE viewname LIKE 'plain_%'",
+    "DROP VIEW IF EXISTS plain_v2",
+    "DROP TABLE plain_t",
+];
+
+#[test]
+fn plain_views_behave_like_postgres() {
+    let server = Server::start();
+    let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
+    let pg = postgres_url();
+    let run = |url: &str, sql: &str| {
+        let out = Command::new("psql").args([url, "-X", "-v", "VERBOSITY=sqlstate", "-c", sql]).output().unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    // weir sends no NOTICE messages yet (PostgreSQL notes what CASCADE drops).
+    let without_notices = |s: String| s.lines().filter(|l| !l.starts_with("NOTICE:")).collect::<Vec<_>>().join("\n");
+    for sql in VIEW_SCRIPT {
+        assert_eq!(run(&weir, sql), without_notices(run(&pg, sql)) + "\n", "{sql}: weir (left) and PostgreSQL 15 (right) differ");
+    }
 }

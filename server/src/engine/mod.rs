@@ -7,6 +7,7 @@ pub mod definition;
 pub mod mirror;
 pub mod objects;
 pub mod pg_catalog;
+pub mod plain_views;
 pub mod sinks;
 pub mod system;
 
@@ -26,6 +27,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::Statement;
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -64,6 +66,7 @@ pub struct Engine {
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     pub(crate) sources: RwLock<BTreeMap<String, Arc<SourceDef>>>,
     pub(crate) views: RwLock<BTreeMap<String, Arc<View>>>,
+    pub(crate) plain_views: RwLock<BTreeMap<String, Arc<plain_views::PlainView>>>,
     pub(crate) sinks: RwLock<BTreeMap<String, Arc<SinkDef>>>,
     pub(crate) dead_letters: Arc<DeadLetters>,
     definitions: RwLock<Vec<Definition>>,
@@ -98,6 +101,7 @@ impl Engine {
             tables: RwLock::default(),
             sources: RwLock::default(),
             views: RwLock::default(),
+            plain_views: RwLock::default(),
             sinks: RwLock::default(),
             dead_letters: Arc::default(),
             definitions: RwLock::default(),
@@ -181,6 +185,7 @@ impl Engine {
                     self.tables.write().retain(|_, t| t.id != id);
                     self.sources.write().retain(|_, t| t.id != id);
                     self.views.write().retain(|_, t| t.id != id);
+                    self.plain_views.write().retain(|_, t| t.id != id);
                     self.sinks.write().retain(|_, t| t.id != id);
                     self.definitions.write().retain(|d| d.id != id);
                 }
@@ -216,6 +221,11 @@ impl Engine {
                     self.set_mirror(&table, m);
                 }
                 self.tables.write().insert(def.name.clone(), table);
+            }
+            ObjectKind::PlainView => {
+                let Some(Statement::CreateView(cv)) = parse_statements(&def.sql)?.pop() else { anyhow::bail!("view {} has no definition", def.name) };
+                let view = self.prepare_plain_view(&cv, def.id).await?;
+                self.plain_views.write().insert(def.name.clone(), Arc::new(view));
             }
             ObjectKind::Source | ObjectKind::View | ObjectKind::Sink => {
                 let parsed = weir_planner::parse_sql(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
@@ -278,6 +288,8 @@ impl Engine {
             Some(ObjectKind::View)
         } else if self.sinks.read().contains_key(name) {
             Some(ObjectKind::Sink)
+        } else if self.plain_views.read().contains_key(name) {
+            Some(ObjectKind::PlainView)
         } else {
             None
         }
@@ -305,12 +317,18 @@ impl Engine {
         let mut names = self.table_names();
         names.extend(self.sources.read().keys().cloned());
         names.extend(self.views.read().keys().cloned());
+        names.extend(self.plain_views.read().keys().cloned());
         names.extend(system::NAMES.iter().map(|s| s.to_string()));
         names
     }
 
     /// A DataFusion context that sees weir's objects as the `public` schema.
     pub fn context(self: &Arc<Self>) -> SessionContext {
+        self.context_at(0)
+    }
+
+    /// A context for planning a view's query `depth` views deep.
+    pub(crate) fn context_at(self: &Arc<Self>, depth: usize) -> SessionContext {
         let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_create_default_catalog_and_schema(false)
@@ -321,7 +339,7 @@ impl Engine {
         let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
         let ctx = SessionContext::new_with_state(state);
         let catalog = MemoryCatalogProvider::new();
-        catalog.register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self) })).expect("register schema");
+        catalog.register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self), depth })).expect("register schema");
         for which in [SystemSchema::PgCatalog, SystemSchema::InformationSchema] {
             catalog.register_schema(which.name(), Arc::new(SystemRelations { engine: Arc::downgrade(self), which })).expect("register schema");
         }
@@ -413,6 +431,8 @@ pub async fn plan_create_table(ctx: &SessionContext, stmt: datafusion::sql::sqlp
 #[derive(Debug)]
 pub struct WeirSchema {
     engine: Weak<Engine>,
+    /// How many plain views deep the statement being planned is.
+    depth: usize,
 }
 
 impl std::fmt::Debug for Engine {
@@ -436,6 +456,10 @@ impl SchemaProvider for WeirSchema {
         }
         if let Some(streaming) = engine.stream_relation(name)? {
             return Ok(Some(streaming));
+        }
+        if let Some(v) = engine.plain_view(name) {
+            let plan = engine.expand_view(&v, self.depth).await?;
+            return Ok(Some(Arc::new(datafusion::datasource::ViewTable::new(plan, Some(v.query.clone())))));
         }
         // As in PostgreSQL, pg_catalog is searched too: `FROM pg_class` works unqualified.
         let Some((schema, batch)) = system::relation(&engine, name)?.or(pg_catalog::relation(&engine, name)?) else { return Ok(None) };

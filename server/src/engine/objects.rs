@@ -196,6 +196,10 @@ impl Engine {
     }
 
     pub(crate) async fn plan_view(self: &Arc<Self>, cv: &CreateView) -> SqlResult<StreamPlan> {
+        if let Some(v) = crate::engine::plain_views::inputs_of(&cv.query).iter().find_map(|n| self.plain_view(n)) {
+            return Err(SqlError::unsupported(format!("a materialized view cannot read the plain view \"{}\" yet", v.name))
+                .with_hint(format!("write the view's query into the materialized view: {}", v.query)));
+        }
         plan_view(&self.context().copied_config(), &**self, &cv.query, cv.emit).await
     }
 
@@ -318,7 +322,8 @@ impl Engine {
     pub fn dependents(&self, name: &str) -> Vec<(ObjectKind, String)> {
         let views = self.views_in_order().into_iter().filter(|v| v.plan.inputs().contains(&name)).map(|v| (ObjectKind::View, v.name.clone()));
         let sinks = self.sinks_in_order().into_iter().filter(|s| s.from == name).map(|s| (ObjectKind::Sink, s.name.clone()));
-        views.chain(sinks).collect()
+        let plain = self.plain_views_in_order().into_iter().filter(|v| v.inputs.iter().any(|i| i == name)).map(|v| (ObjectKind::PlainView, v.name.clone()));
+        views.chain(sinks).chain(plain).collect()
     }
 
     /// Drops views and sinks depending on `name` (CASCADE), deepest first.
@@ -333,7 +338,11 @@ impl Engine {
                 continue;
             }
             self.drop_dependents(writer, &d)?;
-            self.drop_view_now(writer, &d)?;
+            if kind == ObjectKind::PlainView {
+                self.drop_plain_view_now(writer, &d)?;
+            } else {
+                self.drop_view_now(writer, &d)?;
+            }
         }
         Ok(())
     }
@@ -361,7 +370,7 @@ impl Engine {
             .with_hint(format!("use DROP {} ... CASCADE to drop the dependent objects too", kind.sql_name().to_uppercase())))
     }
 
-    /// DROP SOURCE / DROP MATERIALIZED VIEW.
+    /// DROP SOURCE / DROP MATERIALIZED VIEW / DROP VIEW.
     pub async fn drop_streaming(&self, kind: ObjectKind, names: &[String], if_exists: bool, cascade: bool) -> SqlResult<()> {
         let mut writer = self.writer().await;
         for name in names {
@@ -375,15 +384,17 @@ impl Engine {
         }
         for name in names {
             self.drop_dependents(&mut writer, name)?;
-            if kind == ObjectKind::Source {
-                // (Bound first: a guard in an `if let` scrutinee lives through the body.)
-                let src = self.sources.read().get(name).cloned();
-                if let Some(s) = src {
-                    self.undefine(&mut writer, s.id)?;
-                    self.sources.write().remove(name);
+            match kind {
+                ObjectKind::Source => {
+                    // (Bound first: a guard in an `if let` scrutinee lives through the body.)
+                    let src = self.sources.read().get(name).cloned();
+                    if let Some(s) = src {
+                        self.undefine(&mut writer, s.id)?;
+                        self.sources.write().remove(name);
+                    }
                 }
-            } else {
-                self.drop_view_now(&mut writer, name)?;
+                ObjectKind::PlainView => self.drop_plain_view_now(&mut writer, name)?,
+                _ => self.drop_view_now(&mut writer, name)?,
             }
         }
         Ok(())

@@ -394,6 +394,11 @@ impl Session {
                 Ok(Output::Rows { schema, stream, tag: "SELECT".into() })
             }
             Statement::CreateTable(ct) => self.create_table(ct, params).await,
+            Statement::CreateView(cv) if !cv.materialized => {
+                let sql = Statement::CreateView(cv.clone()).to_string();
+                self.engine.create_plain_view(&cv, &sql).await?;
+                Ok(Output::Command { tag: "CREATE VIEW".into(), rows: None })
+            }
             Statement::Insert(ins) => self.insert(ins, params).await,
             Statement::Update(u) => self.update(u, params).await,
             Statement::Delete(d) => self.delete(d, params).await,
@@ -625,10 +630,11 @@ impl Session {
     }
 
     async fn drop(&mut self, kind: ObjectType, if_exists: bool, names: Vec<ObjectName>, cascade: bool) -> SqlResult<Output> {
-        if kind == ObjectType::MaterializedView {
+        if matches!(kind, ObjectType::MaterializedView | ObjectType::View) {
             let names = names.iter().map(object_name).collect::<SqlResult<Vec<_>>>()?;
-            self.engine.drop_streaming(ObjectKind::View, &names, if_exists, cascade).await?;
-            return Ok(Output::Command { tag: "DROP MATERIALIZED VIEW".into(), rows: None });
+            let (weir_kind, tag) = if kind == ObjectType::View { (ObjectKind::PlainView, "DROP VIEW") } else { (ObjectKind::View, "DROP MATERIALIZED VIEW") };
+            self.engine.drop_streaming(weir_kind, &names, if_exists, cascade).await?;
+            return Ok(Output::Command { tag: tag.into(), rows: None });
         }
         if kind != ObjectType::Table {
             return Err(SqlError::unsupported(format!("DROP {kind} is not supported")));

@@ -320,10 +320,12 @@ fn constraint_def(l: &Lookup, oid: Option<i64>) -> Option<String> {
 fn view_def(l: &Lookup, arg: Option<&ScalarValue>) -> Option<String> {
     let arg = arg?;
     let r = if is_text(arg) { l.by_name(&as_text(arg)?) } else { l.by_oid(as_int(arg)?) }?;
-    match &r.object {
-        Object::View(v) => view_definition(l.engine.upgrade()?.as_ref(), v.id),
-        _ => None,
-    }
+    let id = match &r.object {
+        Object::View(v) => v.id,
+        Object::PlainView(v) => v.id,
+        _ => return None,
+    };
+    view_definition(l.engine.upgrade()?.as_ref(), id)
 }
 
 fn expanded_fields() -> arrow::datatypes::Fields {

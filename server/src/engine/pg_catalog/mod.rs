@@ -121,6 +121,7 @@ pub enum Object {
     Table(Arc<Table>),
     Source,
     View(Arc<View>),
+    PlainView(Arc<crate::engine::plain_views::PlainView>),
     /// A system relation (weir_*, pg_catalog, information_schema).
     System,
 }
@@ -184,6 +185,9 @@ pub fn user_relations(engine: &Engine) -> Vec<Relation> {
     for v in engine.views_in_order() {
         out.push(user(v.id, &v.name, 'm', v.state.schema.clone(), vec![], Object::View(v.clone())));
     }
+    for v in engine.plain_views_in_order() {
+        out.push(user(v.id, &v.name, 'v', v.schema.clone(), vec![], Object::PlainView(v.clone())));
+    }
     out.sort_by_key(|r| r.oid);
     out
 }
@@ -202,8 +206,11 @@ pub fn namespace_name(oid: i64) -> Option<&'static str> {
     }
 }
 
-/// The SQL of a materialized view's query, as `pg_get_viewdef` gives it.
+/// The SQL of a view's query, as `pg_get_viewdef` gives it.
 pub fn view_definition(engine: &Engine, id: u64) -> Option<String> {
+    if let Some(v) = engine.plain_views_in_order().into_iter().find(|v| v.id == id) {
+        return Some(format!(" {};", v.query));
+    }
     let sql = engine.definition_sql(id)?;
     let parsed = weir_planner::parse_sql(&sql).ok()?;
     parsed.into_iter().find_map(|p| match p.statement {

@@ -1,12 +1,20 @@
-//! `pg_views`: plain views. weir has none yet, so the relation is empty;
-//! materialized views are in `pg_matviews`.
+//! `pg_views`: plain views with their queries (materialized views are in `pg_matviews`).
 
 use super::build::Rows;
+use super::{OWNER, view_definition};
 use crate::engine::Engine;
 use weir_planner::SqlResult;
 
 pub const COLUMNS: &str = "schemaname:name viewname:name viewowner:name definition:text";
 
-pub fn fill(_: &Engine, _: &mut Rows) -> SqlResult<()> {
+pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
+    for v in engine.plain_views_in_order() {
+        rows.add(vec![
+            ("schemaname", "public".into()),
+            ("viewname", v.name.clone().into()),
+            ("viewowner", OWNER.into()),
+            ("definition", view_definition(engine, v.id).into()),
+        ]);
+    }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `information_schema.views`: materialized views with their queries.
+//! `information_schema.views`: plain and materialized views with their queries.
 
 use super::table_ref;
 use crate::engine::Engine;
@@ -12,9 +12,13 @@ pub const COLUMNS: &str = "table_catalog:name table_schema:name table_name:name 
 
 pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
     for r in user_relations(engine) {
-        let Object::View(v) = &r.object else { continue };
+        let id = match &r.object {
+            Object::View(v) => v.id,
+            Object::PlainView(v) => v.id,
+            _ => continue,
+        };
         let mut row = table_ref(&r);
-        row.push(("view_definition", view_definition(engine, v.id).into()));
+        row.push(("view_definition", view_definition(engine, id).into()));
         rows.add(row);
     }
     Ok(())
