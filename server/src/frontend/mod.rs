@@ -2,9 +2,11 @@
 //! authentication, simple and extended query protocols, cancel requests.
 //! Each connection gets its own [`Connection`] holding its [`Session`].
 
+pub mod copy;
 pub mod encode;
 
 use crate::engine::Engine;
+use crate::frontend::copy::{PendingCopy, copy_out};
 use crate::frontend::encode::{encode_batch, pg_fields};
 use crate::session::settings::SERVER_VERSION;
 use crate::session::{Description, Output, Session};
@@ -147,6 +149,8 @@ pub struct Connection {
     pid: AtomicI32,
     /// The user named at startup, once a statement has run.
     user: parking_lot::Mutex<Option<String>>,
+    /// A `COPY ... FROM STDIN` waiting for the client's data.
+    copy_in: parking_lot::Mutex<Option<PendingCopy>>,
 }
 
 impl Drop for Connection {
@@ -158,7 +162,13 @@ impl Drop for Connection {
 impl Connection {
     pub fn new(shared: Arc<Shared>) -> Arc<Self> {
         let session = Session::new(shared.engine.clone());
-        Arc::new(Connection { shared, session: tokio::sync::Mutex::new(session), pid: AtomicI32::new(0), user: Default::default() })
+        Arc::new(Connection {
+            shared,
+            session: tokio::sync::Mutex::new(session),
+            pid: AtomicI32::new(0),
+            user: Default::default(),
+            copy_in: Default::default(),
+        })
     }
 
     fn begin_statement<C: ClientInfo>(&self, client: &C) -> CancellationToken {
@@ -241,6 +251,12 @@ impl Connection {
                     t = t.with_rows(n);
                 }
                 Response::Execution(t)
+            }
+            Output::CopyOut { schema, stream, format } => Response::CopyOut(copy_out(schema, stream, format)?),
+            Output::CopyIn { table, columns, format } => {
+                let n = columns.len();
+                *self.copy_in.lock() = Some(PendingCopy { table, columns, format, data: Vec::new(), too_big: false });
+                Response::CopyIn(pgwire::api::results::CopyResponse::new(0, n, stream::empty()))
             }
             Output::TransactionStart => Response::TransactionStart(Tag::new("BEGIN")),
             Output::TransactionEnd { tag } => Response::TransactionEnd(Tag::new(&tag)),
@@ -486,6 +502,10 @@ impl PgWireServerHandlers for Handlers {
 
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
         self.cancel.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
+        self.conn.clone()
     }
 }
 

@@ -5,11 +5,13 @@
 //! hold the engine's write lock from reading what they depend on until their
 //! change is logged and applied.
 
+pub mod copy;
 pub mod pgcompat;
 pub mod settings;
 
 use crate::engine::objects::plan_rows;
 use crate::engine::{Change, Engine, plan_create_table};
+use crate::session::copy::CopyFormat;
 use crate::session::settings::Settings;
 use crate::storage::table::Table;
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
@@ -43,6 +45,19 @@ pub enum Output {
     Command {
         tag: String,
         rows: Option<usize>,
+    },
+    /// `COPY ... TO STDOUT`: rows to send as COPY data.
+    CopyOut {
+        schema: SchemaRef,
+        stream: SendableRecordBatchStream,
+        format: CopyFormat,
+    },
+    /// `COPY table FROM STDIN`: the client sends the rows next, for
+    /// [`Session::copy_in`]; `columns` are the table's columns they fill.
+    CopyIn {
+        table: Arc<Table>,
+        columns: Vec<usize>,
+        format: CopyFormat,
     },
     /// A transaction began or ended (the tag is sent as is).
     TransactionStart,
@@ -394,6 +409,10 @@ impl Session {
                 Ok(Output::Rows { schema, stream, tag: "SELECT".into() })
             }
             Statement::CreateTable(ct) => self.create_table(ct, params).await,
+            Statement::Copy { source, to, target, options, legacy_options, .. } => {
+                let format = CopyFormat::of(&options, &legacy_options)?;
+                self.copy(source, to, target, format, params).await
+            }
             Statement::CreateView(cv) if !cv.materialized => {
                 let sql = Statement::CreateView(cv.clone()).to_string();
                 self.engine.create_plain_view(&cv, &sql).await?;
@@ -469,6 +488,61 @@ impl Session {
         let n = batch.num_rows();
         self.engine.apply(&mut writer, Change::Append { table, batch })?;
         Ok(Output::Command { tag: "SELECT".into(), rows: Some(n) })
+    }
+
+    /// COPY: out to the client from a table or query, or in to a table.
+    async fn copy(&mut self, source: ast::CopySource, to: bool, target: ast::CopyTarget, format: CopyFormat, params: &ParamValues) -> SqlResult<Output> {
+        let wanted = if to { ast::CopyTarget::Stdout } else { ast::CopyTarget::Stdin };
+        if target != wanted {
+            return Err(SqlError::unsupported(format!("COPY {} {target} is not supported", if to { "TO" } else { "FROM" }))
+                .with_hint("weir copies only to STDOUT and from STDIN; psql's \\copy reads and writes files on the client"));
+        }
+        let query = match (source, to) {
+            (ast::CopySource::Query(q), true) => *q,
+            (ast::CopySource::Table { table_name, columns }, true) => {
+                let cols = if columns.is_empty() { "*".to_string() } else { columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ") };
+                let sql = format!("SELECT {cols} FROM {table_name}");
+                let Some(Statement::Query(q)) = parse_statements(&sql)?.pop() else { return Err(SqlError::internal("COPY query")) };
+                *q
+            }
+            (ast::CopySource::Table { table_name, columns }, false) => {
+                let table = self.table(&table_name)?;
+                let columns = columns
+                    .iter()
+                    .map(|c| {
+                        table
+                            .schema
+                            .index_of(&ident_name(c))
+                            .map_err(|_| SqlError::new(SqlState::UndefinedColumn, format!("column \"{c}\" of relation \"{}\" does not exist", table.name)))
+                    })
+                    .collect::<SqlResult<Vec<_>>>()?;
+                let columns = if columns.is_empty() { (0..table.schema.fields().len()).collect() } else { columns };
+                return Ok(Output::CopyIn { table, columns, format });
+            }
+            (ast::CopySource::Query(_), false) => return Err(SqlError::syntax("COPY FROM needs a table, not a query")),
+        };
+        let plan = self.plan(Statement::Query(Box::new(query))).await?.with_param_values(params.clone())?;
+        let df = self.ctx.execute_logical_plan(plan).await?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        Ok(Output::CopyOut { schema, stream: df.execute_stream().await?, format })
+    }
+
+    /// The rows a client sent for `COPY table FROM STDIN`, added in one commit.
+    pub async fn copy_in(&mut self, table: &Arc<Table>, columns: &[usize], rows: Vec<Vec<Option<String>>>) -> SqlResult<usize> {
+        let width = table.schema.fields().len();
+        let mut values: Vec<Vec<Option<String>>> = vec![vec![None; rows.len()]; width];
+        for (r, row) in rows.into_iter().enumerate() {
+            for (v, c) in row.into_iter().zip(columns) {
+                values[*c][r] = v;
+            }
+        }
+        let text = Arc::new(Schema::new(table.schema.fields().iter().map(|f| Field::new(f.name(), DataType::Utf8, true)).collect::<Vec<_>>()));
+        let arrays = values.into_iter().map(|v| Arc::new(StringArray::from(v)) as ArrayRef).collect();
+        let batch = conform(table, &RecordBatch::try_new(text, arrays)?)?;
+        let n = batch.num_rows();
+        let mut writer = self.engine.writer().await;
+        self.engine.apply(&mut writer, Change::Append { table: table.clone(), batch })?;
+        Ok(n)
     }
 
     async fn insert(&mut self, ins: ast::Insert, params: &ParamValues) -> SqlResult<Output> {
