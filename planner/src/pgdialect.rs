@@ -54,6 +54,7 @@ pub const EMPTY_RELATIONS: &[&str] = &[
     "pg_seclabel",
     "pg_description",
     "pg_depend",
+    "pg_opclass",
 ];
 
 /// Rewrites `stmt` in place. Returns the result column names when the whole
@@ -132,6 +133,10 @@ impl Rewriter<'_> {
                 self.rewrite_call(f)?
             }
             Expr::CompoundFieldAccess { root, access_chain } => field_access(root, access_chain),
+            Expr::Like { escape_char: Some(esc), pattern, .. } | Expr::ILike { escape_char: Some(esc), pattern, .. } => {
+                backslash_escapes(pattern, esc);
+                None
+            }
             _ => None,
         })
     }
@@ -142,6 +147,12 @@ impl Rewriter<'_> {
         let args = literal_args(&f.args);
         Ok(match (name.as_str(), &f.args) {
             ("array", FunctionArguments::Subquery(q)) => Some(array_of(q)?),
+            ("generate_subscripts", FunctionArguments::List(l)) if l.args.len() == 2 => {
+                let args: Vec<Expr> =
+                    l.args.iter().filter_map(|a| if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a { Some(e.clone()) } else { None }).collect();
+                let one = Expr::Value(Value::Number("1".into(), false).into());
+                Some(call("unnest", vec![call("generate_series", vec![one, call("array_length", args)])]))
+            }
             ("_pg_expandarray", FunctionArguments::List(l)) => {
                 let args = l.args.iter().filter_map(|a| if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a { Some(e.clone()) } else { None });
                 Some(call("unnest", vec![call("weir_expandarray", args.collect())]))
@@ -171,6 +182,19 @@ impl Rewriter<'_> {
             None => Err(SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))),
         }
     }
+}
+
+/// `LIKE p ESCAPE '/'`: DataFusion takes only the backslash as the escape
+/// character, so the pattern is translated to backslash escapes when the
+/// query runs (it may be a parameter).
+fn backslash_escapes(pattern: &mut Expr, esc: &mut ast::ValueWithSpan) {
+    if matches!(&esc.value, Value::SingleQuotedString(e) if e == "\\") {
+        return;
+    }
+    let escape = Expr::Value(esc.clone());
+    let inner = std::mem::replace(pattern, Expr::Value(Value::Null.into()));
+    *pattern = call("weir_like_pattern", vec![inner, escape]);
+    esc.value = Value::SingleQuotedString("\\".into());
 }
 
 /// `(composite).field`, which DataFusion reads only as `get_field`.

@@ -17,4 +17,5 @@ mod services;
 mod sinks;
 mod slt;
 mod streaming;
+mod transactions;
 mod wire;

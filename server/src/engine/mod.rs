@@ -39,6 +39,10 @@ use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statement
 
 pub use weir_planner::names::{CATALOG, SCHEMA};
 
+/// A session's uncommitted table contents (of an open transaction), by
+/// table name: what that session's queries read instead of the committed rows.
+pub type Overlay = Arc<RwLock<std::collections::HashMap<String, Vec<RecordBatch>>>>;
+
 /// A change to commit: logged first, then applied.
 pub enum Change {
     CreateTable {
@@ -203,6 +207,8 @@ impl Engine {
                         t.replace(all)?;
                     }
                 }
+                // The group's records follow; the log holds only whole groups.
+                Header::Group { .. } => {}
             }
         }
         Ok(())
@@ -324,11 +330,17 @@ impl Engine {
 
     /// A DataFusion context that sees weir's objects as the `public` schema.
     pub fn context(self: &Arc<Self>) -> SessionContext {
-        self.context_at(0)
+        self.context_at(0, None)
+    }
+
+    /// A context for one session: its queries read `overlay` for the tables
+    /// its open transaction wrote.
+    pub fn session_context(self: &Arc<Self>, overlay: Overlay) -> SessionContext {
+        self.context_at(0, Some(overlay))
     }
 
     /// A context for planning a view's query `depth` views deep.
-    pub(crate) fn context_at(self: &Arc<Self>, depth: usize) -> SessionContext {
+    pub(crate) fn context_at(self: &Arc<Self>, depth: usize, overlay: Option<Overlay>) -> SessionContext {
         let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_create_default_catalog_and_schema(false)
@@ -339,7 +351,7 @@ impl Engine {
         let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
         let ctx = SessionContext::new_with_state(state);
         let catalog = MemoryCatalogProvider::new();
-        catalog.register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self), depth })).expect("register schema");
+        catalog.register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self), depth, overlay })).expect("register schema");
         for which in [SystemSchema::PgCatalog, SystemSchema::InformationSchema] {
             catalog.register_schema(which.name(), Arc::new(SystemRelations { engine: Arc::downgrade(self), which })).expect("register schema");
         }
@@ -354,6 +366,37 @@ impl Engine {
     /// the write is applied, so concurrent writers never lose an update.
     pub async fn writer(&self) -> Writer<'_> {
         Writer(self.storage.lock().await)
+    }
+
+    /// Makes a transaction's new table contents durable in one write, then
+    /// visible. Each table must still hold what the transaction began from
+    /// (`base`); otherwise another session changed it first and nothing is applied.
+    pub fn apply_transaction(&self, writer: &mut Writer<'_>, tables: Vec<(Arc<Table>, Arc<crate::storage::table::TableData>, RecordBatch)>) -> SqlResult<()> {
+        for (table, base, contents) in &tables {
+            if !Arc::ptr_eq(base, &table.snapshot()) {
+                return Err(SqlError::new(SqlState::SerializationFailure, "could not serialize access due to concurrent update")
+                    .with_detail(format!("another session changed table \"{}\" during this transaction", table.name))
+                    .with_hint("run the transaction again"));
+            }
+            table.check_replacement(std::slice::from_ref(contents))?;
+        }
+        let records: Vec<(Header, &SchemaRef, Vec<RecordBatch>)> =
+            tables.iter().map(|(t, _, c)| (Header::Replace { id: t.id }, &t.schema, vec![c.clone()])).collect();
+        tokio::task::block_in_place(|| writer.0.append_group(&records)).map_err(|e| io_error("log the transaction", e))?;
+        for (table, _, contents) in tables {
+            table.replace(contents)?;
+        }
+        self.compact_if_due(writer)
+    }
+
+    fn compact_if_due(&self, writer: &mut Writer<'_>) -> SqlResult<()> {
+        let storage = &mut *writer.0;
+        if storage.wants_compaction() {
+            let defs = self.definitions.read().clone();
+            let tables: Vec<_> = self.tables.read().values().map(|t| (t.id, t.schema.clone(), t.snapshot().batches.clone())).collect();
+            tokio::task::block_in_place(|| storage.snapshot(&defs, &tables)).map_err(|e| io_error("write a snapshot", e))?;
+        }
+        Ok(())
     }
 
     /// Makes a change durable, then visible.
@@ -390,12 +433,7 @@ impl Engine {
                 table.replace(all)?;
             }
         }
-        if storage.wants_compaction() {
-            let defs = self.definitions.read().clone();
-            let tables: Vec<_> = self.tables.read().values().map(|t| (t.id, t.schema.clone(), t.snapshot().batches.clone())).collect();
-            tokio::task::block_in_place(|| storage.snapshot(&defs, &tables)).map_err(|e| io_error("write a snapshot", e))?;
-        }
-        Ok(())
+        self.compact_if_due(writer)
     }
 }
 
@@ -433,6 +471,7 @@ pub struct WeirSchema {
     engine: Weak<Engine>,
     /// How many plain views deep the statement being planned is.
     depth: usize,
+    overlay: Option<Overlay>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -450,15 +489,15 @@ impl SchemaProvider for WeirSchema {
     async fn table(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let Some(engine) = self.engine.upgrade() else { return Ok(None) };
         if let Some(table) = engine.table(name) {
-            let data = table.snapshot();
-            let mem = MemTable::try_new(table.schema.clone(), vec![data.batches.clone()])?;
-            return Ok(Some(Arc::new(mem)));
+            let own = self.overlay.as_ref().and_then(|o| o.read().get(name).cloned());
+            let batches = own.unwrap_or_else(|| table.snapshot().batches.clone());
+            return Ok(Some(Arc::new(MemTable::try_new(table.schema.clone(), vec![batches])?)));
         }
         if let Some(streaming) = engine.stream_relation(name)? {
             return Ok(Some(streaming));
         }
         if let Some(v) = engine.plain_view(name) {
-            let plan = engine.expand_view(&v, self.depth).await?;
+            let plan = engine.expand_view(&v, self.depth, self.overlay.clone()).await?;
             return Ok(Some(Arc::new(datafusion::datasource::ViewTable::new(plan, Some(v.query.clone())))));
         }
         // As in PostgreSQL, pg_catalog is searched too: `FROM pg_class` works unqualified.

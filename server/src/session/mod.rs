@@ -8,11 +8,13 @@
 pub mod copy;
 pub mod pgcompat;
 pub mod settings;
+pub mod transaction;
 
 use crate::engine::objects::plan_rows;
 use crate::engine::{Change, Engine, plan_create_table};
 use crate::session::copy::CopyFormat;
 use crate::session::settings::Settings;
+use crate::session::transaction::Transaction;
 use crate::storage::table::Table;
 use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
@@ -82,6 +84,9 @@ pub struct Session {
     /// The user the client connected as, and its backend pid.
     pub user: String,
     pub pid: i32,
+    /// The open transaction block, if any, and the table contents it wrote (read by `ctx`).
+    txn: Option<Transaction>,
+    overlay: crate::engine::Overlay,
 }
 
 /// What catalog rewrites read from the session (weir_planner::pgdialect).
@@ -221,8 +226,9 @@ fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
 
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Self {
-        let ctx = engine.context();
-        Session { engine, ctx, settings: Settings::default(), user: crate::engine::pg_catalog::OWNER.into(), pid: 0 }
+        let overlay = crate::engine::Overlay::default();
+        let ctx = engine.session_context(overlay.clone());
+        Session { engine, ctx, settings: Settings::default(), user: crate::engine::pg_catalog::OWNER.into(), pid: 0, txn: None, overlay }
     }
 
     /// Rewrites the PostgreSQL forms DataFusion does not plan. Gives the
@@ -263,7 +269,18 @@ impl Session {
     }
 
     /// Runs one statement, PostgreSQL's or weir's own; `sql` is its text.
+    /// A statement that fails inside a transaction block fails the block.
     pub async fn execute_weir(&mut self, stmt: WeirStatement, sql: &str, params: &ParamValues) -> SqlResult<Output> {
+        let out = self.run_weir(stmt, sql, params).await;
+        if out.is_err()
+            && let Some(t) = self.txn.as_mut()
+        {
+            t.failed = true;
+        }
+        out
+    }
+
+    async fn run_weir(&mut self, stmt: WeirStatement, sql: &str, params: &ParamValues) -> SqlResult<Output> {
         let command = |tag: &str| Ok(Output::Command { tag: tag.into(), rows: None });
         match stmt {
             WeirStatement::Sql(mut s) => {
@@ -439,9 +456,30 @@ impl Session {
                 self.settings.reset(&r.reset)?;
                 Ok(Output::Command { tag: "RESET".into(), rows: None })
             }
-            Statement::StartTransaction { .. } => Ok(Output::TransactionStart),
-            Statement::Commit { .. } => Ok(Output::TransactionEnd { tag: "COMMIT".into() }),
-            Statement::Rollback { .. } => Ok(Output::TransactionEnd { tag: "ROLLBACK".into() }),
+            Statement::StartTransaction { modes, .. } => {
+                let read_only = modes.iter().any(|m| matches!(m, ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly)))
+                    || self.settings.get("default_transaction_read_only") == Some("on");
+                self.txn.get_or_insert_with(|| Transaction::new(read_only));
+                Ok(Output::TransactionStart)
+            }
+            Statement::Commit { .. } => self.commit().await,
+            Statement::Rollback { savepoint: Some(name), .. } => {
+                self.open_transaction("ROLLBACK TO SAVEPOINT")?.rollback_to(&ident_name(&name))?;
+                self.refresh_overlay();
+                Ok(Output::Command { tag: "ROLLBACK".into(), rows: None })
+            }
+            Statement::Rollback { .. } => {
+                self.end_transaction();
+                Ok(Output::TransactionEnd { tag: "ROLLBACK".into() })
+            }
+            Statement::Savepoint { name } => {
+                self.open_transaction("SAVEPOINT")?.savepoint(&ident_name(&name));
+                Ok(Output::Command { tag: "SAVEPOINT".into(), rows: None })
+            }
+            Statement::ReleaseSavepoint { name } => {
+                self.open_transaction("RELEASE SAVEPOINT")?.release(&ident_name(&name))?;
+                Ok(Output::Command { tag: "RELEASE".into(), rows: None })
+            }
             Statement::Discard { .. } => Ok(Output::Command { tag: "DISCARD ALL".into(), rows: None }),
             Statement::Deallocate { .. } => Ok(Output::Command { tag: "DEALLOCATE".into(), rows: None }),
             other => {
@@ -488,6 +526,51 @@ impl Session {
         let n = batch.num_rows();
         self.engine.apply(&mut writer, Change::Append { table, batch })?;
         Ok(Output::Command { tag: "SELECT".into(), rows: Some(n) })
+    }
+
+    fn open_transaction(&mut self, what: &str) -> SqlResult<&mut Transaction> {
+        self.txn.as_mut().ok_or_else(|| SqlError::new(SqlState::NoActiveSqlTransaction, format!("{what} can only be used in transaction blocks")))
+    }
+
+    fn refresh_overlay(&self) {
+        *self.overlay.write() = self.txn.as_ref().map(|t| t.overlay()).unwrap_or_default();
+    }
+
+    fn end_transaction(&mut self) {
+        self.txn = None;
+        self.refresh_overlay();
+    }
+
+    /// COMMIT: every table the transaction wrote, in one log write; a
+    /// failed transaction rolls back instead, as in PostgreSQL.
+    async fn commit(&mut self) -> SqlResult<Output> {
+        let Some(txn) = self.txn.take() else { return Ok(Output::TransactionEnd { tag: "COMMIT".into() }) };
+        self.refresh_overlay();
+        if txn.failed {
+            return Ok(Output::TransactionEnd { tag: "ROLLBACK".into() });
+        }
+        if !txn.writes.is_empty() {
+            let mut writer = self.engine.writer().await;
+            let tables = txn.writes.into_values().map(|p| (p.table, p.base, p.contents)).collect();
+            self.engine.apply_transaction(&mut writer, tables)?;
+        }
+        Ok(Output::TransactionEnd { tag: "COMMIT".into() })
+    }
+
+    /// A DML write: applied now, or in an open transaction, kept in its
+    /// copy of the table until COMMIT. `what` names the statement.
+    fn write(&mut self, writer: &mut crate::engine::Writer<'_>, change: Change, what: &str) -> SqlResult<()> {
+        let Some(txn) = self.txn.as_mut() else { return self.engine.apply(writer, change) };
+        if txn.read_only {
+            return Err(SqlError::new(SqlState::ReadOnlySqlTransaction, format!("cannot execute {what} in a read-only transaction")));
+        }
+        match change {
+            Change::Append { table, batch } => txn.append(&table, batch)?,
+            Change::Replace { table, batches } => txn.replace(&table, &batches)?,
+            other => return self.engine.apply(writer, other),
+        }
+        self.refresh_overlay();
+        Ok(())
     }
 
     /// COPY: out to the client from a table or query, or in to a table.
@@ -540,8 +623,9 @@ impl Session {
         let arrays = values.into_iter().map(|v| Arc::new(StringArray::from(v)) as ArrayRef).collect();
         let batch = conform(table, &RecordBatch::try_new(text, arrays)?)?;
         let n = batch.num_rows();
-        let mut writer = self.engine.writer().await;
-        self.engine.apply(&mut writer, Change::Append { table: table.clone(), batch })?;
+        let engine = self.engine.clone();
+        let mut writer = engine.writer().await;
+        self.write(&mut writer, Change::Append { table: table.clone(), batch }, "COPY")?;
         Ok(n)
     }
 
@@ -555,7 +639,8 @@ impl Session {
         let table = self.table(name)?;
         let returning = ins.returning.clone();
         let bare = plain_insert(ins, &table);
-        let mut writer = self.engine.writer().await;
+        let engine = self.engine.clone();
+        let mut writer = engine.writer().await;
         let plan = self.plan(Statement::Insert(bare)).await?;
         let LogicalPlan::Dml(dml) = plan else { return Err(SqlError::internal("expected an INSERT plan")) };
         if !matches!(dml.op, WriteOp::Insert(_)) {
@@ -565,7 +650,7 @@ impl Session {
         let parts = batches.iter().map(|b| conform(&table, b)).collect::<SqlResult<Vec<_>>>()?;
         let batch = arrow::compute::concat_batches(&table.schema, &parts)?;
         let n = batch.num_rows();
-        self.engine.apply(&mut writer, Change::Append { table: table.clone(), batch: batch.clone() })?;
+        self.write(&mut writer, Change::Append { table: table.clone(), batch: batch.clone() }, "INSERT")?;
         drop(writer);
         match returning {
             Some(items) => {
@@ -641,7 +726,8 @@ impl Session {
     }
 
     async fn update(&mut self, u: ast::Update, params: &ParamValues) -> SqlResult<Output> {
-        let mut writer = self.engine.writer().await;
+        let engine = self.engine.clone();
+        let mut writer = engine.writer().await;
         let (table, sql) = self.update_query(&u)?;
         let (parts, hits) = self.split_hits(&table, &sql, params).await?;
         let mut changed = Vec::new();
@@ -652,14 +738,15 @@ impl Session {
         }
         if hits > 0 {
             let all = parts.into_iter().map(|(rows, _)| rows).collect();
-            self.engine.apply(&mut writer, Change::Replace { table: table.clone(), batches: all })?;
+            self.write(&mut writer, Change::Replace { table: table.clone(), batches: all }, "UPDATE")?;
         }
         drop(writer);
         self.finish_dml(&table, "UPDATE", hits, u.returning, changed).await
     }
 
     async fn delete(&mut self, d: ast::Delete, params: &ParamValues) -> SqlResult<Output> {
-        let mut writer = self.engine.writer().await;
+        let engine = self.engine.clone();
+        let mut writer = engine.writer().await;
         let (table, sql) = self.delete_query(&d)?;
         let (parts, hits) = self.split_hits(&table, &sql, params).await?;
         let mut keep = Vec::with_capacity(parts.len());
@@ -672,7 +759,7 @@ impl Session {
             keep.push(filter_record_batch(&rows, &not_hit)?);
         }
         if hits > 0 {
-            self.engine.apply(&mut writer, Change::Replace { table: table.clone(), batches: keep })?;
+            self.write(&mut writer, Change::Replace { table: table.clone(), batches: keep }, "DELETE")?;
         }
         drop(writer);
         self.finish_dml(&table, "DELETE", hits, d.returning, gone).await

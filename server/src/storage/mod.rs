@@ -59,6 +59,11 @@ pub enum Header {
     Replace {
         id: u64,
     },
+    /// The next `records` records are one commit (a transaction over several
+    /// tables): recovery keeps all of them or, if the log ends inside, none.
+    Group {
+        records: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -154,21 +159,23 @@ impl Storage {
 
     /// Appends one record and syncs it. When this returns Ok the change is durable.
     pub fn append(&mut self, header: &Header, schema: Option<&SchemaRef>, batches: &[RecordBatch]) -> io::Result<()> {
-        let head = serde_json::to_vec(header).map_err(io::Error::other)?;
-        let body = encode_batches(schema, batches)?;
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&head);
-        crc.update(&body);
-        let mut frame = Vec::with_capacity(20 + head.len() + body.len());
-        frame.extend_from_slice(&RECORD_MAGIC.to_le_bytes());
-        frame.extend_from_slice(&(head.len() as u32).to_le_bytes());
-        frame.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        frame.extend_from_slice(&crc.finalize().to_le_bytes());
-        frame.extend_from_slice(&head);
-        frame.extend_from_slice(&body);
-        self.wal.write_all(&frame)?;
+        let frame = frame(header, schema, batches)?;
+        self.write_synced(&frame)
+    }
+
+    /// Appends several records as one commit, in one write (see [`Header::Group`]).
+    pub fn append_group(&mut self, records: &[(Header, &SchemaRef, Vec<RecordBatch>)]) -> io::Result<()> {
+        let mut all = frame(&Header::Group { records: records.len() }, None, &[])?;
+        for (header, schema, batches) in records {
+            all.extend(frame(header, Some(schema), batches)?);
+        }
+        self.write_synced(&all)
+    }
+
+    fn write_synced(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.wal.write_all(bytes)?;
         self.wal.sync_data()?;
-        self.wal_bytes += frame.len() as u64;
+        self.wal_bytes += bytes.len() as u64;
         Ok(())
     }
 
@@ -221,7 +228,43 @@ impl Storage {
 }
 
 /// Reads every intact record; returns the length of the intact prefix.
+/// One record as it is written: magic, lengths, checksum, header, body.
+fn frame(header: &Header, schema: Option<&SchemaRef>, batches: &[RecordBatch]) -> io::Result<Vec<u8>> {
+    let head = serde_json::to_vec(header).map_err(io::Error::other)?;
+    let body = encode_batches(schema, batches)?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head);
+    crc.update(&body);
+    let mut frame = Vec::with_capacity(20 + head.len() + body.len());
+    frame.extend_from_slice(&RECORD_MAGIC.to_le_bytes());
+    frame.extend_from_slice(&(head.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    frame.extend_from_slice(&crc.finalize().to_le_bytes());
+    frame.extend_from_slice(&head);
+    frame.extend_from_slice(&body);
+    Ok(frame)
+}
+
+/// Reads the log's records; returns how many bytes of it are whole
+/// records (a torn tail, or a group cut short, is left out).
 fn read_wal(path: &Path, out: &mut Vec<Record>) -> io::Result<u64> {
+    let first = out.len();
+    let mut starts = Vec::new();
+    let valid = read_frames(path, out, &mut starts)?;
+    // A group the log ends inside was never acknowledged: drop it.
+    for (i, r) in out.iter().enumerate().skip(first) {
+        if let Header::Group { records } = r.header
+            && out.len() - i - 1 < records
+        {
+            let cut = starts[i - first];
+            out.truncate(i);
+            return Ok(cut);
+        }
+    }
+    Ok(valid)
+}
+
+fn read_frames(path: &Path, out: &mut Vec<Record>, starts: &mut Vec<u64>) -> io::Result<u64> {
     let mut r = BufReader::new(File::open(path)?);
     let mut valid = 0u64;
     loop {
@@ -248,6 +291,7 @@ fn read_wal(path: &Path, out: &mut Vec<Record>) -> io::Result<u64> {
             break;
         }
         let Ok(header) = serde_json::from_slice::<Header>(&head) else { break };
+        starts.push(valid);
         out.push(Record { header, batches: decode_batches(&body)? });
         valid += 20 + head_len as u64 + body_len;
     }
@@ -264,6 +308,35 @@ mod tests {
     fn batch(v: &[i64]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
         RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(v.to_vec()))]).unwrap()
+    }
+
+    #[test]
+    fn a_group_cut_short_is_dropped_whole() {
+        let dir = std::env::temp_dir().join(format!("weir-storage-group-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let schema = batch(&[]).schema();
+        {
+            let (mut s, _) = Storage::open(&dir).unwrap();
+            s.append(&Header::Append { id: 1 }, None, &[batch(&[1])]).unwrap();
+            s.append_group(&[(Header::Replace { id: 1 }, &schema, vec![batch(&[2])]), (Header::Replace { id: 2 }, &schema, vec![batch(&[3])])]).unwrap();
+        }
+        let wal = dir.join("wal-0.log");
+        let whole = fs::metadata(&wal).unwrap().len();
+        {
+            let (_, rec) = Storage::open(&dir).unwrap();
+            assert_eq!(rec.records.len(), 4, "the append, the group marker and its two records");
+        }
+        // The crash came while the group was being written: its last record is torn.
+        OpenOptions::new().write(true).open(&wal).unwrap().set_len(whole - 10).unwrap();
+        {
+            let (mut s, rec) = Storage::open(&dir).unwrap();
+            assert_eq!(rec.records.len(), 1, "nothing of the group survives");
+            s.append(&Header::Append { id: 1 }, None, &[batch(&[4])]).unwrap();
+        }
+        let (_, rec) = Storage::open(&dir).unwrap();
+        assert_eq!(rec.records.len(), 2, "a later commit follows the first record, not the torn group");
+        assert_eq!(rec.records[1].batches[0].num_rows(), 1);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

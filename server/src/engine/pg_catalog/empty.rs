@@ -1,6 +1,6 @@
 //! The columns of the pg_catalog relations that never hold rows in weir
 //! (no policies, publications, triggers, rules, inheritance, sequences,
-//! extensions or comments). Queries over them are answered without running
+//! extensions, comments or operator classes of its own). Queries over them are answered without running
 //! (weir_planner::pgdialect); these columns are what they describe.
 
 /// The columns of an always-empty relation.
@@ -36,6 +36,7 @@ pub fn columns(name: &str) -> Option<&'static str> {
         "pg_description" => "objoid:oid classoid:oid objsubid:int4 description:text",
         "pg_shdescription" => "objoid:oid classoid:oid description:text",
         "pg_seclabel" => "objoid:oid classoid:oid objsubid:int4 provider:text label:text",
+        "pg_opclass" => "oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid opcdefault:bool opckeytype:oid",
         "pg_depend" => "classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char",
         _ => return None,
     })

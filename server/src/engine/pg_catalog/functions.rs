@@ -28,9 +28,10 @@ impl Lookup {
     fn by_oid(&self, oid: i64) -> Option<&Relation> {
         self.relations().iter().find(|r| r.oid == oid)
     }
-    /// Whether a relation or primary key index has this OID.
-    fn has_class(&self, oid: i64) -> bool {
-        self.relations().iter().any(|r| r.oid == oid || (!r.primary_key.is_empty() && r.index_oid() == oid))
+    /// Whether a relation or primary key index with this OID is on the
+    /// search path (`public`, and `pg_catalog` always), as `pg_table_is_visible` says.
+    fn visible(&self, oid: i64) -> bool {
+        self.relations().iter().any(|r| (r.oid == oid || (!r.primary_key.is_empty() && r.index_oid() == oid)) && r.namespace != super::INFORMATION_SCHEMA_OID)
     }
     /// The relation a name (possibly `schema.name`, possibly quoted) refers to.
     fn by_name(&self, name: &str) -> Option<&Relation> {
@@ -96,6 +97,9 @@ impl ScalarUDFImpl for RowFn {
         }
         if all_scalar {
             return Ok(ColumnarValue::Scalar(out.pop().unwrap_or(ScalarValue::try_from(&want)?)));
+        }
+        if out.is_empty() {
+            return Ok(ColumnarValue::Array(arrow::array::new_empty_array(&want)));
         }
         Ok(ColumnarValue::Array(ScalarValue::iter_to_array(out)?))
     }
@@ -195,6 +199,13 @@ pub const NAMES: &[&str] = &[
     "pg_get_partkeydef",
     "pg_tablespace_location",
     "pg_get_serial_sequence",
+    "weir_like_pattern",
+    "pg_collation_is_visible",
+    "pg_opclass_is_visible",
+    "pg_conversion_is_visible",
+    "pg_operator_is_visible",
+    "json_build_object",
+    "jsonb_build_object",
     "weir_expandarray",
     "weir_quoted_options",
     "weir_regclass",
@@ -219,8 +230,13 @@ pub fn all(engine: &Arc<Engine>) -> Vec<ScalarUDF> {
 fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
     match name {
         "pg_get_userbyid" => (text_type, |_, a| Ok(a.first().and_then(as_int).map_or(null_text(), |o| text(role_name(o))))),
-        "pg_table_is_visible" => (bool_type, |l, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|o| l.has_class(o))))),
-        "pg_type_is_visible" | "pg_function_is_visible" => (bool_type, |_, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|_| true)))),
+        "pg_table_is_visible" => (bool_type, |l, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|o| l.visible(o))))),
+        "pg_type_is_visible"
+        | "pg_function_is_visible"
+        | "pg_collation_is_visible"
+        | "pg_opclass_is_visible"
+        | "pg_conversion_is_visible"
+        | "pg_operator_is_visible" => (bool_type, |_, a| Ok(ScalarValue::Boolean(a.first().and_then(as_int).map(|_| true)))),
         "format_type" => (text_type, |l, a| Ok(format_type_of(l, a))),
         "pg_get_indexdef" => (text_type, |l, a| Ok(index_def(l, a.first().and_then(as_int), a.get(1).and_then(as_int).unwrap_or(0)).map_or(null_text(), text))),
         "pg_get_constraintdef" => (text_type, |l, a| Ok(constraint_def(l, a.first().and_then(as_int)).map_or(null_text(), text))),
@@ -261,6 +277,12 @@ fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
         "pg_tablespace_location" => (text_type, |_, _| Ok(text(""))),
         "weir_quoted_options" => (text_list_type, |_, a| Ok(quoted_options(a.first()))),
         "weir_expandarray" => (expanded_type, |_, a| expand_array(a.first())),
+        "json_build_object" => (text_type, |_, a| build_object(a).map(text)),
+        "weir_like_pattern" => (text_type, |_, a| Ok(like_pattern(a.first().and_then(as_text), a.get(1).and_then(as_text)).map_or(null_text(), text))),
+        "jsonb_build_object" => (text_type, |_, a| {
+            let json = build_object(a)?;
+            weir_planner::types::normalize_jsonb(&json).map(text).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
+        }),
         "weir_regclass" => (reg_type, regclass),
         "weir_regtype" => (reg_type, regtype),
         "weir_regproc" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), text))),
@@ -326,6 +348,57 @@ fn view_def(l: &Lookup, arg: Option<&ScalarValue>) -> Option<String> {
         _ => return None,
     };
     view_definition(l.engine.upgrade()?.as_ref(), id)
+}
+
+/// A LIKE pattern with escape character `esc`, rewritten to escape with a backslash.
+fn like_pattern(pattern: Option<String>, esc: Option<String>) -> Option<String> {
+    let pattern = pattern?;
+    let Some(e) = esc.and_then(|e| e.chars().next()) else { return Some(pattern.replace('\\', "\\\\")) };
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c == e => {
+                out.push('\\');
+                out.extend(chars.next());
+            }
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// A value as JSON text, the way PostgreSQL's json functions write it.
+fn json_text(v: &ScalarValue) -> String {
+    match v {
+        v if v.is_null() => "null".into(),
+        ScalarValue::Boolean(Some(b)) => b.to_string(),
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => serde_json::Value::String(s.clone()).to_string(),
+        ScalarValue::List(l) => {
+            let items = l.value(0);
+            let texts: Vec<String> =
+                (0..arrow::array::Array::len(items.as_ref())).filter_map(|i| ScalarValue::try_from_array(&items, i).ok()).map(|v| json_text(&v)).collect();
+            format!("[{}]", texts.join(", "))
+        }
+        v if v.data_type().is_numeric() => v.to_string(),
+        other => serde_json::Value::String(other.to_string()).to_string(),
+    }
+}
+
+/// `json_build_object(k1, v1, ...)`: `{"k1" : v1, ...}` in argument order.
+fn build_object(a: &[ScalarValue]) -> Result<String> {
+    if a.len() % 2 != 0 {
+        return Err(pg_error(SqlState::InvalidParameterValue, "argument list must have even number of elements".into()));
+    }
+    let mut parts = Vec::with_capacity(a.len() / 2);
+    for pair in a.chunks(2) {
+        let Some(key) = as_text(&pair[0]) else {
+            return Err(pg_error(SqlState::InvalidParameterValue, "null value not allowed for object key".into()));
+        };
+        parts.push(format!("{} : {}", serde_json::Value::String(key), json_text(&pair[1])));
+    }
+    Ok(format!("{{{}}}", parts.join(", ")))
 }
 
 fn expanded_fields() -> arrow::datatypes::Fields {

@@ -1,0 +1,101 @@
+//! A transaction block over tables. Between BEGIN and COMMIT a session's
+//! writes change its own copy of each table it writes (the session's reads
+//! see that copy); COMMIT logs every copy in one write and makes them
+//! visible together, ROLLBACK forgets them. A table another session changed
+//! meanwhile fails the COMMIT (40001) rather than losing that change.
+//! Savepoints keep earlier copies to return to.
+
+use crate::storage::table::{Table, TableData};
+use arrow::array::RecordBatch;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use weir_planner::{SqlError, SqlResult, SqlState};
+
+/// One table a transaction wrote: what it began from and what it holds now.
+#[derive(Clone)]
+pub struct Pending {
+    pub table: Arc<Table>,
+    pub base: Arc<TableData>,
+    pub contents: RecordBatch,
+}
+
+pub struct Transaction {
+    pub read_only: bool,
+    /// A statement failed: only ROLLBACK (or COMMIT, which rolls back) may follow.
+    pub failed: bool,
+    pub writes: BTreeMap<String, Pending>,
+    savepoints: Vec<(String, BTreeMap<String, Pending>)>,
+}
+
+impl Transaction {
+    pub fn new(read_only: bool) -> Self {
+        Transaction { read_only, failed: false, writes: BTreeMap::new(), savepoints: Vec::new() }
+    }
+
+    /// The table's contents as this transaction sees them, and what they began from.
+    fn current(&self, table: &Arc<Table>) -> (Arc<TableData>, Vec<RecordBatch>) {
+        match self.writes.get(&table.name) {
+            Some(p) => (p.base.clone(), vec![p.contents.clone()]),
+            None => {
+                let base = table.snapshot();
+                let batches = base.batches.clone();
+                (base, batches)
+            }
+        }
+    }
+
+    /// Adds rows to the transaction's copy of `table`.
+    pub fn append(&mut self, table: &Arc<Table>, batch: RecordBatch) -> SqlResult<()> {
+        let (base, mut batches) = self.current(table);
+        batches.push(batch);
+        self.replace_from(table, base, &batches)
+    }
+
+    /// Gives the transaction's copy of `table` new contents.
+    pub fn replace(&mut self, table: &Arc<Table>, batches: &[RecordBatch]) -> SqlResult<()> {
+        let (base, _) = self.current(table);
+        self.replace_from(table, base, batches)
+    }
+
+    fn replace_from(&mut self, table: &Arc<Table>, base: Arc<TableData>, batches: &[RecordBatch]) -> SqlResult<()> {
+        let contents = table.check_replacement(batches)?;
+        self.writes.insert(table.name.clone(), Pending { table: table.clone(), base, contents });
+        Ok(())
+    }
+
+    /// The contents queries in this transaction read, by table name.
+    pub fn overlay(&self) -> HashMap<String, Vec<RecordBatch>> {
+        self.writes.iter().map(|(n, p)| (n.clone(), vec![p.contents.clone()])).collect()
+    }
+
+    pub fn savepoint(&mut self, name: &str) {
+        self.savepoints.push((name.to_string(), self.writes.clone()));
+    }
+
+    fn find(&self, name: &str) -> SqlResult<usize> {
+        self.savepoints
+            .iter()
+            .rposition(|(n, _)| n == name)
+            .ok_or_else(|| SqlError::new(SqlState::InvalidSavepoint, format!("savepoint \"{name}\" does not exist")))
+    }
+
+    /// RELEASE SAVEPOINT: forgets it and the savepoints after it, keeping the writes.
+    pub fn release(&mut self, name: &str) -> SqlResult<()> {
+        let at = self.find(name)?;
+        self.savepoints.truncate(at);
+        Ok(())
+    }
+
+    /// ROLLBACK TO SAVEPOINT: back to the writes as they were; the savepoint stays.
+    pub fn rollback_to(&mut self, name: &str) -> SqlResult<()> {
+        let at = self.find(name)?;
+        if self.failed {
+            return Err(
+                SqlError::unsupported("ROLLBACK TO SAVEPOINT after an error is not supported yet").with_hint("ROLLBACK the whole transaction and run it again")
+            );
+        }
+        self.writes = self.savepoints[at].1.clone();
+        self.savepoints.truncate(at + 1);
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! Transactions over tables: the same statements in weir and in the
+//! suite's PostgreSQL 15 give the same rows and errors; other sessions see
+//! all of a transaction or none of it; a crash before COMMIT leaves nothing.
+
+use crate::support::{Server, service, sqlstate};
+use tokio_postgres::{Client, NoTls};
+
+async fn connect(url: &str) -> Client {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await.expect("connect");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+/// What a statement gives: its rows as text, or its SQLSTATE.
+async fn outcome(c: &Client, sql: &str) -> String {
+    match c.simple_query(sql).await {
+        Ok(msgs) => msgs
+            .iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join("|")),
+                tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(format!("({n})")),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(e) => format!("ERROR {}", sqlstate(&e)),
+    }
+}
+
+const SCRIPT: &[&str] = &[
+    "CREATE TABLE txn_t (id int PRIMARY KEY, v text)",
+    "CREATE TABLE txn_u (id int PRIMARY KEY, n int)",
+    "BEGIN",
+    "INSERT INTO txn_t VALUES (1, 'a'), (2, 'b')",
+    "INSERT INTO txn_u VALUES (1, 10)",
+    "SELECT * FROM txn_t ORDER BY id",
+    "SAVEPOINT s1",
+    "UPDATE txn_t SET v = 'B' WHERE id = 2",
+    "DELETE FROM txn_u",
+    "SELECT count(*) AS n FROM txn_u",
+    "ROLLBACK TO SAVEPOINT s1",
+    "SELECT * FROM txn_t ORDER BY id",
+    "SAVEPOINT s2",
+    "INSERT INTO txn_t VALUES (3, 'c')",
+    "RELEASE SAVEPOINT s2",
+    "COMMIT",
+    "SELECT * FROM txn_t ORDER BY id",
+    "SELECT * FROM txn_u ORDER BY id",
+    "BEGIN",
+    "DELETE FROM txn_t WHERE id > 1",
+    "ROLLBACK",
+    "SELECT count(*) AS n FROM txn_t",
+    "BEGIN",
+    "INSERT INTO txn_t VALUES (4, 'd')",
+    "INSERT INTO txn_t VALUES (1, 'dup')",
+    "SELECT 1 AS one",
+    "COMMIT",
+    "SELECT count(*) AS n FROM txn_t",
+    "BEGIN READ ONLY",
+    "SELECT count(*) AS n FROM txn_t",
+    "INSERT INTO txn_t VALUES (5, 'e')",
+    "ROLLBACK",
+    "SAVEPOINT outside",
+    "RELEASE SAVEPOINT outside",
+    "BEGIN",
+    "RELEASE SAVEPOINT nope",
+    "SELECT 1 AS one",
+    "COMMIT",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_behave_like_postgres() {
+    let server = Server::start();
+    let weir = connect(&server.conn_str()).await;
+    let pg = connect(&service("WEIR_TEST_PG_URL")).await;
+    pg.batch_execute("DROP TABLE IF EXISTS txn_t, txn_u").await.unwrap();
+    for sql in SCRIPT {
+        let (w, p) = (outcome(&weir, sql).await, outcome(&pg, sql).await);
+        assert_eq!(w, p, "{sql}: weir (left) and PostgreSQL 15 (right) differ");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_sessions_see_all_of_a_transaction_or_none_and_a_crash_keeps_none() {
+    let mut server = Server::start();
+    let a = server.client().await;
+    let b = server.client().await;
+    a.batch_execute("CREATE TABLE acct (id int PRIMARY KEY, balance int); CREATE TABLE audit (id int PRIMARY KEY, note text)").await.unwrap();
+    a.batch_execute("INSERT INTO acct VALUES (1, 100), (2, 0)").await.unwrap();
+    a.batch_execute("BEGIN; UPDATE acct SET balance = balance - 30 WHERE id = 1; UPDATE acct SET balance = balance + 30 WHERE id = 2; INSERT INTO audit VALUES (1, 'moved 30')").await.unwrap();
+    assert_eq!(outcome(&b, "SELECT count(*) FROM audit").await, "0\n(1)", "b sees nothing of a's open transaction");
+    assert_eq!(outcome(&b, "SELECT balance FROM acct ORDER BY id").await, "100\n0\n(2)");
+    assert_eq!(outcome(&a, "SELECT balance FROM acct ORDER BY id").await, "70\n30\n(2)", "a reads its own writes");
+    // A write by b to a table a's transaction wrote makes a's COMMIT fail rather than lose b's write.
+    b.batch_execute("UPDATE acct SET balance = 1 WHERE id = 2").await.unwrap();
+    assert_eq!(outcome(&a, "COMMIT").await, "ERROR 40001");
+    assert_eq!(outcome(&b, "SELECT balance FROM acct ORDER BY id").await, "100\n1\n(2)");
+    a.batch_execute("ROLLBACK").await.unwrap();
+    a.batch_execute("BEGIN; UPDATE acct SET balance = 50 WHERE id = 1; INSERT INTO audit VALUES (2, 'set 50'); COMMIT").await.unwrap();
+    assert_eq!(outcome(&b, "SELECT balance FROM acct WHERE id = 1").await, "50\n(1)");
+    assert_eq!(outcome(&b, "SELECT count(*) FROM audit").await, "1\n(1)");
+
+    // An open transaction at a crash is gone after the restart; what was committed stays.
+    a.batch_execute("BEGIN; INSERT INTO audit VALUES (3, 'never committed'); UPDATE acct SET balance = 0").await.unwrap();
+    server.kill();
+    server.restart();
+    let c = server.client().await;
+    assert_eq!(outcome(&c, "SELECT id FROM audit ORDER BY id").await, "2\n(1)");
+    assert_eq!(outcome(&c, "SELECT balance FROM acct ORDER BY id").await, "50\n1\n(2)");
+}
