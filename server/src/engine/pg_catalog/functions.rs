@@ -388,7 +388,7 @@ fn json_text(v: &ScalarValue) -> String {
 
 /// `json_build_object(k1, v1, ...)`: `{"k1" : v1, ...}` in argument order.
 fn build_object(a: &[ScalarValue]) -> Result<String> {
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return Err(pg_error(SqlState::InvalidParameterValue, "argument list must have even number of elements".into()));
     }
     let mut parts = Vec::with_capacity(a.len() / 2);
