@@ -1,4 +1,5 @@
-//! Real PostgreSQL clients against a live weir: psql, psycopg 3 and pgjdbc.
+//! Real PostgreSQL clients against a live weir: psql, psycopg 3, pgjdbc,
+//! and SQLAlchemy 2 with pandas (compared with the same calls against PostgreSQL 15).
 
 use crate::support::{Server, service, temp_dir};
 use std::process::Command;
@@ -147,4 +148,64 @@ fn pgjdbc_prepared_statements_and_errors() {
     let out = Command::new("java").arg("-cp").arg(format!("{}:{jar}", dir.display())).arg("WeirJdbc").arg(url).output().unwrap();
     assert!(check(out, "pgjdbc").contains("jdbc ok"));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The same objects in weir and PostgreSQL; every Inspector call a BI
+/// tool's dataset sync makes (Superset's, for one) must answer the same.
+const SQLALCHEMY_SCRIPT: &str = r#"
+import sys, sqlalchemy as sa, pandas as pd
+from sqlalchemy import text
+weir, pg = (sa.create_engine(u) for u in sys.argv[1:3])
+ddl = [
+    "DROP VIEW IF EXISTS sa_v", "DROP MATERIALIZED VIEW IF EXISTS sa_m", "DROP TABLE IF EXISTS sa_t",
+    "CREATE TABLE sa_t (id int PRIMARY KEY, name varchar(30) NOT NULL, amount numeric(10,2), seen timestamp, ok boolean, note text)",
+    "INSERT INTO sa_t VALUES (1, 'a', 1.50, '2024-01-02 03:04:05', true, NULL), (2, 'b', NULL, NULL, false, 'x')",
+    "CREATE VIEW sa_v AS SELECT id, name FROM sa_t WHERE ok",
+    "CREATE MATERIALIZED VIEW sa_m AS SELECT name, count(*) AS n FROM sa_t GROUP BY name",
+]
+for engine in (weir, pg):
+    with engine.begin() as c:
+        for stmt in ddl:
+            if engine is weir and stmt.startswith("DROP"):
+                continue
+            c.execute(text(stmt))
+
+def reflect(engine):
+    i = sa.inspect(engine)
+    mine = lambda names: sorted(n for n in names if n.startswith("sa_"))
+    out = {
+        "schemas": sorted(s for s in i.get_schema_names() if s in ("public", "information_schema")),
+        "tables": mine(i.get_table_names()),
+        "views": mine(i.get_view_names()),
+        "matviews": mine(i.get_materialized_view_names()),
+        "has_table": [i.has_table("sa_t"), i.has_table("nope")],
+    }
+    for rel in ("sa_t", "sa_v", "sa_m"):
+        out[rel] = {
+            "columns": [(c["name"], repr(c["type"]), c["nullable"], c["default"], c.get("comment")) for c in i.get_columns(rel)],
+            "pk": i.get_pk_constraint(rel),
+            "fks": i.get_foreign_keys(rel),
+            "indexes": i.get_indexes(rel),
+            "unique": i.get_unique_constraints(rel),
+            "checks": i.get_check_constraints(rel),
+            "comment": i.get_table_comment(rel),
+        }
+    out["view_definition_reads_sa_t"] = "sa_t" in i.get_view_definition("sa_v")
+    frame = pd.read_sql("SELECT id, name, amount, seen, ok, note FROM sa_t ORDER BY id", engine)
+    out["frame"] = (frame.dtypes.astype(str).to_dict(), frame.to_json(date_format="iso"))
+    return out
+
+w, p = reflect(weir), reflect(pg)
+for k in p:
+    assert w[k] == p[k], f"{k}:\n weir:       {w[k]}\n PostgreSQL: {p[k]}"
+print("sqlalchemy ok")
+"#;
+
+#[test]
+fn sqlalchemy_inspector_and_pandas_like_postgres() {
+    let server = Server::start();
+    let weir = format!("postgresql+psycopg://weir@127.0.0.1:{}/weir", server.port);
+    let pg = service("WEIR_TEST_PG_URL").replacen("postgres://", "postgresql+psycopg://", 1);
+    let out = Command::new(service("WEIR_TEST_PYTHON")).args(["-c", SQLALCHEMY_SCRIPT, &weir, &pg]).output().unwrap();
+    assert!(check(out, "sqlalchemy").contains("sqlalchemy ok"));
 }
