@@ -50,6 +50,36 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn:
         raise SystemExit("expected an error")
     except psycopg.errors.UndefinedTable as e:
         assert 'relation "missing" does not exist' in str(e)
+    # Named (server-side) cursors: DECLARE, FETCH FORWARD n, CLOSE, inside a transaction.
+    conn.autocommit = False
+    with conn.cursor(name="big") as cur:
+        cur.itersize = 1
+        cur.execute("SELECT id FROM py ORDER BY id")
+        assert [r[0] for r in cur] == [1, 2]
+    conn.commit()
+    with conn.cursor() as cur:
+        cur.execute("DECLARE held CURSOR WITH HOLD FOR SELECT id FROM py ORDER BY id")
+    conn.commit()
+    assert conn.execute("FETCH 1 FROM held").fetchall() == [(1,)]
+    assert conn.execute("FETCH ALL FROM held").fetchall() == [(2,)]
+    conn.execute("CLOSE held")
+    conn.commit()
+    conn.autocommit = True
+    # COPY both ways, as psycopg streams it.
+    with conn.cursor() as cur:
+        with cur.copy("COPY py (id, name) FROM STDIN") as copy:
+            copy.write_row((3, "c"))
+            copy.write_row((4, None))
+        out = b""
+        with cur.copy("COPY (SELECT id, name FROM py WHERE id >= 3 ORDER BY id) TO STDOUT") as copy:
+            for data in copy:
+                out += bytes(data)
+        assert out == b"3\tc\n4\t\\N\n", out
+    # Pipeline mode: several statements sent before one Sync.
+    with conn.pipeline():
+        a = conn.execute("SELECT count(*) FROM py")
+        b = conn.execute("SELECT max(id) FROM py WHERE id < %s", (4,))
+    assert a.fetchone() == (4,) and b.fetchone() == (3,)
     print("psycopg ok")
 "#;
 

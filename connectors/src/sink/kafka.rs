@@ -181,7 +181,14 @@ impl KafkaSink {
             require_unique_key(input, "key", k)?;
         }
         let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &brokers).set("message.timeout.ms", "30000").set("linger.ms", "5").set("compression.type", "lz4");
+        // One request in flight per broker: a retried request cannot land after
+        // a later one, so messages of a key keep the view's order.
+        config
+            .set("bootstrap.servers", &brokers)
+            .set("message.timeout.ms", "30000")
+            .set("linger.ms", "5")
+            .set("compression.type", "lz4")
+            .set("max.in.flight.requests.per.connection", "1");
         let producer: FutureProducer = config.create().map_err(|e| ConnectorError::Config(format!("option \"bootstrap_servers\": {e}")))?;
         let p = producer.clone();
         let t = topic.clone();

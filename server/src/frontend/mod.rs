@@ -34,7 +34,7 @@ use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireSe
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::data::{NoData, ParameterDescription};
-use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_STATEMENT};
+use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT};
 use pgwire::messages::response::TransactionStatus;
 use pgwire::messages::startup::SecretKey;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
@@ -377,6 +377,17 @@ impl ExtendedQueryHandler for Extended {
                     client.send(PgWireBackendMessage::NoData(NoData::new())).await?;
                     return Ok(());
                 }
+            }
+        }
+        if message.target_type == TARGET_TYPE_BYTE_PORTAL {
+            let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+            let cursor = if client.portal_store().get_portal(name).is_none() { self.conn.session.lock().await.cursor_schema(name) } else { None };
+            if let Some(schema) = cursor {
+                // A portal opened by SQL DECLARE: its rows come in text from FETCH.
+                let fields = pg_fields(&schema, &Format::UnifiedText)?;
+                let row = pgwire::messages::data::RowDescription::new(fields.iter().map(Into::into).collect());
+                client.send(PgWireBackendMessage::RowDescription(row)).await?;
+                return Ok(());
             }
         }
         self._on_describe(client, message).await

@@ -6,6 +6,7 @@
 //! change is logged and applied.
 
 pub mod copy;
+pub mod cursors;
 pub mod pgcompat;
 pub mod settings;
 pub mod transaction;
@@ -13,6 +14,7 @@ pub mod transaction;
 use crate::engine::objects::plan_rows;
 use crate::engine::{Change, Engine, plan_create_table};
 use crate::session::copy::CopyFormat;
+use crate::session::cursors::{Cursor, fetch_count};
 use crate::session::settings::Settings;
 use crate::session::transaction::Transaction;
 use crate::storage::table::Table;
@@ -87,6 +89,7 @@ pub struct Session {
     /// The open transaction block, if any, and the table contents it wrote (read by `ctx`).
     txn: Option<Transaction>,
     overlay: crate::engine::Overlay,
+    cursors: std::collections::HashMap<String, Cursor>,
 }
 
 /// What catalog rewrites read from the session (weir_planner::pgdialect).
@@ -228,7 +231,16 @@ impl Session {
     pub fn new(engine: Arc<Engine>) -> Self {
         let overlay = crate::engine::Overlay::default();
         let ctx = engine.session_context(overlay.clone());
-        Session { engine, ctx, settings: Settings::default(), user: crate::engine::pg_catalog::OWNER.into(), pid: 0, txn: None, overlay }
+        Session {
+            engine,
+            ctx,
+            settings: Settings::default(),
+            user: crate::engine::pg_catalog::OWNER.into(),
+            pid: 0,
+            txn: None,
+            overlay,
+            cursors: Default::default(),
+        }
     }
 
     /// Rewrites the PostgreSQL forms DataFusion does not plan. Gives the
@@ -472,6 +484,25 @@ impl Session {
                 self.end_transaction();
                 Ok(Output::TransactionEnd { tag: "ROLLBACK".into() })
             }
+            Statement::Declare { stmts } => self.declare(stmts, params).await,
+            Statement::Fetch { name, direction, .. } => {
+                let n = fetch_count(&direction)?;
+                let name = ident_name(&name);
+                let cursor =
+                    self.cursors.get_mut(&name).ok_or_else(|| SqlError::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist")))?;
+                let (schema, rows) = (cursor.schema.clone(), cursor.take(n));
+                Ok(rows_output(schema, rows, "FETCH"))
+            }
+            Statement::Close { cursor } => {
+                match cursor {
+                    ast::CloseCursor::All => self.cursors.clear(),
+                    ast::CloseCursor::Specific { name } => {
+                        let name = ident_name(&name);
+                        self.cursors.remove(&name).ok_or_else(|| SqlError::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist")))?;
+                    }
+                }
+                Ok(Output::Command { tag: "CLOSE CURSOR".into(), rows: None })
+            }
             Statement::Savepoint { name } => {
                 self.open_transaction("SAVEPOINT")?.savepoint(&ident_name(&name));
                 Ok(Output::Command { tag: "SAVEPOINT".into(), rows: None })
@@ -539,13 +570,44 @@ impl Session {
     fn end_transaction(&mut self) {
         self.txn = None;
         self.refresh_overlay();
+        self.cursors.retain(|_, c| c.hold);
+    }
+
+    /// The columns of cursor `name`, if it is open (a client may Describe it as a portal).
+    pub fn cursor_schema(&self, name: &str) -> Option<SchemaRef> {
+        self.cursors.get(name).map(|c| c.schema.clone())
+    }
+
+    /// DECLARE ... CURSOR: runs the query now; FETCH hands its rows out.
+    async fn declare(&mut self, stmts: Vec<ast::Declare>, params: &ParamValues) -> SqlResult<Output> {
+        for d in stmts {
+            let Some(query) = d.for_query else { return Err(SqlError::unsupported("DECLARE without a cursor query is not supported")) };
+            if d.binary == Some(true) || d.scroll == Some(true) {
+                return Err(SqlError::unsupported("BINARY and SCROLL cursors are not supported").with_hint("declare the cursor NO SCROLL, in text"));
+            }
+            let hold = d.hold == Some(true);
+            if !hold && self.txn.is_none() {
+                return Err(SqlError::new(SqlState::NoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks"));
+            }
+            for name in &d.names {
+                let name = ident_name(name);
+                if self.cursors.contains_key(&name) {
+                    return Err(SqlError::new(SqlState::DuplicateCursor, format!("cursor \"{name}\" already exists")));
+                }
+                let plan = self.plan(Statement::Query(query.clone())).await?;
+                let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+                let batches = self.collect(plan, params).await?;
+                self.cursors.insert(name, Cursor::new(schema, batches, hold));
+            }
+        }
+        Ok(Output::Command { tag: "DECLARE CURSOR".into(), rows: None })
     }
 
     /// COMMIT: every table the transaction wrote, in one log write; a
     /// failed transaction rolls back instead, as in PostgreSQL.
     async fn commit(&mut self) -> SqlResult<Output> {
         let Some(txn) = self.txn.take() else { return Ok(Output::TransactionEnd { tag: "COMMIT".into() }) };
-        self.refresh_overlay();
+        self.end_transaction();
         if txn.failed {
             return Ok(Output::TransactionEnd { tag: "ROLLBACK".into() });
         }
