@@ -232,6 +232,17 @@ async fn cancel_request_stops_a_running_query() {
     assert!(took < Duration::from_secs(15), "canceled after {took:?}");
     let c2 = server.client().await;
     assert_eq!(simple_rows(&c2, "SELECT 2").await.len(), 1);
+
+    // statement_timeout stops a statement the same way, saying why.
+    c2.batch_execute("SET statement_timeout = '300ms'").await.unwrap();
+    let started = Instant::now();
+    let err = c2.simple_query("SELECT count(*) FROM generate_series(1, 5000000000)").await.unwrap_err();
+    assert_eq!(sqlstate(&err), "57014");
+    assert!(err.as_db_error().unwrap().message().contains("statement timeout"), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(15), "stopped after {:?}", started.elapsed());
+    assert_eq!(simple_rows(&c2, "SELECT 3").await.len(), 1, "a statement within the limit runs");
+    c2.batch_execute("SET statement_timeout = 0").await.unwrap();
+    assert_eq!(sqlstate(&c2.batch_execute("SET statement_timeout = 'soon'").await.unwrap_err()), "22023");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

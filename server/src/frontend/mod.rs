@@ -100,6 +100,40 @@ fn canceled() -> SqlError {
     SqlError::new(SqlState::QueryCanceled, "canceling statement due to user request")
 }
 
+/// Why a statement was stopped: the client's cancel request or its statement_timeout.
+#[derive(Clone, Default)]
+struct Stop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Stop {
+    /// Cancels `token` once `timeout` passes (the timer outlives nothing: a
+    /// token belongs to one statement).
+    fn after(timeout: Option<std::time::Duration>, token: &CancellationToken) -> Stop {
+        let stop = Stop::default();
+        if let Some(t) = timeout {
+            let (flag, token) = (stop.0.clone(), token.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(t) => {
+                        flag.store(true, Ordering::Relaxed);
+                        token.cancel();
+                    }
+                    _ = token.cancelled() => {}
+                }
+            });
+        }
+        stop
+    }
+
+    fn error(&self) -> SqlError {
+        if self.0.load(Ordering::Relaxed) {
+            SqlError::new(SqlState::QueryCanceled, "canceling statement due to statement timeout")
+                .with_hint("SET statement_timeout to allow longer statements (0: no limit)")
+        } else {
+            canceled()
+        }
+    }
+}
+
 /// Answers CancelRequest messages from the registry.
 pub struct CancelByPid(Arc<Shared>);
 
@@ -205,19 +239,21 @@ impl Connection {
             return Err(SqlError::new(SqlState::InFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
                 .with_hint("send ROLLBACK to end the failed transaction"));
         }
-        let output = {
+        let (output, stop) = {
             let mut session = self.session.lock().await;
             self.identify(&mut session);
+            let stop = Stop::after(session.settings.statement_timeout(), &cancel);
             // A panic is a bug in weir: it fails this statement, not the server.
             let run = std::panic::AssertUnwindSafe(session.execute_weir(stmt, sql, params)).catch_unwind();
-            tokio::select! {
+            let out = tokio::select! {
                 out = run => out.map_err(|p| {
                     let what = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
                     tracing::error!("statement panicked: {what}");
                     SqlError::internal(format!("internal error: {what}")).with_hint("this is a bug in weir; please report it with the statement")
                 })??,
-                _ = cancel.cancelled() => return Err(canceled()),
-            }
+                _ = cancel.cancelled() => return Err(stop.error()),
+            };
+            (out, stop)
         };
         Ok(match output {
             Output::Rows { schema, stream, tag } => {
@@ -233,7 +269,7 @@ impl Connection {
                             _ if failed => None,
                             Some(Ok(b)) => Some(encode_batch(&f, &b)),
                             Some(Err(e)) => Some(vec![Err(to_pg_error(SqlError::from(e)))]),
-                            None if cancel.is_cancelled() => Some(vec![Err(to_pg_error(canceled()))]),
+                            None if cancel.is_cancelled() => Some(vec![Err(to_pg_error(stop.error()))]),
                             None => None,
                         };
                         failed |= out.as_ref().is_some_and(|rows| rows.last().is_some_and(|r| r.is_err()));

@@ -93,6 +93,10 @@ impl Settings {
                 SqlError::new(SqlState::FeatureNotSupported, format!("client encoding \"{value}\" is not supported")).with_hint("weir speaks UTF8 only")
             );
         }
+        if name == "statement_timeout" && parse_duration(&value).is_none() {
+            return Err(SqlError::new(SqlState::InvalidParameterValue, format!("invalid value for parameter \"statement_timeout\": \"{value}\""))
+                .with_hint("valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\""));
+        }
         if name == "extra_float_digits" && !value.trim().parse::<i32>().is_ok_and(|v| (-15..=3).contains(&v)) {
             return Err(SqlError::new(
                 SqlState::InvalidParameterValue,
@@ -101,6 +105,12 @@ impl Settings {
         }
         self.values.insert(name, value);
         Ok(())
+    }
+
+    /// `statement_timeout` as a duration (None: no limit). Plain numbers are
+    /// milliseconds; units as PostgreSQL takes them (`us`, `ms`, `s`, `min`, `h`, `d`).
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        parse_duration(self.get("statement_timeout")?).filter(|d| !d.is_zero())
     }
 
     pub fn apply_set(&mut self, set: &Set) -> SqlResult<()> {
@@ -166,5 +176,36 @@ impl Settings {
         let schema = Arc::new(Schema::new(vec![Field::new(&col, DataType::Utf8, true)]));
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(vec![value]))])?;
         Ok((schema, vec![batch]))
+    }
+}
+
+/// A PostgreSQL time setting: a number of milliseconds, or a number and a unit.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim().trim_matches('\'');
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    let ms = match unit.trim() {
+        "" | "ms" => n,
+        "us" => n / 1000.0,
+        "s" => n * 1e3,
+        "min" => n * 60e3,
+        "h" => n * 3600e3,
+        "d" => n * 86400e3,
+        _ => return None,
+    };
+    (ms >= 0.0).then(|| std::time::Duration::from_micros((ms * 1000.0) as u64))
+}
+
+#[cfg(test)]
+mod duration_tests {
+    #[test]
+    fn reads_postgres_time_settings() {
+        use std::time::Duration;
+        assert_eq!(super::parse_duration("250"), Some(Duration::from_millis(250)));
+        assert_eq!(super::parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(super::parse_duration("'1min'"), Some(Duration::from_secs(60)));
+        assert_eq!(super::parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(super::parse_duration("soon"), None);
     }
 }
