@@ -188,3 +188,26 @@ fn copy_to_and_from_like_postgres() {
     assert_eq!(psql_with_input(&weir, "COPY copy_t TO '/tmp/x'", ""), "ERROR:  0A000\n");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn time_zone_setting_shows_and_reads_timestamptz_like_postgres() {
+    let server = Server::start();
+    let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
+    let pg = postgres_url(&[]);
+    let zones = ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/New_York", "utc"];
+    for zone in zones {
+        let session = |url: &str| {
+            let out = Command::new("psql")
+                .args([url, "-X", "-v", "VERBOSITY=sqlstate"])
+                .args(["-c", &format!("SET TimeZone = '{zone}'")])
+                .args(["-c", "SELECT '2024-06-01 12:00:00+00'::timestamptz AS fixed, '2024-01-15 08:30:00'::timestamptz AS local"])
+                .args(["-c", "SHOW TimeZone"])
+                .output()
+                .unwrap();
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        };
+        assert_eq!(session(&weir), session(&pg), "TimeZone {zone}: weir (left) and PostgreSQL 15 (right) differ");
+    }
+    let bad = psql_with_input(&weir, "SET TimeZone = 'Mars/Olympus'", "");
+    assert_eq!(bad, psql_with_input(&pg, "SET TimeZone = 'Mars/Olympus'", ""));
+}

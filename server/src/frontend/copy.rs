@@ -3,7 +3,7 @@
 //! CopyData (up to [`MAX_COPY_IN_BYTES`]) and adds its rows in one commit
 //! when the client says it is done.
 
-use crate::frontend::encode::{encode_batch, pg_fields};
+use crate::frontend::encode::{Shown, encode_batch, pg_fields};
 use crate::frontend::{Connection, to_pg_error};
 use crate::session::copy::CopyFormat;
 use crate::storage::table::Table;
@@ -57,7 +57,7 @@ fn row_values(row: &DataRow) -> Vec<Option<&str>> {
 }
 
 /// The CopyOut response for rows of `schema`, header line first when asked.
-pub fn copy_out(schema: SchemaRef, rows: SendableRecordBatchStream, format: CopyFormat) -> Result<CopyResponse, SqlError> {
+pub fn copy_out(schema: SchemaRef, rows: SendableRecordBatchStream, format: CopyFormat, shown: Shown) -> Result<CopyResponse, SqlError> {
     let fields = Arc::new(pg_fields(&schema, &Format::UnifiedText).map_err(|e| SqlError::internal(e.to_string()))?);
     let names: Vec<Option<&str>> = schema.fields().iter().map(|f| Some(f.name().as_str())).collect();
     // pgwire counts CopyData messages as rows, so the header travels with
@@ -67,7 +67,7 @@ pub fn copy_out(schema: SchemaRef, rows: SendableRecordBatchStream, format: Copy
     let columns = schema.fields().len();
     let lines = rows.flat_map(move |batch| {
         let out: Vec<PgWireResult<CopyData>> = match batch {
-            Ok(b) => encode_batch(&fields, &b)
+            Ok(b) => encode_batch(&fields, &b, shown)
                 .into_iter()
                 .map(|row| {
                     let line = format.line(&row_values(&row?));

@@ -148,9 +148,39 @@ fn fraction(nanos: u32) -> String {
     if micros == 0 { String::new() } else { format!(".{micros:06}").trim_end_matches('0').to_string() }
 }
 
+/// How a session is shown values: timestamptz in its TimeZone (None: UTC).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shown {
+    pub time_zone: Option<chrono_tz::Tz>,
+}
+
+/// A UTC offset as PostgreSQL prints it: `+00`, `-03`, `+05:30`.
+fn offset_text(seconds: i32) -> String {
+    let (sign, s) = if seconds < 0 { ('-', -seconds) } else { ('+', seconds) };
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    match (m, sec) {
+        (0, 0) => format!("{sign}{h:02}"),
+        (m, 0) => format!("{sign}{h:02}:{m:02}"),
+        (m, sec) => format!("{sign}{h:02}:{m:02}:{sec:02}"),
+    }
+}
+
+/// A UTC instant in the session's zone, as text with its offset.
+fn zoned_text(utc: chrono::NaiveDateTime, shown: Shown) -> String {
+    use chrono::{Offset, TimeZone, Timelike};
+    let (local, offset) = match shown.time_zone {
+        Some(tz) => {
+            let z = tz.from_utc_datetime(&utc);
+            (z.naive_local(), z.offset().fix().local_minus_utc())
+        }
+        None => (utc, 0),
+    };
+    format!("{}{}{}", local.format("%Y-%m-%d %H:%M:%S"), fraction(local.nanosecond()), offset_text(offset))
+}
+
 /// PostgreSQL's text form of a timestamp or time value, where it differs
 /// from what the generic encoder prints (which always shows six digits).
-fn temporal_text(array: &dyn Array, row: usize) -> Option<String> {
+fn temporal_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
     use arrow::array::temporal_conversions::{as_datetime, as_time};
     use arrow::array::*;
     use arrow::datatypes::*;
@@ -159,8 +189,10 @@ fn temporal_text(array: &dyn Array, row: usize) -> Option<String> {
         ($arr:ty, $t:ty, $tz:expr) => {{
             let v = array.as_any().downcast_ref::<$arr>()?.value(row);
             let dt = as_datetime::<$t>(v)?;
-            let suffix = if $tz { "+00" } else { "" };
-            Some(format!("{}{}{}", dt.format("%Y-%m-%d %H:%M:%S"), fraction(dt.nanosecond()), suffix))
+            if $tz {
+                return Some(zoned_text(dt, shown));
+            }
+            Some(format!("{}{}", dt.format("%Y-%m-%d %H:%M:%S"), fraction(dt.nanosecond())))
         }};
     }
     macro_rules! tm {
@@ -218,13 +250,13 @@ pub fn float_text(v: f64, max_exp: i32) -> String {
 }
 
 /// Text for the types whose PostgreSQL text form weir writes itself.
-fn own_text(array: &dyn Array, row: usize) -> Option<String> {
+fn own_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
     use arrow::array::{Float32Array, Float64Array};
     use arrow::datatypes::DataType;
     match array.data_type() {
         DataType::Float64 => Some(float_text(array.as_any().downcast_ref::<Float64Array>()?.value(row), 15)),
         DataType::Float32 => Some(float_text(array.as_any().downcast_ref::<Float32Array>()?.value(row) as f64, 6)),
-        _ => temporal_text(array, row),
+        _ => temporal_text(array, row, shown),
     }
 }
 
@@ -259,8 +291,8 @@ mod tests {
     }
 }
 
-/// Encodes every row of `batch` (whose columns match `fields`).
-pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch) -> Vec<PgWireResult<DataRow>> {
+/// Encodes every row of `batch` (whose columns match `fields`), shown as `shown` says.
+pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch, shown: Shown) -> Vec<PgWireResult<DataRow>> {
     let schema = batch.schema();
     let mut encoder = DataRowEncoder::new(fields.clone());
     let mut rows = Vec::with_capacity(batch.num_rows());
@@ -273,7 +305,7 @@ pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch) -> Vec<Pg
                 // NULL is the same for every type (and arrow-pg misses it for some).
                 encoder.encode_field_with_type_and_format(&None::<PgText>, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if pg_field.format() == FieldFormat::Text && has_own_text(array.data_type()) {
-                let value = own_text(array.as_ref(), row).map(PgText);
+                let value = own_text(array.as_ref(), row, shown).map(PgText);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if tagged_type(field).as_ref() == Some(pg_field.datatype()) {
                 let value = tagged_value(array.as_ref(), row);

@@ -7,7 +7,7 @@ pub mod encode;
 
 use crate::engine::Engine;
 use crate::frontend::copy::{PendingCopy, copy_out};
-use crate::frontend::encode::{encode_batch, pg_fields};
+use crate::frontend::encode::{Shown, encode_batch, pg_fields};
 use crate::session::settings::SERVER_VERSION;
 use crate::session::{Description, Output, Session};
 use arrow::datatypes::DataType;
@@ -185,6 +185,8 @@ pub struct Connection {
     user: parking_lot::Mutex<Option<String>>,
     /// A `COPY ... FROM STDIN` waiting for the client's data.
     copy_in: parking_lot::Mutex<Option<PendingCopy>>,
+    /// Startup settings not yet given to the session.
+    startup: parking_lot::Mutex<Vec<(String, String)>>,
 }
 
 impl Drop for Connection {
@@ -202,14 +204,19 @@ impl Connection {
             pid: AtomicI32::new(0),
             user: Default::default(),
             copy_in: Default::default(),
+            startup: Default::default(),
         })
     }
 
     fn begin_statement<C: ClientInfo>(&self, client: &C) -> CancellationToken {
         let (pid, key) = client.pid_and_secret_key();
         self.pid.store(pid, Ordering::Relaxed);
-        if let Some(user) = client.metadata().get(pgwire::api::METADATA_USER) {
-            *self.user.lock() = Some(user.clone());
+        let mut user = self.user.lock();
+        if user.is_none() {
+            *user = client.metadata().get(pgwire::api::METADATA_USER).cloned();
+            // Settings the client sent at startup (TimeZone, application_name, ...) act as if SET.
+            let settings = client.metadata().iter().filter(|(k, _)| !matches!(k.as_str(), "user" | "database" | "options" | "replication"));
+            *self.startup.lock() = settings.map(|(k, v)| (k.clone(), v.clone())).collect();
         }
         self.shared.cancels.begin(pid, &key)
     }
@@ -219,6 +226,11 @@ impl Connection {
         session.pid = self.pid.load(Ordering::Relaxed);
         if let Some(user) = self.user.lock().clone() {
             session.user = user;
+        }
+        for (name, value) in std::mem::take(&mut *self.startup.lock()) {
+            if let Err(e) = session.settings.set(&name, value) {
+                tracing::warn!("startup parameter {name} ignored: {}", e.message);
+            }
         }
     }
 
@@ -239,10 +251,11 @@ impl Connection {
             return Err(SqlError::new(SqlState::InFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
                 .with_hint("send ROLLBACK to end the failed transaction"));
         }
-        let (output, stop) = {
+        let (output, stop, shown) = {
             let mut session = self.session.lock().await;
             self.identify(&mut session);
             let stop = Stop::after(session.settings.statement_timeout(), &cancel);
+            let shown = Shown { time_zone: session.settings.time_zone() };
             // A panic is a bug in weir: it fails this statement, not the server.
             let run = std::panic::AssertUnwindSafe(session.execute_weir(stmt, sql, params)).catch_unwind();
             let out = tokio::select! {
@@ -253,7 +266,7 @@ impl Connection {
                 })??,
                 _ = cancel.cancelled() => return Err(stop.error()),
             };
-            (out, stop)
+            (out, stop, shown)
         };
         Ok(match output {
             Output::Rows { schema, stream, tag } => {
@@ -267,7 +280,7 @@ impl Connection {
                     .filter_map(move |b| {
                         let out = match b {
                             _ if failed => None,
-                            Some(Ok(b)) => Some(encode_batch(&f, &b)),
+                            Some(Ok(b)) => Some(encode_batch(&f, &b, shown)),
                             Some(Err(e)) => Some(vec![Err(to_pg_error(SqlError::from(e)))]),
                             None if cancel.is_cancelled() => Some(vec![Err(to_pg_error(stop.error()))]),
                             None => None,
@@ -288,7 +301,7 @@ impl Connection {
                 }
                 Response::Execution(t)
             }
-            Output::CopyOut { schema, stream, format } => Response::CopyOut(copy_out(schema, stream, format)?),
+            Output::CopyOut { schema, stream, format } => Response::CopyOut(copy_out(schema, stream, format, shown)?),
             Output::CopyIn { table, columns, format } => {
                 let n = columns.len();
                 *self.copy_in.lock() = Some(PendingCopy { table, columns, format, data: Vec::new(), too_big: false });

@@ -190,7 +190,7 @@ fn jsonb_placeholders(ins: &ast::Insert, table: &Table) -> Vec<usize> {
 
 /// Casts `batch` to exactly the table's schema (names, types, nullability);
 /// `jsonb` values are validated and normalized.
-fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
+fn conform(table: &Table, batch: &RecordBatch, time_zone: &str) -> SqlResult<RecordBatch> {
     let opts = CastOptions { safe: false, ..Default::default() };
     let cols = table
         .schema
@@ -201,6 +201,11 @@ fn conform(table: &Table, batch: &RecordBatch) -> SqlResult<RecordBatch> {
             let c = match (c.data_type(), f.data_type()) {
                 (a, b) if a == b => c.clone(),
                 (DataType::Utf8, DataType::Binary) => Arc::new(bytea_column(c)?) as ArrayRef,
+                // Text without an offset is a time in the session's TimeZone.
+                (DataType::Utf8, DataType::Timestamp(unit, Some(_))) => {
+                    let local = cast_with_options(c, &DataType::Timestamp(*unit, Some(time_zone.into())), &opts)?;
+                    cast_with_options(&local, f.data_type(), &opts)?
+                }
                 _ => cast_with_options(c, f.data_type(), &opts)?,
             };
             if !is_jsonb(f) {
@@ -292,7 +297,24 @@ impl Session {
         out
     }
 
+    /// The session's TimeZone as Arrow names it.
+    fn time_zone_name(&self) -> String {
+        self.settings.time_zone().map_or_else(|| "+00:00".to_string(), |tz| tz.name().to_string())
+    }
+
+    /// Makes DataFusion read timestamptz input in the session's TimeZone.
+    fn sync_time_zone(&self) {
+        let want = self.time_zone_name();
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        let tz = &mut state.config_mut().options_mut().execution.time_zone;
+        if tz.as_deref() != Some(want.as_str()) {
+            *tz = Some(want);
+        }
+    }
+
     async fn run_weir(&mut self, stmt: WeirStatement, sql: &str, params: &ParamValues) -> SqlResult<Output> {
+        self.sync_time_zone();
         let command = |tag: &str| Ok(Output::Command { tag: tag.into(), rows: None });
         match stmt {
             WeirStatement::Sql(mut s) => {
@@ -553,7 +575,8 @@ impl Session {
         // CREATE TABLE ... AS: the definition is the query's shape; its rows go in now.
         let table = self.engine.table(&name).ok_or_else(|| SqlError::internal("table vanished"))?;
         let batches = self.collect(self.plan(Statement::Query(query)).await?, params).await?;
-        let batch = conform(&table, &arrow::compute::concat_batches(&batches.first().map(|b| b.schema()).unwrap_or(table.schema.clone()), &batches)?)?;
+        let all = arrow::compute::concat_batches(&batches.first().map(|b| b.schema()).unwrap_or(table.schema.clone()), &batches)?;
+        let batch = conform(&table, &all, &self.time_zone_name())?;
         let n = batch.num_rows();
         self.engine.apply(&mut writer, Change::Append { table, batch })?;
         Ok(Output::Command { tag: "SELECT".into(), rows: Some(n) })
@@ -683,7 +706,7 @@ impl Session {
         }
         let text = Arc::new(Schema::new(table.schema.fields().iter().map(|f| Field::new(f.name(), DataType::Utf8, true)).collect::<Vec<_>>()));
         let arrays = values.into_iter().map(|v| Arc::new(StringArray::from(v)) as ArrayRef).collect();
-        let batch = conform(table, &RecordBatch::try_new(text, arrays)?)?;
+        let batch = conform(table, &RecordBatch::try_new(text, arrays)?, &self.time_zone_name())?;
         let n = batch.num_rows();
         let engine = self.engine.clone();
         let mut writer = engine.writer().await;
@@ -709,7 +732,8 @@ impl Session {
             return Err(SqlError::internal("expected an INSERT plan"));
         }
         let batches = self.collect(Arc::unwrap_or_clone(dml.input), params).await?;
-        let parts = batches.iter().map(|b| conform(&table, b)).collect::<SqlResult<Vec<_>>>()?;
+        let tz = self.time_zone_name();
+        let parts = batches.iter().map(|b| conform(&table, b, &tz)).collect::<SqlResult<Vec<_>>>()?;
         let batch = arrow::compute::concat_batches(&table.schema, &parts)?;
         let n = batch.num_rows();
         self.write(&mut writer, Change::Append { table: table.clone(), batch: batch.clone() }, "INSERT")?;
@@ -781,7 +805,7 @@ impl Session {
         for b in batches {
             let hit = b.column(b.num_columns() - 1).as_any().downcast_ref::<BooleanArray>().cloned().ok_or_else(|| SqlError::internal("hit column"))?;
             hits += hit.true_count();
-            let rows = conform(table, &b.project(&(0..b.num_columns() - 1).collect::<Vec<_>>())?)?;
+            let rows = conform(table, &b.project(&(0..b.num_columns() - 1).collect::<Vec<_>>())?, &self.time_zone_name())?;
             out.push((rows, hit));
         }
         Ok((out, hits))

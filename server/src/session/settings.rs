@@ -70,9 +70,14 @@ fn value_text(e: &Expr) -> String {
 }
 
 impl Settings {
-    /// The column name `SHOW name` uses.
+    /// The column name `SHOW name` uses: the setting's name as PostgreSQL spells it.
     pub fn column_name(name: &str) -> String {
-        canonical(name)
+        match canonical(name).as_str() {
+            "timezone" => "TimeZone".into(),
+            "datestyle" => "DateStyle".into(),
+            "intervalstyle" => "IntervalStyle".into(),
+            other => other.to_string(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -93,6 +98,16 @@ impl Settings {
                 SqlError::new(SqlState::FeatureNotSupported, format!("client encoding \"{value}\" is not supported")).with_hint("weir speaks UTF8 only")
             );
         }
+        let value = if name == "timezone" {
+            // Stored as the zone's own name, as PostgreSQL shows it.
+            let Some(tz) = parse_time_zone(&value) else {
+                return Err(SqlError::new(SqlState::InvalidParameterValue, format!("invalid value for parameter \"TimeZone\": \"{value}\""))
+                    .with_hint("use a zone name such as UTC or Europe/Berlin"));
+            };
+            tz.name().to_string()
+        } else {
+            value
+        };
         if name == "statement_timeout" && parse_duration(&value).is_none() {
             return Err(SqlError::new(SqlState::InvalidParameterValue, format!("invalid value for parameter \"statement_timeout\": \"{value}\""))
                 .with_hint("valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\""));
@@ -105,6 +120,11 @@ impl Settings {
         }
         self.values.insert(name, value);
         Ok(())
+    }
+
+    /// The session's TimeZone (None: UTC).
+    pub fn time_zone(&self) -> Option<chrono_tz::Tz> {
+        parse_time_zone(self.get("timezone")?).filter(|tz| *tz != chrono_tz::Tz::UTC)
     }
 
     /// `statement_timeout` as a duration (None: no limit). Plain numbers are
@@ -173,7 +193,7 @@ impl Settings {
         }
         let col = canonical(name);
         let value = self.get(&col).ok_or_else(|| SqlError::new(SqlState::UndefinedObject, format!("unrecognized configuration parameter \"{col}\"")))?;
-        let schema = Arc::new(Schema::new(vec![Field::new(&col, DataType::Utf8, true)]));
+        let schema = Arc::new(Schema::new(vec![Field::new(Self::column_name(&col), DataType::Utf8, true)]));
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(vec![value]))])?;
         Ok((schema, vec![batch]))
     }
@@ -208,4 +228,13 @@ mod duration_tests {
         assert_eq!(super::parse_duration("0"), Some(Duration::ZERO));
         assert_eq!(super::parse_duration("soon"), None);
     }
+}
+
+/// A time zone name as PostgreSQL takes them (`UTC`, `utc`, `Europe/Berlin`).
+fn parse_time_zone(name: &str) -> Option<chrono_tz::Tz> {
+    let name = name.trim().trim_matches('\'');
+    name.parse().ok().or_else(|| match name.to_uppercase().as_str() {
+        "UTC" | "GMT" | "Z" | "ZULU" | "UCT" => Some(chrono_tz::Tz::UTC),
+        _ => chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(name)),
+    })
 }
