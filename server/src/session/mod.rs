@@ -126,6 +126,10 @@ fn setting_name(parts: &[ast::Ident]) -> String {
     }
 }
 
+fn no_cursor(name: &str) -> SqlError {
+    SqlError::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist"))
+}
+
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -490,49 +494,12 @@ impl Session {
                 self.settings.reset(&r.reset)?;
                 Ok(Output::Command { tag: "RESET".into(), rows: None })
             }
-            Statement::StartTransaction { modes, .. } => {
-                let read_only = modes.iter().any(|m| matches!(m, ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly)))
-                    || self.settings.get("default_transaction_read_only") == Some("on");
-                self.txn.get_or_insert_with(|| Transaction::new(read_only));
-                Ok(Output::TransactionStart)
-            }
-            Statement::Commit { .. } => self.commit().await,
-            Statement::Rollback { savepoint: Some(name), .. } => {
-                self.open_transaction("ROLLBACK TO SAVEPOINT")?.rollback_to(&ident_name(&name))?;
-                self.refresh_overlay();
-                Ok(Output::Command { tag: "ROLLBACK".into(), rows: None })
-            }
-            Statement::Rollback { .. } => {
-                self.end_transaction();
-                Ok(Output::TransactionEnd { tag: "ROLLBACK".into() })
-            }
-            Statement::Declare { stmts } => self.declare(stmts, params).await,
-            Statement::Fetch { name, direction, .. } => {
-                let n = fetch_count(&direction)?;
-                let name = ident_name(&name);
-                let cursor =
-                    self.cursors.get_mut(&name).ok_or_else(|| SqlError::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist")))?;
-                let (schema, rows) = (cursor.schema.clone(), cursor.take(n));
-                Ok(rows_output(schema, rows, "FETCH"))
-            }
-            Statement::Close { cursor } => {
-                match cursor {
-                    ast::CloseCursor::All => self.cursors.clear(),
-                    ast::CloseCursor::Specific { name } => {
-                        let name = ident_name(&name);
-                        self.cursors.remove(&name).ok_or_else(|| SqlError::new(SqlState::InvalidCursorName, format!("cursor \"{name}\" does not exist")))?;
-                    }
-                }
-                Ok(Output::Command { tag: "CLOSE CURSOR".into(), rows: None })
-            }
-            Statement::Savepoint { name } => {
-                self.open_transaction("SAVEPOINT")?.savepoint(&ident_name(&name));
-                Ok(Output::Command { tag: "SAVEPOINT".into(), rows: None })
-            }
-            Statement::ReleaseSavepoint { name } => {
-                self.open_transaction("RELEASE SAVEPOINT")?.release(&ident_name(&name))?;
-                Ok(Output::Command { tag: "RELEASE".into(), rows: None })
-            }
+            Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. } => self.transaction_control(stmt).await,
+            Statement::Declare { .. } | Statement::Fetch { .. } | Statement::Close { .. } => self.cursor_statement(stmt, params).await,
             Statement::Discard { .. } => Ok(Output::Command { tag: "DISCARD ALL".into(), rows: None }),
             Statement::Deallocate { .. } => Ok(Output::Command { tag: "DEALLOCATE".into(), rows: None }),
             other => {
@@ -580,6 +547,62 @@ impl Session {
         let n = batch.num_rows();
         self.engine.apply(&mut writer, Change::Append { table, batch })?;
         Ok(Output::Command { tag: "SELECT".into(), rows: Some(n) })
+    }
+
+    /// BEGIN, COMMIT, ROLLBACK [TO SAVEPOINT], SAVEPOINT, RELEASE SAVEPOINT.
+    async fn transaction_control(&mut self, stmt: Statement) -> SqlResult<Output> {
+        match stmt {
+            Statement::StartTransaction { modes, .. } => {
+                let read_only = modes.iter().any(|m| matches!(m, ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly)))
+                    || self.settings.get("default_transaction_read_only") == Some("on");
+                self.txn.get_or_insert_with(|| Transaction::new(read_only));
+                Ok(Output::TransactionStart)
+            }
+            Statement::Commit { .. } => self.commit().await,
+            Statement::Rollback { savepoint: Some(name), .. } => {
+                self.open_transaction("ROLLBACK TO SAVEPOINT")?.rollback_to(&ident_name(&name))?;
+                self.refresh_overlay();
+                Ok(Output::Command { tag: "ROLLBACK".into(), rows: None })
+            }
+            Statement::Rollback { .. } => {
+                self.end_transaction();
+                Ok(Output::TransactionEnd { tag: "ROLLBACK".into() })
+            }
+            Statement::Savepoint { name } => {
+                self.open_transaction("SAVEPOINT")?.savepoint(&ident_name(&name));
+                Ok(Output::Command { tag: "SAVEPOINT".into(), rows: None })
+            }
+            Statement::ReleaseSavepoint { name } => {
+                self.open_transaction("RELEASE SAVEPOINT")?.release(&ident_name(&name))?;
+                Ok(Output::Command { tag: "RELEASE".into(), rows: None })
+            }
+            _ => Err(SqlError::internal("not a transaction statement")),
+        }
+    }
+
+    /// DECLARE ... CURSOR, FETCH, CLOSE.
+    async fn cursor_statement(&mut self, stmt: Statement, params: &ParamValues) -> SqlResult<Output> {
+        match stmt {
+            Statement::Declare { stmts } => self.declare(stmts, params).await,
+            Statement::Fetch { name, direction, .. } => {
+                let n = fetch_count(&direction)?;
+                let name = ident_name(&name);
+                let cursor = self.cursors.get_mut(&name).ok_or_else(|| no_cursor(&name))?;
+                let (schema, rows) = (cursor.schema.clone(), cursor.take(n));
+                Ok(rows_output(schema, rows, "FETCH"))
+            }
+            Statement::Close { cursor } => {
+                match cursor {
+                    ast::CloseCursor::All => self.cursors.clear(),
+                    ast::CloseCursor::Specific { name } => {
+                        let name = ident_name(&name);
+                        self.cursors.remove(&name).ok_or_else(|| no_cursor(&name))?;
+                    }
+                }
+                Ok(Output::Command { tag: "CLOSE CURSOR".into(), rows: None })
+            }
+            _ => Err(SqlError::internal("not a cursor statement")),
+        }
     }
 
     fn open_transaction(&mut self, what: &str) -> SqlResult<&mut Transaction> {

@@ -108,6 +108,9 @@ impl Settings {
         } else {
             value
         };
+        if let Some(hint) = unsupported_value(&name, &value) {
+            return Err(SqlError::unsupported(format!("{name} = '{value}' is not supported")).with_hint(hint));
+        }
         if name == "statement_timeout" && parse_duration(&value).is_none() {
             return Err(SqlError::new(SqlState::InvalidParameterValue, format!("invalid value for parameter \"statement_timeout\": \"{value}\""))
                 .with_hint("valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\""));
@@ -237,4 +240,19 @@ fn parse_time_zone(name: &str) -> Option<chrono_tz::Tz> {
         "UTC" | "GMT" | "Z" | "ZULU" | "UCT" => Some(chrono_tz::Tz::UTC),
         _ => chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(name)),
     })
+}
+
+/// Output settings weir accepts only in the form it writes: any other value
+/// would be taken and then not act, so it is refused with what is possible.
+fn unsupported_value(name: &str, value: &str) -> Option<&'static str> {
+    let v = value.trim().trim_matches('\'').to_lowercase();
+    match name {
+        "datestyle" if !v.split(',').any(|p| p.trim() == "iso") => Some("weir writes dates in ISO style: SET DateStyle = 'ISO, MDY'"),
+        "intervalstyle" if v != "postgres" => Some("weir writes intervals in postgres style: SET IntervalStyle = 'postgres'"),
+        "bytea_output" if v != "hex" => Some("weir writes bytea in hex: SET bytea_output = 'hex'"),
+        "extra_float_digits" if v.parse::<i32>().is_ok_and(|d| d < 1) => {
+            Some("weir always writes the shortest exact digits of a float (extra_float_digits 1 to 3)")
+        }
+        _ => None,
+    }
 }
