@@ -1,6 +1,7 @@
-//! Transactions over tables: the same statements in weir and in the
-//! suite's PostgreSQL 15 give the same rows and errors; other sessions see
-//! all of a transaction or none of it; a crash before COMMIT leaves nothing.
+//! Transactions over tables and sessions: the same statements in weir and
+//! in the suite's PostgreSQL 15 give the same rows and errors; other sessions
+//! see all of a transaction or none of it; a crash before COMMIT leaves
+//! nothing; pg_stat_activity shows each session as PostgreSQL does.
 
 use crate::support::{Server, service, sqlstate};
 use tokio_postgres::{Client, NoTls};
@@ -109,4 +110,22 @@ async fn other_sessions_see_all_of_a_transaction_or_none_and_a_crash_keeps_none(
     let c = server.client().await;
     assert_eq!(outcome(&c, "SELECT id FROM audit ORDER BY id").await, "2\n(1)");
     assert_eq!(outcome(&c, "SELECT balance FROM acct ORDER BY id").await, "50\n1\n(2)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_stat_activity_shows_sessions_like_postgres() {
+    let server = Server::start();
+    let pg_url = service("WEIR_TEST_PG_URL");
+    let mut seen = Vec::new();
+    for url in [server.conn_str(), pg_url] {
+        let (a, b) = (connect(&url).await, connect(&url).await);
+        a.simple_query("SET application_name = 'activity_probe'").await.unwrap();
+        a.simple_query("SELECT 1").await.unwrap();
+        let other = outcome(&b, "SELECT application_name, state, query FROM pg_stat_activity WHERE application_name = 'activity_probe'").await;
+        let own = outcome(&b, "SELECT state, query, usename = current_user AS mine FROM pg_stat_activity WHERE pid = pg_backend_pid()").await;
+        a.simple_query("BEGIN").await.unwrap();
+        let in_block = outcome(&b, "SELECT state FROM pg_stat_activity WHERE application_name = 'activity_probe'").await;
+        seen.push((other, own, in_block));
+    }
+    assert_eq!(seen[0], seen[1], "weir (left) and PostgreSQL 15 (right) differ");
 }

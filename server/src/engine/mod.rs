@@ -3,6 +3,7 @@
 //! (via [`WeirSchema`]); every write goes through [`Engine::commit`], which
 //! logs it before it becomes visible.
 
+pub mod activity;
 pub mod definition;
 pub mod mirror;
 pub mod objects;
@@ -73,6 +74,8 @@ pub struct Engine {
     pub(crate) plain_views: RwLock<BTreeMap<String, Arc<plain_views::PlainView>>>,
     pub(crate) sinks: RwLock<BTreeMap<String, Arc<SinkDef>>>,
     pub(crate) dead_letters: Arc<DeadLetters>,
+    /// What each client session is doing (pg_stat_activity).
+    pub sessions: activity::Sessions,
     definitions: RwLock<Vec<Definition>>,
     /// Tables that mirror a PostgreSQL table, by table id (engine/mirror.rs).
     mirrors: RwLock<std::collections::HashMap<u64, mirror::MirrorSpec>>,
@@ -108,6 +111,7 @@ impl Engine {
             plain_views: RwLock::default(),
             sinks: RwLock::default(),
             dead_letters: Arc::default(),
+            sessions: Default::default(),
             definitions: RwLock::default(),
             mirrors: RwLock::default(),
             storage: tokio::sync::Mutex::new(storage),

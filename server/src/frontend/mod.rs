@@ -191,7 +191,9 @@ pub struct Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        self.shared.cancels.forget(self.pid.load(Ordering::Relaxed));
+        let pid = self.pid.load(Ordering::Relaxed);
+        self.shared.cancels.forget(pid);
+        self.shared.engine.sessions.close(pid);
     }
 }
 
@@ -255,6 +257,8 @@ impl Connection {
             let mut session = self.session.lock().await;
             self.identify(&mut session);
             let stop = Stop::after(session.settings.statement_timeout(), &cancel);
+            let sessions = &self.shared.engine.sessions;
+            sessions.begin(session.pid, &session.user, session.settings.get("application_name").unwrap_or(""), sql);
             let shown = Shown { time_zone: session.settings.time_zone() };
             // A panic is a bug in weir: it fails this statement, not the server.
             let run = std::panic::AssertUnwindSafe(session.execute_weir(stmt, sql, params)).catch_unwind();
@@ -263,10 +267,11 @@ impl Connection {
                     let what = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
                     tracing::error!("statement panicked: {what}");
                     SqlError::internal(format!("internal error: {what}")).with_hint("this is a bug in weir; please report it with the statement")
-                })??,
-                _ = cancel.cancelled() => return Err(stop.error()),
+                }).and_then(|r| r),
+                _ = cancel.cancelled() => Err(stop.error()),
             };
-            (out, stop, shown)
+            sessions.end(session.pid, session.settings.get("application_name").unwrap_or(""), session.in_transaction());
+            (out?, stop, shown)
         };
         Ok(match output {
             Output::Rows { schema, stream, tag } => {

@@ -619,6 +619,11 @@ impl Session {
         self.cursors.retain(|_, c| c.hold);
     }
 
+    /// Whether a transaction block is open.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.is_some()
+    }
+
     /// The columns of cursor `name`, if it is open (a client may Describe it as a portal).
     pub fn cursor_schema(&self, name: &str) -> Option<SchemaRef> {
         self.cursors.get(name).map(|c| c.schema.clone())

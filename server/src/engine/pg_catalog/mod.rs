@@ -26,6 +26,7 @@ mod pg_matviews;
 mod pg_namespace;
 mod pg_proc;
 mod pg_roles;
+mod pg_stat_activity;
 mod pg_stat_user_tables;
 mod pg_tables;
 mod pg_tablespace;
@@ -88,6 +89,7 @@ const RELATIONS: &[Def] = &[
     def("pg_roles", pg_roles::COLUMNS, pg_roles::fill),
     def("pg_authid", pg_roles::AUTHID_COLUMNS, pg_roles::fill),
     def("pg_user", pg_roles::USER_COLUMNS, pg_roles::fill_users),
+    def("pg_stat_activity", pg_stat_activity::COLUMNS, pg_stat_activity::fill),
     def("pg_stat_user_tables", pg_stat_user_tables::COLUMNS, pg_stat_user_tables::fill),
     def("pg_tables", pg_tables::COLUMNS, pg_tables::fill),
     def("pg_tablespace", pg_tablespace::COLUMNS, pg_tablespace::fill),
