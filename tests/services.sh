@@ -46,10 +46,10 @@ install() {
     CARGO_TARGET_DIR="$CACHE/tansu-target" cargo install tansu --locked --features dynostore,postgres --root "$CACHE/tansu" >&2
     rm -rf "$CACHE/tansu-target"
   fi
-  if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import psycopg, confluent_kafka, pyarrow, duckdb, sqlalchemy, pandas' 2>/dev/null; then
-    log "installing moto[server], psycopg, confluent-kafka, pyarrow, duckdb, SQLAlchemy and pandas from PyPI into $VENV"
+  if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import psycopg, confluent_kafka, pyarrow, duckdb, sqlalchemy, pandas, asyncpg' 2>/dev/null; then
+    log "installing moto[server], psycopg, confluent-kafka, pyarrow, duckdb, SQLAlchemy, pandas and asyncpg from PyPI into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade 'moto[server]' 'psycopg[binary]' confluent-kafka pyarrow duckdb 'sqlalchemy>=2' pandas >&2
+    "$VENV/bin/pip" install -q --upgrade 'moto[server]' 'psycopg[binary]' confluent-kafka pyarrow duckdb 'sqlalchemy>=2' pandas asyncpg >&2
   fi
 }
 

@@ -1,5 +1,6 @@
 //! Real PostgreSQL clients against a live weir: psql, psycopg 3, pgjdbc,
-//! and SQLAlchemy 2 with pandas (compared with the same calls against PostgreSQL 15).
+//! SQLAlchemy 2 with pandas, and asyncpg (compared with the same calls
+//! against PostgreSQL 15).
 
 use crate::support::{Server, service, temp_dir};
 use std::process::Command;
@@ -238,4 +239,36 @@ fn sqlalchemy_inspector_and_pandas_like_postgres() {
     let pg = service("WEIR_TEST_PG_URL").replacen("postgres://", "postgresql+psycopg://", 1);
     let out = Command::new(service("WEIR_TEST_PYTHON")).args(["-c", SQLALCHEMY_SCRIPT, &weir, &pg]).output().unwrap();
     assert!(check(out, "sqlalchemy").contains("sqlalchemy ok"));
+}
+
+/// asyncpg: its own type introspection on prepare, executemany, typed
+/// results, and a cursor over portals inside a transaction.
+const ASYNCPG_SCRIPT: &str = r#"
+import asyncio, asyncpg, sys, datetime, decimal
+async def main(url):
+    c = await asyncpg.connect(url)
+    await c.execute("DROP TABLE IF EXISTS apg_t")
+    await c.execute("CREATE TABLE apg_t (id int PRIMARY KEY, name varchar(10), amount numeric(8,2), ts timestamptz, doc jsonb, tags text[])")
+    rows = [(1, 'a', decimal.Decimal('1.50'), datetime.datetime(2024, 1, 2, tzinfo=datetime.timezone.utc), '{"k": 1}', ['x', 'y']), (2, None, None, None, None, None)]
+    await c.executemany("INSERT INTO apg_t VALUES ($1, $2, $3, $4, $5, $6)", rows)
+    st = await c.prepare("SELECT id, name, amount, ts, doc, tags FROM apg_t WHERE id >= $1 ORDER BY id")
+    print([a.name + ":" + a.type.name for a in st.get_attributes()])
+    print([tuple(r) for r in await st.fetch(1)])
+    async with c.transaction():
+        print([r["id"] async for r in c.cursor("SELECT id FROM apg_t ORDER BY id", prefetch=1)])
+    try:
+        await c.fetch("SELECT * FROM apg_missing")
+    except asyncpg.exceptions.UndefinedTableError as e:
+        print("undefined table", e.sqlstate)
+    await c.close()
+asyncio.run(main(sys.argv[1]))
+"#;
+
+#[test]
+fn asyncpg_prepares_introspects_and_uses_cursors_like_postgres() {
+    let server = Server::start();
+    let run = |url: &str| check(Command::new(service("WEIR_TEST_PYTHON")).args(["-c", ASYNCPG_SCRIPT, url]).output().unwrap(), "asyncpg");
+    let weir = run(&format!("postgresql://weir@127.0.0.1:{}/weir", server.port));
+    assert!(weir.contains("undefined table 42P01"), "{weir}");
+    assert_eq!(weir, run(&service("WEIR_TEST_PG_URL")), "weir (left) and PostgreSQL 15 (right) differ");
 }
