@@ -684,7 +684,12 @@ impl Aggregate {
             // A slot freed (all its rows retracted) and reused for a later window
             // is still listed under the old end: close only what really ended.
             closed.retain(|&s| self.slots[s].as_ref().is_some_and(|g| g.window_end <= wm));
-            closed.sort_unstable();
+            // Windows leave in time order (slots are reused, so their numbers are
+            // not): a keyed sink must see a key's earlier window first.
+            closed.sort_by_key(|&s| {
+                let g = self.slots[s].as_ref().expect("closing window");
+                (g.window_end, g.window_start, s)
+            });
             closed.dedup();
         }
         let finals: Vec<usize> = closed.iter().copied().filter(|&s| self.slots[s].as_ref().is_some_and(|g| g.rows > 0)).collect();
