@@ -150,12 +150,6 @@ pub fn format_type(oid: u32, typmod: i32) -> Option<String> {
     Some(format!("{}{modifier}{}", t.display, if array { "[]" } else { "" }))
 }
 
-/// The name `\d` and SHOW give a column's type.
-pub fn type_display(field: &Field) -> String {
-    let ct = column_type(field);
-    format_type(ct.oid, ct.typmod).unwrap_or_else(|| field.data_type().to_string().to_lowercase())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +162,7 @@ mod tests {
         assert_eq!(format_type(1007, -1).unwrap(), "integer[]");
         let f = tag_field(Field::new("v", DataType::Utf8, true), "varchar(20)");
         assert_eq!(column_type(&f), ColumnType { oid: 1043, typmod: 24 });
-        assert_eq!(type_display(&Field::new("d", DataType::Decimal128(12, 2), true)), "numeric(12,2)");
+        let d = column_type(&Field::new("d", DataType::Decimal128(12, 2), true));
+        assert_eq!(format_type(d.oid, d.typmod).unwrap(), "numeric(12,2)");
     }
 }
