@@ -13,17 +13,20 @@
 # file, so a restart keeps its data) that one test may stop and start
 # without disturbing the tests that share the first pair.
 # Installs are idempotent and come from package registries only (apt, crates.io,
-# PyPI); slow ones are cached under $WEIR_CACHE_DIR (default ~/.cache/weir).
+# PyPI, npm); slow ones are cached under $WEIR_CACHE_DIR (default ~/.cache/weir).
 set -euo pipefail
 
 CACHE="${WEIR_CACHE_DIR:-$HOME/.cache/weir}"
 STATE="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}"
 VENV="$CACHE/venv"
 TANSU="$CACHE/tansu/bin/tansu"
+NODE_MODULES="$CACHE/node/node_modules"
 PG_BIN="/usr/lib/postgresql/15/bin"
 # weir itself builds with the Rust toolchain alone (README); cmake and the -dev
 # packages are here for building Tansu from crates.io.
-APT_PACKAGES=(postgresql redis-server cmake libcurl4-openssl-dev libssl-dev libsasl2-dev zlib1g-dev libpostgresql-jdbc-java)
+# unixodbc and odbc-postgresql are the ODBC driver manager and psqlODBC for the client tests;
+# tmux gives psql a terminal for its tab completion.
+APT_PACKAGES=(postgresql redis-server cmake libcurl4-openssl-dev libssl-dev libsasl2-dev zlib1g-dev libpostgresql-jdbc-java unixodbc odbc-postgresql tmux)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
@@ -46,10 +49,15 @@ install() {
     CARGO_TARGET_DIR="$CACHE/tansu-target" cargo install tansu --locked --features dynostore,postgres --root "$CACHE/tansu" >&2
     rm -rf "$CACHE/tansu-target"
   fi
-  if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import psycopg, confluent_kafka, pyarrow, duckdb, sqlalchemy, pandas, asyncpg' 2>/dev/null; then
-    log "installing moto[server], psycopg, confluent-kafka, pyarrow, duckdb, SQLAlchemy, pandas and asyncpg from PyPI into $VENV"
+  if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import psycopg, confluent_kafka, pyarrow, duckdb, sqlalchemy, pandas, asyncpg, pyodbc' 2>/dev/null; then
+    log "installing moto[server], psycopg, confluent-kafka, pyarrow, duckdb, SQLAlchemy, pandas, asyncpg and pyodbc from PyPI into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade 'moto[server]' 'psycopg[binary]' confluent-kafka pyarrow duckdb 'sqlalchemy>=2' pandas asyncpg >&2
+    "$VENV/bin/pip" install -q --upgrade 'moto[server]' 'psycopg[binary]' confluent-kafka pyarrow duckdb 'sqlalchemy>=2' pandas asyncpg pyodbc >&2
+  fi
+  if [ ! -d "$NODE_MODULES/pg-cursor" ]; then
+    log "installing node-postgres (pg, pg-cursor) from npm into $CACHE/node"
+    mkdir -p "$CACHE/node"
+    npm install --prefix "$CACHE/node" --no-audit --no-fund --silent pg@8 pg-cursor@2 >&2
   fi
 }
 
@@ -149,6 +157,8 @@ export WEIR_TEST_KAFKA=127.0.0.1:$kafka_port
 export WEIR_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port
 export WEIR_TEST_PYTHON=$VENV/bin/python
 export WEIR_TEST_JDBC_JAR=/usr/share/java/postgresql.jar
+export WEIR_TEST_NODE_PATH=$NODE_MODULES
+export WEIR_TEST_ODBC_DRIVER=$(ls /usr/lib/*/odbc/psqlodbcw.so 2>/dev/null | head -1)
 ENV
 }
 

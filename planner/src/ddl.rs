@@ -71,6 +71,9 @@ pub enum WeirStatement {
     ExplainView(ObjectName),
     /// `SHOW SOURCES`, `SHOW MATERIALIZED VIEWS`, `SHOW SINKS`, `SHOW CONNECTORS`
     Show(ShowObjects),
+    /// `MOVE [direction] [FROM | IN] cursor`: FETCH without the rows
+    /// (a `Statement::Fetch`, which sqlparser parses and MOVE mirrors).
+    Move(Statement),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +96,8 @@ fn word_is(t: &Token, w: &str) -> bool {
     matches!(t, Token::Word(word) if word.value.eq_ignore_ascii_case(w) && word.quote_style.is_none())
 }
 
-fn byte_offset(sql: &str, loc: Location) -> usize {
+/// The byte offset in `sql` of a parser Location (1-based line and column).
+pub(crate) fn byte_offset(sql: &str, loc: Location) -> usize {
     if loc.line == 0 {
         return sql.len();
     }
@@ -178,6 +182,10 @@ fn parse_one(p: &mut Parser) -> Result<WeirStatement, ParserError> {
         let if_exists = p.parse_keywords(&[Keyword::IF, Keyword::EXISTS]);
         let names = p.parse_comma_separated(|p| p.parse_object_name(false))?;
         return Ok(WeirStatement::DropSink { names, if_exists });
+    }
+    if word_is(&t0, "move") {
+        p.next_token();
+        return p.parse_fetch_statement().map(WeirStatement::Move);
     }
     if kw(&t0, Keyword::SHOW) && kw(&t1, Keyword::MATERIALIZED) && kw(&t2, Keyword::VIEWS) {
         for _ in 0..3 {

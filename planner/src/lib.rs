@@ -7,6 +7,7 @@ pub mod names;
 pub mod parse;
 pub mod pgdialect;
 pub mod pgtypes;
+pub mod search_path;
 pub mod stream;
 pub mod types;
 

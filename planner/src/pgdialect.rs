@@ -83,11 +83,18 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         widen_series_bounds(factor);
+        name_single_column(factor);
+        scalar_function_in_from(factor);
         ControlFlow::Continue(())
     }
 
     fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         join_catalog_subqueries(select, &mut self.joined);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        sort_by_subquery(query);
         ControlFlow::Continue(())
     }
 
@@ -115,10 +122,17 @@ impl Rewriter<'_> {
             Expr::Cast { expr: inner, data_type, .. } => {
                 if let Some(f) = lookup_function(data_type) {
                     Some(call(f, vec![(**inner).clone()]))
+                } else if let Some(f) = name_lookup(inner).filter(|_| matches!(data_type, DataType::Text | DataType::Varchar(_))) {
+                    // `'t'::regclass::text` is the name again, as its OID would show.
+                    Some(call(f, vec![(**inner).clone()]))
                 } else {
                     normalize_type(data_type);
                     None
                 }
+            }
+            Expr::Case { conditions, .. } => {
+                conditions.iter_mut().for_each(|c| in_subquery_as_array(&mut c.condition));
+                None
             }
             Expr::Subquery(q) if query_is_empty(q) => Some(Expr::Value(Value::Null.into())),
             Expr::Subquery(q) => {
@@ -198,7 +212,27 @@ fn backslash_escapes(pattern: &mut Expr, esc: &mut ast::ValueWithSpan) {
 }
 
 /// `(composite).field`, which DataFusion reads only as `get_field`.
+/// Catalog columns of PostgreSQL's vector types (int2vector, oidvector), whose subscripts start at 0.
+const VECTOR_COLUMNS: &[&str] = &["indkey", "indclass", "indcollation", "indoption", "proargtypes", "tgattr", "stxkeys"];
+
 fn field_access(root: &Expr, chain: &[ast::AccessExpr]) -> Option<Expr> {
+    // `indkey[i]` or `x.indkey[i]` (parsed as `x` then `.indkey`, `[i]`).
+    if let Some((ast::AccessExpr::Subscript(ast::Subscript::Index { index }), before)) = chain.split_last() {
+        let column = match (root, before) {
+            (Expr::Identifier(i), []) => Some(i),
+            (Expr::CompoundIdentifier(parts), []) => parts.last(),
+            (_, [ast::AccessExpr::Dot(Expr::Identifier(i))]) => Some(i),
+            _ => None,
+        };
+        if column.is_some_and(|c| VECTOR_COLUMNS.contains(&crate::names::ident_name(c).as_str())) {
+            // weir holds them as arrays, whose subscripts start at 1.
+            let one = Expr::Value(Value::Number("1".into(), false).into());
+            let shifted = Expr::BinaryOp { left: Box::new(Expr::Nested(Box::new(index.clone()))), op: ast::BinaryOperator::Plus, right: Box::new(one) };
+            let mut access_chain = before.to_vec();
+            access_chain.push(ast::AccessExpr::Subscript(ast::Subscript::Index { index: shifted }));
+            return Some(Expr::CompoundFieldAccess { root: Box::new(root.clone()), access_chain });
+        }
+    }
     let mut out = root.clone();
     for a in chain {
         let ast::AccessExpr::Dot(Expr::Identifier(field)) = a else { return None };
@@ -285,6 +319,15 @@ fn custom_name(dt: &DataType) -> Option<String> {
         DataType::Custom(name, _) => name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_lowercase()),
         _ => None,
     }
+}
+
+/// The `reg*` lookup of a text literal (`'t'::regclass`, rewritten), which gives an OID.
+fn name_lookup(e: &Expr) -> Option<&'static str> {
+    let Expr::Function(f) = e else { return None };
+    let name = f.name.to_string();
+    let FunctionArguments::List(list) = &f.args else { return None };
+    let literal = matches!(list.args.as_slice(), [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(Expr::Value(v)))] if matches!(v.value, Value::SingleQuotedString(_)));
+    ["weir_regclass", "weir_regtype", "weir_regnamespace", "weir_regrole"].into_iter().find(|f| *f == name).filter(|_| literal)
 }
 
 /// The lookup function a cast to a `reg*` type stands for.
@@ -482,6 +525,107 @@ fn widen_series_bounds(factor: &mut TableFactor) {
             *e = Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(inner), data_type: DataType::BigInt(None), array: false, format: None };
         }
     }
+}
+
+/// `CASE WHEN x IN (SELECT y ...)`: DataFusion runs IN (subquery) only as a
+/// filter, so in a CASE it becomes `array_has((SELECT array_agg(y) ...), x)`,
+/// the same test where CASE reads it (NULL and false both fall through).
+fn in_subquery_as_array(e: &mut Expr) {
+    let Expr::InSubquery { expr, subquery, negated } = e else { return };
+    let text = format!("SELECT array_agg(__weir_in.v) FROM ({subquery}) AS __weir_in(v)");
+    let Ok(Some(Statement::Query(agg))) = crate::parse_statements(&text).map(|mut v| v.pop()) else { return };
+    let test = call("array_has", vec![Expr::Subquery(agg), (**expr).clone()]);
+    *e = if *negated { Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(test) } } else { test };
+}
+
+/// `SELECT a AS x ... ORDER BY CASE WHEN y IN (SELECT ...) ...`: DataFusion
+/// plans no subquery in ORDER BY, so such a sort key becomes a column of an
+/// inner query that the outer one sorts by and leaves out. Only for select
+/// lists whose every column has a name (as Grafana's queries have).
+fn sort_by_subquery(q: &mut Query) {
+    let Some(ast::OrderBy { kind: ast::OrderByKind::Expressions(keys), .. }) = &q.order_by else { return };
+    if !keys.iter().any(|k| has_subquery(&k.expr)) {
+        return;
+    }
+    let SetExpr::Select(select) = q.body.as_ref() else { return };
+    let Some(names) = select.projection.iter().map(item_name).collect::<Option<Vec<_>>>() else { return };
+    // The other keys must still mean the same outside: output positions or names.
+    let outside = |e: &Expr| match e {
+        Expr::Value(v) => matches!(v.value, Value::Number(..)),
+        Expr::Identifier(i) => names.contains(&crate::names::ident_name(i)),
+        e => has_subquery(e),
+    };
+    if names.iter().any(|n| n == "?column?") || !keys.iter().all(|k| outside(&k.expr)) {
+        return;
+    }
+    let mut inner = q.clone();
+    inner.order_by = None;
+    inner.limit_clause = None;
+    let SetExpr::Select(inner_select) = inner.body.as_mut() else { return };
+    let mut order = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        if has_subquery(&k.expr) {
+            let column = format!("__weir_sort_{i}");
+            inner_select.projection.push(SelectItem::ExprWithAlias { expr: k.expr.clone(), alias: Ident::new(&column) });
+            order.push(format!("{column} {}", k.options));
+        } else {
+            order.push(k.to_string());
+        }
+    }
+    let columns = names.iter().map(|n| format!("\"{}\"", n.replace('"', "\"\""))).collect::<Vec<_>>().join(", ");
+    let limit = q.limit_clause.as_ref().map_or(String::new(), |l| l.to_string());
+    let text = format!("SELECT {columns} FROM ({inner}) AS __weir_sorted ORDER BY {}{limit}", order.join(", "));
+    if let Ok(Some(Statement::Query(outer))) = crate::parse_statements(&text).map(|mut v| v.pop()) {
+        *q = *outer;
+    }
+}
+
+fn has_subquery(e: &Expr) -> bool {
+    struct Finder;
+    impl ast::Visitor for Finder {
+        type Break = ();
+        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+            match e {
+                Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
+        }
+    }
+    Visit::visit(e, &mut Finder).is_break()
+}
+
+/// Functions DataFusion runs as table functions; other functions in FROM are scalar ones.
+const TABLE_FUNCTIONS: &[&str] = &["generate_series", "range", "unnest", "tumble", "hop", "session"];
+
+fn function_name(name: &ObjectName) -> String {
+    name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_lowercase()).unwrap_or_default()
+}
+
+/// `generate_series(1, 3) AS i`: as in PostgreSQL, the one column of a
+/// function in FROM is called by the alias (`i`, not `value`).
+fn name_single_column(factor: &mut TableFactor) {
+    let TableFactor::Table { name, args: Some(_), alias: Some(alias), .. } = factor else { return };
+    if matches!(function_name(name).as_str(), "generate_series" | "unnest") && alias.columns.is_empty() {
+        alias.columns = vec![ast::TableAliasColumnDef { name: alias.name.clone(), data_type: None }];
+    }
+}
+
+/// `string_to_array(x, ',') s` in FROM: PostgreSQL reads a scalar function
+/// there as one row with one column named by the alias; DataFusion knows
+/// only table functions, so it becomes `(SELECT string_to_array(x, ',') AS s) s`.
+fn scalar_function_in_from(factor: &mut TableFactor) {
+    let TableFactor::Table { name, args: Some(args), alias, .. } = factor else { return };
+    let f = function_name(name);
+    if TABLE_FUNCTIONS.contains(&f.as_str()) || f.starts_with("weir_") {
+        return;
+    }
+    let alias = alias.clone().unwrap_or_else(|| ast::TableAlias { explicit: true, name: Ident::new(&f), columns: vec![], at: None });
+    let column = alias.columns.first().map_or(alias.name.clone(), |c| c.name.clone());
+    let args = args.args.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let select = format!("SELECT {name}({args}) AS {column}");
+    let Ok(Some(Statement::Query(subquery))) = crate::parse_statements(&select).map(|mut v| v.pop()) else { return };
+    let alias = ast::TableAlias { columns: vec![], ..alias };
+    *factor = TableFactor::Derived { lateral: false, subquery, alias: Some(alias), sample: None };
 }
 
 /// `unnest(x.reloptions)` and the like, over a column weir never fills.

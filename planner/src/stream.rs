@@ -17,7 +17,7 @@ use crate::types::WeirTypePlanner;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::MemTable;
 use datafusion::common::tree_node::TreeNode;
-use datafusion::common::{DFSchemaRef, ScalarValue};
+use datafusion::common::{DFSchemaRef, ScalarValue, TableReference};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{Distinct, Expr, LogicalPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -712,9 +712,7 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     let mut relations = Vec::new();
     for n in &names {
         let r = lookup.relation(n).ok_or_else(|| SqlError::undefined_table(n))?;
-        if !ctx.table_exist(r.name.as_str())? {
-            ctx.register_table(r.name.as_str(), Arc::new(MemTable::try_new(r.schema.clone(), vec![vec![]])?))?;
-        }
+        register_placeholder(&ctx, &r)?;
         relations.push(r);
     }
     let right = relations.get(1).cloned();
@@ -769,6 +767,22 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     let event_time = time.filter(|_| append_only).map(|column| EventTime { column, delay_ns: 0 });
     let unique_key = stages_unique_key(input_unique_key(&input, join.as_ref(), window.as_ref().map(|(w, _)| w)), &stages);
     Ok(StreamPlan { input, join, window: window.map(|(w, _)| w), stages, emit, output, append_only, event_time, unique_key })
+}
+
+/// Registers an empty table with a relation's columns under its name
+/// (in its schema, which the planning context gets if it lacks it).
+fn register_placeholder(ctx: &SessionContext, r: &Relation) -> SqlResult<()> {
+    let (schema, name) = crate::names::split_key(&r.name);
+    let table = TableReference::partial(schema, name);
+    let catalog = ctx.catalog("datafusion").ok_or_else(|| SqlError::internal("the planning context has no catalog"))?;
+    if catalog.schema(schema).is_none() {
+        catalog.register_schema(schema, Arc::new(datafusion::catalog::MemorySchemaProvider::new()))?;
+    }
+    if ctx.table_exist(table.clone())? {
+        return Ok(());
+    }
+    ctx.register_table(table, Arc::new(MemTable::try_new(r.schema.clone(), vec![vec![]])?))?;
+    Ok(())
 }
 
 /// Registers the placeholder table of a window call in FROM (the input's

@@ -1,6 +1,6 @@
 //! Real PostgreSQL clients against a live weir: psql, psycopg 3, pgjdbc,
-//! SQLAlchemy 2 with pandas, and asyncpg (compared with the same calls
-//! against PostgreSQL 15).
+//! SQLAlchemy 2 with pandas, asyncpg, node-postgres and psqlODBC (compared
+//! with the same calls against PostgreSQL 15).
 
 use crate::support::{Server, service, temp_dir};
 use std::process::Command;
@@ -271,4 +271,99 @@ fn asyncpg_prepares_introspects_and_uses_cursors_like_postgres() {
     let weir = run(&format!("postgresql://weir@127.0.0.1:{}/weir", server.port));
     assert!(weir.contains("undefined table 42P01"), "{weir}");
     assert_eq!(weir, run(&service("WEIR_TEST_PG_URL")), "weir (left) and PostgreSQL 15 (right) differ");
+}
+
+/// node-postgres: parameters, its type parsing, array rows, a transaction,
+/// a pg-cursor over a portal read a few rows at a time, and an error code.
+const NODE_POSTGRES_SCRIPT: &str = r#"
+const { Client } = require('pg');
+const Cursor = require('pg-cursor');
+(async () => {
+  const c = new Client({ connectionString: process.argv[1] });
+  await c.connect();
+  const out = [];
+  await c.query("DROP TABLE IF EXISTS np_t");
+  await c.query("CREATE TABLE np_t (id int PRIMARY KEY, name varchar(10), amount numeric(8,2), ts timestamp, ok boolean, doc jsonb, big bigint)");
+  await c.query("INSERT INTO np_t VALUES ($1, $2, $3, $4, $5, $6, $7), (2, NULL, NULL, NULL, NULL, NULL, NULL)",
+    [1, 'a', '1.50', '2024-01-02 03:04:05', true, '{"k": [1, 2]}', '9007199254740993']);
+  const r = await c.query("SELECT id, name, amount, ts, ok, doc, big FROM np_t WHERE id >= $1 ORDER BY id", [1]);
+  out.push(r.fields.map(f => [f.name, f.dataTypeID]), r.rows, r.rowCount, r.command);
+  out.push((await c.query({ text: "SELECT id, name FROM np_t ORDER BY id", rowMode: 'array' })).rows);
+  await c.query("BEGIN");
+  await c.query("UPDATE np_t SET name = 'b' WHERE id = 2");
+  await c.query("ROLLBACK");
+  out.push((await c.query("SELECT name FROM np_t WHERE id = 2")).rows);
+  await c.query("BEGIN");
+  const cursor = c.query(new Cursor("SELECT id FROM np_t ORDER BY id"));
+  const read = n => new Promise((ok, fail) => cursor.read(n, (e, rows) => e ? fail(e) : ok(rows)));
+  out.push(await read(1), await read(5), await read(5));
+  await new Promise(ok => cursor.close(ok));
+  await c.query("COMMIT");
+  try { await c.query("SELECT * FROM np_missing"); } catch (e) { out.push(["error", e.code]); }
+  await c.end();
+  console.log(JSON.stringify(out));
+})().catch(e => { console.error(e); process.exit(1); });
+"#;
+
+#[test]
+fn node_postgres_queries_types_and_cursors_like_postgres() {
+    let server = Server::start();
+    let run = |url: &str| {
+        let out = Command::new("node").env("NODE_PATH", service("WEIR_TEST_NODE_PATH")).args(["-e", NODE_POSTGRES_SCRIPT, url]).output().unwrap();
+        check(out, "node-postgres")
+    };
+    let weir = run(&format!("postgresql://weir@127.0.0.1:{}/weir", server.port));
+    assert!(weir.contains(r#"["error","42P01"]"#), "{weir}");
+    assert_eq!(weir, run(&service("WEIR_TEST_PG_URL")), "weir (left) and PostgreSQL 15 (right) differ");
+}
+
+/// psqlODBC through unixODBC (pyodbc): the catalog calls ODBC tools make
+/// (SQLTables, SQLColumns, SQLPrimaryKeys, SQLStatistics, SQLGetTypeInfo),
+/// parameters and typed results, with and without UseDeclareFetch (which
+/// reads results through a cursor, a few rows per FETCH).
+const ODBC_SCRIPT: &str = r#"
+import sys, pyodbc
+driver, server, port, user, db = sys.argv[1:6]
+out = []
+for declare_fetch in ("0", "1"):
+    c = pyodbc.connect(f"DRIVER={{{driver}}};SERVER={server};PORT={port};UID={user};DATABASE={db};UseDeclareFetch={declare_fetch};Fetch=2", autocommit=True)
+    cur = c.cursor()
+    if declare_fetch == "0":
+        cur.execute("DROP TABLE IF EXISTS odbc_t")
+        cur.execute("CREATE TABLE odbc_t (id int PRIMARY KEY, name varchar(20) NOT NULL, amount numeric(10,2), seen timestamp, ok boolean)")
+        cur.executemany("INSERT INTO odbc_t VALUES (?, ?, ?, ?, ?)", [(i, f"n{i}", f"{i}.25", "2024-01-02 03:04:05", i % 2 == 0) for i in range(1, 8)])
+    cur.execute("SELECT id, name, amount, seen, ok FROM odbc_t WHERE id > ? ORDER BY id", 2)
+    out.append([tuple(d[:2]) for d in cur.description])
+    out.append([tuple(r) for r in cur.fetchall()])
+    out.append([(r.table_schem, r.table_name, r.table_type) for r in cur.tables(table="odbc_%")])
+    out.append([(r.column_name, r.type_name, r.column_size, r.decimal_digits, r.nullable, r.ordinal_position) for r in cur.columns(table="odbc_t")])
+    out.append([(r.column_name, r.key_seq) for r in cur.primaryKeys("odbc_t")])
+    out.append([(r.index_name, r.column_name, r.non_unique) for r in cur.statistics("odbc_t") if r.index_name])
+    out.append(sorted({r.type_name for r in cur.getTypeInfo()} & {"int4", "text", "varchar", "numeric", "timestamp", "bool"}))
+    try:
+        cur.execute("SELECT * FROM odbc_missing")
+    except pyodbc.Error as e:
+        out.append(e.args[0])
+    c.close()
+for line in out:
+    print(line)
+"#;
+
+#[test]
+fn psqlodbc_catalog_calls_and_declare_fetch_like_postgres() {
+    let server = Server::start();
+    let run = |host: &str, port: &str, user: &str, db: &str| {
+        let out =
+            Command::new(service("WEIR_TEST_PYTHON")).args(["-c", ODBC_SCRIPT, &service("WEIR_TEST_ODBC_DRIVER"), host, port, user, db]).output().unwrap();
+        check(out, "psqlODBC")
+    };
+    let weir = run("127.0.0.1", &server.port.to_string(), "weir", "weir");
+    assert!(weir.contains("42P01"), "{weir}");
+    // postgres://USER@HOST:PORT/DB
+    let pg_url = service("WEIR_TEST_PG_URL");
+    let (user, rest) = pg_url.trim_start_matches("postgres://").split_once('@').unwrap();
+    let (host_port, db) = rest.split_once('/').unwrap();
+    let (host, port) = host_port.split_once(':').unwrap();
+    let pg = run(host, port, user, db);
+    assert_eq!(weir, pg, "weir (left) and PostgreSQL 15 (right) differ");
 }

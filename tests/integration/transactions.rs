@@ -69,6 +69,18 @@ const SCRIPT: &[&str] = &[
     "RELEASE SAVEPOINT nope",
     "SELECT 1 AS one",
     "COMMIT",
+    "BEGIN",
+    "INSERT INTO txn_t VALUES (6, 'kept')",
+    "SAVEPOINT before_error",
+    "INSERT INTO txn_t VALUES (7, 'undone')",
+    "INSERT INTO txn_t VALUES (1, 'dup')",
+    "SELECT 1 AS one",
+    "ROLLBACK TO SAVEPOINT nope",
+    "ROLLBACK TO SAVEPOINT before_error",
+    "SELECT id, v FROM txn_t WHERE id > 5 ORDER BY id",
+    "INSERT INTO txn_t VALUES (8, 'after')",
+    "COMMIT",
+    "SELECT id, v FROM txn_t WHERE id > 5 ORDER BY id",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

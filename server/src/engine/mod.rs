@@ -9,6 +9,7 @@ pub mod mirror;
 pub mod objects;
 pub mod pg_catalog;
 pub mod plain_views;
+pub mod schemas;
 pub mod sinks;
 pub mod system;
 
@@ -22,7 +23,7 @@ use crate::storage::{Definition, Header, Recovered, Storage};
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use async_trait::async_trait;
-use datafusion::catalog::{CatalogProvider, MemTable, MemoryCatalogProvider, SchemaProvider, TableProvider};
+use datafusion::catalog::{MemTable, SchemaProvider, TableProvider};
 use datafusion::common::Constraint;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
@@ -34,7 +35,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
-use weir_planner::names::ObjectKind;
+use weir_planner::names::{ObjectKind, object_key, split_key};
 use weir_planner::types::WeirTypePlanner;
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
@@ -43,6 +44,28 @@ pub use weir_planner::names::{CATALOG, SCHEMA};
 /// A session's uncommitted table contents (of an open transaction), by
 /// table name: what that session's queries read instead of the committed rows.
 pub type Overlay = Arc<RwLock<std::collections::HashMap<String, Vec<RecordBatch>>>>;
+
+/// What a session's queries see of their session: the table contents its
+/// open transaction wrote, its search path and its settings. The session
+/// keeps them current; catalog relations and functions read them.
+#[derive(Debug, Clone, Default)]
+pub struct SessionScope {
+    pub overlay: Overlay,
+    /// `search_path` as set, `$user` resolved; empty until the session sets it.
+    pub search_path: Arc<RwLock<Vec<String>>>,
+    /// Every setting, for `pg_settings`.
+    pub settings: Arc<RwLock<Vec<pg_catalog::pg_settings::SettingRow>>>,
+}
+
+impl SessionScope {
+    /// The search path a query plans with: the session's, or `public` outside any session.
+    pub fn path(scope: Option<&SessionScope>) -> Vec<String> {
+        match scope.map(|s| s.search_path.read().clone()) {
+            Some(p) if !p.is_empty() => p,
+            _ => vec![SCHEMA.to_string()],
+        }
+    }
+}
 
 /// A change to commit: logged first, then applied.
 pub enum Change {
@@ -73,6 +96,8 @@ pub struct Engine {
     pub(crate) views: RwLock<BTreeMap<String, Arc<View>>>,
     pub(crate) plain_views: RwLock<BTreeMap<String, Arc<plain_views::PlainView>>>,
     pub(crate) sinks: RwLock<BTreeMap<String, Arc<SinkDef>>>,
+    /// Schemas made with CREATE SCHEMA, by name, with their ids (`public` is always there).
+    pub(crate) schemas: RwLock<BTreeMap<String, u64>>,
     pub(crate) dead_letters: Arc<DeadLetters>,
     /// What each client session is doing (pg_stat_activity).
     pub sessions: activity::Sessions,
@@ -110,6 +135,7 @@ impl Engine {
             views: RwLock::default(),
             plain_views: RwLock::default(),
             sinks: RwLock::default(),
+            schemas: RwLock::default(),
             dead_letters: Arc::default(),
             sessions: Default::default(),
             definitions: RwLock::default(),
@@ -195,6 +221,7 @@ impl Engine {
                     self.views.write().retain(|_, t| t.id != id);
                     self.plain_views.write().retain(|_, t| t.id != id);
                     self.sinks.write().retain(|_, t| t.id != id);
+                    self.schemas.write().retain(|_, s| *s != id);
                     self.definitions.write().retain(|d| d.id != id);
                 }
                 Header::Append { id } => {
@@ -221,6 +248,9 @@ impl Engine {
     async fn restore_definition(self: &Arc<Self>, def: Definition) -> anyhow::Result<()> {
         self.next_id.fetch_max(def.id + 1, std::sync::atomic::Ordering::SeqCst);
         match def.kind {
+            ObjectKind::Schema => {
+                self.schemas.write().insert(def.name.clone(), def.id);
+            }
             ObjectKind::Table => {
                 let ctx = self.context();
                 let mut stmt = parse_statements(&def.sql)?.pop().ok_or_else(|| anyhow::anyhow!("empty definition"))?;
@@ -279,6 +309,7 @@ impl Engine {
     /// Whether a new object may take `name`: Ok(false) when it exists and
     /// IF NOT EXISTS was given (nothing to do), 42P07 when it exists otherwise.
     pub(crate) fn claim_name(&self, name: &str, if_not_exists: bool) -> SqlResult<bool> {
+        self.check_schema_of(name)?;
         match self.kind_of(name) {
             None => Ok(true),
             Some(_) if if_not_exists => Ok(false),
@@ -337,14 +368,14 @@ impl Engine {
         self.context_at(0, None)
     }
 
-    /// A context for one session: its queries read `overlay` for the tables
-    /// its open transaction wrote.
-    pub fn session_context(self: &Arc<Self>, overlay: Overlay) -> SessionContext {
-        self.context_at(0, Some(overlay))
+    /// A context for one session: its queries read the session's `scope`
+    /// (the tables its open transaction wrote, its search path, its settings).
+    pub fn session_context(self: &Arc<Self>, scope: SessionScope) -> SessionContext {
+        self.context_at(0, Some(scope))
     }
 
     /// A context for planning a view's query `depth` views deep.
-    pub(crate) fn context_at(self: &Arc<Self>, depth: usize, overlay: Option<Overlay>) -> SessionContext {
+    pub(crate) fn context_at(self: &Arc<Self>, depth: usize, scope: Option<SessionScope>) -> SessionContext {
         let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, SCHEMA)
             .with_create_default_catalog_and_schema(false)
@@ -354,13 +385,9 @@ impl Engine {
         config.options_mut().execution.time_zone = Some("+00:00".into());
         let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
         let ctx = SessionContext::new_with_state(state);
-        let catalog = MemoryCatalogProvider::new();
-        catalog.register_schema(SCHEMA, Arc::new(WeirSchema { engine: Arc::downgrade(self), depth, overlay })).expect("register schema");
-        for which in [SystemSchema::PgCatalog, SystemSchema::InformationSchema] {
-            catalog.register_schema(which.name(), Arc::new(SystemRelations { engine: Arc::downgrade(self), which })).expect("register schema");
-        }
-        ctx.register_catalog(CATALOG, Arc::new(catalog));
-        for f in pg_catalog::functions::all(self) {
+        let functions = pg_catalog::functions::all(self, scope.as_ref());
+        ctx.register_catalog(CATALOG, Arc::new(schemas::WeirCatalog { engine: Arc::downgrade(self), depth, scope }));
+        for f in functions {
             ctx.register_udf(f);
         }
         ctx
@@ -468,14 +495,16 @@ pub async fn plan_create_table(ctx: &SessionContext, stmt: datafusion::sql::sqlp
     Ok((Arc::new(Schema::new(fields)), primary_key))
 }
 
-/// weir's objects as a DataFusion schema. Each lookup takes a consistent
-/// snapshot of the table's committed rows.
+/// One schema of weir's objects as a DataFusion schema. Each lookup takes a
+/// consistent snapshot of the table's committed rows.
 #[derive(Debug)]
 pub struct WeirSchema {
     engine: Weak<Engine>,
+    /// Which schema: its objects' keys are `schema.name` (bare in `public`).
+    schema: String,
     /// How many plain views deep the statement being planned is.
     depth: usize,
-    overlay: Option<Overlay>,
+    scope: Option<SessionScope>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -487,13 +516,16 @@ impl std::fmt::Debug for Engine {
 #[async_trait]
 impl SchemaProvider for WeirSchema {
     fn table_names(&self) -> Vec<String> {
-        self.engine.upgrade().map(|e| e.relation_names()).unwrap_or_default()
+        let names = self.engine.upgrade().map(|e| e.relation_names()).unwrap_or_default();
+        names.iter().map(|k| split_key(k)).filter(|(s, _)| *s == self.schema).map(|(_, n)| n.to_string()).collect()
     }
 
     async fn table(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let Some(engine) = self.engine.upgrade() else { return Ok(None) };
+        let key = object_key(&self.schema, name);
+        let name = key.as_str();
         if let Some(table) = engine.table(name) {
-            let own = self.overlay.as_ref().and_then(|o| o.read().get(name).cloned());
+            let own = self.scope.as_ref().and_then(|s| s.overlay.read().get(name).cloned());
             let batches = own.unwrap_or_else(|| table.snapshot().batches.clone());
             return Ok(Some(Arc::new(MemTable::try_new(table.schema.clone(), vec![batches])?)));
         }
@@ -501,16 +533,24 @@ impl SchemaProvider for WeirSchema {
             return Ok(Some(streaming));
         }
         if let Some(v) = engine.plain_view(name) {
-            let plan = engine.expand_view(&v, self.depth, self.overlay.clone()).await?;
+            let plan = engine.expand_view(&v, self.depth, self.scope.clone()).await?;
             return Ok(Some(Arc::new(datafusion::datasource::ViewTable::new(plan, Some(v.query.clone())))));
         }
         // As in PostgreSQL, pg_catalog is searched too: `FROM pg_class` works unqualified.
-        let Some((schema, batch)) = system::relation(&engine, name)?.or(pg_catalog::relation(&engine, name)?) else { return Ok(None) };
+        if self.schema != SCHEMA {
+            return Ok(None);
+        }
+        let rows = match name {
+            pg_catalog::pg_settings::NAME => Some(pg_catalog::pg_settings::relation(self.scope.as_ref())?),
+            _ => system::relation(&engine, name)?.or(pg_catalog::relation(&engine, name)?),
+        };
+        let Some((schema, batch)) = rows else { return Ok(None) };
         Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?)))
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.engine.upgrade().is_some_and(|e| e.relation_names().iter().any(|n| n == name)) || pg_catalog::spec(name).is_some()
+        let key = object_key(&self.schema, name);
+        self.engine.upgrade().is_some_and(|e| e.relation_names().contains(&key)) || (self.schema == SCHEMA && pg_catalog::spec(name).is_some())
     }
 }
 
@@ -521,21 +561,13 @@ enum SystemSchema {
     InformationSchema,
 }
 
-impl SystemSchema {
-    fn name(self) -> &'static str {
-        match self {
-            SystemSchema::PgCatalog => "pg_catalog",
-            SystemSchema::InformationSchema => "information_schema",
-        }
-    }
-}
-
 /// `pg_catalog` and `information_schema` as DataFusion schemas, built from
 /// the catalog each time a query reads them.
 #[derive(Debug)]
 struct SystemRelations {
     engine: Weak<Engine>,
     which: SystemSchema,
+    scope: Option<SessionScope>,
 }
 
 #[async_trait]
@@ -551,6 +583,7 @@ impl SchemaProvider for SystemRelations {
     async fn table(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let Some(engine) = self.engine.upgrade() else { return Ok(None) };
         let rows = match self.which {
+            SystemSchema::PgCatalog if name == pg_catalog::pg_settings::NAME => Some(pg_catalog::pg_settings::relation(self.scope.as_ref())?),
             SystemSchema::PgCatalog => pg_catalog::relation(&engine, name)?.or(system::relation(&engine, name)?),
             SystemSchema::InformationSchema => pg_catalog::information_schema::relation(&engine, name)?,
         };

@@ -77,12 +77,12 @@ impl Engine {
 
     /// The plan a statement reading view `v` uses, planned now (`depth`: how
     /// many views deep this read already is).
-    pub(crate) async fn expand_view(self: &Arc<Self>, v: &PlainView, depth: usize, overlay: Option<crate::engine::Overlay>) -> SqlResult<LogicalPlan> {
+    pub(crate) async fn expand_view(self: &Arc<Self>, v: &PlainView, depth: usize, scope: Option<crate::engine::SessionScope>) -> SqlResult<LogicalPlan> {
         if depth >= MAX_VIEW_DEPTH {
             return Err(SqlError::new(SqlState::ProgramLimitExceeded, format!("view \"{}\" reads views {MAX_VIEW_DEPTH} deep", v.name))
                 .with_hint("a view that reads itself through other views cannot be expanded; replace one of them"));
         }
-        let plan = plan_query(&self.context_at(depth + 1, overlay), &v.query, &v.columns).await?;
+        let plan = plan_query(&self.context_at(depth + 1, scope), &v.query, &v.columns).await?;
         fit_to_columns(plan, v)
     }
 

@@ -25,6 +25,9 @@ pub fn pg_fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo
             fields[i] = FieldInfo::new(f.name().clone(), None, None, Type::JSONB, format.format_for(i));
         } else if let Some(t) = tagged_type(f) {
             fields[i] = FieldInfo::new(f.name().clone(), None, None, t, format.format_for(i));
+        } else if *f.data_type() == arrow::datatypes::DataType::UInt64 {
+            // row_number(), rank() and the like: bigint in PostgreSQL.
+            fields[i] = FieldInfo::new(f.name().clone(), None, None, Type::INT8, format.format_for(i));
         }
     }
     Ok(fields)
@@ -35,7 +38,7 @@ pub fn pg_fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo
 fn tagged_type(f: &arrow::datatypes::Field) -> Option<Type> {
     f.metadata().get(weir_planner::types::PG_TYPE_KEY)?;
     let t = Type::from_oid(weir_planner::pgtypes::column_type(f).oid)?;
-    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET].contains(&t).then_some(t)
+    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET, Type::INT2_VECTOR, Type::OID_VECTOR].contains(&t).then_some(t)
 }
 
 /// A value of a tagged type, as text or in PostgreSQL's binary form.
@@ -53,9 +56,26 @@ impl Tagged {
                 (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16)).collect::<Result<_, _>>()?
             }
             Type::INET => inet_binary(s)?,
+            Type::INT2_VECTOR => vector_binary(s, 21, 2)?,
+            Type::OID_VECTOR => vector_binary(s, 26, 4)?,
             _ => s.as_bytes().to_vec(),
         })
     }
+}
+
+/// An int2vector's or oidvector's binary form (as a one-dimensional array
+/// whose subscripts start at 0) from its text, `1 2 3`.
+fn vector_binary(s: &str, element_oid: u32, width: usize) -> Result<Vec<u8>, Box<dyn Error + Sync + Send>> {
+    let items: Vec<i64> = s.split_whitespace().map(str::parse).collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for word in [1i32, 0, element_oid as i32, items.len() as i32, 0] {
+        out.extend(word.to_be_bytes()); // dimensions, has nulls, element type, length, lower bound
+    }
+    for v in items {
+        out.extend((width as i32).to_be_bytes());
+        out.extend(&v.to_be_bytes()[8 - width..]);
+    }
+    Ok(out)
 }
 
 /// inet's binary form: family, prefix bits, is-cidr flag, length, address.
@@ -90,10 +110,30 @@ impl ToSqlText for Tagged {
     }
 }
 
+/// A text value, whichever of Arrow's string layouts holds it (plans such
+/// as UNION may turn Utf8 into Utf8View and keep the column's type tag).
+fn text_at(array: &dyn Array, row: usize) -> Option<&str> {
+    use arrow::array::{LargeStringArray, StringViewArray};
+    let any = array.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        return Some(a.value(row));
+    }
+    if let Some(a) = any.downcast_ref::<StringViewArray>() {
+        return Some(a.value(row));
+    }
+    any.downcast_ref::<LargeStringArray>().map(|a| a.value(row))
+}
+
 fn tagged_value(array: &dyn Array, row: usize) -> Option<Tagged> {
-    use arrow::array::Int64Array;
-    if let Some(a) = array.as_any().downcast_ref::<StringArray>() {
-        return Some(Tagged(a.value(row).to_string()));
+    use arrow::array::{Int64Array, ListArray};
+    if let Some(t) = text_at(array, row) {
+        return Some(Tagged(t.to_string()));
+    }
+    if let Some(list) = array.as_any().downcast_ref::<ListArray>() {
+        // int2vector / oidvector: the items, space-separated
+        let items = list.value(row);
+        let texts = (0..items.len()).map(|i| arrow::util::display::array_value_to_string(&items, i)).collect::<Result<Vec<_>, _>>().ok()?;
+        return Some(Tagged(texts.join(" ")));
     }
     array.as_any().downcast_ref::<Int64Array>().map(|a| Tagged(a.value(row).to_string()))
 }
@@ -307,11 +347,14 @@ pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch, shown: Sh
             } else if pg_field.format() == FieldFormat::Text && has_own_text(array.data_type()) {
                 let value = own_text(array.as_ref(), row, shown).map(PgText);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
+            } else if let Some(a) = array.as_any().downcast_ref::<arrow::array::UInt64Array>() {
+                let value = i64::try_from(a.value(row)).unwrap_or(i64::MAX); // (no count gets that far)
+                encoder.encode_field_with_type_and_format(&Some(value), pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if tagged_type(field).as_ref() == Some(pg_field.datatype()) {
                 let value = tagged_value(array.as_ref(), row);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if *pg_field.datatype() == Type::JSONB {
-                let value = array.as_any().downcast_ref::<StringArray>().filter(|a| !a.is_null(row)).map(|a| JsonbText(a.value(row)));
+                let value = text_at(array.as_ref(), row).map(JsonbText);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else {
                 arrow_pg::encoder::encode_value(&mut encoder, array, row, field, pg_field)

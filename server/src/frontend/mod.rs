@@ -34,8 +34,9 @@ use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, PgWireSe
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::data::{NoData, ParameterDescription};
-use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT};
+use pgwire::messages::extendedquery::{Describe, Execute, TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT};
 use pgwire::messages::response::TransactionStatus;
+use pgwire::messages::simplequery::Query;
 use pgwire::messages::startup::SecretKey;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use std::collections::HashMap;
@@ -48,6 +49,21 @@ use weir_planner::{Parsed, SqlError, SqlState, WeirStatement, parse_sql};
 /// COMMIT and ROLLBACK end a transaction block, even a failed one.
 fn ends_block(stmt: &WeirStatement) -> bool {
     matches!(stmt, WeirStatement::Sql(Statement::Rollback { .. } | Statement::Commit { .. }))
+}
+
+/// `ROLLBACK TO SAVEPOINT`, which takes a failed block back to a savepoint.
+fn rolls_back_to_savepoint(stmt: &WeirStatement) -> bool {
+    matches!(stmt, WeirStatement::Sql(Statement::Rollback { savepoint: Some(_), .. }))
+}
+
+/// pgwire keeps a failed block failed whatever runs in it. Before a
+/// `ROLLBACK TO SAVEPOINT` in one, the status is set back to "in a block":
+/// if the rollback succeeds, the block goes on, as in PostgreSQL; if it
+/// fails, its error makes the block failed again.
+fn before_rollback_to<C: ClientInfo>(client: &mut C, is_rollback_to: impl FnOnce(&C) -> bool) {
+    if matches!(client.transaction_status(), TransactionStatus::Error) && is_rollback_to(client) {
+        client.set_transaction_status(TransactionStatus::Transaction);
+    }
 }
 
 /// SCRAM iterations for password hashing (PostgreSQL's default).
@@ -320,6 +336,17 @@ impl Connection {
 
 #[async_trait]
 impl SimpleQueryHandler for Connection {
+    async fn on_query<C>(&self, client: &mut C, query: Query) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        before_rollback_to(client, |_| parse_sql(&query.query).is_ok_and(|p| p.first().is_some_and(|p| rolls_back_to_savepoint(&p.statement))));
+        self._on_query(client, query).await
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -328,6 +355,10 @@ impl SimpleQueryHandler for Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let statements = parse_sql(query).map_err(to_pg_error)?;
+        if statements.is_empty() {
+            // Only comments: an empty query, as PostgreSQL answers it.
+            return Ok(vec![Response::EmptyQuery]);
+        }
         let cancel = self.begin_statement(client);
         let mut responses = Vec::with_capacity(statements.len());
         // In a failed transaction block only COMMIT/ROLLBACK run, as in PostgreSQL.
@@ -409,6 +440,21 @@ impl ExtendedQueryHandler for Extended {
 
     fn query_parser(&self) -> Arc<Parser> {
         self.parser.clone()
+    }
+
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+        before_rollback_to(
+            client,
+            |c| matches!(c.portal_store().get_portal(name), Some(Entry::Value(p)) if rolls_back_to_savepoint(&p.statement.statement.statement)),
+        );
+        self._on_execute(client, message).await
     }
 
     /// As pgwire's, except that a statement with parameters but no result

@@ -8,6 +8,7 @@
 pub mod copy;
 pub mod cursors;
 pub mod pgcompat;
+mod schemas;
 pub mod settings;
 pub mod transaction;
 
@@ -88,7 +89,8 @@ pub struct Session {
     pub pid: i32,
     /// The open transaction block, if any, and the table contents it wrote (read by `ctx`).
     txn: Option<Transaction>,
-    overlay: crate::engine::Overlay,
+    /// What the session's queries read of it: the open transaction's tables, the search path, settings.
+    scope: crate::engine::SessionScope,
     cursors: std::collections::HashMap<String, Cursor>,
 }
 
@@ -238,8 +240,8 @@ fn conform(table: &Table, batch: &RecordBatch, time_zone: &str) -> SqlResult<Rec
 
 impl Session {
     pub fn new(engine: Arc<Engine>) -> Self {
-        let overlay = crate::engine::Overlay::default();
-        let ctx = engine.session_context(overlay.clone());
+        let scope = crate::engine::SessionScope::default();
+        let ctx = engine.session_context(scope.clone());
         Session {
             engine,
             ctx,
@@ -247,7 +249,7 @@ impl Session {
             user: crate::engine::pg_catalog::OWNER.into(),
             pid: 0,
             txn: None,
-            overlay,
+            scope,
             cursors: Default::default(),
         }
     }
@@ -291,8 +293,12 @@ impl Session {
 
     /// Runs one statement, PostgreSQL's or weir's own; `sql` is its text.
     /// A statement that fails inside a transaction block fails the block.
-    pub async fn execute_weir(&mut self, stmt: WeirStatement, sql: &str, params: &ParamValues) -> SqlResult<Output> {
-        let out = self.run_weir(stmt, sql, params).await;
+    pub async fn execute_weir(&mut self, mut stmt: WeirStatement, sql: &str, params: &ParamValues) -> SqlResult<Output> {
+        self.publish_scope();
+        let out = match self.qualify(&mut stmt, sql) {
+            Ok(sql) => self.run_weir(stmt, &sql, params).await,
+            Err(e) => Err(e),
+        };
         if out.is_err()
             && let Some(t) = self.txn.as_mut()
         {
@@ -361,6 +367,7 @@ impl Session {
                 let (schema, batch) = self.show_objects(what)?;
                 Ok(rows_output(schema, vec![batch], "SHOW"))
             }
+            WeirStatement::Move(fetch) => self.move_cursor(fetch),
         }
     }
 
@@ -375,7 +382,10 @@ impl Session {
 
     /// Parameter types and result columns of any statement, without running it.
     pub async fn describe_weir(&mut self, stmt: &WeirStatement) -> SqlResult<Description> {
-        match stmt {
+        self.publish_scope();
+        let mut stmt = stmt.clone();
+        self.qualify(&mut stmt, "")?;
+        match &stmt {
             WeirStatement::Sql(s) => {
                 let mut s = s.clone();
                 if let Some(schema) = self.rewrite_pg(&mut s, false)? {
@@ -476,7 +486,9 @@ impl Session {
             Statement::Insert(ins) => self.insert(ins, params).await,
             Statement::Update(u) => self.update(u, params).await,
             Statement::Delete(d) => self.delete(d, params).await,
+            Statement::Drop { object_type: ObjectType::Schema, if_exists, names, cascade, .. } => self.drop_schemas(&names, if_exists, cascade).await,
             Statement::Drop { object_type, if_exists, names, cascade, .. } => self.drop(object_type, if_exists, names, cascade).await,
+            Statement::CreateSchema { schema_name, if_not_exists, .. } => self.create_schema(&schema_name, if_not_exists).await,
             Statement::ShowTables { .. } => {
                 let (schema, batches) = one_column("name", self.engine.table_names())?;
                 Ok(rows_output(schema, batches, "SHOW"))
@@ -605,12 +617,22 @@ impl Session {
         }
     }
 
+    /// MOVE: FETCH's rows skipped, their count in the tag.
+    fn move_cursor(&mut self, fetch: Statement) -> SqlResult<Output> {
+        let Statement::Fetch { name, direction, .. } = fetch else { return Err(SqlError::internal("MOVE without FETCH")) };
+        let n = fetch_count(&direction)?;
+        let name = ident_name(&name);
+        let cursor = self.cursors.get_mut(&name).ok_or_else(|| no_cursor(&name))?;
+        let moved = cursor.take(n).iter().map(|b| b.num_rows()).sum();
+        Ok(Output::Command { tag: "MOVE".into(), rows: Some(moved) })
+    }
+
     fn open_transaction(&mut self, what: &str) -> SqlResult<&mut Transaction> {
         self.txn.as_mut().ok_or_else(|| SqlError::new(SqlState::NoActiveSqlTransaction, format!("{what} can only be used in transaction blocks")))
     }
 
     fn refresh_overlay(&self) {
-        *self.overlay.write() = self.txn.as_ref().map(|t| t.overlay()).unwrap_or_default();
+        *self.scope.overlay.write() = self.txn.as_ref().map(|t| t.overlay()).unwrap_or_default();
     }
 
     fn end_transaction(&mut self) {

@@ -1,9 +1,10 @@
 //! Session settings: what `SET`, `SHOW` and `RESET` read and write, with
 //! PostgreSQL's names and defaults so that clients find what they expect.
 
+use crate::engine::pg_catalog::pg_settings::SettingRow;
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::sql::sqlparser::ast::{Expr, Reset, Set, Value};
+use datafusion::sql::sqlparser::ast::{Expr, Reset, Set, TransactionAccessMode, TransactionMode, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use weir_planner::{SqlError, SqlResult, SqlState};
@@ -24,7 +25,8 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("is_superuser", "on", "whether the session user is a superuser"),
     ("lc_messages", "C", "language of messages"),
     ("max_identifier_length", "63", "longest identifier"),
-    ("search_path", "public", "schema search order"),
+    ("max_index_keys", "32", "most columns an index key can have"),
+    ("search_path", "\"$user\", public", "schema search order"),
     ("server_encoding", "UTF8", "server's character set"),
     ("server_version", SERVER_VERSION, "PostgreSQL version weir is compatible with"),
     ("server_version_num", "150000", "PostgreSQL version as a number"),
@@ -36,7 +38,8 @@ const KNOWN: &[(&str, &str, &str)] = &[
 ];
 
 /// Settings that report the server and cannot be changed.
-const READ_ONLY: &[&str] = &["integer_datetimes", "server_encoding", "server_version", "server_version_num", "max_identifier_length", "is_superuser"];
+const READ_ONLY: &[&str] =
+    &["integer_datetimes", "server_encoding", "server_version", "server_version_num", "max_identifier_length", "max_index_keys", "is_superuser"];
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -78,6 +81,35 @@ impl Settings {
             "intervalstyle" => "IntervalStyle".into(),
             other => other.to_string(),
         }
+    }
+
+    /// Every setting as `pg_settings` shows it.
+    pub fn catalog_rows(&self) -> Vec<SettingRow> {
+        self.values
+            .iter()
+            .map(|(name, value)| {
+                let known = KNOWN.iter().find(|(k, _, _)| k == name);
+                let (setting, unit) = match name.as_str() {
+                    "statement_timeout" => (parse_duration(value).map_or(value.clone(), |d| d.as_millis().to_string()), Some("ms")),
+                    _ => (value.clone(), None),
+                };
+                SettingRow {
+                    name: Self::column_name(name),
+                    setting,
+                    unit,
+                    short_desc: known.map_or("", |k| k.2),
+                    context: if READ_ONLY.contains(&name.as_str()) {
+                        "internal"
+                    } else if name == "lc_messages" {
+                        "superuser"
+                    } else {
+                        "user"
+                    },
+                    vartype: vartype(name),
+                    boot_val: known.map_or_else(String::new, |k| if name == "statement_timeout" { "0".into() } else { k.1.to_string() }),
+                }
+            })
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -139,8 +171,17 @@ impl Settings {
     pub fn apply_set(&mut self, set: &Set) -> SqlResult<()> {
         match set {
             Set::SingleAssignment { variable, values, .. } => {
-                let text = values.iter().map(value_text).collect::<Vec<_>>().join(", ");
                 let name = variable.to_string();
+                let text = if canonical(&name) == "search_path" {
+                    // Schema names keep their quotes: `"My Schema"` is not `my schema`.
+                    values
+                        .iter()
+                        .map(|v| if matches!(v, Expr::Identifier(i) if i.quote_style.is_some()) { v.to_string() } else { value_text(v) })
+                        .collect::<Vec<_>>()
+                } else {
+                    values.iter().map(value_text).collect()
+                }
+                .join(", ");
                 if text.eq_ignore_ascii_case("default") {
                     return self.reset(&Reset::ConfigurationParameter(variable.clone()));
                 }
@@ -148,9 +189,28 @@ impl Settings {
             }
             Set::SetTimeZone { value, .. } => self.set("timezone", value_text(value)),
             Set::SetNames { charset_name, .. } => self.set("client_encoding", charset_name.value.clone()),
-            Set::SetTransaction { .. } | Set::SetSessionParam(_) | Set::SetRole { .. } | Set::SetSessionAuthorization(_) => Ok(()),
+            Set::SetTransaction { modes, session, .. } => self.set_transaction_modes(modes, *session),
+            Set::SetSessionParam(_) | Set::SetRole { .. } | Set::SetSessionAuthorization(_) => Ok(()),
             other => Err(SqlError::unsupported(format!("{other} is not supported"))),
         }
+    }
+
+    /// `SET [SESSION CHARACTERISTICS AS] TRANSACTION ...`: the levels and
+    /// access modes SHOW reports (weir runs every level as READ COMMITTED,
+    /// as PostgreSQL runs READ UNCOMMITTED).
+    fn set_transaction_modes(&mut self, modes: &[TransactionMode], session: bool) -> SqlResult<()> {
+        for m in modes {
+            let (name, value) = match m {
+                TransactionMode::IsolationLevel(level) => ("transaction_isolation", level.to_string().to_lowercase()),
+                TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => ("transaction_read_only", "on".to_string()),
+                TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => ("transaction_read_only", "off".to_string()),
+            };
+            if session {
+                self.values.insert(format!("default_{name}"), value.clone());
+            }
+            self.values.insert(name.to_string(), value);
+        }
+        Ok(())
     }
 
     pub fn reset(&mut self, r: &Reset) -> SqlResult<()> {
@@ -203,6 +263,16 @@ impl Settings {
 }
 
 /// A PostgreSQL time setting: a number of milliseconds, or a number and a unit.
+/// The type `pg_settings` gives a setting.
+fn vartype(name: &str) -> &'static str {
+    match name {
+        "integer_datetimes" | "is_superuser" | "standard_conforming_strings" | "default_transaction_read_only" | "transaction_read_only" => "bool",
+        "extra_float_digits" | "max_identifier_length" | "max_index_keys" | "server_version_num" | "statement_timeout" => "integer",
+        "client_min_messages" | "intervalstyle" | "default_transaction_isolation" | "transaction_isolation" => "enum",
+        _ => "string",
+    }
+}
+
 fn parse_duration(text: &str) -> Option<std::time::Duration> {
     let t = text.trim().trim_matches('\'');
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());

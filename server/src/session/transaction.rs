@@ -89,11 +89,8 @@ impl Transaction {
     /// ROLLBACK TO SAVEPOINT: back to the writes as they were; the savepoint stays.
     pub fn rollback_to(&mut self, name: &str) -> SqlResult<()> {
         let at = self.find(name)?;
-        if self.failed {
-            return Err(
-                SqlError::unsupported("ROLLBACK TO SAVEPOINT after an error is not supported yet").with_hint("ROLLBACK the whole transaction and run it again")
-            );
-        }
+        // As in PostgreSQL, this also ends a failed state: the block goes on from the savepoint.
+        self.failed = false;
         self.writes = self.savepoints[at].1.clone();
         self.savepoints.truncate(at + 1);
         Ok(())

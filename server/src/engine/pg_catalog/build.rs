@@ -88,6 +88,9 @@ enum Kind {
     TextArray,
     Int2Array,
     OidArray,
+    /// int2vector and oidvector: arrays whose text is `1 2`, subscripts from 0.
+    Int2Vector,
+    OidVector,
     Timestamptz,
 }
 
@@ -106,6 +109,8 @@ impl Kind {
             "text[]" => Kind::TextArray,
             "int2[]" => Kind::Int2Array,
             "oid[]" => Kind::OidArray,
+            "int2vector" => Kind::Int2Vector,
+            "oidvector" => Kind::OidVector,
             "timestamptz" => Kind::Timestamptz,
             other => panic!("unknown catalog column kind {other}"),
         }
@@ -127,6 +132,8 @@ impl Kind {
             Kind::TextArray => f(list(DataType::Utf8)),
             Kind::Int2Array => f(list(DataType::Int16)),
             Kind::OidArray => f(list(DataType::Int64)),
+            Kind::Int2Vector => tag_field(f(list(DataType::Int16)), "int2vector"),
+            Kind::OidVector => tag_field(f(list(DataType::Int64)), "oidvector"),
             Kind::Timestamptz => f(DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()))),
         }
     }
@@ -242,7 +249,7 @@ fn column<'a>(kind: Kind, values: impl Iterator<Item = &'a V>) -> SqlResult<Arra
             }
             Arc::new(b.finish())
         }
-        Kind::Int2Array => {
+        Kind::Int2Array | Kind::Int2Vector => {
             let mut b = ListBuilder::new(Int16Builder::new());
             for v in &values {
                 list_of(v, &mut b, |b, item| {
@@ -252,7 +259,7 @@ fn column<'a>(kind: Kind, values: impl Iterator<Item = &'a V>) -> SqlResult<Arra
             }
             Arc::new(b.finish())
         }
-        Kind::OidArray => {
+        Kind::OidArray | Kind::OidVector => {
             let mut b = ListBuilder::new(Int64Builder::new());
             for v in &values {
                 list_of(v, &mut b, |b, item| {

@@ -5,43 +5,70 @@
 //! weir_planner::pgdialect). They run row by row: catalog queries are small.
 
 use super::pg_roles::role_name;
-use super::{Object, Relation, namespace_name, relations, view_definition};
+use super::{Object, Relation, relations, view_definition};
 use crate::engine::Engine;
 use arrow::datatypes::{DataType, Field, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility};
 use std::cell::OnceCell;
 use std::sync::{Arc, LazyLock, Weak};
+pub use weir_planner::names::quote_ident;
 use weir_planner::pgtypes::{TYPES, by_oid, format_type};
 use weir_planner::{SqlError, SqlState};
 
-/// What a function sees besides its arguments: the catalog, read once per batch.
+/// What a function sees besides its arguments: the catalog, read once per
+/// batch, and the session's search path.
 struct Lookup {
     engine: Weak<Engine>,
     relations: OnceCell<Vec<Relation>>,
+    /// `search_path` as the session set it.
+    search_path: Vec<String>,
 }
 
 impl Lookup {
+    /// The schemas that exist on the search path, as set.
+    fn schemas(&self) -> Vec<String> {
+        let Some(engine) = self.engine.upgrade() else { return vec![] };
+        self.search_path.iter().filter(|s| engine.schema_exists(s) || matches!(s.as_str(), "pg_catalog" | "information_schema")).cloned().collect()
+    }
+    /// The schemas names are looked up in: `pg_catalog` first unless the path places it.
+    fn lookup_path(&self) -> Vec<String> {
+        let mut path = self.schemas();
+        if !path.iter().any(|s| s == "pg_catalog") {
+            path.insert(0, "pg_catalog".into());
+        }
+        path
+    }
+    /// The relation an unqualified name finds on the search path.
+    fn first_named(&self, name: &str) -> Option<&Relation> {
+        self.lookup_path().iter().find_map(|s| self.relations().iter().find(|r| r.name == name && r.nspname == *s))
+    }
     fn relations(&self) -> &[Relation] {
         self.relations.get_or_init(|| self.engine.upgrade().and_then(|e| relations(&e).ok()).unwrap_or_default())
     }
     fn by_oid(&self, oid: i64) -> Option<&Relation> {
         self.relations().iter().find(|r| r.oid == oid)
     }
-    /// Whether a relation or primary key index with this OID is on the
-    /// search path (`public`, and `pg_catalog` always), as `pg_table_is_visible` says.
+    /// Whether a relation (or its primary key index) with this OID is the
+    /// one its name finds on the search path, as `pg_table_is_visible` says.
     fn visible(&self, oid: i64) -> bool {
-        self.relations().iter().any(|r| (r.oid == oid || (!r.primary_key.is_empty() && r.index_oid() == oid)) && r.namespace != super::INFORMATION_SCHEMA_OID)
+        let Some(r) = self.relations().iter().find(|r| r.oid == oid || (!r.primary_key.is_empty() && r.index_oid() == oid)) else { return false };
+        let name = if r.oid == oid { r.name.clone() } else { r.index_name() };
+        let found = self.lookup_path().into_iter().find(|s| self.relations().iter().any(|o| o.nspname == *s && (o.name == name || o.index_name() == name)));
+        found.as_deref() == Some(r.nspname.as_str())
+    }
+    /// A relation's name as `regclass` prints it: qualified unless visible.
+    fn display_name(&self, r: &Relation) -> String {
+        if self.visible(r.oid) { quote_ident(&r.name) } else { format!("{}.{}", quote_ident(&r.nspname), quote_ident(&r.name)) }
     }
     /// The relation a name (possibly `schema.name`, possibly quoted) refers to.
     fn by_name(&self, name: &str) -> Option<&Relation> {
         let parts = parse_ident(name).ok()?;
-        let (schema, rel) = match parts.as_slice() {
-            [r] => (None, r.as_str()),
-            [s, r] => (Some(s.as_str()), r.as_str()),
-            _ => return None,
-        };
-        self.relations().iter().find(|r| r.name == rel && schema.is_none_or(|s| namespace_name(r.namespace) == Some(s)))
+        match parts.as_slice() {
+            [r] => self.first_named(r),
+            [s, name] => self.relations().iter().find(|r| r.name == *name && r.nspname == *s),
+            _ => None,
+        }
     }
 }
 
@@ -54,6 +81,8 @@ struct RowFn {
     returns: fn(&[DataType]) -> DataType,
     body: Body,
     engine: Weak<Engine>,
+    /// The session's search path (none outside a session: `public`).
+    scope: Option<crate::engine::SessionScope>,
 }
 
 impl std::fmt::Debug for RowFn {
@@ -84,7 +113,8 @@ impl ScalarUDFImpl for RowFn {
         Ok((self.returns)(args))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let lookup = Lookup { engine: self.engine.clone(), relations: OnceCell::new() };
+        let search_path = crate::engine::SessionScope::path(self.scope.as_ref());
+        let lookup = Lookup { engine: self.engine.clone(), relations: OnceCell::new(), search_path };
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
@@ -200,6 +230,7 @@ pub const NAMES: &[&str] = &[
     "pg_tablespace_location",
     "pg_get_serial_sequence",
     "weir_like_pattern",
+    "format",
     "pg_collation_is_visible",
     "pg_opclass_is_visible",
     "pg_conversion_is_visible",
@@ -215,14 +246,14 @@ pub const NAMES: &[&str] = &[
     "weir_regrole",
 ];
 
-/// Every function, bound to `engine`.
-pub fn all(engine: &Arc<Engine>) -> Vec<ScalarUDF> {
+/// Every function, bound to `engine` and to a session's `scope`.
+pub fn all(engine: &Arc<Engine>, scope: Option<&crate::engine::SessionScope>) -> Vec<ScalarUDF> {
     NAMES
         .iter()
         .map(|name| {
             let (returns, body) = definition(name);
             let signature = Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], Volatility::Stable);
-            ScalarUDF::new_from_impl(RowFn { name, signature, returns, body, engine: Arc::downgrade(engine) })
+            ScalarUDF::new_from_impl(RowFn { name, signature, returns, body, engine: Arc::downgrade(engine), scope: scope.cloned() })
         })
         .collect()
 }
@@ -271,13 +302,14 @@ fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
         "to_regclass" => (oid_type, |l, a| Ok(ScalarValue::Int64(a.first().and_then(as_text).and_then(|n| l.by_name(&n).map(|r| r.oid))))),
         "to_regtype" => (oid_type, |_, a| Ok(ScalarValue::Int64(a.first().and_then(as_text).and_then(|n| type_by_name(&n))))),
         "version" => (text_type, |_, _| Ok(text(version()))),
-        "current_schema" => (text_type, |_, _| Ok(text("public"))),
-        "current_schemas" => (text_list_type, |_, a| Ok(current_schemas(a.first().and_then(|v| v.cast_to(&DataType::Boolean).ok())))),
+        "current_schema" => (text_type, |l, _| Ok(l.schemas().into_iter().next().map_or(null_text(), text))),
+        "current_schemas" => (text_list_type, |l, a| Ok(current_schemas(l, a.first().and_then(|v| v.cast_to(&DataType::Boolean).ok())))),
         "current_database" => (text_type, |_, _| Ok(text(crate::engine::CATALOG))),
         "pg_tablespace_location" => (text_type, |_, _| Ok(text(""))),
         "weir_quoted_options" => (text_list_type, |_, a| Ok(quoted_options(a.first()))),
         "weir_expandarray" => (expanded_type, |_, a| expand_array(a.first())),
         "json_build_object" => (text_type, |_, a| build_object(a).map(text)),
+        "format" => (text_type, |_, a| format_text(a)),
         "weir_like_pattern" => (text_type, |_, a| Ok(like_pattern(a.first().and_then(as_text), a.get(1).and_then(as_text)).map_or(null_text(), text))),
         "jsonb_build_object" => (text_type, |_, a| {
             let json = build_object(a)?;
@@ -329,9 +361,11 @@ fn column_list(r: &Relation) -> String {
 fn index_def(l: &Lookup, oid: Option<i64>, column: i64) -> Option<String> {
     let r = l.relations().iter().find(|r| !r.primary_key.is_empty() && Some(r.index_oid()) == oid)?;
     if column > 0 {
-        return r.primary_key.get(column as usize - 1).map(|c| quote_ident(r.schema.field(*c).name()));
+        // Past the last key column PostgreSQL gives '' (ODBC drivers read columns until then).
+        return Some(r.primary_key.get(column as usize - 1).map_or(String::new(), |c| quote_ident(r.schema.field(*c).name())));
     }
-    Some(format!("CREATE UNIQUE INDEX {} ON public.{} USING btree ({})", quote_ident(&r.index_name()), quote_ident(&r.name), column_list(r)))
+    let table = format!("{}.{}", quote_ident(&r.nspname), quote_ident(&r.name));
+    Some(format!("CREATE UNIQUE INDEX {} ON {table} USING btree ({})", quote_ident(&r.index_name()), column_list(r)))
 }
 
 fn constraint_def(l: &Lookup, oid: Option<i64>) -> Option<String> {
@@ -457,7 +491,7 @@ fn regclass(l: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
             None => Err(pg_error(SqlState::UndefinedTable, format!("relation \"{name}\" does not exist"))),
         };
     }
-    Ok(as_int(v).map_or(null_text(), |o| text(l.by_oid(o).map_or(o.to_string(), |r| quote_ident(&r.name)))))
+    Ok(as_int(v).map_or(null_text(), |o| text(l.by_oid(o).map_or(o.to_string(), |r| l.display_name(r)))))
 }
 
 fn type_by_name(name: &str) -> Option<i64> {
@@ -495,14 +529,15 @@ fn regtype(_: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
     Ok(as_int(v).map_or(null_text(), |o| text(by_oid(o as u32).and_then(|_| format_type(o as u32, -1)).unwrap_or(o.to_string()))))
 }
 
-fn regnamespace(_: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
+fn regnamespace(l: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
     let Some(v) = a.first() else { return exec_err!("regnamespace needs an argument") };
+    let schemas = l.engine.upgrade().map(|e| e.schemas()).unwrap_or_default();
     if is_text(v) {
         let name = as_text(v).unwrap_or_default();
-        let oid = [super::PG_CATALOG_OID, super::PUBLIC_OID, super::INFORMATION_SCHEMA_OID].into_iter().find(|o| namespace_name(*o) == Some(name.as_str()));
+        let oid = schemas.iter().find(|s| s.name == name).map(|s| s.oid);
         return oid.map(|o| ScalarValue::Int64(Some(o))).ok_or_else(|| pg_error(SqlState::UndefinedSchema, format!("schema \"{name}\" does not exist")));
     }
-    Ok(as_int(v).map_or(null_text(), |o| text(namespace_name(o).map_or(o.to_string(), String::from))))
+    Ok(as_int(v).map_or(null_text(), |o| text(schemas.into_iter().find(|s| s.oid == o).map_or(o.to_string(), |s| quote_ident(&s.name)))))
 }
 
 fn regrole(_: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
@@ -517,9 +552,9 @@ fn regrole(_: &Lookup, a: &[ScalarValue]) -> Result<ScalarValue> {
     Ok(as_int(v).map_or(null_text(), |o| text(role_name(o))))
 }
 
-fn current_schemas(implicit: Option<ScalarValue>) -> ScalarValue {
+fn current_schemas(l: &Lookup, implicit: Option<ScalarValue>) -> ScalarValue {
     let with_catalog = matches!(implicit, Some(ScalarValue::Boolean(Some(true))));
-    let names: Vec<ScalarValue> = if with_catalog { vec![text("pg_catalog"), text("public")] } else { vec![text("public")] };
+    let names: Vec<ScalarValue> = if with_catalog { l.lookup_path() } else { l.schemas() }.into_iter().map(text).collect();
     ScalarValue::List(ScalarValue::new_list_nullable(&names, &DataType::Utf8))
 }
 
@@ -533,93 +568,47 @@ fn array_len(a: &[ScalarValue]) -> Option<usize> {
     }
 }
 
-/// Words PostgreSQL's `quote_ident` quotes even when they are lower case.
-const RESERVED: &[&str] = &[
-    "all",
-    "analyse",
-    "analyze",
-    "and",
-    "any",
-    "array",
-    "as",
-    "asc",
-    "asymmetric",
-    "both",
-    "case",
-    "cast",
-    "check",
-    "collate",
-    "column",
-    "constraint",
-    "create",
-    "current_catalog",
-    "current_date",
-    "current_role",
-    "current_time",
-    "current_timestamp",
-    "current_user",
-    "default",
-    "deferrable",
-    "desc",
-    "distinct",
-    "do",
-    "else",
-    "end",
-    "except",
-    "false",
-    "fetch",
-    "for",
-    "foreign",
-    "from",
-    "grant",
-    "group",
-    "having",
-    "in",
-    "initially",
-    "intersect",
-    "into",
-    "lateral",
-    "leading",
-    "limit",
-    "localtime",
-    "localtimestamp",
-    "not",
-    "null",
-    "offset",
-    "on",
-    "only",
-    "or",
-    "order",
-    "placing",
-    "primary",
-    "references",
-    "returning",
-    "select",
-    "session_user",
-    "some",
-    "symmetric",
-    "table",
-    "then",
-    "to",
-    "trailing",
-    "true",
-    "union",
-    "unique",
-    "user",
-    "using",
-    "variadic",
-    "when",
-    "where",
-    "window",
-    "with",
-];
-
-/// PostgreSQL's `quote_ident`: quoted unless a plain lower-case identifier.
-pub fn quote_ident(s: &str) -> String {
-    let plain = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && !RESERVED.contains(&s);
-    if plain { s.to_string() } else { format!("\"{}\"", s.replace('"', "\"\"")) }
+/// PostgreSQL's `format(fmt, args...)`: `%s` the text (NULL as nothing),
+/// `%I` an identifier, `%L` a literal (NULL as NULL), `%%` a percent sign,
+/// and `%n$s` the n-th argument. A NULL format gives NULL.
+fn format_text(a: &[ScalarValue]) -> Result<ScalarValue> {
+    let Some(fmt) = a.first().and_then(as_text) else { return Ok(null_text()) };
+    let args: Vec<Option<String>> = a[1..].iter().map(as_text).collect();
+    let mut out = String::new();
+    let mut next = 0;
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        if !digits.is_empty() {
+            if chars.next() != Some('$') {
+                return Err(pg_error(SqlState::InvalidParameterValue, "unterminated format() type specifier".into()));
+            }
+            next = digits.parse::<usize>().unwrap_or(0).saturating_sub(1);
+        }
+        let kind = chars.next().ok_or_else(|| pg_error(SqlState::InvalidParameterValue, "unterminated format() type specifier".into()))?;
+        if kind == '%' {
+            out.push('%');
+            continue;
+        }
+        let arg = args.get(next).ok_or_else(|| pg_error(SqlState::InvalidParameterValue, "too few arguments for format()".into()))?;
+        next += 1;
+        match (kind, arg) {
+            ('s', v) => out.push_str(v.as_deref().unwrap_or("")),
+            ('I', Some(v)) => out.push_str(&quote_ident(v)),
+            ('I', None) => return Err(pg_error(SqlState::NullValueNotAllowed, "null values cannot be formatted as an SQL identifier".into())),
+            ('L', v) => out.push_str(&v.as_deref().map_or("NULL".into(), quote_literal)),
+            (other, _) => return Err(pg_error(SqlState::InvalidParameterValue, format!("unrecognized format() type specifier \"{other}\""))),
+        }
+    }
+    Ok(text(out))
 }
 
 fn quote_literal(s: &str) -> String {

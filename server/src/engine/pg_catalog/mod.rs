@@ -26,6 +26,7 @@ mod pg_matviews;
 mod pg_namespace;
 mod pg_proc;
 mod pg_roles;
+pub mod pg_settings;
 mod pg_stat_activity;
 mod pg_stat_user_tables;
 mod pg_tables;
@@ -41,6 +42,7 @@ use arrow::datatypes::SchemaRef;
 use build::{Rows, Spec};
 use std::sync::Arc;
 use weir_planner::SqlResult;
+use weir_planner::names::split_key;
 use weir_planner::pgdialect::EMPTY_RELATIONS;
 
 pub const PG_CATALOG_OID: i64 = 11;
@@ -99,12 +101,15 @@ const RELATIONS: &[Def] = &[
 
 /// Every pg_catalog relation name.
 pub fn names() -> Vec<&'static str> {
-    RELATIONS.iter().map(|d| d.name).chain(EMPTY_RELATIONS.iter().copied()).collect()
+    RELATIONS.iter().map(|d| d.name).chain([pg_settings::NAME]).chain(EMPTY_RELATIONS.iter().copied()).collect()
 }
 
 /// The columns of the pg_catalog relation `name`.
 pub fn spec(name: &str) -> Option<Spec> {
-    let columns = RELATIONS.iter().find(|d| d.name == name).map(|d| d.columns).or_else(|| empty::columns(name))?;
+    let columns = match name {
+        pg_settings::NAME => Some(pg_settings::COLUMNS),
+        _ => RELATIONS.iter().find(|d| d.name == name).map(|d| d.columns).or_else(|| empty::columns(name)),
+    }?;
     Some(Spec::parse(columns))
 }
 
@@ -131,8 +136,11 @@ pub enum Object {
 /// A relation as the catalog lists it.
 pub struct Relation {
     pub oid: i64,
+    /// The name within its schema (not the catalog key).
     pub name: String,
     pub namespace: i64,
+    /// The schema's name.
+    pub nspname: String,
     /// `relkind`: 'r' table, 'f' source (a foreign table), 'm' materialized view, 'v' system view.
     pub kind: char,
     pub schema: SchemaRef,
@@ -169,7 +177,9 @@ pub fn relations(engine: &Engine) -> SqlResult<Vec<Relation>> {
             _ => spec(name).map(|s| s.schema()).or_else(|| system::relation(engine, name).ok().flatten().map(|(s, _)| s)),
         };
         let Some(schema) = schema else { continue };
-        out.push(Relation { oid: 12000 + 2 * i as i64, name: name.to_string(), namespace, kind: 'v', schema, primary_key: vec![], object: Object::System });
+        let nspname = if namespace == PG_CATALOG_OID { "pg_catalog" } else { "information_schema" }.to_string();
+        let oid = 12000 + 2 * i as i64;
+        out.push(Relation { oid, name: name.to_string(), namespace, nspname, kind: 'v', schema, primary_key: vec![], object: Object::System });
     }
     Ok(out)
 }
@@ -179,33 +189,26 @@ pub fn user_relations(engine: &Engine) -> Vec<Relation> {
     let mut out = Vec::new();
     for name in engine.table_names() {
         let Some(t) = engine.table(&name) else { continue };
-        out.push(user(t.id, &t.name, 'r', t.schema.clone(), t.primary_key.clone(), Object::Table(t.clone())));
+        out.push(user(engine, t.id, &t.name, 'r', t.schema.clone(), t.primary_key.clone(), Object::Table(t.clone())));
     }
     for s in engine.sources.read().values() {
-        out.push(user(s.id, &s.name, 'f', s.schema.clone(), vec![], Object::Source));
+        out.push(user(engine, s.id, &s.name, 'f', s.schema.clone(), vec![], Object::Source));
     }
     for v in engine.views_in_order() {
-        out.push(user(v.id, &v.name, 'm', v.state.schema.clone(), vec![], Object::View(v.clone())));
+        out.push(user(engine, v.id, &v.name, 'm', v.state.schema.clone(), vec![], Object::View(v.clone())));
     }
     for v in engine.plain_views_in_order() {
-        out.push(user(v.id, &v.name, 'v', v.schema.clone(), vec![], Object::PlainView(v.clone())));
+        out.push(user(engine, v.id, &v.name, 'v', v.schema.clone(), vec![], Object::PlainView(v.clone())));
     }
     out.sort_by_key(|r| r.oid);
     out
 }
 
-fn user(id: u64, name: &str, kind: char, schema: SchemaRef, primary_key: Vec<usize>, object: Object) -> Relation {
-    Relation { oid: relation_oid(id), name: name.to_string(), namespace: PUBLIC_OID, kind, schema, primary_key, object }
-}
-
-/// The name of a namespace OID.
-pub fn namespace_name(oid: i64) -> Option<&'static str> {
-    match oid {
-        PG_CATALOG_OID => Some("pg_catalog"),
-        PUBLIC_OID => Some("public"),
-        INFORMATION_SCHEMA_OID => Some("information_schema"),
-        _ => None,
-    }
+/// A weir object's relation; `key` is its catalog key (`schema.name`, bare in `public`).
+fn user(engine: &Engine, id: u64, key: &str, kind: char, schema: SchemaRef, primary_key: Vec<usize>, object: Object) -> Relation {
+    let (nspname, name) = split_key(key);
+    let (nspname, name, namespace) = (nspname.to_string(), name.to_string(), engine.namespace_oid(key));
+    Relation { oid: relation_oid(id), name, namespace, nspname, kind, schema, primary_key, object }
 }
 
 /// The SQL of a view's query, as `pg_get_viewdef` gives it.

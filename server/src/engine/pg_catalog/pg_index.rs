@@ -7,7 +7,7 @@ use weir_planner::SqlResult;
 
 pub const COLUMNS: &str = "indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool=t indnullsnotdistinct:bool=f \
     indisprimary:bool=t indisexclusion:bool=f indimmediate:bool=t indisclustered:bool=f indisvalid:bool=t indcheckxmin:bool=f \
-    indisready:bool=t indislive:bool=t indisreplident:bool=f indkey:int2[] indcollation:oid[] indclass:oid[] indoption:int2[] \
+    indisready:bool=t indislive:bool=t indisreplident:bool=f indkey:int2vector indcollation:oidvector indclass:oidvector indoption:int2vector \
     indexprs:text indpred:text";
 
 /// The 1-based column numbers of a primary key.

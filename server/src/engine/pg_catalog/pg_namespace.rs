@@ -1,7 +1,8 @@
-//! `pg_namespace`: the schemas `pg_catalog`, `public` and `information_schema`.
+//! `pg_namespace`: the schemas `pg_catalog`, `public`, `information_schema`
+//! and those made with CREATE SCHEMA.
 
+use super::PUBLIC_OID;
 use super::build::Rows;
-use super::{INFORMATION_SCHEMA_OID, PG_CATALOG_OID, PUBLIC_OID, namespace_name};
 use crate::engine::Engine;
 use weir_planner::SqlResult;
 
@@ -10,10 +11,10 @@ pub const COLUMNS: &str = "oid:oid nspname:name nspowner:oid=10 nspacl:text[]";
 /// PostgreSQL 15 gives `public` to the role pg_database_owner.
 pub const DATABASE_OWNER_ROLE: i64 = 6171;
 
-pub fn fill(_: &Engine, rows: &mut Rows) -> SqlResult<()> {
-    for oid in [PG_CATALOG_OID, PUBLIC_OID, INFORMATION_SCHEMA_OID] {
-        let owner = if oid == PUBLIC_OID { DATABASE_OWNER_ROLE } else { super::OWNER_OID };
-        rows.add(vec![("oid", oid.into()), ("nspname", namespace_name(oid).into()), ("nspowner", owner.into())]);
+pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
+    for s in engine.schemas() {
+        let owner = if s.oid == PUBLIC_OID { DATABASE_OWNER_ROLE } else { super::OWNER_OID };
+        rows.add(vec![("oid", s.oid.into()), ("nspname", s.name.into()), ("nspowner", owner.into())]);
     }
     Ok(())
 }

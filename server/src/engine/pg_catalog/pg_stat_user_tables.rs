@@ -15,7 +15,7 @@ pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
     for r in user_relations(engine).into_iter().filter(|r| matches!(r.kind, 'r' | 'm')) {
         rows.add(vec![
             ("relid", r.oid.into()),
-            ("schemaname", "public".into()),
+            ("schemaname", r.nspname.clone().into()),
             ("relname", r.name.clone().into()),
             ("n_live_tup", row_count(&r).unwrap_or(0).into()),
         ]);

@@ -11,7 +11,7 @@ pub const COLUMNS: &str = "schemaname:name tablename:name tableowner:name tables
 pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
     for r in user_relations(engine).into_iter().filter(|r| r.kind == 'r') {
         rows.add(vec![
-            ("schemaname", "public".into()),
+            ("schemaname", r.nspname.clone().into()),
             ("tablename", r.name.clone().into()),
             ("tableowner", OWNER.into()),
             ("hasindexes", (!r.primary_key.is_empty()).into()),

@@ -3,7 +3,7 @@
 
 use super::build::Rows;
 use super::pg_attribute::collation_of;
-use super::{PUBLIC_OID, user_relations};
+use super::user_relations;
 use crate::engine::Engine;
 use weir_planner::SqlResult;
 use weir_planner::pgtypes::TYPES;
@@ -60,7 +60,7 @@ pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
         rows.add(vec![
             ("oid", r.row_type_oid().into()),
             ("typname", r.name.clone().into()),
-            ("typnamespace", PUBLIC_OID.into()),
+            ("typnamespace", r.namespace.into()),
             ("typtype", 'c'.into()),
             ("typcategory", 'C'.into()),
             ("typrelid", r.oid.into()),

@@ -54,10 +54,11 @@ fn type_columns(t: ColumnType) -> Vec<(&'static str, V)> {
 }
 
 pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
-    for r in relations(engine)? {
+    // As in PostgreSQL: no materialized views, and a view's columns may always be NULL.
+    for r in relations(engine)?.into_iter().filter(|r| r.kind != 'm') {
         for (i, f) in r.schema.fields().iter().enumerate() {
             let mut row = table_ref(&r);
-            let nullable = f.is_nullable() || !r.is_user();
+            let nullable = f.is_nullable() || !r.is_user() || r.kind == 'v';
             row.extend([
                 ("column_name", f.name().as_str().into()),
                 ("ordinal_position", (i + 1).into()),

@@ -16,7 +16,7 @@ pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
             row.extend([
                 ("column_name", r.schema.field(*col).name().as_str().into()),
                 ("constraint_catalog", crate::engine::CATALOG.into()),
-                ("constraint_schema", "public".into()),
+                ("constraint_schema", r.nspname.clone().into()),
                 ("constraint_name", r.index_name().into()),
             ]);
             rows.add(row);

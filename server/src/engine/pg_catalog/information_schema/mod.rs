@@ -14,8 +14,8 @@ mod tables;
 mod views;
 
 use crate::engine::Engine;
+use crate::engine::pg_catalog::Relation;
 use crate::engine::pg_catalog::build::{Rows, Spec};
-use crate::engine::pg_catalog::{Relation, namespace_name};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use weir_planner::SqlResult;
@@ -49,14 +49,9 @@ pub fn relation(engine: &Engine, name: &str) -> SqlResult<Option<(SchemaRef, Rec
     rows.finish().map(Some)
 }
 
-/// The schema name of a relation.
-fn schema_of(r: &Relation) -> &'static str {
-    namespace_name(r.namespace).unwrap_or("public")
-}
-
 /// The columns every relation-level row starts with.
 fn table_ref(r: &Relation) -> Vec<(&'static str, crate::engine::pg_catalog::build::V)> {
-    vec![("table_catalog", crate::engine::CATALOG.into()), ("table_schema", schema_of(r).into()), ("table_name", r.name.clone().into())]
+    vec![("table_catalog", crate::engine::CATALOG.into()), ("table_schema", r.nspname.clone().into()), ("table_name", r.name.clone().into())]
 }
 
 #[cfg(test)]

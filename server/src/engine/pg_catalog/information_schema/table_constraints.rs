@@ -14,7 +14,7 @@ pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
         let mut row = table_ref(&r);
         row.extend([
             ("constraint_catalog", crate::engine::CATALOG.into()),
-            ("constraint_schema", "public".into()),
+            ("constraint_schema", r.nspname.clone().into()),
             ("constraint_name", r.index_name().into()),
             ("constraint_type", "PRIMARY KEY".into()),
         ]);

@@ -1,5 +1,6 @@
 //! `information_schema.tables`: tables ('BASE TABLE'), sources ('FOREIGN'),
-//! materialized and system views ('VIEW').
+//! plain and system views ('VIEW'). As in PostgreSQL, materialized views are
+//! not here (clients that know PostgreSQL find them in pg_class / pg_matviews).
 
 use super::table_ref;
 use crate::engine::Engine;
@@ -12,7 +13,7 @@ pub const COLUMNS: &str = "table_catalog:name table_schema:name table_name:name 
     is_insertable_into:text=NO is_typed:text=NO commit_action:text";
 
 pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
-    for r in relations(engine)? {
+    for r in relations(engine)?.into_iter().filter(|r| r.kind != 'm') {
         let kind = match r.kind {
             'r' => "BASE TABLE",
             'f' => "FOREIGN",

@@ -1,4 +1,5 @@
-//! `information_schema.views`: plain and materialized views with their queries.
+//! `information_schema.views`: plain views with their queries (as in
+//! PostgreSQL, materialized views are in pg_matviews only).
 
 use super::table_ref;
 use crate::engine::Engine;
@@ -12,11 +13,8 @@ pub const COLUMNS: &str = "table_catalog:name table_schema:name table_name:name 
 
 pub fn fill(engine: &Engine, rows: &mut Rows) -> SqlResult<()> {
     for r in user_relations(engine) {
-        let id = match &r.object {
-            Object::View(v) => v.id,
-            Object::PlainView(v) => v.id,
-            _ => continue,
-        };
+        let Object::PlainView(v) = &r.object else { continue };
+        let id = v.id;
         let mut row = table_ref(&r);
         row.push(("view_definition", view_definition(engine, id).into()));
         rows.add(row);
