@@ -594,8 +594,35 @@ fn has_subquery(e: &Expr) -> bool {
     Visit::visit(e, &mut Finder).is_break()
 }
 
-/// Functions DataFusion runs as table functions; other functions in FROM are scalar ones.
-const TABLE_FUNCTIONS: &[&str] = &["generate_series", "range", "unnest", "tumble", "hop", "session"];
+/// Functions DataFusion runs as table functions, and PostgreSQL's set-returning
+/// functions that weir answers otherwise (pg_options_to_table) or not at all:
+/// none of these is a scalar function in FROM.
+const TABLE_FUNCTIONS: &[&str] = &[
+    "generate_series",
+    "range",
+    "unnest",
+    "tumble",
+    "hop",
+    "session",
+    "pg_options_to_table",
+    "generate_subscripts",
+    "json_each",
+    "jsonb_each",
+    "json_each_text",
+    "jsonb_each_text",
+    "json_array_elements",
+    "jsonb_array_elements",
+    "json_array_elements_text",
+    "jsonb_array_elements_text",
+    "json_object_keys",
+    "jsonb_object_keys",
+    "regexp_matches",
+    "regexp_split_to_table",
+    "json_to_recordset",
+    "jsonb_to_recordset",
+    "json_populate_recordset",
+    "jsonb_populate_recordset",
+];
 
 fn function_name(name: &ObjectName) -> String {
     name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_lowercase()).unwrap_or_default()

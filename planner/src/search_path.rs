@@ -8,7 +8,10 @@
 use crate::ddl::{WeirStatement, byte_offset};
 use crate::names::{SCHEMA, ident_name, object_key, quote_ident};
 use crate::{SqlError, SqlResult, SqlState};
-use datafusion::sql::sqlparser::ast::{CopySource, Ident, ObjectName, ObjectNamePart, ObjectType, Query, Statement, Visit, Visitor, visit_relations_mut};
+use datafusion::sql::sqlparser::ast::{
+    CopySource, Expr, FunctionArg, FunctionArgExpr, Ident, ObjectName, ObjectNamePart, ObjectType, Query, Statement, TableFactor, Visit, VisitMut, Visitor,
+    VisitorMut, visit_relations_mut,
+};
 use datafusion::sql::sqlparser::tokenizer::Location;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -102,8 +105,12 @@ impl<'a> SearchPath<'a> {
             WeirStatement::CreateView(cv) => {
                 q.create(&mut cv.name)?;
                 q.query(&mut cv.query);
+                q.window_inputs(&mut cv.query);
             }
-            WeirStatement::ExplainCreateView(cv) => q.query(&mut cv.query),
+            WeirStatement::ExplainCreateView(cv) => {
+                q.query(&mut cv.query);
+                q.window_inputs(&mut cv.query);
+            }
             WeirStatement::CreateSink(cs) => {
                 q.create(&mut cs.name)?;
                 q.name(&mut cs.from);
@@ -189,6 +196,30 @@ impl Qualify<'_, '_> {
         });
     }
 
+    /// `TUMBLE(clicks, ...)` (or HOP, SESSION) in a materialized view: its first argument names a relation.
+    fn window_inputs(&mut self, q: &mut Query) {
+        struct Windows<'q, 'p, 'a>(&'q mut Qualify<'p, 'a>);
+        impl VisitorMut for Windows<'_, '_, '_> {
+            type Break = ();
+            fn pre_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<()> {
+                let TableFactor::Table { name, args: Some(args), .. } = f else { return ControlFlow::Continue(()) };
+                let window = name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| matches!(ident_name(i).as_str(), "tumble" | "hop" | "session"));
+                if let (true, Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))) = (window, args.args.first_mut())
+                    && let Expr::Identifier(id) = e
+                {
+                    let (id, bare) = (id.clone(), ident_name(id));
+                    let schema = self.0.path.lookup(&bare).filter(|s| *s != SCHEMA && !self.0.ctes.contains(&bare)).map(String::from);
+                    if let Some(schema) = schema {
+                        self.0.out.push((id.span.start, schema.clone()));
+                        *e = Expr::CompoundIdentifier(vec![ident(&schema), id]);
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+        }
+        let _ = VisitMut::visit(q, &mut Windows(self));
+    }
+
     fn statement(&mut self, s: &mut Statement) -> SqlResult<()> {
         match s {
             Statement::CreateTable(ct) => {
@@ -239,4 +270,58 @@ fn ctes_of(stmt: &WeirStatement) -> HashSet<String> {
         _ => {}
     }
     v.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Catalog;
+    impl Namespaces for Catalog {
+        fn schema_exists(&self, s: &str) -> bool {
+            matches!(s, "public" | "shop" | "My Schema")
+        }
+        fn relation_exists(&self, key: &str) -> bool {
+            matches!(key, "shop.orders" | "shop.clicks" | "items" | "orders")
+        }
+    }
+
+    fn qualified(path: &[&str], sql: &str) -> String {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        let p = SearchPath::new(&path, &Catalog);
+        let mut parsed = crate::parse_sql(sql).unwrap().pop().unwrap();
+        let inserted = p.qualify(&mut parsed.statement).unwrap();
+        splice(sql, &inserted)
+    }
+
+    #[test]
+    fn reads_search_path_values() {
+        assert_eq!(parse("\"$user\", public", "weir"), vec!["weir", "public"]);
+        assert_eq!(parse("Shop,  \"My Schema\" ,public", "u"), vec!["shop", "My Schema", "public"]);
+        assert_eq!(parse("", "u"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn names_take_the_first_schema_that_has_them() {
+        assert_eq!(qualified(&["shop", "public"], "SELECT * FROM orders JOIN items ON true"), "SELECT * FROM shop.orders JOIN items ON true");
+        assert_eq!(qualified(&["public", "shop"], "SELECT * FROM orders"), "SELECT * FROM orders");
+        assert_eq!(qualified(&["shop"], "WITH orders AS (SELECT 1) SELECT * FROM orders"), "WITH orders AS (SELECT 1) SELECT * FROM orders");
+        assert_eq!(qualified(&["public"], "SELECT * FROM orders"), "SELECT * FROM orders");
+    }
+
+    #[test]
+    fn new_objects_go_to_the_first_schema_that_exists() {
+        assert_eq!(qualified(&["nowhere", "shop"], "CREATE TABLE t (a int)"), "CREATE TABLE shop.t (a int)");
+        assert_eq!(
+            qualified(&["shop"], "CREATE MATERIALIZED VIEW m AS SELECT count(*) FROM TUMBLE(clicks, ts, INTERVAL '1 minute') GROUP BY window_start"),
+            "CREATE MATERIALIZED VIEW shop.m AS SELECT count(*) FROM TUMBLE(shop.clicks, ts, INTERVAL '1 minute') GROUP BY window_start"
+        );
+        assert_eq!(
+            qualified(&["My Schema"], "CREATE SINK s FROM items WITH (connector = 'x')"),
+            "CREATE SINK \"My Schema\".s FROM items WITH (connector = 'x')"
+        );
+        let path = vec!["nowhere".to_string()];
+        let mut stmt = crate::parse_sql("CREATE TABLE t (a int)").unwrap().pop().unwrap().statement;
+        assert_eq!(SearchPath::new(&path, &Catalog).qualify(&mut stmt).unwrap_err().state, SqlState::UndefinedSchema);
+    }
 }

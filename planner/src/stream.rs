@@ -384,7 +384,10 @@ impl FromScan<'_> {
         let bad = || SqlError::syntax(format!("wrong arguments; use {usage}"));
         let relation = args.first().and_then(|e| match e {
             ast::Expr::Identifier(_) => ident_of(e),
-            ast::Expr::CompoundIdentifier(parts) => parts.last().map(|i| if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }),
+            ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
+                [schema, name] => Some(crate::names::object_key(&crate::names::ident_name(schema), &crate::names::ident_name(name))),
+                _ => parts.last().map(crate::names::ident_name),
+            },
             _ => None,
         });
         let (Some(relation), Some(time_column)) = (relation, args.get(1).and_then(ident_of)) else { return Err(bad()) };
