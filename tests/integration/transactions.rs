@@ -141,3 +141,29 @@ async fn pg_stat_activity_shows_sessions_like_postgres() {
     }
     assert_eq!(seen[0], seen[1], "weir (left) and PostgreSQL 15 (right) differ");
 }
+
+/// A transaction over two tables is seen whole by a query that reads both
+/// while commits go on in another session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_over_two_tables_never_sees_half_a_commit() {
+    let server = Server::start();
+    let writer = server.client().await;
+    let reader = server.client().await;
+    writer
+        .batch_execute("CREATE TABLE half_a (n int); CREATE TABLE half_b (n int); INSERT INTO half_a VALUES (0); INSERT INTO half_b VALUES (0)")
+        .await
+        .unwrap();
+    let writes = tokio::spawn(async move {
+        for _ in 0..150 {
+            writer.batch_execute("BEGIN; UPDATE half_a SET n = n + 1; UPDATE half_b SET n = n + 1; COMMIT").await.unwrap();
+        }
+    });
+    let mut reads = 0;
+    while !writes.is_finished() {
+        let seen = outcome(&reader, "SELECT a.n = b.n AS same, a.n FROM half_a a CROSS JOIN half_b b").await;
+        assert!(seen.starts_with("t|"), "a query saw one table after a commit and the other before it: {seen}");
+        reads += 1;
+    }
+    writes.await.unwrap();
+    assert!(reads > 10, "only {reads} reads ran beside the commits");
+}

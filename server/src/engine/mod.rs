@@ -55,6 +55,10 @@ pub struct SessionScope {
     pub search_path: Arc<RwLock<Vec<String>>>,
     /// Every setting, for `pg_settings`.
     pub settings: Arc<RwLock<Vec<pg_catalog::pg_settings::SettingRow>>>,
+    /// The committed contents of every table as the running statement began,
+    /// taken at once ([`Engine::table_snapshots`]), so that a statement never
+    /// sees part of another session's transaction.
+    pub tables: Arc<RwLock<std::collections::HashMap<String, Arc<crate::storage::table::TableData>>>>,
 }
 
 impl SessionScope {
@@ -113,6 +117,9 @@ pub struct Engine {
     restored: parking_lot::Mutex<Option<Restored>>,
     /// Held closed until every restored dataflow and sink is in place.
     gate: parking_lot::Mutex<Option<Arc<Gate>>>,
+    /// Held for writing while a transaction's tables change, for reading
+    /// while a statement takes its snapshot of them.
+    visibility: RwLock<()>,
 }
 
 fn io_error(what: &str, e: std::io::Error) -> SqlError {
@@ -146,6 +153,7 @@ impl Engine {
             coord,
             restored: parking_lot::Mutex::new(restored),
             gate: parking_lot::Mutex::new(Some(Arc::new(Gate::default()))),
+            visibility: RwLock::new(()),
         });
         engine.restore(recovered).await?;
         // Mirrored tables load again now, then on their schedule.
@@ -345,6 +353,12 @@ impl Engine {
         self.tables.read().values().find(|t| t.id == id).cloned()
     }
 
+    /// The committed contents of every table, all as of one moment.
+    pub fn table_snapshots(&self) -> std::collections::HashMap<String, Arc<crate::storage::table::TableData>> {
+        let _consistent = self.visibility.read();
+        self.tables.read().iter().map(|(k, t)| (k.clone(), t.snapshot())).collect()
+    }
+
     pub fn table(&self, name: &str) -> Option<Arc<Table>> {
         self.tables.read().get(name).cloned()
     }
@@ -414,6 +428,7 @@ impl Engine {
         let records: Vec<(Header, &SchemaRef, Vec<RecordBatch>)> =
             tables.iter().map(|(t, _, c)| (Header::Replace { id: t.id }, &t.schema, vec![c.clone()])).collect();
         tokio::task::block_in_place(|| writer.0.append_group(&records)).map_err(|e| io_error("log the transaction", e))?;
+        let _all_at_once = self.visibility.write();
         for (table, _, contents) in tables {
             table.replace(contents)?;
         }
@@ -526,7 +541,8 @@ impl SchemaProvider for WeirSchema {
         let name = key.as_str();
         if let Some(table) = engine.table(name) {
             let own = self.scope.as_ref().and_then(|s| s.overlay.read().get(name).cloned());
-            let batches = own.unwrap_or_else(|| table.snapshot().batches.clone());
+            let taken = || self.scope.as_ref().and_then(|s| s.tables.read().get(name).map(|d| d.batches.clone()));
+            let batches = own.or_else(taken).unwrap_or_else(|| table.snapshot().batches.clone());
             return Ok(Some(Arc::new(MemTable::try_new(table.schema.clone(), vec![batches])?)));
         }
         if let Some(streaming) = engine.stream_relation(name)? {

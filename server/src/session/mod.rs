@@ -539,6 +539,7 @@ impl Session {
             // The first load fails the CREATE if PostgreSQL or the table is not there.
             let rows = crate::engine::mirror::load(&spec, &schema).await?;
             let mut writer = self.engine.writer().await;
+            self.fresh_snapshot();
             self.engine.apply(&mut writer, Change::CreateTable { name: name.clone(), sql, schema, primary_key })?;
             let table = self.engine.table(&name).ok_or_else(|| SqlError::internal("table vanished"))?;
             self.engine.set_mirror(&table, spec);
@@ -547,6 +548,7 @@ impl Session {
             return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
         }
         let mut writer = self.engine.writer().await;
+        self.fresh_snapshot();
         self.engine.apply(&mut writer, Change::CreateTable { name: name.clone(), sql, schema, primary_key })?;
         let Some(query) = query else {
             return Ok(Output::Command { tag: "CREATE TABLE".into(), rows: None });
@@ -686,6 +688,7 @@ impl Session {
         }
         if !txn.writes.is_empty() {
             let mut writer = self.engine.writer().await;
+            self.fresh_snapshot();
             let tables = txn.writes.into_values().map(|p| (p.table, p.base, p.contents)).collect();
             self.engine.apply_transaction(&mut writer, tables)?;
         }
@@ -760,6 +763,7 @@ impl Session {
         let n = batch.num_rows();
         let engine = self.engine.clone();
         let mut writer = engine.writer().await;
+        self.fresh_snapshot();
         self.write(&mut writer, Change::Append { table: table.clone(), batch }, "COPY")?;
         Ok(n)
     }
@@ -776,6 +780,7 @@ impl Session {
         let bare = plain_insert(ins, &table);
         let engine = self.engine.clone();
         let mut writer = engine.writer().await;
+        self.fresh_snapshot();
         let plan = self.plan(Statement::Insert(bare)).await?;
         let LogicalPlan::Dml(dml) = plan else { return Err(SqlError::internal("expected an INSERT plan")) };
         if !matches!(dml.op, WriteOp::Insert(_)) {
@@ -864,6 +869,7 @@ impl Session {
     async fn update(&mut self, u: ast::Update, params: &ParamValues) -> SqlResult<Output> {
         let engine = self.engine.clone();
         let mut writer = engine.writer().await;
+        self.fresh_snapshot();
         let (table, sql) = self.update_query(&u)?;
         let (parts, hits) = self.split_hits(&table, &sql, params).await?;
         let mut changed = Vec::new();
@@ -883,6 +889,7 @@ impl Session {
     async fn delete(&mut self, d: ast::Delete, params: &ParamValues) -> SqlResult<Output> {
         let engine = self.engine.clone();
         let mut writer = engine.writer().await;
+        self.fresh_snapshot();
         let (table, sql) = self.delete_query(&d)?;
         let (parts, hits) = self.split_hits(&table, &sql, params).await?;
         let mut keep = Vec::with_capacity(parts.len());
@@ -937,6 +944,7 @@ impl Session {
             return Err(SqlError::unsupported(format!("DROP {kind} is not supported")));
         }
         let mut writer = self.engine.writer().await;
+        self.fresh_snapshot();
         // Check every name first, so a failing DROP of several drops nothing.
         let mut tables = Vec::new();
         for n in &names {

@@ -15,13 +15,21 @@ impl Session {
         parse(self.settings.get("search_path").unwrap_or(SCHEMA), &self.user)
     }
 
-    /// Makes the session's settings and search path what its queries see.
+    /// Makes the session's settings and search path what its queries see,
+    /// and takes the statement's snapshot of the committed tables.
     pub(super) fn publish_scope(&self) {
         let path = self.search_path();
         if *self.scope.search_path.read() != path {
             *self.scope.search_path.write() = path;
         }
         *self.scope.settings.write() = self.settings.catalog_rows();
+        self.fresh_snapshot();
+    }
+
+    /// Takes the committed tables as they are now: at a statement's start,
+    /// and again once it holds the write lock, so a write reads what it replaces.
+    pub(super) fn fresh_snapshot(&self) {
+        *self.scope.tables.write() = self.engine.table_snapshots();
     }
 
     /// Qualifies the statement's names by the search path. Gives the text
