@@ -121,6 +121,21 @@ public class WeirJdbc {
           if (n != 2) throw new AssertionError("rows " + n);
         }
       }
+      // A fetch size inside a transaction: pgjdbc reads through a portal, two rows per Execute.
+      c.setAutoCommit(false);
+      try (PreparedStatement p = c.prepareStatement("SELECT id FROM j ORDER BY id")) {
+        p.setFetchSize(2);
+        try (ResultSet r = p.executeQuery()) {
+          int n = 0;
+          while (r.next()) {
+            n++;
+            if (r.getInt(1) != n) throw new AssertionError("fetch-size row " + n + " is " + r.getInt(1));
+          }
+          if (n != 7) throw new AssertionError("fetch-size rows " + n);
+        }
+      }
+      c.commit();
+      c.setAutoCommit(true);
       DatabaseMetaData md = c.getMetaData();
       try (ResultSet r = md.getTables(null, "public", "j", null)) {
         if (!r.next() || !"TABLE".equals(r.getString("TABLE_TYPE"))) throw new AssertionError("getTables");
