@@ -599,10 +599,7 @@ impl Session {
         match stmt {
             Statement::Declare { stmts } => self.declare(stmts, params).await,
             Statement::Fetch { name, direction, .. } => {
-                let n = fetch_count(&direction)?;
-                let name = ident_name(&name);
-                let cursor = self.cursors.get_mut(&name).ok_or_else(|| no_cursor(&name))?;
-                let (schema, rows) = (cursor.schema.clone(), cursor.take(n));
+                let (schema, rows) = self.take_rows(&name, &direction)?;
                 Ok(rows_output(schema, rows, "FETCH"))
             }
             Statement::Close { cursor } => {
@@ -619,14 +616,19 @@ impl Session {
         }
     }
 
+    /// The rows a FETCH (or MOVE) in `direction` takes from cursor `name`.
+    fn take_rows(&mut self, name: &ast::Ident, direction: &ast::FetchDirection) -> SqlResult<(SchemaRef, Vec<RecordBatch>)> {
+        let n = fetch_count(direction)?;
+        let name = ident_name(name);
+        let cursor = self.cursors.get_mut(&name).ok_or_else(|| no_cursor(&name))?;
+        Ok((cursor.schema.clone(), cursor.take(n)))
+    }
+
     /// MOVE: FETCH's rows skipped, their count in the tag.
     fn move_cursor(&mut self, fetch: Statement) -> SqlResult<Output> {
         let Statement::Fetch { name, direction, .. } = fetch else { return Err(SqlError::internal("MOVE without FETCH")) };
-        let n = fetch_count(&direction)?;
-        let name = ident_name(&name);
-        let cursor = self.cursors.get_mut(&name).ok_or_else(|| no_cursor(&name))?;
-        let moved = cursor.take(n).iter().map(|b| b.num_rows()).sum();
-        Ok(Output::Command { tag: "MOVE".into(), rows: Some(moved) })
+        let (_, rows) = self.take_rows(&name, &direction)?;
+        Ok(Output::Command { tag: "MOVE".into(), rows: Some(rows.iter().map(|b| b.num_rows()).sum()) })
     }
 
     fn open_transaction(&mut self, what: &str) -> SqlResult<&mut Transaction> {
