@@ -4,6 +4,7 @@
 //! `EXPLAIN [CREATE] MATERIALIZED VIEW`. Everything else goes to sqlparser.
 
 use crate::error::{SqlError, SqlResult};
+use crate::fetch::{CursorStep, parse_cursor_step};
 use crate::parse::{MAX_NESTING_DEPTH, check_operator_chains, parse_error};
 use datafusion::sql::sqlparser::ast::{ColumnDef, Expr, Ident, ObjectName, Query, Statement, Value};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -71,9 +72,8 @@ pub enum WeirStatement {
     ExplainView(ObjectName),
     /// `SHOW SOURCES`, `SHOW MATERIALIZED VIEWS`, `SHOW SINKS`, `SHOW CONNECTORS`
     Show(ShowObjects),
-    /// `MOVE [direction] [FROM | IN] cursor`: FETCH without the rows
-    /// (a `Statement::Fetch`, which sqlparser parses and MOVE mirrors).
-    Move(Statement),
+    /// `FETCH` or `MOVE [direction] [FROM | IN] cursor`.
+    Fetch(CursorStep),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,9 +183,9 @@ fn parse_one(p: &mut Parser) -> Result<WeirStatement, ParserError> {
         let names = p.parse_comma_separated(|p| p.parse_object_name(false))?;
         return Ok(WeirStatement::DropSink { names, if_exists });
     }
-    if word_is(&t0, "move") {
+    if word_is(&t0, "move") || word_is(&t0, "fetch") {
         p.next_token();
-        return p.parse_fetch_statement().map(WeirStatement::Move);
+        return parse_cursor_step(p, word_is(&t0, "move")).map(WeirStatement::Fetch);
     }
     if kw(&t0, Keyword::SHOW) && kw(&t1, Keyword::MATERIALIZED) && kw(&t2, Keyword::VIEWS) {
         for _ in 0..3 {

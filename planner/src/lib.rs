@@ -3,6 +3,7 @@
 
 pub mod ddl;
 pub mod error;
+pub mod fetch;
 pub mod names;
 pub mod parse;
 pub mod pgdialect;

@@ -117,7 +117,7 @@ impl<'a> SearchPath<'a> {
             }
             WeirStatement::DropSource { names, .. } | WeirStatement::DropSink { names, .. } => names.iter_mut().for_each(|n| q.name(n)),
             WeirStatement::ExplainView(n) => q.name(n),
-            WeirStatement::Show(_) | WeirStatement::Move(_) => {}
+            WeirStatement::Show(_) | WeirStatement::Fetch(_) => {}
         }
         Ok(q.out)
     }

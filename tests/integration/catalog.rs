@@ -3,14 +3,8 @@
 //! (differential: nothing here is an expected text typed by hand), and
 //! weir's own objects (sources, materialized views) as psql shows them.
 
-use crate::support::{Server, service, temp_dir};
+use crate::support::{Server, assert_same_session, postgres_url, psql, psql_session, temp_dir};
 use std::process::Command;
-
-/// What psql prints for `command` (its errors included, so a failure shows in the diff).
-fn psql(url: &str, command: &str) -> String {
-    let out = Command::new("psql").args([url, "-X", "-v", "ON_ERROR_STOP=1", "-c", command]).output().unwrap();
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// The same statements in weir and PostgreSQL, as role `weir` in both (so owners agree).
 const SETUP: &[&str] = &[
@@ -34,22 +28,6 @@ const COMMANDS: &[&str] = &[
     r"\du weir",
     r"\dT",
 ];
-
-/// The URL of the suite's PostgreSQL as role `weir` (created once), after
-/// dropping what `cleanup` names (each test drops only its own objects).
-fn postgres_url(cleanup: &[&str]) -> String {
-    let admin = service("WEIR_TEST_PG_URL");
-    let role = "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'weir') THEN \
-        CREATE ROLE weir SUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION BYPASSRLS; END IF; END $$";
-    let out = psql(&admin, role);
-    // Two tests may race to create the role; either way it exists.
-    assert!(!out.contains("ERROR") || out.contains("already exists") || out.contains("duplicate key"), "{out}");
-    for sql in cleanup {
-        let out = psql(&admin, sql);
-        assert!(!out.contains("ERROR"), "{sql}: {out}");
-    }
-    admin.replacen("postgres@", "weir@", 1)
-}
 
 #[test]
 fn psql_describes_like_postgres() {
@@ -212,21 +190,6 @@ fn time_zone_setting_shows_and_reads_timestamptz_like_postgres() {
     assert_eq!(bad, psql_with_input(&pg, "SET TimeZone = 'Mars/Olympus'", ""));
 }
 
-/// What psql prints for `script` run in one session, each statement echoed,
-/// errors as SQLSTATEs in place, NOTICE lines left out (weir sends none yet).
-fn psql_session(url: &str, script: &str) -> String {
-    use std::io::Write;
-    let mut child = Command::new("sh")
-        .args(["-c", "exec psql \"$1\" -X -a -v VERBOSITY=sqlstate -f - 2>&1", "sh", url])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.contains("NOTICE:  ")).map(|l| format!("{l}\n")).collect()
-}
-
 /// Schemas and search_path in one session: where objects go, what names
 /// find, the catalog's view of it, psql's listing, and the errors.
 const SCHEMA_SCRIPT: &str = r"
@@ -288,11 +251,7 @@ fn schemas_and_search_path_behave_like_postgres() {
     let server = Server::start();
     let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
     let pg = postgres_url(&["DROP SCHEMA IF EXISTS sp_a CASCADE", "DROP TABLE IF EXISTS sp_t"]);
-    let (w, p) = (psql_session(&weir, SCHEMA_SCRIPT), psql_session(&pg, SCHEMA_SCRIPT));
-    for (i, (wl, pl)) in w.lines().zip(p.lines()).enumerate() {
-        assert_eq!(wl, pl, "line {} of the schema script: weir (left) and PostgreSQL 15 (right) differ\nweir:\n{w}", i + 1);
-    }
-    assert_eq!(w.lines().count(), p.lines().count(), "weir:\n{w}\nPostgreSQL:\n{p}");
+    assert_same_session("the schema script", &weir, &pg, SCHEMA_SCRIPT);
 }
 
 /// A schema's objects, and views that found their inputs through the

@@ -10,6 +10,7 @@ mod bi_tools;
 mod catalog;
 mod checkpoints;
 mod clients;
+mod cursors;
 mod durability;
 mod joins;
 mod migrations;

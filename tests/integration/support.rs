@@ -165,3 +165,50 @@ pub async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
     let config = redis::AsyncConnectionConfig::new().set_connection_timeout(Some(Duration::from_secs(30))).set_response_timeout(Some(Duration::from_secs(30)));
     redis::Client::open(url).unwrap().get_multiplexed_async_connection_with_config(&config).await.unwrap()
 }
+
+/// What psql prints for `command` (its errors included, so a failure shows in the diff).
+pub fn psql(url: &str, command: &str) -> String {
+    let out = Command::new("psql").args([url, "-X", "-v", "ON_ERROR_STOP=1", "-c", command]).output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// The URL of the suite's PostgreSQL as role `weir` (created once), after
+/// dropping what `cleanup` names (each test drops only its own objects).
+pub fn postgres_url(cleanup: &[&str]) -> String {
+    let admin = service("WEIR_TEST_PG_URL");
+    let role = "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'weir') THEN \
+        CREATE ROLE weir SUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION BYPASSRLS; END IF; END $$";
+    let out = psql(&admin, role);
+    // Two tests may race to create the role; either way it exists.
+    assert!(!out.contains("ERROR") || out.contains("already exists") || out.contains("duplicate key"), "{out}");
+    for sql in cleanup {
+        let out = psql(&admin, sql);
+        assert!(!out.contains("ERROR"), "{sql}: {out}");
+    }
+    admin.replacen("postgres@", "weir@", 1)
+}
+
+/// What psql prints for `script` run in one session, each statement echoed,
+/// errors as SQLSTATEs in place, NOTICE lines left out (weir sends none yet).
+pub fn psql_session(url: &str, script: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .args(["-c", "exec psql \"$1\" -X -a -v VERBOSITY=sqlstate -f - 2>&1", "sh", url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.contains("NOTICE:  ")).map(|l| format!("{l}\n")).collect()
+}
+
+/// Runs `script` through psql in weir and in PostgreSQL and fails at the
+/// first line where their outputs differ.
+pub fn assert_same_session(what: &str, weir_url: &str, pg_url: &str, script: &str) {
+    let (w, p) = (psql_session(weir_url, script), psql_session(pg_url, script));
+    for (i, (wl, pl)) in w.lines().zip(p.lines()).enumerate() {
+        assert_eq!(wl, pl, "line {} of {what}: weir (left) and PostgreSQL 15 (right) differ\nweir:\n{w}", i + 1);
+    }
+    assert_eq!(w.lines().count(), p.lines().count(), "{what}\nweir:\n{w}\nPostgreSQL:\n{p}");
+}

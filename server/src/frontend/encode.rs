@@ -300,6 +300,34 @@ fn own_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
     }
 }
 
+/// Binary for the types whose PostgreSQL binary form weir writes itself (numeric).
+fn own_binary(array: &dyn Array, row: usize, format: FieldFormat) -> Option<OwnBinary> {
+    let a = array.as_any().downcast_ref::<arrow::array::Decimal128Array>().filter(|_| format == FieldFormat::Binary)?;
+    let bytes = super::numeric::numeric_binary(a.value(row), a.scale())?;
+    Some(OwnBinary(bytes))
+}
+
+/// A value already in its binary wire form (only ever sent in binary).
+#[derive(Debug)]
+struct OwnBinary(Vec<u8>);
+
+impl ToSql for OwnBinary {
+    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        out.put_slice(&self.0);
+        Ok(IsNull::No)
+    }
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+impl ToSqlText for OwnBinary {
+    fn to_sql_text(&self, _ty: &Type, _out: &mut BytesMut, _f: &FormatOptions) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        Err("a binary-only value was asked for in text".into())
+    }
+}
+
 fn has_own_text(t: &arrow::datatypes::DataType) -> bool {
     use arrow::datatypes::DataType;
     matches!(t, DataType::Timestamp(..) | DataType::Time32(_) | DataType::Time64(_) | DataType::Float32 | DataType::Float64)
@@ -347,6 +375,8 @@ pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch, shown: Sh
             } else if pg_field.format() == FieldFormat::Text && has_own_text(array.data_type()) {
                 let value = own_text(array.as_ref(), row, shown).map(PgText);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
+            } else if let Some(value) = own_binary(array.as_ref(), row, pg_field.format()) {
+                encoder.encode_field_with_type_and_format(&Some(value), pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if let Some(a) = array.as_any().downcast_ref::<arrow::array::UInt64Array>() {
                 let value = i64::try_from(a.value(row)).unwrap_or(i64::MAX); // (no count gets that far)
                 encoder.encode_field_with_type_and_format(&Some(value), pg_field.datatype(), pg_field.format(), pg_field.format_options())

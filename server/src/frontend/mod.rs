@@ -4,6 +4,7 @@
 
 pub mod copy;
 pub mod encode;
+mod numeric;
 
 use crate::engine::Engine;
 use crate::frontend::copy::{PendingCopy, copy_out};
@@ -365,7 +366,10 @@ impl SimpleQueryHandler for Connection {
         let mut failed = matches!(client.transaction_status(), TransactionStatus::Error);
         for Parsed { statement, sql } in statements {
             let ends = ends_block(&statement);
-            match self.run(statement, &sql, &ParamValues::List(vec![]), &Format::UnifiedText, failed && !ends, cancel.clone()).await {
+            // A FETCH from a BINARY cursor answers in binary, as PostgreSQL's simple query does.
+            let binary = self.session.lock().await.fetches_binary(&statement);
+            let format = if binary { Format::UnifiedBinary } else { Format::UnifiedText };
+            match self.run(statement, &sql, &ParamValues::List(vec![]), &format, failed && !ends, cancel.clone()).await {
                 Ok(r) => {
                     failed &= !ends;
                     responses.push(r)

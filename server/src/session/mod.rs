@@ -15,7 +15,7 @@ pub mod transaction;
 use crate::engine::objects::plan_rows;
 use crate::engine::{Change, Engine, plan_create_table};
 use crate::session::copy::CopyFormat;
-use crate::session::cursors::{Cursor, fetch_count};
+use crate::session::cursors::{Cursor, CursorOptions};
 use crate::session::settings::Settings;
 use crate::session::transaction::Transaction;
 use crate::storage::table::Table;
@@ -32,6 +32,7 @@ use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{self, AssignmentTarget, FromTable, ObjectName, ObjectType, SelectItem, Statement, TableFactor, TableObject};
 use std::sync::Arc;
 use weir_planner::ddl::ShowObjects;
+use weir_planner::fetch::CursorStep;
 use weir_planner::names::{ObjectKind, ident_name, object_name};
 use weir_planner::pgdialect::SessionValues;
 use weir_planner::types::{is_jsonb, normalize_jsonb};
@@ -367,7 +368,7 @@ impl Session {
                 let (schema, batch) = self.show_objects(what)?;
                 Ok(rows_output(schema, vec![batch], "SHOW"))
             }
-            WeirStatement::Move(fetch) => self.move_cursor(fetch),
+            WeirStatement::Fetch(step) => self.fetch(step),
         }
     }
 
@@ -397,6 +398,7 @@ impl Session {
                 Ok(Description { schema: Some(one_column("QUERY PLAN", vec![])?.0), ..Default::default() })
             }
             WeirStatement::Show(what) => Ok(Description { schema: Some(self.show_objects(*what)?.0), ..Default::default() }),
+            WeirStatement::Fetch(f) if !f.is_move => Ok(Description { schema: self.cursor_schema(&ident_name(&f.cursor)), ..Default::default() }),
             _ => Ok(Description::default()),
         }
     }
@@ -511,7 +513,7 @@ impl Session {
             | Statement::Rollback { .. }
             | Statement::Savepoint { .. }
             | Statement::ReleaseSavepoint { .. } => self.transaction_control(stmt).await,
-            Statement::Declare { .. } | Statement::Fetch { .. } | Statement::Close { .. } => self.cursor_statement(stmt, params).await,
+            Statement::Declare { .. } | Statement::Close { .. } => self.cursor_statement(stmt, params).await,
             Statement::Discard { .. } => Ok(Output::Command { tag: "DISCARD ALL".into(), rows: None }),
             Statement::Deallocate { .. } => Ok(Output::Command { tag: "DEALLOCATE".into(), rows: None }),
             other => {
@@ -594,41 +596,42 @@ impl Session {
         }
     }
 
-    /// DECLARE ... CURSOR, FETCH, CLOSE.
+    /// DECLARE ... CURSOR, CLOSE.
     async fn cursor_statement(&mut self, stmt: Statement, params: &ParamValues) -> SqlResult<Output> {
         match stmt {
             Statement::Declare { stmts } => self.declare(stmts, params).await,
-            Statement::Fetch { name, direction, .. } => {
-                let (schema, rows) = self.take_rows(&name, &direction)?;
-                Ok(rows_output(schema, rows, "FETCH"))
-            }
             Statement::Close { cursor } => {
-                match cursor {
-                    ast::CloseCursor::All => self.cursors.clear(),
+                let tag = match cursor {
+                    ast::CloseCursor::All => {
+                        self.cursors.clear();
+                        "CLOSE CURSOR ALL"
+                    }
                     ast::CloseCursor::Specific { name } => {
                         let name = ident_name(&name);
                         self.cursors.remove(&name).ok_or_else(|| no_cursor(&name))?;
+                        "CLOSE CURSOR"
                     }
-                }
-                Ok(Output::Command { tag: "CLOSE CURSOR".into(), rows: None })
+                };
+                Ok(Output::Command { tag: tag.into(), rows: None })
             }
             _ => Err(SqlError::internal("not a cursor statement")),
         }
     }
 
-    /// The rows a FETCH (or MOVE) in `direction` takes from cursor `name`.
-    fn take_rows(&mut self, name: &ast::Ident, direction: &ast::FetchDirection) -> SqlResult<(SchemaRef, Vec<RecordBatch>)> {
-        let n = fetch_count(direction)?;
-        let name = ident_name(name);
+    /// FETCH: the rows of one step; MOVE: the step, their count in the tag.
+    fn fetch(&mut self, step: CursorStep) -> SqlResult<Output> {
+        let name = ident_name(&step.cursor);
         let cursor = self.cursors.get_mut(&name).ok_or_else(|| no_cursor(&name))?;
-        Ok((cursor.schema.clone(), cursor.take(n)))
+        let taken = cursor.step(&name, step.direction, step.is_move)?;
+        if step.is_move {
+            return Ok(Output::Command { tag: "MOVE".into(), rows: Some(taken.len as usize) });
+        }
+        Ok(rows_output(cursor.schema.clone(), cursor.rows(taken)?, "FETCH"))
     }
 
-    /// MOVE: FETCH's rows skipped, their count in the tag.
-    fn move_cursor(&mut self, fetch: Statement) -> SqlResult<Output> {
-        let Statement::Fetch { name, direction, .. } = fetch else { return Err(SqlError::internal("MOVE without FETCH")) };
-        let (_, rows) = self.take_rows(&name, &direction)?;
-        Ok(Output::Command { tag: "MOVE".into(), rows: Some(rows.iter().map(|b| b.num_rows()).sum()) })
+    /// Whether a simple-query `stmt` sends binary rows: a FETCH from a BINARY cursor, as in PostgreSQL.
+    pub fn fetches_binary(&self, stmt: &WeirStatement) -> bool {
+        matches!(stmt, WeirStatement::Fetch(f) if !f.is_move && self.cursors.get(&ident_name(&f.cursor)).is_some_and(|c| c.binary))
     }
 
     fn open_transaction(&mut self, what: &str) -> SqlResult<&mut Transaction> {
@@ -659,10 +662,8 @@ impl Session {
     async fn declare(&mut self, stmts: Vec<ast::Declare>, params: &ParamValues) -> SqlResult<Output> {
         for d in stmts {
             let Some(query) = d.for_query else { return Err(SqlError::unsupported("DECLARE without a cursor query is not supported")) };
-            if d.binary == Some(true) || d.scroll == Some(true) {
-                return Err(SqlError::unsupported("BINARY and SCROLL cursors are not supported").with_hint("declare the cursor NO SCROLL, in text"));
-            }
-            let hold = d.hold == Some(true);
+            let options = CursorOptions { hold: d.hold == Some(true), binary: d.binary == Some(true), no_scroll: d.scroll == Some(false) };
+            let hold = options.hold;
             if !hold && self.txn.is_none() {
                 return Err(SqlError::new(SqlState::NoActiveSqlTransaction, "DECLARE CURSOR can only be used in transaction blocks"));
             }
@@ -674,7 +675,7 @@ impl Session {
                 let plan = self.plan(Statement::Query(query.clone())).await?;
                 let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
                 let batches = self.collect(plan, params).await?;
-                self.cursors.insert(name, Cursor::new(schema, batches, hold));
+                self.cursors.insert(name, Cursor::new(schema, batches, options));
             }
         }
         Ok(Output::Command { tag: "DECLARE CURSOR".into(), rows: None })
