@@ -3,7 +3,7 @@
 //! cursors' rows byte for byte, and psycopg's scrollable server cursors.
 //! Each is run in weir and in PostgreSQL and the outputs compared.
 
-use crate::support::{Server, assert_same_session, postgres_url, service};
+use crate::support::{Server, assert_same_lines, assert_same_session, postgres_url, psql, service};
 use std::process::Command;
 
 const SETUP: &str = "DROP TABLE IF EXISTS cur_t;
@@ -54,8 +54,8 @@ fn weir_and_postgres() -> (Server, String, String) {
     let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
     let pg = postgres_url(&["DROP TABLE IF EXISTS cur_t"]);
     for url in [&weir, &pg] {
-        let out = Command::new("psql").args([url.as_str(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", SETUP]).output().unwrap();
-        assert!(out.status.success(), "setup in {url}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = psql(url, SETUP);
+        assert!(!out.contains("ERROR"), "setup in {url}: {out}");
     }
     (server, weir, pg)
 }
@@ -115,11 +115,8 @@ fn binary_and_scrollable_cursors_through_psycopg_like_postgres() {
         assert!(out.status.success(), "psycopg against {url}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).to_string()
     };
-    let (w, p) = (run(&weir), run(&pg));
-    for (wl, pl) in w.lines().zip(p.lines()) {
-        assert_eq!(wl, pl, "weir (left) and PostgreSQL 15 (right) differ\nweir:\n{w}");
-    }
-    assert_eq!(w.lines().count(), p.lines().count(), "weir:\n{w}\nPostgreSQL:\n{p}");
+    let w = run(&weir);
+    assert_same_lines("the psycopg cursor script", &w, &run(&pg));
     // Format code 1 (binary) from the BINARY cursor, 0 (text) from the other.
     assert!(w.contains("(b'id', 23, 1)") && w.contains("(b'id', 23, 0)"), "both FETCHes ran, in their formats:\n{w}");
 }

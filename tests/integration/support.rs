@@ -206,7 +206,11 @@ pub fn psql_session(url: &str, script: &str) -> String {
 /// Runs `script` through psql in weir and in PostgreSQL and fails at the
 /// first line where their outputs differ.
 pub fn assert_same_session(what: &str, weir_url: &str, pg_url: &str, script: &str) {
-    let (w, p) = (psql_session(weir_url, script), psql_session(pg_url, script));
+    assert_same_lines(what, &psql_session(weir_url, script), &psql_session(pg_url, script));
+}
+
+/// Fails at the first line where weir's output `w` and PostgreSQL's `p` differ.
+pub fn assert_same_lines(what: &str, w: &str, p: &str) {
     for (i, (wl, pl)) in w.lines().zip(p.lines()).enumerate() {
         assert_eq!(wl, pl, "line {} of {what}: weir (left) and PostgreSQL 15 (right) differ\nweir:\n{w}", i + 1);
     }
