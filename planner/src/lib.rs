@@ -1,12 +1,15 @@
 //! weir's planner: SQL text (PostgreSQL dialect plus weir's DDL) to plans that
 //! are plain data. It knows nothing about concrete connectors.
 
+pub mod colnames;
 pub mod ddl;
 pub mod error;
 pub mod fetch;
 pub mod names;
 pub mod parse;
 pub mod pgdialect;
+pub mod pgfunctions;
+pub mod pgplan;
 pub mod pgtypes;
 pub mod search_path;
 pub mod stream;

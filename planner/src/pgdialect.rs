@@ -57,18 +57,26 @@ pub const EMPTY_RELATIONS: &[&str] = &[
     "pg_opclass",
 ];
 
-/// Rewrites `stmt` in place. Returns the result column names when the whole
-/// query is known to return no rows (it need not be run).
-pub fn rewrite(stmt: &mut Statement, session: &mut dyn SessionValues) -> SqlResult<Option<Vec<String>>> {
+/// What a rewrite found out about a query.
+#[derive(Debug, Default)]
+pub struct Rewritten {
+    /// The names a client should see for the result's columns, as
+    /// PostgreSQL gives them (`crate::colnames`), when the select list says.
+    pub names: Option<Vec<String>>,
+    /// The query is known to return no rows (it need not be run).
+    pub empty: bool,
+}
+
+/// Rewrites `stmt` in place, first naming its columns as PostgreSQL does.
+pub fn rewrite(stmt: &mut Statement, session: &mut dyn SessionValues) -> SqlResult<Rewritten> {
+    let names = crate::colnames::name_columns(stmt);
     let mut v = Rewriter { session, error: None, joined: 0 };
     let _ = VisitMut::visit(stmt, &mut v);
     if let Some(e) = v.error {
         return Err(e);
     }
-    Ok(match stmt {
-        Statement::Query(q) if query_is_empty(q) => result_names(q),
-        _ => None,
-    })
+    let empty = matches!(stmt, Statement::Query(q) if query_is_empty(q));
+    Ok(Rewritten { names, empty })
 }
 
 struct Rewriter<'a> {
@@ -147,6 +155,7 @@ impl Rewriter<'_> {
                 self.rewrite_call(f)?
             }
             Expr::CompoundFieldAccess { root, access_chain } => field_access(root, access_chain),
+            Expr::Identifier(i) if i.quote_style.is_none() => value_function(&i.value.to_lowercase()),
             Expr::Like { escape_char: Some(esc), pattern, .. } | Expr::ILike { escape_char: Some(esc), pattern, .. } => {
                 backslash_escapes(pattern, esc);
                 None
@@ -171,7 +180,8 @@ impl Rewriter<'_> {
                 let args = l.args.iter().filter_map(|a| if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a { Some(e.clone()) } else { None });
                 Some(call("unnest", vec![call("weir_expandarray", args.collect())]))
             }
-            ("current_user" | "session_user" | "user" | "current_role", FunctionArguments::None) => Some(text(&self.session.user())),
+            ("current_user" | "session_user" | "user" | "current_role", FunctionArguments::None) => Some(typed(text(&self.session.user()), "name")),
+            ("transaction_timestamp" | "statement_timestamp", FunctionArguments::List(l)) if l.args.is_empty() => Some(call("now", vec![])),
             ("pg_backend_pid", _) => Some(Expr::Value(Value::Number(self.session.backend_pid().to_string(), false).into())),
             ("current_setting", _) => Some(self.current_setting(&args)?),
             ("set_config", _) => {
@@ -239,6 +249,25 @@ fn field_access(root: &Expr, chain: &[ast::AccessExpr]) -> Option<Expr> {
         out = call("get_field", vec![out, text(&crate::names::ident_name(field))]);
     }
     Some(out)
+}
+
+/// The SQL value functions PostgreSQL's grammar reads without parentheses
+/// and sqlparser reads as column names.
+fn value_function(name: &str) -> Option<Expr> {
+    let now_local = || Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(call("now", vec![])), data_type: DataType::Timestamp(None, ast::TimezoneInfo::None), array: false, format: None };
+    Some(match name {
+        "localtimestamp" => now_local(),
+        "localtime" => Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(now_local()), data_type: DataType::Time(None, ast::TimezoneInfo::None), array: false, format: None },
+        "current_catalog" => typed(call("current_database", vec![]), "name"),
+        "current_schema" => typed(call("current_schema", vec![]), "name"),
+        _ => return None,
+    })
+}
+
+/// `e::name`, for a type weir names by a tag (`name`).
+fn typed(e: Expr, type_name: &str) -> Expr {
+    let data_type = DataType::Custom(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(type_name))]), vec![]);
+    Expr::Cast { kind: ast::CastKind::DoubleColon, expr: Box::new(e), data_type, array: false, format: None }
 }
 
 fn text(s: &str) -> Expr {
@@ -548,7 +577,7 @@ fn sort_by_subquery(q: &mut Query) {
         return;
     }
     let SetExpr::Select(select) = q.body.as_ref() else { return };
-    let Some(names) = select.projection.iter().map(item_name).collect::<Option<Vec<_>>>() else { return };
+    let Some(names) = select.projection.iter().map(crate::colnames::item_name).collect::<Option<Vec<_>>>() else { return };
     // The other keys must still mean the same outside: output positions or names.
     let outside = |e: &Expr| match e {
         Expr::Value(v) => matches!(v.value, Value::Number(..)),
@@ -775,31 +804,6 @@ impl ast::Visitor for AggregateFinder {
     }
 }
 
-/// The names PostgreSQL gives the columns of `q`'s first branch, when they
-/// can be read from its select list.
-fn result_names(q: &Query) -> Option<Vec<String>> {
-    let mut body = q.body.as_ref();
-    loop {
-        match body {
-            SetExpr::SetOperation { left, .. } => body = left,
-            SetExpr::Query(q) => body = &q.body,
-            SetExpr::Select(s) => return s.projection.iter().map(item_name).collect(),
-            _ => return None,
-        }
-    }
-}
-
-fn item_name(item: &SelectItem) -> Option<String> {
-    Some(match item {
-        SelectItem::ExprWithAlias { alias, .. } => crate::names::ident_name(alias),
-        SelectItem::UnnamedExpr(Expr::Identifier(i)) => crate::names::ident_name(i),
-        SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => crate::names::ident_name(parts.last()?),
-        SelectItem::UnnamedExpr(Expr::Function(f)) => f.name.0.last()?.as_ident()?.value.to_lowercase(),
-        SelectItem::UnnamedExpr(_) => "?column?".into(),
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,8 +826,8 @@ mod tests {
 
     fn rewritten(sql: &str) -> (String, Option<Vec<String>>) {
         let mut stmt = crate::parse_statements(sql).unwrap().remove(0);
-        let empty = rewrite(&mut stmt, &mut Fixed).unwrap();
-        (stmt.to_string(), empty)
+        let r = rewrite(&mut stmt, &mut Fixed).unwrap();
+        (stmt.to_string(), r.names.filter(|_| r.empty))
     }
 
     #[test]

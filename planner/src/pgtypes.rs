@@ -150,6 +150,39 @@ pub fn format_type(oid: u32, typmod: i32) -> Option<String> {
     Some(format!("{}{modifier}{}", t.display, if array { "[]" } else { "" }))
 }
 
+/// The elements of a one-dimensional array's text form (`{a,"b c",NULL}`);
+/// NULL elements are the text `NULL` here, as paths and key lists take them.
+pub fn parse_text_array(s: &str) -> Result<Vec<String>, String> {
+    let inner = s.trim().strip_prefix('{').and_then(|r| r.strip_suffix('}')).ok_or_else(|| format!("\"{s}\": array value must start with \"{{\""))?;
+    let mut out = vec![];
+    let mut chars = inner.chars().peekable();
+    while chars.peek().is_some() {
+        let mut item = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => item.extend(chars.next()),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().copied().filter(|c| *c != ',') {
+                item.push(c);
+                chars.next();
+            }
+            item = item.trim().to_string();
+        }
+        out.push(item);
+        match chars.next() {
+            Some(',') | None => {}
+            Some(c) => return Err(format!("\"{s}\": unexpected \"{c}\"")),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

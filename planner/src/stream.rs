@@ -232,7 +232,9 @@ fn unsupported(what: impl Into<String>) -> SqlError {
 fn planning_context(config: &SessionConfig) -> SessionContext {
     let config = config.clone().with_default_catalog_and_schema("datafusion", "public").with_create_default_catalog_and_schema(true);
     let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
-    SessionContext::new_with_state(state)
+    let ctx = SessionContext::new_with_state(state);
+    crate::pgfunctions::register(&ctx);
+    ctx
 }
 
 /// Evaluates a constant interval expression (`INTERVAL '1 minute'`, or a
@@ -706,6 +708,7 @@ impl Lowering {
 pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, query: &Query, emit: Emit) -> SqlResult<StreamPlan> {
     let ctx = planning_context(config);
     let mut query = query.clone();
+    crate::colnames::name_query_columns(&mut query);
     let mut scan = FromScan { ctx: &ctx, relations: vec![], window: None };
     scan.query(&mut query).await?;
     let names = scan.relations.clone();
@@ -726,6 +729,7 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     };
     let state = ctx.state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(Box::new(query))))).await?;
+    let plan = crate::pgplan::apply(plan)?;
     let plan = state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})?;
     let mut lowering = Lowering { stages: vec![], join: None };
     lowering.lower(&plan)?;

@@ -96,6 +96,13 @@ pub fn normalize_jsonb(text: &str) -> Result<String, crate::SqlError> {
     Ok(out)
 }
 
+/// A JSON value as PostgreSQL's `jsonb` prints it.
+pub fn jsonb_text(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_jsonb(v, &mut out);
+    out
+}
+
 fn write_jsonb(v: &serde_json::Value, out: &mut String) {
     use serde_json::Value;
     match v {

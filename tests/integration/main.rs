@@ -14,6 +14,7 @@ mod cursors;
 mod durability;
 mod joins;
 mod migrations;
+mod pg_corpus;
 mod pipelines;
 mod services;
 mod sinks;

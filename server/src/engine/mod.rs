@@ -397,6 +397,8 @@ impl Engine {
             .with_target_partitions(self.target_partitions);
         // timestamptz is UTC, as the server's TimeZone setting says.
         config.options_mut().execution.time_zone = Some("+00:00".into());
+        // `1.5` is numeric, as in PostgreSQL, not a double.
+        config.options_mut().sql_parser.parse_float_as_decimal = true;
         let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
         let ctx = SessionContext::new_with_state(state);
         let functions = pg_catalog::functions::all(self, scope.as_ref());
@@ -404,6 +406,7 @@ impl Engine {
         for f in functions {
             ctx.register_udf(f);
         }
+        weir_planner::pgfunctions::register(&ctx);
         ctx
     }
 

@@ -51,8 +51,9 @@ pub(crate) fn inputs_of(query: &Query) -> Vec<String> {
 
 /// Plans a view's query in `ctx`, with its column list applied.
 async fn plan_query(ctx: &SessionContext, query: &str, columns: &[String]) -> SqlResult<LogicalPlan> {
-    let stmt = parse_statements(query)?.pop().ok_or_else(|| SqlError::internal("empty view query"))?;
-    let plan = ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
+    let mut stmt = parse_statements(query)?.pop().ok_or_else(|| SqlError::internal("empty view query"))?;
+    weir_planner::colnames::name_columns(&mut stmt);
+    let plan = weir_planner::pgplan::apply(ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?)?;
     if columns.is_empty() {
         return Ok(plan);
     }

@@ -38,7 +38,7 @@ pub fn pg_fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo
 fn tagged_type(f: &arrow::datatypes::Field) -> Option<Type> {
     f.metadata().get(weir_planner::types::PG_TYPE_KEY)?;
     let t = Type::from_oid(weir_planner::pgtypes::column_type(f).oid)?;
-    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET, Type::INT2_VECTOR, Type::OID_VECTOR].contains(&t).then_some(t)
+    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET, Type::INT2_VECTOR, Type::OID_VECTOR, Type::REGTYPE].contains(&t).then_some(t)
 }
 
 /// A value of a tagged type, as text or in PostgreSQL's binary form.
@@ -58,9 +58,17 @@ impl Tagged {
             Type::INET => inet_binary(s)?,
             Type::INT2_VECTOR => vector_binary(s, 21, 2)?,
             Type::OID_VECTOR => vector_binary(s, 26, 4)?,
+            Type::REGTYPE => regtype_oid(s).ok_or_else(|| format!("unknown type {s}"))?.to_be_bytes().to_vec(),
             _ => s.as_bytes().to_vec(),
         })
     }
+}
+
+/// The OID of a type named as `regtype` prints it (`integer`, `text[]`).
+fn regtype_oid(s: &str) -> Option<u32> {
+    let base = s.strip_suffix("[]");
+    let t = weir_planner::pgtypes::TYPES.iter().find(|t| t.display == base.unwrap_or(s))?;
+    Some(if base.is_some() { t.array } else { t.oid })
 }
 
 /// An int2vector's or oidvector's binary form (as a one-dimensional array

@@ -34,7 +34,8 @@ use std::sync::Arc;
 use weir_planner::ddl::ShowObjects;
 use weir_planner::fetch::CursorStep;
 use weir_planner::names::{ObjectKind, ident_name, object_name};
-use weir_planner::pgdialect::SessionValues;
+use futures::StreamExt;
+use weir_planner::pgdialect::{Rewritten, SessionValues};
 use weir_planner::types::{is_jsonb, normalize_jsonb};
 use weir_planner::{SqlError, SqlResult, SqlState, WeirStatement, parse_statements};
 
@@ -148,6 +149,38 @@ fn rows_output(schema: SchemaRef, batches: Vec<RecordBatch>, tag: &str) -> Outpu
     Output::Rows { schema: schema.clone(), stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)), tag: tag.into() }
 }
 
+/// The columns of a query known to return no rows (as text).
+fn empty_result(r: &Rewritten) -> Option<SchemaRef> {
+    let names = r.names.as_ref().filter(|_| r.empty)?;
+    Some(Arc::new(Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>())))
+}
+
+/// `schema` with PostgreSQL's column names (which may repeat, as in
+/// `SELECT 1, 2`, where a DataFusion plan's may not), when there are as many.
+fn named(schema: &SchemaRef, names: Option<&[String]>) -> SchemaRef {
+    match names {
+        Some(names) if names.len() == schema.fields().len() && names.iter().zip(schema.fields()).any(|(n, f)| n != f.name()) => {
+            Arc::new(Schema::new_with_metadata(
+                schema.fields().iter().zip(names).map(|(f, n)| f.as_ref().clone().with_name(n)).collect::<Vec<_>>(),
+                schema.metadata().clone(),
+            ))
+        }
+        _ => schema.clone(),
+    }
+}
+
+/// A query's rows under PostgreSQL's column names.
+fn output_named(out: Output, names: Option<&[String]>) -> Output {
+    let Output::Rows { schema, stream, tag } = out else { return out };
+    let renamed = named(&schema, names);
+    if Arc::ptr_eq(&renamed, &schema) {
+        return Output::Rows { schema, stream, tag };
+    }
+    let to = renamed.clone();
+    let stream = stream.map(move |b| b.and_then(|b| Ok(RecordBatch::try_new(to.clone(), b.columns().to_vec())?)));
+    Output::Rows { schema: renamed.clone(), stream: Box::pin(RecordBatchStreamAdapter::new(renamed, stream)), tag }
+}
+
 fn bytea_column(c: &ArrayRef) -> SqlResult<arrow::array::BinaryArray> {
     let text = c.as_any().downcast_ref::<StringArray>().ok_or_else(|| SqlError::internal("bytea input is not text"))?;
     text.iter()
@@ -255,15 +288,14 @@ impl Session {
         }
     }
 
-    /// Rewrites the PostgreSQL forms DataFusion does not plan. Gives the
-    /// result's columns when the query is known to return no rows. With
-    /// `apply` false (describing, not running), `set_config` changes nothing.
-    fn rewrite_pg(&mut self, stmt: &mut Statement, apply: bool) -> SqlResult<Option<SchemaRef>> {
+    /// Rewrites the PostgreSQL forms DataFusion does not plan and names the
+    /// result's columns as PostgreSQL does. With `apply` false (describing,
+    /// not running), `set_config` changes nothing.
+    fn rewrite_pg(&mut self, stmt: &mut Statement, apply: bool) -> SqlResult<Rewritten> {
         let mut scratch = self.settings.clone();
         let settings = if apply { &mut self.settings } else { &mut scratch };
         let mut values = Values { settings, user: &self.user, pid: self.pid };
-        let empty = weir_planner::pgdialect::rewrite(stmt, &mut values)?;
-        Ok(empty.map(|names| Arc::new(Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>()))))
+        weir_planner::pgdialect::rewrite(stmt, &mut values)
     }
 
     /// A table about to be written.
@@ -329,10 +361,11 @@ impl Session {
         let command = |tag: &str| Ok(Output::Command { tag: tag.into(), rows: None });
         match stmt {
             WeirStatement::Sql(mut s) => {
-                if let Some(schema) = self.rewrite_pg(&mut s, true)? {
+                let rewritten = self.rewrite_pg(&mut s, true)?;
+                if let Some(schema) = empty_result(&rewritten) {
                     return Ok(rows_output(schema, vec![], "SELECT"));
                 }
-                self.execute(s, params).await
+                Ok(output_named(self.execute(s, params).await?, rewritten.names.as_deref()))
             }
             WeirStatement::CreateSource(cs) => {
                 self.engine.create_source(&cs, sql).await?;
@@ -389,10 +422,13 @@ impl Session {
         match &stmt {
             WeirStatement::Sql(s) => {
                 let mut s = s.clone();
-                if let Some(schema) = self.rewrite_pg(&mut s, false)? {
+                let rewritten = self.rewrite_pg(&mut s, false)?;
+                if let Some(schema) = empty_result(&rewritten) {
                     return Ok(Description { schema: Some(schema), ..Default::default() });
                 }
-                self.describe(&s).await
+                let mut d = self.describe(&s).await?;
+                d.schema = d.schema.map(|schema| named(&schema, rewritten.names.as_deref()));
+                Ok(d)
             }
             WeirStatement::ExplainCreateView(_) | WeirStatement::ExplainView(_) => {
                 Ok(Description { schema: Some(one_column("QUERY PLAN", vec![])?.0), ..Default::default() })

@@ -66,8 +66,10 @@ fn bytea_in() -> Arc<ScalarUDF> {
 /// Rewrites `plan` where PostgreSQL and DataFusion read the same SQL
 /// differently: every cast from text to bytea takes PostgreSQL's bytea
 /// input, and a boolean compared with a text literal (`indisprimary = 't'`)
-/// reads the literal as a boolean, as PostgreSQL resolves an unknown literal.
+/// reads the literal as a boolean, as PostgreSQL resolves an unknown literal;
+/// and PostgreSQL's integer typing (`weir_planner::pgplan`).
 pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let plan = weir_planner::pgplan::apply(plan)?;
     let udf = bytea_in();
     plan.transform_up_with_subqueries(|node| {
         let inputs = node.inputs();

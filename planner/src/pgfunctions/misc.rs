@@ -1,0 +1,112 @@
+//! `pg_typeof`, `clock_timestamp`, and the limits PostgreSQL puts on
+//! functions that build long strings (`repeat`, `lpad`, `rpad`), which in
+//! DataFusion would try to allocate whatever is asked for.
+
+use crate::pgtypes::{PG_TYPE_KEY, column_type, format_type};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The longest string a function may build, as PostgreSQL's 1 GB limit on a value.
+const MAX_STRING_BYTES: i64 = (1 << 30) - 1;
+
+pub fn all() -> Vec<ScalarUDF> {
+    let mut out = vec![ScalarUDF::new_from_impl(PgTypeof(Signature::any(1, Volatility::Immutable))), ScalarUDF::new_from_impl(ClockTimestamp(Signature::nullary(Volatility::Volatile)))];
+    for inner in [datafusion::functions::string::repeat(), datafusion::functions::unicode::lpad(), datafusion::functions::unicode::rpad()] {
+        out.push(ScalarUDF::new_from_impl(LengthLimit { inner }));
+    }
+    out
+}
+
+/// `pg_typeof(x)`: the name of `x`'s type, as `regtype` prints it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PgTypeof(Signature);
+
+fn type_name(f: &Field) -> String {
+    if f.data_type() == &DataType::Null {
+        return "unknown".into();
+    }
+    let t = column_type(f);
+    // The type itself, without a modifier: `character varying`, not `character varying(3)`.
+    format_type(t.oid, -1).unwrap_or_else(|| "text".into())
+}
+
+impl ScalarUDFImpl for PgTypeof {
+    fn name(&self) -> &str {
+        "pg_typeof"
+    }
+    fn signature(&self) -> &Signature {
+        &self.0
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
+        Ok(Arc::new(Field::new("pg_typeof", DataType::Utf8, false).with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), "regtype".to_string())]))))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(type_name(&args.arg_fields[0])))))
+    }
+}
+
+/// `clock_timestamp()`: the time now, changing during a statement.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ClockTimestamp(Signature);
+
+impl ScalarUDFImpl for ClockTimestamp {
+    fn name(&self) -> &str {
+        "clock_timestamp"
+    }
+    fn signature(&self) -> &Signature {
+        &self.0
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())))
+    }
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::TimestampMicrosecond(Some(chrono::Utc::now().timestamp_micros()), Some("+00:00".into()))))
+    }
+}
+
+/// A string function whose second argument is a length (or a count of the
+/// first), refused with 54000 when the result could pass the limit.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct LengthLimit {
+    inner: Arc<ScalarUDF>,
+}
+
+impl ScalarUDFImpl for LengthLimit {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        self.inner.coerce_types(args)
+    }
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(args)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let longest_input = match &args.args[0] {
+            ColumnarValue::Scalar(s) => s.to_string().len() as i64,
+            ColumnarValue::Array(a) => {
+                let a = datafusion::arrow::compute::cast(a, &DataType::Utf8)?;
+                a.as_string::<i32>().iter().flatten().map(str::len).max().unwrap_or(0) as i64
+            }
+        };
+        let counts = ColumnarValue::values_to_arrays(&args.args[1..2])?;
+        let counts = datafusion::arrow::compute::cast(&counts[0], &DataType::Int64)?;
+        let largest = counts.as_primitive::<Int64Type>().iter().flatten().max().unwrap_or(0);
+        // repeat multiplies the input; a pad's length is in characters of up to 4 bytes.
+        let bytes = if self.inner.name() == "repeat" { largest.saturating_mul(longest_input.max(1)) } else { largest.saturating_mul(4) };
+        if bytes > MAX_STRING_BYTES && counts.len() > counts.null_count() {
+            return Err(datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(crate::SqlState::ProgramLimitExceeded, "requested length too large"))));
+        }
+        self.inner.invoke_with_args(args)
+    }
+}

@@ -1,0 +1,137 @@
+//! PostgreSQL's functions where DataFusion has one by the same name that
+//! answers differently (its `to_char` takes chrono patterns): these replace
+//! DataFusion's in every context weir plans in, for `SELECT` and for
+//! materialized views alike. They run over whole Arrow arrays.
+
+mod json;
+mod misc;
+mod to_char;
+
+pub use json::JsonOperators;
+
+use chrono::{Offset, TimeZone};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use std::sync::Arc;
+
+/// Every function defined here.
+pub fn all() -> Vec<ScalarUDF> {
+    let mut all = vec![ScalarUDF::new_from_impl(ToChar::default())];
+    all.extend(json::all());
+    all.extend(misc::all());
+    all
+}
+
+/// Registers every function and the JSON operators in `ctx`.
+pub fn register(ctx: &datafusion::prelude::SessionContext) {
+    use datafusion::execution::FunctionRegistry;
+    for f in all() {
+        ctx.register_udf(f);
+    }
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    if let Err(e) = state.register_expr_planner(Arc::new(JsonOperators)) {
+        unreachable!("registering an expression planner cannot fail: {e}");
+    }
+}
+
+/// A session time zone as DataFusion's config names it (`+00:00`,
+/// `America/New_York`).
+enum Zone {
+    Named(chrono_tz::Tz),
+    Fixed(chrono::FixedOffset),
+}
+
+impl Zone {
+    fn parse(name: &str) -> Option<Zone> {
+        if let Ok(tz) = name.parse::<chrono_tz::Tz>() {
+            return Some(Zone::Named(tz));
+        }
+        let (sign, rest) = match name.as_bytes().first()? {
+            b'+' => (1, &name[1..]),
+            b'-' => (-1, &name[1..]),
+            _ => return None,
+        };
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        chrono::FixedOffset::east_opt(sign * (h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60)).map(Zone::Fixed)
+    }
+
+    /// The wall-clock time, offset and abbreviation of a UTC instant.
+    fn local(&self, utc: chrono::NaiveDateTime) -> to_char::Local {
+        match self {
+            Zone::Named(tz) => {
+                let t = tz.from_utc_datetime(&utc);
+                let offset = t.offset().fix().local_minus_utc();
+                let abbrev = chrono_tz::OffsetName::abbreviation(t.offset()).map(str::to_string).unwrap_or_else(|| to_char::offset_text(offset));
+                to_char::Local { time: t.naive_local(), offset_secs: Some(offset), abbrev: Some(abbrev) }
+            }
+            Zone::Fixed(f) => {
+                let offset = f.local_minus_utc();
+                let abbrev = if offset == 0 { "UTC".to_string() } else { to_char::offset_text(offset) };
+                to_char::Local { time: utc + chrono::Duration::seconds(offset as i64), offset_secs: Some(offset), abbrev: Some(abbrev) }
+            }
+        }
+    }
+}
+
+/// `to_char(timestamp | timestamptz | date, text)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ToChar {
+    signature: Signature,
+}
+
+impl Default for ToChar {
+    fn default() -> Self {
+        ToChar { signature: Signature::user_defined(Volatility::Stable) }
+    }
+}
+
+impl ScalarUDFImpl for ToChar {
+    fn name(&self) -> &str {
+        "to_char"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        let [value, _] = args else { return plan_err!("to_char takes a value and a pattern") };
+        let value = match value {
+            DataType::Timestamp(_, tz) => DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+            DataType::Date32 | DataType::Date64 => DataType::Timestamp(TimeUnit::Microsecond, None),
+            DataType::Null => DataType::Timestamp(TimeUnit::Microsecond, None),
+            other => return plan_err!("function to_char({other}, text) is not supported by weir: it formats timestamps, timestamptz and dates"),
+        };
+        Ok(vec![value, DataType::Utf8])
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let zone_name = args.config_options.execution.time_zone.clone().unwrap_or_else(|| "+00:00".into());
+        let with_zone = matches!(args.args[0].data_type(), DataType::Timestamp(_, Some(_)));
+        let zone = if with_zone { Zone::parse(&zone_name).map(Some).ok_or_else(|| datafusion::error::DataFusionError::Plan(format!("unknown time zone {zone_name}")))? } else { None };
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let times = arrays[0].as_primitive::<TimestampMicrosecondType>();
+        let patterns = arrays[1].as_string::<i32>();
+        let mut out = StringBuilder::with_capacity(times.len(), times.len() * 16);
+        for i in 0..times.len() {
+            if times.is_null(i) || patterns.is_null(i) {
+                out.append_null();
+                continue;
+            }
+            let Some(utc) = chrono::DateTime::from_timestamp_micros(times.value(i)).map(|t| t.naive_utc()) else {
+                return exec_err!("timestamp out of range");
+            };
+            let local = match &zone {
+                Some(z) => z.local(utc),
+                None => to_char::Local { time: utc, offset_secs: None, abbrev: None },
+            };
+            out.append_value(to_char::format(&local, patterns.value(i)));
+        }
+        let array: ArrayRef = Arc::new(out.finish());
+        Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+    }
+}

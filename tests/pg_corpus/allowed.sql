@@ -1,0 +1,4 @@
+-- Statements of expressions.sql whose result in weir is allowed to differ from
+-- PostgreSQL 15's, each under a `-- why:` line that says why weir differs and
+-- whether that will change. tests/integration/pg_corpus.rs fails on any other
+-- difference, and on an entry here that matches again (remove it then).
