@@ -15,9 +15,9 @@ WITH (connector = 'generator', scenario = 'transactions',
   suspicious_fraction = 0.1, out_of_order = '2s');
 
 -- The reference rules, exactly: amount > 1000 adds 0.3, > 5000 another 0.2,
--- a prepaid or gift card 0.2, an IP in 10.0.0.0/8 0.1; capped at 1.0. Summed
--- left to right in double precision, as the reference's Python does, so the
--- edge cases come out the same (0.3 + 0.2 + 0.2 is 0.7, not above it: MEDIUM).
+-- a prepaid or gift card 0.2, an IP in 10.0.0.0/8 0.1; capped at 1.0. The
+-- literals are numeric, as in PostgreSQL, so the sums are exact and the edge
+-- cases come out as the rules say (0.3 + 0.2 + 0.2 is 0.7, not above it: MEDIUM).
 -- Risk HIGH above 0.7, MEDIUM above 0.4, LOW otherwise; review above 0.5.
 --
 -- Velocity features ride along, computed per transaction as it arrives

@@ -29,6 +29,8 @@ pub enum SqlState {
     DatatypeMismatch,
     DivisionByZero,
     NumericValueOutOfRange,
+    StringDataRightTruncation,
+    DatetimeFieldOverflow,
     NotNullViolation,
     NullValueNotAllowed,
     UniqueViolation,
@@ -94,6 +96,8 @@ impl SqlState {
             WrongObjectType => "42809",
             ProtocolViolation => "08P01",
             ProgramLimitExceeded => "54000",
+            StringDataRightTruncation => "22001",
+            DatetimeFieldOverflow => "22008",
             IoError => "58030",
             UnableToConnect => "08001",
             Internal => "XX000",
@@ -161,9 +165,28 @@ fn pg_style(s: &str) -> String {
     }
 }
 
+/// A failed cast as PostgreSQL classifies it: a value out of the type's
+/// range (22003), a well-formed date that does not exist (22008), or text
+/// that is not the type's input (22P02).
+fn cast_error(m: &str) -> SqlError {
+    if m.starts_with("Can't cast value") {
+        let what = if m.ends_with("Int16") { "smallint" } else if m.ends_with("Int32") { "integer" } else { "bigint" };
+        return SqlError::new(SqlState::NumericValueOutOfRange, format!("{what} out of range"));
+    }
+    let quoted = m.split('\'').nth(1).unwrap_or("");
+    let date_like = quoted.len() >= 10 && quoted.bytes().take(10).enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if date_like && (m.contains("Date32") || m.contains("Timestamp")) {
+        return SqlError::new(SqlState::DatetimeFieldOverflow, format!("date/time field value out of range: \"{quoted}\""));
+    }
+    SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m))
+}
+
 fn from_arrow(e: &ArrowError) -> SqlError {
     match e {
-        ArrowError::CastError(m) | ArrowError::ParseError(m) => SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m)),
+        ArrowError::CastError(m) | ArrowError::ParseError(m) => cast_error(m),
+        ArrowError::InvalidArgumentError(m) if m.contains("too large to store in a Decimal") => {
+            SqlError::new(SqlState::NumericValueOutOfRange, "numeric field overflow")
+        }
         ArrowError::DivideByZero => SqlError::new(SqlState::DivisionByZero, "division by zero"),
         ArrowError::ArithmeticOverflow(m) => SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m)),
         ArrowError::ComputeError(m) if m.contains("Overflow") || m.contains("overflow") => SqlError::new(SqlState::NumericValueOutOfRange, pg_style(m)),

@@ -10,6 +10,7 @@ pub mod parse;
 pub mod pgdialect;
 pub mod pgfunctions;
 pub mod pgplan;
+pub mod pgsyntax;
 pub mod pgtypes;
 pub mod search_path;
 pub mod stream;

@@ -70,6 +70,7 @@ pub struct Rewritten {
 /// Rewrites `stmt` in place, first naming its columns as PostgreSQL does.
 pub fn rewrite(stmt: &mut Statement, session: &mut dyn SessionValues) -> SqlResult<Rewritten> {
     let names = crate::colnames::name_columns(stmt);
+    crate::pgsyntax::rewrite(stmt);
     let mut v = Rewriter { session, error: None, joined: 0 };
     let _ = VisitMut::visit(stmt, &mut v);
     if let Some(e) = v.error {
@@ -270,11 +271,11 @@ fn typed(e: Expr, type_name: &str) -> Expr {
     Expr::Cast { kind: ast::CastKind::DoubleColon, expr: Box::new(e), data_type, array: false, format: None }
 }
 
-fn text(s: &str) -> Expr {
+pub(crate) fn text(s: &str) -> Expr {
     Expr::Value(Value::SingleQuotedString(s.to_string()).into())
 }
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(ast::Function {
         name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
@@ -713,7 +714,7 @@ fn is_system_name(name: &ObjectName) -> bool {
 /// function over an outer column, so this form has a function of its own.
 fn quoted_options(q: &Query) -> Option<Expr> {
     let SetExpr::Select(s) = q.body.as_ref() else { return None };
-    let [SelectItem::UnnamedExpr(e)] = s.projection.as_slice() else { return None };
+    let [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] = s.projection.as_slice() else { return None };
     let [t] = s.from.as_slice() else { return None };
     let TableFactor::Table { name, args: Some(args), .. } = &t.relation else { return None };
     let is_options = name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| i.value.eq_ignore_ascii_case("pg_options_to_table"));
@@ -833,9 +834,12 @@ mod tests {
     #[test]
     fn rewrites_catalog_forms() {
         let (sql, _) = rewritten("SELECT pg_catalog.format_type(a, b) FROM t WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default");
-        assert_eq!(sql, "SELECT format_type(a, b) FROM t WHERE c.relname ~ '^(t)$'");
+        assert_eq!(sql, "SELECT format_type(a, b) AS \"format_type\" FROM t WHERE c.relname ~ '^(t)$'");
         let (sql, _) = rewritten("SELECT 't'::regclass, c.oid::pg_catalog.regclass::pg_catalog.text, current_setting('search_path'), current_user");
-        assert_eq!(sql, "SELECT weir_regclass('t'), weir_regclass(c.oid)::TEXT, 'public', 'weir'");
+        assert_eq!(
+            sql,
+            "SELECT weir_regclass('t') AS \"regclass\", weir_regclass(c.oid)::TEXT AS \"oid\", 'public' AS \"current_setting\", 'weir'::name AS \"current_user\""
+        );
         let (sql, _) = rewritten("SELECT ARRAY(SELECT b.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles b ON m.roleid = b.oid) AS m FROM r");
         assert_eq!(sql, "SELECT make_array() AS m FROM r");
     }

@@ -3,20 +3,25 @@
 //! - an integer literal that fits in `int4` is `int4` (DataFusion makes every
 //!   one `int8`), so `SELECT 1` is an integer and `1 + 2` too;
 //! - `+`, `-` and `*` on integers fail on overflow (SQLSTATE 22003) instead
-//!   of wrapping around, as DataFusion's kernels do.
+//!   of wrapping around, as DataFusion's kernels do;
+//! - a cast to an integer rounds (`10.5::int` is 11), a cast to
+//!   `varchar(n)` cuts the text to n characters;
+//! - `date + interval` is a timestamp, `date - date` an integer,
+//!   `timestamp - timestamp` an interval of days and time;
+//! - `concat` shows a boolean as `t` or `f`.
 //!
 //! Result names stay what the planner gave them, so the nodes above still
 //! find the columns they refer to.
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::kernels::numeric;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue, plan_err};
-use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::expr::{Cast, ScalarFunction};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{
-    BinaryExpr, ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    BinaryExpr, ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, lit,
 };
 use std::sync::Arc;
 
@@ -26,6 +31,11 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         .into_iter()
         .map(|op| Arc::new(ScalarUDF::new_from_impl(CheckedArithmetic { op, signature: Signature::user_defined(Volatility::Immutable) })))
         .collect();
+    let udfs = Udfs {
+        round: Arc::new(crate::pgfunctions::round_for_int()),
+        left: datafusion::functions::unicode::left(),
+        justify_hours: crate::pgfunctions::all().into_iter().find(|f| f.name() == "justify_hours").map(Arc::new).expect("justify_hours is defined"),
+    };
     plan.transform_up_with_subqueries(|node| {
         // Their expressions must stay as the planner made them (LIMIT takes
         // an int8, VALUES carries its own schema).
@@ -40,7 +50,9 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         let names = NamePreserver::new(&node);
         let node = node.map_expressions(|e| {
             let saved = names.save(&e);
-            let t = e.transform_up(|e| int4_literal(e)?.transform_data(|e| checked_arithmetic(e, &schema, &checked)))?;
+            let t = e.transform_up(|e| {
+                int4_literal(e)?.transform_data(|e| checked_arithmetic(e, &schema, &checked))?.transform_data(|e| pg_semantics(e, &schema, &udfs))
+            })?;
             Ok(t.update_data(|e| saved.restore(e)))
         })?;
         // A child's columns may have changed type even where this node did not.
@@ -54,6 +66,87 @@ fn int4_literal(e: Expr) -> Result<Transformed<Expr>> {
         Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), meta)),
         e => Transformed::no(e),
     })
+}
+
+/// The functions the rules call.
+struct Udfs {
+    round: Arc<ScalarUDF>,
+    left: Arc<ScalarUDF>,
+    justify_hours: Arc<ScalarUDF>,
+}
+
+fn call(f: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {
+    Expr::ScalarFunction(ScalarFunction::new_udf(f.clone(), args))
+}
+
+/// Casts, date arithmetic and `concat` as PostgreSQL does them.
+fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<Expr>> {
+    let type_of = |x: &Expr| x.get_type(schema).ok();
+    Ok(Transformed::yes(match &e {
+        Expr::Cast(Cast { expr, field }) => {
+            let from = type_of(expr);
+            if is_integer(field.data_type()) && matches!(from, Some(DataType::Decimal128(..) | DataType::Float32 | DataType::Float64)) {
+                Expr::Cast(Cast { expr: Box::new(call(&udfs.round, vec![(**expr).clone()])), field: field.clone() })
+            } else if let Some(n) = varchar_length(field) {
+                Expr::Cast(Cast { expr: Box::new(call(&udfs.left, vec![(**expr).clone(), lit(n)])), field: field.clone() })
+            } else {
+                return Ok(Transformed::no(e));
+            }
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op: op @ (Operator::Plus | Operator::Minus), right }) => match (type_of(left), type_of(right)) {
+            (Some(DataType::Date32), Some(DataType::Interval(_))) => {
+                let ts = Expr::Cast(Cast::new(left.clone(), DataType::Timestamp(TimeUnit::Nanosecond, None)));
+                Expr::BinaryExpr(BinaryExpr::new(Box::new(ts), *op, right.clone()))
+            }
+            (Some(DataType::Date32), Some(DataType::Date32)) if *op == Operator::Minus => Expr::Cast(Cast::new(Box::new(e.clone()), DataType::Int32)),
+            (Some(DataType::Timestamp(..)), Some(DataType::Timestamp(..))) if *op == Operator::Minus => call(&udfs.justify_hours, vec![e.clone()]),
+            _ => return Ok(Transformed::no(e)),
+        },
+        Expr::Case(case) => match float_over_numeric(case, &type_of) {
+            Some(case) => Expr::Case(case),
+            None => return Ok(Transformed::no(e)),
+        },
+        Expr::ScalarFunction(f) if matches!(f.name(), "concat" | "concat_ws") && f.args.iter().any(|a| type_of(a) == Some(DataType::Boolean)) => {
+            let args = f.args.iter().map(|a| if type_of(a) == Some(DataType::Boolean) { bool_text(a.clone()) } else { a.clone() }).collect();
+            Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), args))
+        }
+        _ => return Ok(Transformed::no(e)),
+    }))
+}
+
+/// A CASE whose branches mix double precision and numeric is double
+/// precision in PostgreSQL (DataFusion would pick the decimal).
+fn float_over_numeric(case: &datafusion::logical_expr::expr::Case, type_of: &dyn Fn(&Expr) -> Option<DataType>) -> Option<datafusion::logical_expr::expr::Case> {
+    let results: Vec<&Expr> = case.when_then_expr.iter().map(|(_, t)| t.as_ref()).chain(case.else_expr.as_deref()).collect();
+    let types: Vec<Option<DataType>> = results.iter().map(|r| type_of(r)).collect();
+    let float = types.iter().any(|t| matches!(t, Some(DataType::Float64 | DataType::Float32)));
+    let decimal = types.iter().any(|t| matches!(t, Some(DataType::Decimal128(..))));
+    if !(float && decimal) {
+        return None;
+    }
+    let as_float = |e: &Expr| match type_of(e) {
+        Some(DataType::Decimal128(..)) => Box::new(Expr::Cast(Cast::new(Box::new(e.clone()), DataType::Float64))),
+        _ => Box::new(e.clone()),
+    };
+    let mut out = case.clone();
+    out.when_then_expr = case.when_then_expr.iter().map(|(w, t)| (w.clone(), as_float(t))).collect();
+    out.else_expr = case.else_expr.as_deref().map(as_float);
+    Some(out)
+}
+
+/// `n` of a field tagged `varchar(n)`.
+fn varchar_length(field: &Field) -> Option<i64> {
+    let tag = field.metadata().get(crate::pgtypes::PG_TYPE_KEY)?;
+    tag.strip_prefix("varchar(")?.strip_suffix(')')?.parse().ok()
+}
+
+/// A boolean as PostgreSQL's output function shows it.
+fn bool_text(e: Expr) -> Expr {
+    Expr::Case(datafusion::logical_expr::expr::Case::new(
+        None,
+        vec![(Box::new(e.clone().is_true()), Box::new(lit("t"))), (Box::new(e.is_false()), Box::new(lit("f")))],
+        None,
+    ))
 }
 
 fn is_integer(t: &DataType) -> bool {

@@ -709,6 +709,7 @@ pub async fn plan_view(config: &SessionConfig, lookup: &dyn RelationLookup, quer
     let ctx = planning_context(config);
     let mut query = query.clone();
     crate::colnames::name_query_columns(&mut query);
+    crate::pgsyntax::rewrite_query(&mut query);
     let mut scan = FromScan { ctx: &ctx, relations: vec![], window: None };
     scan.query(&mut query).await?;
     let names = scan.relations.clone();

@@ -15,8 +15,6 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 /// either server's defaults.
 const SESSION: &[&str] = &["SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, MDY'", "SET IntervalStyle = 'postgres'", "SET extra_float_digits = 1"];
 
-/// PostgreSQL's database for the corpus (its own, so `current_schema` is `public` as in weir).
-const PG_DATABASE: &str = "weir_corpus";
 
 /// One statement of a corpus file, with the category it is listed under.
 struct Case {
@@ -116,22 +114,23 @@ async fn outcome(c: &Client, sql: &str) -> Outcome {
     }
 }
 
-/// A fresh database in the suite's PostgreSQL, as role weir.
-fn postgres_database() -> String {
+/// A fresh database in the suite's PostgreSQL, as role weir (its own, so
+/// `current_schema` is `public` as in weir).
+fn postgres_database(name: &str) -> String {
     let url = postgres_url(&[]);
     let admin = service("WEIR_TEST_PG_URL");
-    for sql in [format!("DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"), format!("CREATE DATABASE {PG_DATABASE} OWNER weir")] {
+    for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name} OWNER weir")] {
         let out = psql(&admin, &sql);
         assert!(!out.contains("ERROR"), "{sql}: {out}");
     }
-    url.rsplit_once('/').map(|(base, _)| format!("{base}/{PG_DATABASE}")).unwrap()
+    url.rsplit_once('/').map(|(base, _)| format!("{base}/{name}")).unwrap()
 }
 
-/// Both servers with the corpus's tables.
-async fn servers() -> (Server, Client, Client) {
+/// Both servers with the corpus's tables (`database`: PostgreSQL's, one per test).
+async fn servers(database: &str) -> (Server, Client, Client) {
     let server = Server::start();
     let weir = connect(&server.conn_str()).await;
-    let pg = connect(&postgres_database()).await;
+    let pg = connect(&postgres_database(database)).await;
     for case in cases(&corpus_file("setup.sql")) {
         for (who, c) in [("weir", &weir), ("PostgreSQL", &pg)] {
             c.batch_execute(&case.sql).await.unwrap_or_else(|e| panic!("setup on {who}: {}: {e}", case.sql));
@@ -149,7 +148,7 @@ struct Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expressions_match_postgres() {
-    let (_server, weir, pg) = servers().await;
+    let (_server, weir, pg) = servers("weir_corpus_expressions").await;
     let corpus = cases(&corpus_file("expressions.sql"));
     let allow = allowed(&corpus_file("allowed.sql"));
     let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();
@@ -195,9 +194,25 @@ fn sorted(o: Outcome) -> Outcome {
     }
 }
 
+/// Waits until a view over a table has read all of it; Err with its status when it failed.
+async fn view_finished(c: &Client, view: &str) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    loop {
+        let row = c.query_one("SELECT status FROM weir_views WHERE name = $1", &[&view]).await.unwrap();
+        let status: String = row.get(0);
+        match status.as_str() {
+            "finished" => return Ok(()),
+            s if s.starts_with("failed") => return Err(status),
+            _ => {}
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{view} did not finish: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn materialized_views_match_postgres() {
-    let (_server, weir, pg) = servers().await;
+    let (_server, weir, pg) = servers("weir_corpus_views").await;
     let corpus = cases(&corpus_file("stream.sql"));
     let mut failures = vec![];
     for (i, case) in corpus.iter().enumerate() {
@@ -207,7 +222,10 @@ async fn materialized_views_match_postgres() {
             failures.push(format!("[{}] {query}\n    weir refused the view: {e:?}", case.category));
             continue;
         }
-        crate::streaming::wait_views(&weir, &[&view], |r| r[1].as_deref() == Some("finished")).await;
+        if let Err(status) = view_finished(&weir, &view).await {
+            failures.push(format!("[{}] {query}\n    the view {status}", case.category));
+            continue;
+        }
         let want = sorted(outcome(&pg, query).await);
         assert!(matches!(&want, Outcome::Rows { rows, .. } if !rows.is_empty()), "{query}: PostgreSQL returned no rows, so the comparison would prove nothing");
         let got = sorted(outcome(&weir, &format!("SELECT * FROM {view}")).await);

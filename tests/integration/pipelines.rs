@@ -7,22 +7,23 @@ use crate::sinks::wait_sinks;
 use crate::streaming::{text_rows, wait_views};
 use crate::support::{Server, repo_root, service};
 
-/// The reference design's calculate_fraud_score, in the same order of additions.
+/// The reference design's calculate_fraud_score, in tenths: the SQL's
+/// literals are numeric, as in PostgreSQL, so its sums are exact.
 fn reference_score(amount: f64, payment_method: &str, ip: &str) -> f64 {
-    let mut score = 0.0;
+    let mut tenths = 0;
     if amount > 1000.0 {
-        score += 0.3;
+        tenths += 3;
     }
     if amount > 5000.0 {
-        score += 0.2;
+        tenths += 2;
     }
     if payment_method == "prepaid_card" || payment_method == "gift_card" {
-        score += 0.2;
+        tenths += 2;
     }
     if ip.starts_with("10.") {
-        score += 0.1;
+        tenths += 1;
     }
-    f64::min(score, 1.0)
+    f64::from(i32::min(tenths, 10)) / 10.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,13 @@
 //! DataFusion's in every context weir plans in, for `SELECT` and for
 //! materialized views alike. They run over whole Arrow arrays.
 
+mod datetime;
 mod json;
 mod misc;
+mod numeric;
 mod to_char;
+
+pub use numeric::{round_array_for_int, round_for_int};
 
 pub use json::JsonOperators;
 
@@ -21,6 +25,8 @@ pub fn all() -> Vec<ScalarUDF> {
     let mut all = vec![ScalarUDF::new_from_impl(ToChar::default())];
     all.extend(json::all());
     all.extend(misc::all());
+    all.extend(datetime::all());
+    all.push(round_for_int());
     all
 }
 

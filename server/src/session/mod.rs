@@ -230,6 +230,46 @@ fn jsonb_placeholders(ins: &ast::Insert, table: &Table) -> Vec<usize> {
 
 /// Casts `batch` to exactly the table's schema (names, types, nullability);
 /// `jsonb` values are validated and normalized.
+/// A value too large for an integer column, as PostgreSQL says it.
+fn out_of_range(to: &DataType) -> SqlError {
+    let what = match to {
+        DataType::Int16 => "smallint",
+        DataType::Int32 => "integer",
+        _ => "bigint",
+    };
+    SqlError::new(SqlState::NumericValueOutOfRange, format!("{what} out of range"))
+}
+
+/// Text for a `varchar(n)` or `char(n)` column: longer values fail with
+/// 22001, unless what passes `n` is only spaces, which PostgreSQL cuts off.
+fn fit_length(c: ArrayRef, f: &Field) -> SqlResult<ArrayRef> {
+    let Some((kind, n)) = f.metadata().get(weir_planner::types::PG_TYPE_KEY).and_then(|t| {
+        let (kind, rest) = t.split_once('(')?;
+        Some((kind.to_string(), rest.strip_suffix(')')?.parse::<usize>().ok()?))
+    }) else {
+        return Ok(c);
+    };
+    let Some(text) = c.as_any().downcast_ref::<StringArray>() else { return Ok(c) };
+    if text.iter().flatten().all(|s| s.chars().count() <= n) {
+        return Ok(c);
+    }
+    let fitted: StringArray = text
+        .iter()
+        .map(|v| {
+            v.map(|s| match s.char_indices().nth(n) {
+                Some((at, _)) if s[at..].chars().all(|c| c == ' ') => Ok(s[..at].to_string()),
+                Some(_) => {
+                    let name = if kind == "bpchar" { "character" } else { "character varying" };
+                    Err(SqlError::new(SqlState::StringDataRightTruncation, format!("value too long for type {name}({n})")))
+                }
+                None => Ok(s.to_string()),
+            })
+            .transpose()
+        })
+        .collect::<SqlResult<_>>()?;
+    Ok(Arc::new(fitted))
+}
+
 fn conform(table: &Table, batch: &RecordBatch, time_zone: &str) -> SqlResult<RecordBatch> {
     let opts = CastOptions { safe: false, ..Default::default() };
     let cols = table
@@ -246,8 +286,12 @@ fn conform(table: &Table, batch: &RecordBatch, time_zone: &str) -> SqlResult<Rec
                     let local = cast_with_options(c, &DataType::Timestamp(*unit, Some(time_zone.into())), &opts)?;
                     cast_with_options(&local, f.data_type(), &opts)?
                 }
+                (DataType::Decimal128(..) | DataType::Float32 | DataType::Float64, to) if to.is_integer() => {
+                    cast_with_options(&weir_planner::pgfunctions::round_array_for_int(c)?, to, &opts).map_err(|_| out_of_range(to))?
+                }
                 _ => cast_with_options(c, f.data_type(), &opts)?,
             };
+            let c = fit_length(c, f)?;
             if !is_jsonb(f) {
                 return Ok(c);
             }

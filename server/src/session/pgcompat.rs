@@ -69,9 +69,8 @@ fn bytea_in() -> Arc<ScalarUDF> {
 /// reads the literal as a boolean, as PostgreSQL resolves an unknown literal;
 /// and PostgreSQL's integer typing (`weir_planner::pgplan`).
 pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
-    let plan = weir_planner::pgplan::apply(plan)?;
     let udf = bytea_in();
-    plan.transform_up_with_subqueries(|node| {
+    let plan = plan.transform_up_with_subqueries(|node| {
         let inputs = node.inputs();
         // The schema the node's expressions are evaluated over.
         let schema: Arc<DFSchema> = match inputs.as_slice() {
@@ -80,8 +79,8 @@ pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
             _ => node.schema().clone(),
         };
         node.map_expressions(|e| e.transform_up(|e| bytea_cast(e, &schema, &udf)?.transform_data(|e| bool_literal(e, &schema))))
-    })
-    .map(|t| t.data)
+    })?;
+    weir_planner::pgplan::apply(plan.data)
 }
 
 fn bytea_cast(e: Expr, schema: &DFSchema, udf: &Arc<ScalarUDF>) -> Result<Transformed<Expr>> {
