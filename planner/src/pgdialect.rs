@@ -183,6 +183,7 @@ impl Rewriter<'_> {
             }
             ("current_user" | "session_user" | "user" | "current_role", FunctionArguments::None) => Some(typed(text(&self.session.user()), "name")),
             ("transaction_timestamp" | "statement_timestamp", FunctionArguments::List(l)) if l.args.is_empty() => Some(call("now", vec![])),
+            ("localtimestamp" | "localtime" | "current_catalog" | "current_schema", FunctionArguments::None) => value_function(&name),
             ("pg_backend_pid", _) => Some(Expr::Value(Value::Number(self.session.backend_pid().to_string(), false).into())),
             ("current_setting", _) => Some(self.current_setting(&args)?),
             ("set_config", _) => {

@@ -5,10 +5,12 @@
 //! - `+`, `-` and `*` on integers fail on overflow (SQLSTATE 22003) instead
 //!   of wrapping around, as DataFusion's kernels do;
 //! - a cast to an integer rounds (`10.5::int` is 11), a cast to
-//!   `varchar(n)` cuts the text to n characters;
+//!   `varchar(n)` cuts the text to n characters, a timestamp cast to text
+//!   reads as PostgreSQL writes it;
 //! - `date + interval` is a timestamp, `date - date` an integer,
 //!   `timestamp - timestamp` an interval of days and time;
-//! - `concat` shows a boolean as `t` or `f`.
+//! - `concat` shows a boolean as `t` or `f`;
+//! - `date_trunc` of a date is a timestamptz; `coalesce` is a CASE.
 //!
 //! Result names stay what the planner gave them, so the nodes above still
 //! find the columns they refer to.
@@ -35,6 +37,7 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         round: Arc::new(crate::pgfunctions::round_for_int()),
         left: datafusion::functions::unicode::left(),
         justify_hours: crate::pgfunctions::all().into_iter().find(|f| f.name() == "justify_hours").map(Arc::new).expect("justify_hours is defined"),
+        timestamp_text: Arc::new(crate::pgfunctions::timestamp_text()),
     };
     plan.transform_up_with_subqueries(|node| {
         // Their expressions must stay as the planner made them (LIMIT takes
@@ -73,6 +76,7 @@ struct Udfs {
     round: Arc<ScalarUDF>,
     left: Arc<ScalarUDF>,
     justify_hours: Arc<ScalarUDF>,
+    timestamp_text: Arc<ScalarUDF>,
 }
 
 fn call(f: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {
@@ -87,6 +91,8 @@ fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<E
             let from = type_of(expr);
             if is_integer(field.data_type()) && matches!(from, Some(DataType::Decimal128(..) | DataType::Float32 | DataType::Float64)) {
                 Expr::Cast(Cast { expr: Box::new(call(&udfs.round, vec![(**expr).clone()])), field: field.clone() })
+            } else if matches!(from, Some(DataType::Timestamp(..))) && matches!(field.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) {
+                call(&udfs.timestamp_text, vec![(**expr).clone()])
             } else if let Some(n) = varchar_length(field) {
                 Expr::Cast(Cast { expr: Box::new(call(&udfs.left, vec![(**expr).clone(), lit(n)])), field: field.clone() })
             } else {
@@ -106,6 +112,18 @@ fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<E
             Some(case) => Expr::Case(case),
             None => return Ok(Transformed::no(e)),
         },
+        // DataFusion's optimizer turns coalesce into CASE and its kernel refuses
+        // to run otherwise; a materialized view's plan is not optimized.
+        Expr::ScalarFunction(f) if f.name() == "coalesce" && !f.args.is_empty() => {
+            let (last, rest) = f.args.split_last().expect("not empty");
+            let whens = rest.iter().map(|a| (Box::new(a.clone().is_not_null()), Box::new(a.clone()))).collect::<Vec<_>>();
+            if whens.is_empty() { last.clone() } else { Expr::Case(datafusion::logical_expr::expr::Case::new(None, whens, Some(Box::new(last.clone())))) }
+        }
+        Expr::ScalarFunction(f) if f.name() == "date_trunc" && f.args.len() == 2 && type_of(&f.args[1]) == Some(DataType::Date32) => {
+            // date_trunc(text, date) is date_trunc(text, timestamptz) in PostgreSQL.
+            let ts = Expr::Cast(Cast::new(Box::new(f.args[1].clone()), DataType::Timestamp(TimeUnit::Nanosecond, Some("+00:00".into()))));
+            Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), vec![f.args[0].clone(), ts]))
+        }
         Expr::ScalarFunction(f) if matches!(f.name(), "concat" | "concat_ws") && f.args.iter().any(|a| type_of(a) == Some(DataType::Boolean)) => {
             let args = f.args.iter().map(|a| if type_of(a) == Some(DataType::Boolean) { bool_text(a.clone()) } else { a.clone() }).collect();
             Expr::ScalarFunction(ScalarFunction::new_udf(f.func.clone(), args))

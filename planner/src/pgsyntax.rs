@@ -6,6 +6,7 @@
 //!   not: a time without seconds (`'2024-03-10 12:00'`), `epoch`, `now`,
 //!   `today`, `tomorrow`, `yesterday`;
 //! - `extract` is PostgreSQL's (numeric, `weir_extract`), not `date_part`;
+//! - `t AT TIME ZONE z` is PostgreSQL's `timezone(z, t)`;
 //! - `generate_series(...)` in a select list gives rows, not an array.
 
 use datafusion::sql::sqlparser::ast::{
@@ -58,6 +59,7 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
             let (e, t) = typed_literal(text, &ts.data_type)?;
             Some(Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(e), data_type: t, array: false, format: None })
         }
+        Expr::AtTimeZone { timestamp, time_zone } => Some(call("timezone", vec![(**time_zone).clone(), (**timestamp).clone()])),
         Expr::Extract { field, expr, .. } => Some(call("weir_extract", vec![string(&field.to_string().to_lowercase()), (**expr).clone()])),
         _ => None,
     }

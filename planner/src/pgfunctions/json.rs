@@ -447,8 +447,15 @@ pub struct JsonOperators;
 impl ExprPlanner for JsonOperators {
     fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
         use BinaryOperator as B;
-        let left = expr.left.to_field(schema)?.1;
-        let right = expr.right.to_field(schema)?.1;
+        let json_op = matches!(
+            expr.op,
+            B::Arrow | B::LongArrow | B::HashArrow | B::HashLongArrow | B::HashMinus | B::Question | B::QuestionPipe | B::QuestionAnd | B::AtArrow | B::ArrowAt | B::StringConcat | B::Minus
+        );
+        // Other operators' operands may not have a type yet (`b = 't'`, read later as a boolean).
+        let (Some(left), Some(right)) = (json_op.then(|| expr.left.to_field(schema).ok()).flatten(), json_op.then(|| expr.right.to_field(schema).ok()).flatten()) else {
+            return Ok(PlannerResult::Original(expr));
+        };
+        let (left, right) = (left.1, right.1);
         let texty = |f: &Field| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
         let call = |name: &str, args: Vec<Expr>| -> Result<PlannerResult<RawBinaryExpr>> {
             let f = all().into_iter().find(|f| f.name() == name).ok_or_else(|| datafusion::error::DataFusionError::Internal(format!("no {name}")))?;
@@ -466,7 +473,10 @@ impl ExprPlanner for JsonOperators {
             B::QuestionAnd => call("weir_jsonb_exists_all", vec![l, r]),
             B::AtArrow if texty(&left) => call("weir_jsonb_contains", vec![l, r]),
             B::ArrowAt if texty(&right) => call("weir_jsonb_contains", vec![r, l]),
-            B::StringConcat if json_kind(&left).is_some() && (json_kind(&right).is_some()) => call("weir_jsonb_concat", vec![l, r]),
+            // An untyped literal beside a jsonb is jsonb, as PostgreSQL resolves it.
+            B::StringConcat if (json_kind(&left).is_some() && texty(&right)) || (json_kind(&right).is_some() && texty(&left)) => {
+                call("weir_jsonb_concat", vec![l, r])
+            }
             B::Minus if json_kind(&left).is_some() => call("weir_jsonb_delete", vec![l, r]),
             _ => Ok(PlannerResult::Original(expr)),
         }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 /// Every function defined here.
 pub fn all() -> Vec<ScalarUDF> {
-    let mut all = vec![ScalarUDF::new_from_impl(ToChar::default())];
+    let mut all = vec![ScalarUDF::new_from_impl(ToChar::default()), timestamp_text(), ScalarUDF::new_from_impl(AtZone(Signature::user_defined(Volatility::Immutable)))];
     all.extend(json::all());
     all.extend(misc::all());
     all.extend(datetime::all());
@@ -79,6 +79,130 @@ impl Zone {
                 to_char::Local { time: utc + chrono::Duration::seconds(offset as i64), offset_secs: Some(offset), abbrev: Some(abbrev) }
             }
         }
+    }
+}
+
+/// `weir_timestamp_text(ts)`: a timestamp as PostgreSQL's text cast gives
+/// it (`2024-03-10 12:00:00.5`, a timestamptz in the session's zone with its
+/// offset, `+00`), where DataFusion's cast writes ISO 8601 (`T`).
+pub fn timestamp_text() -> ScalarUDF {
+    ScalarUDF::new_from_impl(TimestampText(Signature::user_defined(Volatility::Stable)))
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct TimestampText(Signature);
+
+/// Seconds' fraction as PostgreSQL prints it: up to six digits, no trailing zeros.
+fn fraction(micros: u32) -> String {
+    if micros == 0 { String::new() } else { format!(".{micros:06}").trim_end_matches('0').to_string() }
+}
+
+impl ScalarUDFImpl for TimestampText {
+    fn name(&self) -> &str {
+        "weir_timestamp_text"
+    }
+    fn signature(&self) -> &Signature {
+        &self.0
+    }
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        match args {
+            [DataType::Timestamp(_, tz)] => Ok(vec![DataType::Timestamp(TimeUnit::Microsecond, tz.clone())]),
+            other => plan_err!("weir_timestamp_text({other:?}) is not defined"),
+        }
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let with_zone = matches!(args.args[0].data_type(), DataType::Timestamp(_, Some(_)));
+        let zone_name = args.config_options.execution.time_zone.clone().unwrap_or_else(|| "+00:00".into());
+        let zone = Zone::parse(&zone_name).unwrap_or(Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero offset")));
+        let all_scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let times = args.args[0].to_array(if all_scalar { 1 } else { args.number_rows })?;
+        let times = times.as_primitive::<TimestampMicrosecondType>();
+        let mut out = StringBuilder::with_capacity(times.len(), times.len() * 26);
+        for v in times.iter() {
+            let Some(v) = v else {
+                out.append_null();
+                continue;
+            };
+            let Some(utc) = chrono::DateTime::from_timestamp_micros(v).map(|t| t.naive_utc()) else {
+                return exec_err!("timestamp out of range");
+            };
+            let (local, offset) = if with_zone {
+                let l = zone.local(utc);
+                (l.time, l.offset_secs.map(to_char::offset_text))
+            } else {
+                (utc, None)
+            };
+            let micros = chrono::Timelike::nanosecond(&local) / 1000;
+            out.append_value(format!("{}{}{}", local.format("%Y-%m-%d %H:%M:%S"), fraction(micros), offset.unwrap_or_default()));
+        }
+        let array: ArrayRef = Arc::new(out.finish());
+        Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+    }
+}
+
+/// `timezone(zone, t)`, which `t AT TIME ZONE zone` means: a timestamptz
+/// becomes the wall-clock time in `zone` (a timestamp), a timestamp is read
+/// as a time in `zone` (a timestamptz).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct AtZone(Signature);
+
+impl Zone {
+    /// The UTC instant of a wall-clock time here (the earlier one in a DST overlap).
+    fn utc_of(&self, local: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
+        match self {
+            Zone::Named(tz) => tz.from_local_datetime(&local).earliest().map(|t| t.naive_utc()),
+            Zone::Fixed(f) => Some(local - chrono::Duration::seconds(f.local_minus_utc() as i64)),
+        }
+    }
+}
+
+impl ScalarUDFImpl for AtZone {
+    fn name(&self) -> &str {
+        "timezone"
+    }
+    fn signature(&self) -> &Signature {
+        &self.0
+    }
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        match args {
+            [DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8, DataType::Timestamp(_, tz)] => {
+                Ok(vec![DataType::Utf8, DataType::Timestamp(TimeUnit::Microsecond, tz.clone())])
+            }
+            other => plan_err!("timezone({other:?}) is not supported by weir: it takes a zone name and a timestamp or timestamptz"),
+        }
+    }
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(match args.get(1) {
+            Some(DataType::Timestamp(_, Some(_))) => DataType::Timestamp(TimeUnit::Microsecond, None),
+            _ => DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
+        })
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let to_local = matches!(args.args[1].data_type(), DataType::Timestamp(_, Some(_)));
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let (zones, times) = (arrays[0].as_string::<i32>(), arrays[1].as_primitive::<TimestampMicrosecondType>());
+        let mut out = datafusion::arrow::array::TimestampMicrosecondBuilder::with_capacity(times.len());
+        for i in 0..times.len() {
+            if zones.is_null(i) || times.is_null(i) {
+                out.append_null();
+                continue;
+            }
+            let name = zones.value(i);
+            let zone = Zone::parse(name).or_else(|| name.eq_ignore_ascii_case("utc").then(|| Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero"))));
+            let Some(zone) = zone else {
+                return Err(datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(crate::SqlState::InvalidParameterValue, format!("time zone \"{name}\" not recognized")))));
+            };
+            let Some(t) = chrono::DateTime::from_timestamp_micros(times.value(i)).map(|t| t.naive_utc()) else { return exec_err!("timestamp out of range") };
+            let moved = if to_local { Some(zone.local(t).time) } else { zone.utc_of(t) };
+            out.append_option(moved.map(|m| m.and_utc().timestamp_micros()));
+        }
+        let want = self.return_type(&[DataType::Utf8, args.args[1].data_type()])?;
+        let array: ArrayRef = Arc::new(out.finish().with_data_type(want));
+        Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
     }
 }
 

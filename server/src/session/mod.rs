@@ -353,9 +353,12 @@ impl Session {
         Ok(t)
     }
 
+    /// Plans a statement, with its types resolved (DataFusion's analyzer), so
+    /// the columns described are the columns sent (`CASE ... 1 ELSE 2.5` is numeric).
     async fn plan(&self, stmt: Statement) -> SqlResult<LogicalPlan> {
-        let plan = self.ctx.state().statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
-        Ok(crate::session::pgcompat::rewrite(plan)?)
+        let state = self.ctx.state();
+        let plan = crate::session::pgcompat::rewrite(state.statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?)?;
+        Ok(state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})?)
     }
 
     async fn plan_sql(&self, sql: &str) -> SqlResult<LogicalPlan> {
