@@ -41,7 +41,7 @@ FROM (
              + CASE WHEN amount > 1000 THEN 0.3 ELSE 0.0 END
              + CASE WHEN amount > 5000 THEN 0.2 ELSE 0.0 END
              + CASE WHEN payment_method IN ('prepaid_card', 'gift_card') THEN 0.2 ELSE 0.0 END
-             + CASE WHEN ip_address LIKE '10.%' THEN 0.1 ELSE 0.0 END, 1.0) AS fraud_score,
+             + CASE WHEN ip_address::inet << '10.0.0.0/8' THEN 0.1 ELSE 0.0 END, 1.0) AS fraud_score,
            count(DISTINCT country) OVER (PARTITION BY user_id ORDER BY "timestamp" RANGE BETWEEN INTERVAL '1 hour' PRECEDING AND CURRENT ROW) AS countries_1h
     FROM transactions
   ) scored

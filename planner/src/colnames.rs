@@ -197,7 +197,9 @@ mod tests {
     #[test]
     fn names_as_postgres_does() {
         assert_eq!(
-            names("SELECT date_trunc('hour', ts), count(*), 1 + 2, 1::int, x::text, 'a'::varchar(3), CASE WHEN a THEN b ELSE c END, CASE WHEN a THEN 1 END, trim(s), extract(dow from ts), true, t.y, (SELECT max(z) FROM u), ARRAY[1], user"),
+            names(
+                "SELECT date_trunc('hour', ts), count(*), 1 + 2, 1::int, x::text, 'a'::varchar(3), CASE WHEN a THEN b ELSE c END, CASE WHEN a THEN 1 END, trim(s), extract(dow from ts), true, t.y, (SELECT max(z) FROM u), ARRAY[1], user"
+            ),
             ["date_trunc", "count", "?column?", "int4", "x", "varchar", "c", "case", "btrim", "extract", "bool", "y", "max", "array", "current_user"]
         );
     }

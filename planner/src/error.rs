@@ -170,7 +170,13 @@ fn pg_style(s: &str) -> String {
 /// that is not the type's input (22P02).
 fn cast_error(m: &str) -> SqlError {
     if m.starts_with("Can't cast value") {
-        let what = if m.ends_with("Int16") { "smallint" } else if m.ends_with("Int32") { "integer" } else { "bigint" };
+        let what = if m.ends_with("Int16") {
+            "smallint"
+        } else if m.ends_with("Int32") {
+            "integer"
+        } else {
+            "bigint"
+        };
         return SqlError::new(SqlState::NumericValueOutOfRange, format!("{what} out of range"));
     }
     let quoted = m.split('\'').nth(1).unwrap_or("");

@@ -13,6 +13,7 @@ pub mod pgplan;
 pub mod pgsyntax;
 pub mod pgtypes;
 pub mod search_path;
+pub mod sqlast;
 pub mod stream;
 pub mod types;
 

@@ -12,6 +12,7 @@
 //! - session values (`current_setting`, `current_user`, `pg_backend_pid`)
 //!   are read from the session.
 
+use crate::sqlast::{call, text};
 use crate::{SqlError, SqlResult, SqlState};
 use datafusion::sql::sqlparser::ast::{
     self, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinOperator, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
@@ -184,6 +185,13 @@ impl Rewriter<'_> {
             ("current_user" | "session_user" | "user" | "current_role", FunctionArguments::None) => Some(typed(text(&self.session.user()), "name")),
             ("transaction_timestamp" | "statement_timestamp", FunctionArguments::List(l)) if l.args.is_empty() => Some(call("now", vec![])),
             ("localtimestamp" | "localtime" | "current_catalog" | "current_schema", FunctionArguments::None) => value_function(&name),
+            ("gen_random_uuid", FunctionArguments::List(l)) if l.args.is_empty() => Some(Expr::Cast {
+                kind: ast::CastKind::DoubleColon,
+                expr: Box::new(call("uuid", vec![])),
+                data_type: DataType::Uuid,
+                array: false,
+                format: None,
+            }),
             ("pg_backend_pid", _) => Some(Expr::Value(Value::Number(self.session.backend_pid().to_string(), false).into())),
             ("current_setting", _) => Some(self.current_setting(&args)?),
             ("set_config", _) => {
@@ -256,10 +264,22 @@ fn field_access(root: &Expr, chain: &[ast::AccessExpr]) -> Option<Expr> {
 /// The SQL value functions PostgreSQL's grammar reads without parentheses
 /// and sqlparser reads as column names.
 fn value_function(name: &str) -> Option<Expr> {
-    let now_local = || Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(call("now", vec![])), data_type: DataType::Timestamp(None, ast::TimezoneInfo::None), array: false, format: None };
+    let now_local = || Expr::Cast {
+        kind: ast::CastKind::Cast,
+        expr: Box::new(call("now", vec![])),
+        data_type: DataType::Timestamp(None, ast::TimezoneInfo::None),
+        array: false,
+        format: None,
+    };
     Some(match name {
         "localtimestamp" => now_local(),
-        "localtime" => Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(now_local()), data_type: DataType::Time(None, ast::TimezoneInfo::None), array: false, format: None },
+        "localtime" => Expr::Cast {
+            kind: ast::CastKind::Cast,
+            expr: Box::new(now_local()),
+            data_type: DataType::Time(None, ast::TimezoneInfo::None),
+            array: false,
+            format: None,
+        },
         "current_catalog" => typed(call("current_database", vec![]), "name"),
         "current_schema" => typed(call("current_schema", vec![]), "name"),
         _ => return None,
@@ -270,27 +290,6 @@ fn value_function(name: &str) -> Option<Expr> {
 fn typed(e: Expr, type_name: &str) -> Expr {
     let data_type = DataType::Custom(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(type_name))]), vec![]);
     Expr::Cast { kind: ast::CastKind::DoubleColon, expr: Box::new(e), data_type, array: false, format: None }
-}
-
-pub(crate) fn text(s: &str) -> Expr {
-    Expr::Value(Value::SingleQuotedString(s.to_string()).into())
-}
-
-pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(ast::Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(ast::FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
 }
 
 /// The text of each argument that is a literal (None for the others).

@@ -38,12 +38,22 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         left: datafusion::functions::unicode::left(),
         justify_hours: crate::pgfunctions::all().into_iter().find(|f| f.name() == "justify_hours").map(Arc::new).expect("justify_hours is defined"),
         timestamp_text: Arc::new(crate::pgfunctions::timestamp_text()),
+        text_forms: crate::pgfunctions::all()
+            .into_iter()
+            .filter(|f| matches!(f.name(), "weir_inet_in" | "weir_cidr_in" | "weir_uuid_in" | "weir_untag" | "weir_inet_text"))
+            .map(Arc::new)
+            .collect(),
     };
     plan.transform_up_with_subqueries(|node| {
         // Their expressions must stay as the planner made them (LIMIT takes
         // an int8, VALUES carries its own schema).
-        if matches!(node, LogicalPlan::Values(_) | LogicalPlan::Limit(_) | LogicalPlan::Statement(_) | LogicalPlan::Dml(_) | LogicalPlan::Ddl(_)) {
+        if matches!(node, LogicalPlan::Limit(_) | LogicalPlan::Statement(_) | LogicalPlan::Dml(_) | LogicalPlan::Ddl(_)) {
             return Ok(Transformed::no(node));
+        }
+        if let LogicalPlan::Values(_) = node {
+            // VALUES of an INSERT cast to the table's types: those casts round too.
+            let empty = DFSchema::empty();
+            return node.map_expressions(|e| e.transform_up(|e| rounding_cast(e, &empty, &udfs)));
         }
         let schema = match node.inputs().as_slice() {
             [] => Arc::new(DFSchema::empty()),
@@ -66,7 +76,9 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
 
 fn int4_literal(e: Expr) -> Result<Transformed<Expr>> {
     Ok(match e {
-        Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), meta)),
+        Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => {
+            Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), meta))
+        }
         e => Transformed::no(e),
     })
 }
@@ -77,10 +89,28 @@ struct Udfs {
     left: Arc<ScalarUDF>,
     justify_hours: Arc<ScalarUDF>,
     timestamp_text: Arc<ScalarUDF>,
+    /// What reads text into a tagged type and back: weir_inet_in,
+    /// weir_cidr_in, weir_uuid_in, weir_inet_text, weir_untag.
+    text_forms: Vec<Arc<ScalarUDF>>,
+}
+
+impl Udfs {
+    fn text_form(&self, name: &str) -> Option<&Arc<ScalarUDF>> {
+        self.text_forms.iter().find(|f| f.name() == name)
+    }
 }
 
 fn call(f: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {
     Expr::ScalarFunction(ScalarFunction::new_udf(f.clone(), args))
+}
+
+/// A cast of a decimal or float to an integer, rounding first.
+fn rounding_cast(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<Expr>> {
+    let Expr::Cast(Cast { expr, field }) = &e else { return Ok(Transformed::no(e)) };
+    if is_integer(field.data_type()) && matches!(expr.get_type(schema).ok(), Some(DataType::Decimal128(..) | DataType::Float32 | DataType::Float64)) {
+        return Ok(Transformed::yes(Expr::Cast(Cast { expr: Box::new(call(&udfs.round, vec![(**expr).clone()])), field: field.clone() })));
+    }
+    Ok(Transformed::no(e))
 }
 
 /// Casts, date arithmetic and `concat` as PostgreSQL does them.
@@ -90,9 +120,19 @@ fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<E
         Expr::Cast(Cast { expr, field }) => {
             let from = type_of(expr);
             if is_integer(field.data_type()) && matches!(from, Some(DataType::Decimal128(..) | DataType::Float32 | DataType::Float64)) {
-                Expr::Cast(Cast { expr: Box::new(call(&udfs.round, vec![(**expr).clone()])), field: field.clone() })
-            } else if matches!(from, Some(DataType::Timestamp(..))) && matches!(field.data_type(), DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) {
+                return rounding_cast(e, schema, udfs);
+            } else if matches!(from, Some(DataType::Timestamp(..))) && is_text(field.data_type()) {
                 call(&udfs.timestamp_text, vec![(**expr).clone()])
+            } else if let Some(f) = tag_of(field).and_then(|t| udfs.text_form(&format!("weir_{t}_in"))) {
+                // Text read as inet, cidr or uuid is checked and written as PostgreSQL writes it.
+                call(f, vec![(**expr).clone()])
+            } else if is_text(field.data_type())
+                && tag_of(field).is_none()
+                && let Some(t) = schema_tag(expr, schema)
+            {
+                // A tagged value as text: plain text, an inet with its netmask.
+                let f = udfs.text_form(if t == "inet" || t == "cidr" { "weir_inet_text" } else { "weir_untag" }).expect("defined");
+                call(f, vec![(**expr).clone()])
             } else if let Some(n) = varchar_length(field) {
                 Expr::Cast(Cast { expr: Box::new(call(&udfs.left, vec![(**expr).clone(), lit(n)])), field: field.clone() })
             } else {
@@ -134,7 +174,10 @@ fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<E
 
 /// A CASE whose branches mix double precision and numeric is double
 /// precision in PostgreSQL (DataFusion would pick the decimal).
-fn float_over_numeric(case: &datafusion::logical_expr::expr::Case, type_of: &dyn Fn(&Expr) -> Option<DataType>) -> Option<datafusion::logical_expr::expr::Case> {
+fn float_over_numeric(
+    case: &datafusion::logical_expr::expr::Case,
+    type_of: &dyn Fn(&Expr) -> Option<DataType>,
+) -> Option<datafusion::logical_expr::expr::Case> {
     let results: Vec<&Expr> = case.when_then_expr.iter().map(|(_, t)| t.as_ref()).chain(case.else_expr.as_deref()).collect();
     let types: Vec<Option<DataType>> = results.iter().map(|r| type_of(r)).collect();
     let float = types.iter().any(|t| matches!(t, Some(DataType::Float64 | DataType::Float32)));
@@ -150,6 +193,20 @@ fn float_over_numeric(case: &datafusion::logical_expr::expr::Case, type_of: &dyn
     out.when_then_expr = case.when_then_expr.iter().map(|(w, t)| (w.clone(), as_float(t))).collect();
     out.else_expr = case.else_expr.as_deref().map(as_float);
     Some(out)
+}
+
+/// The PostgreSQL type a field is tagged with (`inet`, `uuid`, `varchar(3)`).
+fn tag_of(field: &Field) -> Option<&str> {
+    field.metadata().get(crate::pgtypes::PG_TYPE_KEY).map(String::as_str)
+}
+
+/// The tag of an expression's result, when it has one.
+fn schema_tag(e: &Expr, schema: &DFSchema) -> Option<String> {
+    e.to_field(schema).ok().and_then(|(_, f)| tag_of(&f).map(str::to_string))
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
 }
 
 /// `n` of a field tagged `varchar(n)`.

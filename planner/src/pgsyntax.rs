@@ -9,10 +9,8 @@
 //! - `t AT TIME ZONE z` is PostgreSQL's `timezone(z, t)`;
 //! - `generate_series(...)` in a select list gives rows, not an array.
 
-use datafusion::sql::sqlparser::ast::{
-    self, DataType, ExactNumberInfo, Expr, Query, Select, SelectItem, Statement, TimezoneInfo, Value, VisitMut, VisitorMut,
-};
-use crate::pgdialect::{call, text as string};
+use crate::sqlast::{call, text as string};
+use datafusion::sql::sqlparser::ast::{self, DataType, ExactNumberInfo, Expr, Query, Select, SelectItem, Statement, TimezoneInfo, Value, VisitMut, VisitorMut};
 use std::ops::ControlFlow;
 
 pub fn rewrite(stmt: &mut Statement) {
@@ -88,7 +86,8 @@ fn typed_literal(text: &str, t: &DataType) -> Option<(Expr, DataType)> {
             let with_zone = matches!(t, DataType::Timestamp(_, TimezoneInfo::Tz | TimezoneInfo::WithTimeZone));
             let relative = |days: i64| {
                 let today = call("current_date", vec![]);
-                let day = if days == 0 { today } else { Expr::BinaryOp { left: Box::new(today), op: ast::BinaryOperator::Plus, right: Box::new(number(days)) } };
+                let day =
+                    if days == 0 { today } else { Expr::BinaryOp { left: Box::new(today), op: ast::BinaryOperator::Plus, right: Box::new(number(days)) } };
                 Some((day, t.clone()))
             };
             match text.trim().to_lowercase().as_str() {
@@ -144,7 +143,10 @@ mod tests {
 
     #[test]
     fn reads_literals_as_postgres() {
-        assert_eq!([numeric_scale("1.50"), numeric_scale("1e3"), numeric_scale("1.5e-3"), numeric_scale(" 12.340 "), numeric_scale("NaN")], [Some(2), Some(0), Some(4), Some(3), None]);
+        assert_eq!(
+            [numeric_scale("1.50"), numeric_scale("1e3"), numeric_scale("1.5e-3"), numeric_scale(" 12.340 "), numeric_scale("NaN")],
+            [Some(2), Some(0), Some(4), Some(3), None]
+        );
         assert_eq!(with_seconds("2024-03-10 12:00+00").as_deref(), Some("2024-03-10 12:00:00+00"));
         assert_eq!(with_seconds("2024-03-10 12:00:05"), None);
         let mut stmt = crate::parse_statements("SELECT 1.50::numeric, extract(dow from d), generate_series(1, 2)").unwrap().remove(0);

@@ -46,6 +46,7 @@ pub const TYPES: &[PgType] = &[
     t(26, "oid", "oid", 4, 'N', 1028),
     t(30, "oidvector", "oidvector", -1, 'A', 1013),
     t(114, "json", "json", -1, 'U', 199),
+    t(650, "cidr", "cidr", -1, 'I', 651),
     t(700, "float4", "real", 4, 'N', 1021),
     t(701, "float8", "double precision", 8, 'N', 1022),
     t(869, "inet", "inet", -1, 'I', 1041),

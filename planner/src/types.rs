@@ -34,6 +34,7 @@ impl TypePlanner for WeirTypePlanner {
             SqlType::Custom(name, _) => match name.to_string().to_lowercase().trim_start_matches("pg_catalog.") {
                 "jsonb" => Some(jsonb_field("")),
                 "inet" => text("inet".into()),
+                "cidr" => text("cidr".into()),
                 "name" => text("name".into()),
                 "bpchar" => text("bpchar".into()),
                 "char" => text("char".into()),

@@ -15,7 +15,6 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 /// either server's defaults.
 const SESSION: &[&str] = &["SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, MDY'", "SET IntervalStyle = 'postgres'", "SET extra_float_digits = 1"];
 
-
 /// One statement of a corpus file, with the category it is listed under.
 struct Case {
     category: String,
@@ -226,7 +225,14 @@ async fn materialized_views_match_postgres() {
         let query = case.sql.trim_end_matches(';');
         let view = format!("corpus_view_{i}");
         if let Err(e) = weir.batch_execute(&format!("CREATE MATERIALIZED VIEW {view} AS {query}")).await {
-            failures.push((case.sql.clone(), format!("[{}] {query}\n    weir refused the view: {}", case.category, e.as_db_error().map_or(e.to_string(), |d| format!("{} ({})", d.message(), d.code().code())))));
+            failures.push((
+                case.sql.clone(),
+                format!(
+                    "[{}] {query}\n    weir refused the view: {}",
+                    case.category,
+                    e.as_db_error().map_or(e.to_string(), |d| format!("{} ({})", d.message(), d.code().code()))
+                ),
+            ));
             continue;
         }
         if let Err(status) = view_finished(&weir, &view).await {
@@ -244,7 +250,15 @@ async fn materialized_views_match_postgres() {
     assert!(corpus.len() >= 20, "stream.sql should hold at least 20 queries");
     let differing: Vec<&String> = failures.iter().map(|(sql, _)| sql).collect();
     let now_matching: Vec<&String> = allow.keys().filter(|a| !differing.contains(a)).collect();
-    assert!(now_matching.is_empty(), "these views now match PostgreSQL (or left stream.sql); remove them from tests/pg_corpus/allowed_views.sql: {now_matching:#?}");
+    assert!(
+        now_matching.is_empty(),
+        "these views now match PostgreSQL (or left stream.sql); remove them from tests/pg_corpus/allowed_views.sql: {now_matching:#?}"
+    );
     let unexplained: Vec<&String> = failures.iter().filter(|(sql, _)| !allow.contains_key(sql)).map(|(_, text)| text).collect();
-    assert!(unexplained.is_empty(), "{} views differ from PostgreSQL 15:\n{}", unexplained.len(), unexplained.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        unexplained.is_empty(),
+        "{} views differ from PostgreSQL 15:\n{}",
+        unexplained.len(),
+        unexplained.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+    );
 }

@@ -181,7 +181,10 @@ impl Output {
 }
 
 fn json_error(what: &str) -> datafusion::error::DataFusionError {
-    datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(crate::SqlState::InvalidTextRepresentation, format!("invalid input syntax for type json: {what}"))))
+    datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(
+        crate::SqlState::InvalidTextRepresentation,
+        format!("invalid input syntax for type json: {what}"),
+    )))
 }
 
 fn invalid(msg: String) -> datafusion::error::DataFusionError {
@@ -366,7 +369,9 @@ fn delete_path(mut j: Value, path: &[String]) -> Value {
             m.remove(last);
         }
         Value::Array(items) => {
-            if let Some(i) = last.parse::<i64>().ok().and_then(|i| usize::try_from(if i < 0 { items.len() as i64 + i } else { i }).ok()).filter(|i| *i < items.len()) {
+            if let Some(i) =
+                last.parse::<i64>().ok().and_then(|i| usize::try_from(if i < 0 { items.len() as i64 + i } else { i }).ok()).filter(|i| *i < items.len())
+            {
                 items.remove(i);
             }
         }
@@ -449,10 +454,23 @@ impl ExprPlanner for JsonOperators {
         use BinaryOperator as B;
         let json_op = matches!(
             expr.op,
-            B::Arrow | B::LongArrow | B::HashArrow | B::HashLongArrow | B::HashMinus | B::Question | B::QuestionPipe | B::QuestionAnd | B::AtArrow | B::ArrowAt | B::StringConcat | B::Minus
+            B::Arrow
+                | B::LongArrow
+                | B::HashArrow
+                | B::HashLongArrow
+                | B::HashMinus
+                | B::Question
+                | B::QuestionPipe
+                | B::QuestionAnd
+                | B::AtArrow
+                | B::ArrowAt
+                | B::StringConcat
+                | B::Minus
         );
         // Other operators' operands may not have a type yet (`b = 't'`, read later as a boolean).
-        let (Some(left), Some(right)) = (json_op.then(|| expr.left.to_field(schema).ok()).flatten(), json_op.then(|| expr.right.to_field(schema).ok()).flatten()) else {
+        let (Some(left), Some(right)) =
+            (json_op.then(|| expr.left.to_field(schema).ok()).flatten(), json_op.then(|| expr.right.to_field(schema).ok()).flatten())
+        else {
             return Ok(PlannerResult::Original(expr));
         };
         let (left, right) = (left.1, right.1);

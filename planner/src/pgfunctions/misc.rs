@@ -14,7 +14,12 @@ use std::sync::Arc;
 const MAX_STRING_BYTES: i64 = (1 << 30) - 1;
 
 pub fn all() -> Vec<ScalarUDF> {
-    let mut out = vec![ScalarUDF::new_from_impl(PgTypeof(Signature::any(1, Volatility::Immutable))), ScalarUDF::new_from_impl(ClockTimestamp(Signature::nullary(Volatility::Volatile)))];
+    let mut out = vec![
+        ScalarUDF::new_from_impl(PgTypeof(Signature::any(1, Volatility::Immutable))),
+        ScalarUDF::new_from_impl(ClockTimestamp(Signature::nullary(Volatility::Volatile))),
+    ];
+    out.push(ScalarUDF::new_from_impl(TextForm { name: "weir_uuid_in", tag: Some("uuid"), signature: Signature::any(1, Volatility::Immutable) }));
+    out.push(ScalarUDF::new_from_impl(TextForm { name: "weir_untag", tag: None, signature: Signature::any(1, Volatility::Immutable) }));
     for inner in [datafusion::functions::string::repeat(), datafusion::functions::unicode::lpad(), datafusion::functions::unicode::rpad()] {
         out.push(ScalarUDF::new_from_impl(LengthLimit { inner }));
     }
@@ -49,6 +54,75 @@ impl ScalarUDFImpl for PgTypeof {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(type_name(&args.arg_fields[0])))))
+    }
+}
+
+/// Text in and out of a tagged type: `weir_uuid_in` checks a uuid's text and
+/// writes it as PostgreSQL does (lower case, hyphens, no braces);
+/// `weir_untag` is a tagged value as plain text (`inet::text`, `uuid::text`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct TextForm {
+    name: &'static str,
+    tag: Option<&'static str>,
+    signature: Signature,
+}
+
+/// A uuid in PostgreSQL's form, or None if `s` is not one.
+pub fn uuid_text(s: &str) -> Option<String> {
+    let t = s.trim();
+    let t = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(t);
+    // Hyphens may follow any group of four hex digits.
+    let mut hex = String::with_capacity(32);
+    for (i, group) in t.split('-').enumerate() {
+        if group.is_empty() || (i > 0 && hex.len() % 4 != 0) || !group.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        hex.push_str(&group.to_ascii_lowercase());
+    }
+    (hex.len() == 32).then(|| format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+}
+
+impl ScalarUDFImpl for TextForm {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
+        let f = Field::new(self.name, DataType::Utf8, true);
+        Ok(Arc::new(match self.tag {
+            Some(t) => f.with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), t.to_string())])),
+            None => f,
+        }))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let all_scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let input = args.args[0].to_array(if all_scalar { 1 } else { args.number_rows })?;
+        let input = datafusion::arrow::compute::cast(&input, &DataType::Utf8)?;
+        let out: datafusion::arrow::array::StringArray = match self.tag {
+            Some(_) => input
+                .as_string::<i32>()
+                .iter()
+                .map(|v| {
+                    v.map(|s| {
+                        uuid_text(s).ok_or_else(|| {
+                            datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(
+                                crate::SqlState::InvalidTextRepresentation,
+                                format!("invalid input syntax for type uuid: \"{s}\""),
+                            )))
+                        })
+                    })
+                    .transpose()
+                })
+                .collect::<Result<_>>()?,
+            None => input.as_string::<i32>().clone(),
+        };
+        let array: datafusion::arrow::array::ArrayRef = Arc::new(out);
+        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
     }
 }
 
@@ -105,7 +179,10 @@ impl ScalarUDFImpl for LengthLimit {
         // repeat multiplies the input; a pad's length is in characters of up to 4 bytes.
         let bytes = if self.inner.name() == "repeat" { largest.saturating_mul(longest_input.max(1)) } else { largest.saturating_mul(4) };
         if bytes > MAX_STRING_BYTES && counts.len() > counts.null_count() {
-            return Err(datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(crate::SqlState::ProgramLimitExceeded, "requested length too large"))));
+            return Err(datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(
+                crate::SqlState::ProgramLimitExceeded,
+                "requested length too large",
+            ))));
         }
         self.inner.invoke_with_args(args)
     }

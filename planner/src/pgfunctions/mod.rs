@@ -4,6 +4,7 @@
 //! materialized views alike. They run over whole Arrow arrays.
 
 mod datetime;
+mod inet;
 mod json;
 mod misc;
 mod numeric;
@@ -22,10 +23,12 @@ use std::sync::Arc;
 
 /// Every function defined here.
 pub fn all() -> Vec<ScalarUDF> {
-    let mut all = vec![ScalarUDF::new_from_impl(ToChar::default()), timestamp_text(), ScalarUDF::new_from_impl(AtZone(Signature::user_defined(Volatility::Immutable)))];
+    let mut all =
+        vec![ScalarUDF::new_from_impl(ToChar::default()), timestamp_text(), ScalarUDF::new_from_impl(AtZone(Signature::user_defined(Volatility::Immutable)))];
     all.extend(json::all());
     all.extend(misc::all());
     all.extend(datetime::all());
+    all.extend(inet::all());
     all.push(round_for_int());
     all
 }
@@ -38,8 +41,10 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     }
     let state = ctx.state_ref();
     let mut state = state.write();
-    if let Err(e) = state.register_expr_planner(Arc::new(JsonOperators)) {
-        unreachable!("registering an expression planner cannot fail: {e}");
+    for planner in [Arc::new(JsonOperators) as Arc<dyn datafusion::logical_expr::planner::ExprPlanner>, Arc::new(inet::InetOperators)] {
+        if let Err(e) = state.register_expr_planner(planner) {
+            unreachable!("registering an expression planner cannot fail: {e}");
+        }
     }
 }
 
@@ -194,7 +199,10 @@ impl ScalarUDFImpl for AtZone {
             let name = zones.value(i);
             let zone = Zone::parse(name).or_else(|| name.eq_ignore_ascii_case("utc").then(|| Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero"))));
             let Some(zone) = zone else {
-                return Err(datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(crate::SqlState::InvalidParameterValue, format!("time zone \"{name}\" not recognized")))));
+                return Err(datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(
+                    crate::SqlState::InvalidParameterValue,
+                    format!("time zone \"{name}\" not recognized"),
+                ))));
             };
             let Some(t) = chrono::DateTime::from_timestamp_micros(times.value(i)).map(|t| t.naive_utc()) else { return exec_err!("timestamp out of range") };
             let moved = if to_local { Some(zone.local(t).time) } else { zone.utc_of(t) };
@@ -241,7 +249,11 @@ impl ScalarUDFImpl for ToChar {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let zone_name = args.config_options.execution.time_zone.clone().unwrap_or_else(|| "+00:00".into());
         let with_zone = matches!(args.args[0].data_type(), DataType::Timestamp(_, Some(_)));
-        let zone = if with_zone { Zone::parse(&zone_name).map(Some).ok_or_else(|| datafusion::error::DataFusionError::Plan(format!("unknown time zone {zone_name}")))? } else { None };
+        let zone = if with_zone {
+            Zone::parse(&zone_name).map(Some).ok_or_else(|| datafusion::error::DataFusionError::Plan(format!("unknown time zone {zone_name}")))?
+        } else {
+            None
+        };
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let times = arrays[0].as_primitive::<TimestampMicrosecondType>();

@@ -14,11 +14,11 @@ pub struct Local {
 
 /// The template patterns, longest first where one is a prefix of another.
 const PATTERNS: &[&str] = &[
-    "A.D.", "A.M.", "B.C.", "P.M.", "a.d.", "a.m.", "b.c.", "p.m.", "Y,YYY", "y,yyy", "HH24", "HH12", "IDDD", "IYYY", "MONTH", "Month", "month", "SSSSS", "SSSS",
-    "YYYY", "hh24", "hh12", "iddd", "iyyy", "sssss", "ssss", "yyyy", "DAY", "Day", "day", "DDD", "ddd", "FF1", "FF2", "FF3", "FF4", "FF5", "FF6", "ff1", "ff2",
-    "ff3", "ff4", "ff5", "ff6", "IYY", "iyy", "MON", "Mon", "mon", "TZH", "TZM", "tzh", "tzm", "YYY", "yyy", "AD", "AM", "BC", "PM", "ad", "am", "bc", "pm", "CC",
-    "cc", "DD", "dd", "DY", "Dy", "dy", "HH", "hh", "ID", "id", "IW", "iw", "IY", "iy", "MI", "mi", "MM", "mm", "MS", "ms", "OF", "of", "RM", "rm", "SS", "ss",
-    "TZ", "tz", "US", "us", "WW", "ww", "YY", "yy", "D", "d", "I", "i", "J", "j", "Q", "q", "W", "w", "Y", "y",
+    "A.D.", "A.M.", "B.C.", "P.M.", "a.d.", "a.m.", "b.c.", "p.m.", "Y,YYY", "y,yyy", "HH24", "HH12", "IDDD", "IYYY", "MONTH", "Month", "month", "SSSSS",
+    "SSSS", "YYYY", "hh24", "hh12", "iddd", "iyyy", "sssss", "ssss", "yyyy", "DAY", "Day", "day", "DDD", "ddd", "FF1", "FF2", "FF3", "FF4", "FF5", "FF6",
+    "ff1", "ff2", "ff3", "ff4", "ff5", "ff6", "IYY", "iyy", "MON", "Mon", "mon", "TZH", "TZM", "tzh", "tzm", "YYY", "yyy", "AD", "AM", "BC", "PM", "ad", "am",
+    "bc", "pm", "CC", "cc", "DD", "dd", "DY", "Dy", "dy", "HH", "hh", "ID", "id", "IW", "iw", "IY", "iy", "MI", "mi", "MM", "mm", "MS", "ms", "OF", "of", "RM",
+    "rm", "SS", "ss", "TZ", "tz", "US", "us", "WW", "ww", "YY", "yy", "D", "d", "I", "i", "J", "j", "Q", "q", "W", "w", "Y", "y",
 ];
 
 const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
@@ -103,11 +103,7 @@ fn suffix(n: i64, upper: bool) -> String {
 
 /// A number padded with zeros to `width` digits, unless in fill mode off.
 fn num(n: i64, width: usize, fill: bool) -> String {
-    if fill {
-        if n < 0 { format!("-{:0width$}", -n, width = width) } else { format!("{n:0width$}") }
-    } else {
-        n.to_string()
-    }
+    if fill { if n < 0 { format!("-{:0width$}", -n, width = width) } else { format!("{n:0width$}") } } else { n.to_string() }
 }
 
 /// A name in the case the pattern is written in (`MONTH`, `Month`, `month`),

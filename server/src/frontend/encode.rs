@@ -38,7 +38,9 @@ pub fn pg_fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo
 fn tagged_type(f: &arrow::datatypes::Field) -> Option<Type> {
     f.metadata().get(weir_planner::types::PG_TYPE_KEY)?;
     let t = Type::from_oid(weir_planner::pgtypes::column_type(f).oid)?;
-    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET, Type::INT2_VECTOR, Type::OID_VECTOR, Type::REGTYPE].contains(&t).then_some(t)
+    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET, Type::CIDR, Type::INT2_VECTOR, Type::OID_VECTOR, Type::REGTYPE]
+        .contains(&t)
+        .then_some(t)
 }
 
 /// A value of a tagged type, as text or in PostgreSQL's binary form.
@@ -55,7 +57,8 @@ impl Tagged {
                 let hex: String = s.chars().filter(|c| *c != '-').collect();
                 (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16)).collect::<Result<_, _>>()?
             }
-            Type::INET => inet_binary(s)?,
+            Type::INET => inet_binary(s, false)?,
+            Type::CIDR => inet_binary(s, true)?,
             Type::INT2_VECTOR => vector_binary(s, 21, 2)?,
             Type::OID_VECTOR => vector_binary(s, 26, 4)?,
             Type::REGTYPE => regtype_oid(s).ok_or_else(|| format!("unknown type {s}"))?.to_be_bytes().to_vec(),
@@ -87,7 +90,7 @@ fn vector_binary(s: &str, element_oid: u32, width: usize) -> Result<Vec<u8>, Box
 }
 
 /// inet's binary form: family, prefix bits, is-cidr flag, length, address.
-fn inet_binary(s: &str) -> Result<Vec<u8>, Box<dyn Error + Sync + Send>> {
+fn inet_binary(s: &str, cidr: bool) -> Result<Vec<u8>, Box<dyn Error + Sync + Send>> {
     let (addr, bits) = s.split_once('/').map_or((s, None), |(a, b)| (a, Some(b)));
     let ip: std::net::IpAddr = addr.parse()?;
     let (family, bytes) = match ip {
@@ -95,7 +98,7 @@ fn inet_binary(s: &str) -> Result<Vec<u8>, Box<dyn Error + Sync + Send>> {
         std::net::IpAddr::V6(v) => (3u8, v.octets().to_vec()),
     };
     let bits: u8 = bits.map_or(Ok(bytes.len() as u8 * 8), str::parse)?;
-    let mut out = vec![family, bits, 0, bytes.len() as u8];
+    let mut out = vec![family, bits, u8::from(cidr), bytes.len() as u8];
     out.extend(bytes);
     Ok(out)
 }
