@@ -347,23 +347,26 @@ fn delete(j: Value, what: &ScalarValue) -> Result<Value> {
     })
 }
 
+/// The value at `steps` (keys of objects, indexes of arrays, negative from the end).
+fn walk_mut<'a>(j: &'a mut Value, steps: &[String]) -> Option<&'a mut Value> {
+    let mut at = j;
+    for step in steps {
+        at = match at {
+            Value::Object(m) => m.get_mut(step)?,
+            Value::Array(items) => {
+                let i = step.parse::<i64>().ok()?;
+                let len = items.len() as i64;
+                items.get_mut(usize::try_from(if i < 0 { len + i } else { i }).ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
 fn delete_path(mut j: Value, path: &[String]) -> Value {
     let Some((last, parents)) = path.split_last() else { return j };
-    let mut at = &mut j;
-    for step in parents {
-        let next = match at {
-            Value::Object(m) => m.get_mut(step),
-            Value::Array(items) => step.parse::<i64>().ok().and_then(|i| {
-                let len = items.len() as i64;
-                usize::try_from(if i < 0 { len + i } else { i }).ok().and_then(|i| items.get_mut(i))
-            }),
-            _ => None,
-        };
-        match next {
-            Some(n) => at = n,
-            None => return j,
-        }
-    }
+    let Some(at) = walk_mut(&mut j, parents) else { return j };
     match at {
         Value::Object(m) => {
             m.remove(last);
@@ -382,21 +385,7 @@ fn delete_path(mut j: Value, path: &[String]) -> Value {
 
 fn set_path(mut j: Value, path: &[String], new: Value, create: bool) -> Value {
     let Some((last, parents)) = path.split_last() else { return j };
-    let mut at = &mut j;
-    for step in parents {
-        let next = match at {
-            Value::Object(m) => m.get_mut(step),
-            Value::Array(items) => step.parse::<i64>().ok().and_then(|i| {
-                let len = items.len() as i64;
-                usize::try_from(if i < 0 { len + i } else { i }).ok().and_then(|i| items.get_mut(i))
-            }),
-            _ => None,
-        };
-        match next {
-            Some(n) => at = n,
-            None => return j,
-        }
-    }
+    let Some(at) = walk_mut(&mut j, parents) else { return j };
     match at {
         Value::Object(m) if create || m.contains_key(last) => {
             m.insert(last.clone(), new);

@@ -74,7 +74,7 @@ pub fn uuid_text(s: &str) -> Option<String> {
     // Hyphens may follow any group of four hex digits.
     let mut hex = String::with_capacity(32);
     for (i, group) in t.split('-').enumerate() {
-        if group.is_empty() || (i > 0 && hex.len() % 4 != 0) || !group.chars().all(|c| c.is_ascii_hexdigit()) {
+        if group.is_empty() || (i > 0 && !hex.len().is_multiple_of(4)) || !group.chars().all(|c| c.is_ascii_hexdigit()) {
             return None;
         }
         hex.push_str(&group.to_ascii_lowercase());
