@@ -298,14 +298,31 @@ fn psql_expanded_output_gset_and_timing_like_postgres() {
 fn psql_tab_completion(url: &str, typed: &str) -> String {
     static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let session = format!("weir-tab-{}-{}", std::process::id(), SESSIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
-    let tmux = |args: &[&str]| Command::new("tmux").args(args).output().unwrap();
+    // A tmux server of its own (-L): one that is exiting after the last
+    // session's end would refuse the next session.
+    let tmux = |args: &[&str]| Command::new("tmux").args(["-L", session.as_str()]).args(args).output().unwrap();
     let cmd = format!("psql '{url}' -X -v PROMPT1='> '");
     tmux(&["new-session", "-d", "-s", &session, "-x", "160", "-y", "20", &cmd]);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).to_string();
+    // On a loaded machine psql may take a while to start and to complete:
+    // wait for its prompt, then for the screen to settle after Tab Tab.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !capture().lines().any(|l| l.trim_end() == ">") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     tmux(&["send-keys", "-t", &session, typed, "Tab", "Tab"]);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).to_string();
-    tmux(&["kill-session", "-t", &session]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let (mut screen, mut settled) = (capture(), std::time::Instant::now());
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = capture();
+        if now != screen {
+            (screen, settled) = (now, std::time::Instant::now());
+        } else if settled.elapsed() > std::time::Duration::from_millis(1000) && screen.contains(typed.trim_end()) {
+            break;
+        }
+    }
+    tmux(&["kill-server"]);
     // (psql's banner names the server's version when it differs from its own)
     screen.lines().map(str::trim_end).filter(|l| !l.is_empty() && !l.starts_with("psql (")).collect::<Vec<_>>().join("\n")
 }
