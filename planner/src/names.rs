@@ -46,6 +46,12 @@ pub fn quote_ident(s: &str) -> String {
     if plain { s.to_string() } else { format!("\"{}\"", s.replace('"', "\"\"")) }
 }
 
+/// `quote_literal`: a text literal, as an `E''` string when it holds a backslash.
+pub fn quote_literal(s: &str) -> String {
+    let body = s.replace('\'', "''");
+    if s.contains('\\') { format!("E'{}'", body.replace('\\', "\\\\")) } else { format!("'{body}'") }
+}
+
 /// Words PostgreSQL's `quote_ident` quotes even when they are lower case.
 const RESERVED: &[&str] = &[
     "all",

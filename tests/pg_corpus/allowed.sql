@@ -89,7 +89,6 @@ SELECT false;
 -- why: [boolean, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
 SELECT true = 't';
 SELECT every(ok) FROM corpus_events;
-SELECT to_jsonb(b) FROM corpus_t ORDER BY id;
 
 -- why: [bytea, answer] bytea_output = escape, encode/decode 'escape', and bytea functions (get_byte, length of bytea) are missing. Will change.
 SELECT 'a\\b'::bytea;
@@ -440,7 +439,7 @@ SELECT interval 'abc';
 -- why: [json, accepts] weir answers where PostgreSQL refuses: weir is more lenient here. Will change (it should refuse).
 SELECT '{"a":'::json;
 
--- why: [json, answer] json is not its own type yet (it is read as jsonb), and json_build_*/to_json/json_agg are missing. Will change.
+-- why: [json, answer] json is read as jsonb in casts and columns (its text is normalized, not kept), json_agg and json_object are missing, and numbers built into JSON lose trailing zeros (1.50 is 1.5). Will change.
 SELECT '{"b":1, "a":2}'::json;
 SELECT '{"a":1,  "a":2}'::json;
 SELECT '[1, 2,   3]'::json;
@@ -449,25 +448,15 @@ SELECT '[1, 2, 3]'::json -> 1;
 SELECT '[1, 2, 3]'::json -> -1;
 SELECT '{"a": {"b": "c"}}'::json #> '{a,b}';
 SELECT '{"a": 1}'::json -> 'z';
-SELECT json_build_object('a', 1, 'b', 'two', 'c', NULL);
-SELECT json_build_object('b', 1, 'a', 2);
-SELECT json_build_object();
+SELECT json_build_array(1, 'a', NULL, true, 1.50);
 SELECT json_extract_path('{"a": {"b": 2}}', 'a', 'b');
+SELECT to_json(1.50);
+SELECT to_json(ARRAY[1, 2]);
+SELECT to_json(interval '1 day');
 SELECT pg_typeof('{}'::json -> 'a');
 
 -- why: [json, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT json_build_array(1, 'a', NULL, true, 1.50);
 SELECT json_object('{a,1,b,2}');
-SELECT to_json(1);
-SELECT to_json(1.50);
-SELECT to_json('te"xt'::text);
-SELECT to_json(true);
-SELECT to_json(NULL::text);
-SELECT to_json(ARRAY[1, 2]);
-SELECT to_json(timestamp '2024-03-10 12:00:00.5');
-SELECT to_json(date '2024-03-10');
-SELECT to_json('NaN'::float8);
-SELECT to_json(interval '1 day');
 SELECT row_to_json(ROW(1, 'a'));
 SELECT row_to_json(t) FROM corpus_t t ORDER BY id;
 SELECT row_to_json(e) FROM corpus_events e ORDER BY id;
@@ -487,7 +476,7 @@ SELECT '{"a":'::jsonb;
 SELECT '{a: 1}'::jsonb;
 SELECT ''::jsonb;
 
--- why: [jsonb, answer] jsonb values are text: aggregates (jsonb_agg, jsonb_object_agg), set-returning functions (jsonb_each, jsonb_array_elements), to_jsonb and jsonb_build_array are missing and some results lose the jsonb type through coalesce. Will change.
+-- why: [jsonb, answer] jsonb values are text: the aggregates (jsonb_agg, jsonb_object_agg) and set-returning functions (jsonb_each, jsonb_array_elements) are missing, numbers built into JSON lose trailing zeros, and coalesce of jsonb loses the type. Will change.
 SELECT '{"b":1, "a":2}'::jsonb;
 SELECT '{"a":1,  "a":2}'::jsonb;
 SELECT '{"aa": 1, "b": 2, "c": 3}'::jsonb;
@@ -496,17 +485,18 @@ SELECT '  {"a" :  [ 1 , {"x":null} ] }  '::jsonb;
 SELECT '1e3'::jsonb;
 SELECT '-0'::jsonb;
 SELECT '"\u00e9"'::jsonb;
-SELECT jsonb_build_object('b', 1, 'a', 'x', 'c', NULL);
 SELECT jsonb_build_object('a', 1.50, 'b', ARRAY[1, 2], 'c', true);
-SELECT jsonb_build_object(1, 2);
+SELECT jsonb_build_array(1, 'two', NULL, false, 2.50);
+SELECT to_jsonb(1.50);
+SELECT to_jsonb('Infinity'::float8);
+SELECT to_jsonb(ROW(1, 'a'));
 SELECT '{"a": 1}'::jsonb = '{"a": 1.0}'::jsonb;
 SELECT '{"a": 1, "b": 2}'::jsonb = '{"b": 2, "a": 1}'::jsonb;
 SELECT (j ->> 'a')::numeric * 2 FROM corpus_t WHERE jsonb_typeof(j) = 'object' ORDER BY id;
 SELECT jsonb_build_object('id', id, 's', s, 'n', n) FROM corpus_t ORDER BY id;
+SELECT to_jsonb(n), to_jsonb(f), to_jsonb(ts), to_jsonb(tz), to_jsonb(d) FROM corpus_t ORDER BY id;
 
 -- why: [jsonb, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT jsonb_build_array(1, 'two', NULL, false, 2.50);
-SELECT jsonb_build_array();
 SELECT jsonb_object('{a,1,b,2}');
 SELECT jsonb_agg(id ORDER BY id) FROM corpus_t;
 SELECT jsonb_agg(n ORDER BY id) FROM corpus_t;
@@ -525,26 +515,10 @@ SELECT jsonb_insert('{"a": [1, 2]}', '{a,1}', '"x"', true);
 SELECT jsonb_insert('{"a": 1}', '{b}', '2');
 SELECT jsonb_pretty('{"a": 1, "b": [1, 2], "c": {}}');
 SELECT jsonb_pretty('[]');
-SELECT to_jsonb(1);
-SELECT to_jsonb(1.50);
-SELECT to_jsonb(1.5::float8);
-SELECT to_jsonb('text with "quotes" and \ slash'::text);
-SELECT to_jsonb(true);
-SELECT to_jsonb(NULL::int);
-SELECT to_jsonb(ARRAY[1, NULL, 3]);
-SELECT to_jsonb(ARRAY[['a'], ['b']]);
-SELECT to_jsonb(timestamp '2024-03-10 12:00:00');
-SELECT to_jsonb(timestamptz '2024-03-10 12:00:00+02');
-SELECT to_jsonb(date '2024-03-10');
-SELECT to_jsonb('Infinity'::float8);
-SELECT to_jsonb(ROW(1, 'a'));
 SELECT to_jsonb(t) FROM corpus_t t WHERE id = 1;
 SELECT to_jsonb(e) - 'at' FROM corpus_events e ORDER BY id;
 SELECT jsonb_path_query_array('{"a": [1, 2, 3]}', '$.a[*] ? (@ > 1)');
 SELECT jsonb_path_exists('{"a": 1}', '$.a');
-SELECT jsonb_set(j, '{a}', to_jsonb(id * 100)) FROM corpus_t WHERE id < 3 ORDER BY id;
-SELECT to_jsonb(n), to_jsonb(f), to_jsonb(ts), to_jsonb(tz), to_jsonb(d) FROM corpus_t ORDER BY id;
-SELECT k, to_jsonb(val) FROM corpus_kv ORDER BY k;
 
 -- why: [like, accepts] weir answers where PostgreSQL refuses: weir is more lenient here. Will change (it should refuse).
 SELECT 'abc' LIKE '%b%' ESCAPE 'ab';
@@ -709,7 +683,6 @@ SELECT substring('abc' from 'x');
 SELECT substring('foo(bar)baz' from '\((.*)\)');
 SELECT substring('foobar' similar 'f#"o*#"b%' escape '#');
 SELECT substring('foobar' from '%#"o*b#"%' for '#');
-SELECT format('|%10s|%-10s|', 'r', 'l');
 SELECT trim(leading from '  hi  ') || '|';
 SELECT trim(both from 'yxhixy', 'xy');
 SELECT U&'d\0061t\+000061';
@@ -733,6 +706,7 @@ INSERT INTO corpus_events VALUES (107, 'z', 'NaN', 1, 1, true, NULL, NULL, 'nan'
 SELECT timestamptz '2024-03-10 12:00:00+00' AT TIME ZONE '+03';
 SELECT timestamptz '2024-03-10 12:00:00+00'::timestamp;
 SELECT date_trunc('day', tz) FROM corpus_t ORDER BY id;
+SELECT to_json(timestamptz '2024-03-10 12:00:00+00');
 SELECT timestamptz '2024-03-10 12:00:00+00';
 SELECT current_setting('TimeZone');
 
@@ -747,12 +721,8 @@ SELECT extract(timezone from timestamptz '2024-01-10 12:00:00+00');
 SELECT age(timestamptz '2024-03-11 00:00:00', timestamptz '2024-03-10 00:00:00');
 SELECT make_timestamptz(2024, 3, 10, 12, 0, 0);
 SELECT tz::date, tz::timestamp FROM corpus_t ORDER BY id;
-SELECT to_json(timestamptz '2024-03-10 12:00:00+00');
 SET TimeZone = '+02';
 SELECT timestamptz '2024-10-27 02:30:00';
 
 -- why: [uuid, answer] uuid is tagged text: md5()::uuid is not reformatted and substr of a uuid's text is named substring. Will change.
 SELECT substr(gen_random_uuid()::text, 15, 1);
-
--- why: [uuid, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT to_jsonb('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid);

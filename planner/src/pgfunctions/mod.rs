@@ -3,7 +3,9 @@
 //! DataFusion's in every context weir plans in, for `SELECT` and for
 //! materialized views alike. They run over whole Arrow arrays.
 
+mod build;
 mod datetime;
+mod format;
 mod inet;
 mod json;
 mod misc;
@@ -28,6 +30,8 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(json::all());
     all.extend(misc::all());
     all.extend(datetime::all());
+    all.extend(build::all());
+    all.push(format::format());
     all.extend(inet::all());
     all.push(round_for_int());
     all

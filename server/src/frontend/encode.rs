@@ -38,9 +38,22 @@ pub fn pg_fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo
 fn tagged_type(f: &arrow::datatypes::Field) -> Option<Type> {
     f.metadata().get(weir_planner::types::PG_TYPE_KEY)?;
     let t = Type::from_oid(weir_planner::pgtypes::column_type(f).oid)?;
-    [Type::OID, Type::NAME, Type::VARCHAR, Type::BPCHAR, Type::CHAR, Type::UUID, Type::INET, Type::CIDR, Type::INT2_VECTOR, Type::OID_VECTOR, Type::REGTYPE]
-        .contains(&t)
-        .then_some(t)
+    [
+        Type::OID,
+        Type::NAME,
+        Type::VARCHAR,
+        Type::BPCHAR,
+        Type::CHAR,
+        Type::UUID,
+        Type::INET,
+        Type::CIDR,
+        Type::JSON,
+        Type::INT2_VECTOR,
+        Type::OID_VECTOR,
+        Type::REGTYPE,
+    ]
+    .contains(&t)
+    .then_some(t)
 }
 
 /// A value of a tagged type, as text or in PostgreSQL's binary form.

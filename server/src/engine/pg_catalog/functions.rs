@@ -12,7 +12,7 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility};
 use std::cell::OnceCell;
 use std::sync::{Arc, LazyLock, Weak};
-pub use weir_planner::names::quote_ident;
+pub use weir_planner::names::{quote_ident, quote_literal};
 use weir_planner::pgtypes::{TYPES, by_oid, format_type};
 use weir_planner::{SqlError, SqlState};
 
@@ -230,13 +230,10 @@ pub const NAMES: &[&str] = &[
     "pg_tablespace_location",
     "pg_get_serial_sequence",
     "weir_like_pattern",
-    "format",
     "pg_collation_is_visible",
     "pg_opclass_is_visible",
     "pg_conversion_is_visible",
     "pg_operator_is_visible",
-    "json_build_object",
-    "jsonb_build_object",
     "weir_expandarray",
     "weir_quoted_options",
     "weir_regclass",
@@ -308,13 +305,7 @@ fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
         "pg_tablespace_location" => (text_type, |_, _| Ok(text(""))),
         "weir_quoted_options" => (text_list_type, |_, a| Ok(quoted_options(a.first()))),
         "weir_expandarray" => (expanded_type, |_, a| expand_array(a.first())),
-        "json_build_object" => (text_type, |_, a| build_object(a).map(text)),
-        "format" => (text_type, |_, a| format_text(a)),
         "weir_like_pattern" => (text_type, |_, a| Ok(like_pattern(a.first().and_then(as_text), a.get(1).and_then(as_text)).map_or(null_text(), text))),
-        "jsonb_build_object" => (text_type, |_, a| {
-            let json = build_object(a)?;
-            weir_planner::types::normalize_jsonb(&json).map(text).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
-        }),
         "weir_regclass" => (reg_type, regclass),
         "weir_regtype" => (reg_type, regtype),
         "weir_regproc" => (text_type, |_, a| Ok(a.first().and_then(as_text).map_or(null_text(), text))),
@@ -401,38 +392,6 @@ fn like_pattern(pattern: Option<String>, esc: Option<String>) -> Option<String> 
         }
     }
     Some(out)
-}
-
-/// A value as JSON text, the way PostgreSQL's json functions write it.
-fn json_text(v: &ScalarValue) -> String {
-    match v {
-        v if v.is_null() => "null".into(),
-        ScalarValue::Boolean(Some(b)) => b.to_string(),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => serde_json::Value::String(s.clone()).to_string(),
-        ScalarValue::List(l) => {
-            let items = l.value(0);
-            let texts: Vec<String> =
-                (0..arrow::array::Array::len(items.as_ref())).filter_map(|i| ScalarValue::try_from_array(&items, i).ok()).map(|v| json_text(&v)).collect();
-            format!("[{}]", texts.join(", "))
-        }
-        v if v.data_type().is_numeric() => v.to_string(),
-        other => serde_json::Value::String(other.to_string()).to_string(),
-    }
-}
-
-/// `json_build_object(k1, v1, ...)`: `{"k1" : v1, ...}` in argument order.
-fn build_object(a: &[ScalarValue]) -> Result<String> {
-    if !a.len().is_multiple_of(2) {
-        return Err(pg_error(SqlState::InvalidParameterValue, "argument list must have even number of elements".into()));
-    }
-    let mut parts = Vec::with_capacity(a.len() / 2);
-    for pair in a.chunks(2) {
-        let Some(key) = as_text(&pair[0]) else {
-            return Err(pg_error(SqlState::InvalidParameterValue, "null value not allowed for object key".into()));
-        };
-        parts.push(format!("{} : {}", serde_json::Value::String(key), json_text(&pair[1])));
-    }
-    Ok(format!("{{{}}}", parts.join(", ")))
 }
 
 fn expanded_fields() -> arrow::datatypes::Fields {
@@ -569,53 +528,6 @@ fn array_len(a: &[ScalarValue]) -> Option<usize> {
 }
 
 /// PostgreSQL's `format(fmt, args...)`: `%s` the text (NULL as nothing),
-/// `%I` an identifier, `%L` a literal (NULL as NULL), `%%` a percent sign,
-/// and `%n$s` the n-th argument. A NULL format gives NULL.
-fn format_text(a: &[ScalarValue]) -> Result<ScalarValue> {
-    let Some(fmt) = a.first().and_then(as_text) else { return Ok(null_text()) };
-    let args: Vec<Option<String>> = a[1..].iter().map(as_text).collect();
-    let mut out = String::new();
-    let mut next = 0;
-    let mut chars = fmt.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let mut digits = String::new();
-        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-            digits.push(*d);
-            chars.next();
-        }
-        if !digits.is_empty() {
-            if chars.next() != Some('$') {
-                return Err(pg_error(SqlState::InvalidParameterValue, "unterminated format() type specifier".into()));
-            }
-            next = digits.parse::<usize>().unwrap_or(0).saturating_sub(1);
-        }
-        let kind = chars.next().ok_or_else(|| pg_error(SqlState::InvalidParameterValue, "unterminated format() type specifier".into()))?;
-        if kind == '%' {
-            out.push('%');
-            continue;
-        }
-        let arg = args.get(next).ok_or_else(|| pg_error(SqlState::InvalidParameterValue, "too few arguments for format()".into()))?;
-        next += 1;
-        match (kind, arg) {
-            ('s', v) => out.push_str(v.as_deref().unwrap_or("")),
-            ('I', Some(v)) => out.push_str(&quote_ident(v)),
-            ('I', None) => return Err(pg_error(SqlState::NullValueNotAllowed, "null values cannot be formatted as an SQL identifier".into())),
-            ('L', v) => out.push_str(&v.as_deref().map_or("NULL".into(), quote_literal)),
-            (other, _) => return Err(pg_error(SqlState::InvalidParameterValue, format!("unrecognized format() type specifier \"{other}\""))),
-        }
-    }
-    Ok(text(out))
-}
-
-fn quote_literal(s: &str) -> String {
-    let body = s.replace('\'', "''");
-    if s.contains('\\') { format!("E'{}'", body.replace('\\', "\\\\")) } else { format!("'{body}'") }
-}
-
 /// Splits `a."B".c` into its identifiers, as PostgreSQL's `parse_ident`.
 fn parse_ident(s: &str) -> std::result::Result<Vec<String>, String> {
     let mut parts = Vec::new();
