@@ -157,11 +157,13 @@ fn empty_result(r: &Rewritten) -> Option<SchemaRef> {
 
 /// `schema` with PostgreSQL's column names (which may repeat, as in
 /// `SELECT 1, 2`, where a DataFusion plan's may not), when there are as many.
+/// The fields are nullable: DataFusion may declare a column non-null that a
+/// scalar subquery fills with NULL, and the renamed batches are checked.
 fn named(schema: &SchemaRef, names: Option<&[String]>) -> SchemaRef {
     match names {
         Some(names) if names.len() == schema.fields().len() && names.iter().zip(schema.fields()).any(|(n, f)| n != f.name()) => {
             Arc::new(Schema::new_with_metadata(
-                schema.fields().iter().zip(names).map(|(f, n)| f.as_ref().clone().with_name(n)).collect::<Vec<_>>(),
+                schema.fields().iter().zip(names).map(|(f, n)| f.as_ref().clone().with_name(n).with_nullable(true)).collect::<Vec<_>>(),
                 schema.metadata().clone(),
             ))
         }
