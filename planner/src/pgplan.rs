@@ -15,6 +15,7 @@
 //! Result names stay what the planner gave them, so the nodes above still
 //! find the columns they refer to.
 
+use crate::pgfunctions::columnar;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::kernels::numeric;
 use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
@@ -34,15 +35,11 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         .map(|op| Arc::new(ScalarUDF::new_from_impl(CheckedArithmetic { op, signature: Signature::user_defined(Volatility::Immutable) })))
         .collect();
     let udfs = Udfs {
-        round: Arc::new(crate::pgfunctions::round_for_int()),
+        round: crate::pgfunctions::named("weir_round_for_int"),
         left: datafusion::functions::unicode::left(),
-        justify_hours: crate::pgfunctions::all().into_iter().find(|f| f.name() == "justify_hours").map(Arc::new).expect("justify_hours is defined"),
-        timestamp_text: Arc::new(crate::pgfunctions::timestamp_text()),
-        text_forms: crate::pgfunctions::all()
-            .into_iter()
-            .filter(|f| matches!(f.name(), "weir_inet_in" | "weir_cidr_in" | "weir_uuid_in" | "weir_untag" | "weir_inet_text"))
-            .map(Arc::new)
-            .collect(),
+        justify_hours: crate::pgfunctions::named("justify_hours"),
+        timestamp_text: crate::pgfunctions::named("weir_timestamp_text"),
+        text_forms: ["weir_inet_in", "weir_cidr_in", "weir_uuid_in", "weir_untag", "weir_inet_text"].map(crate::pgfunctions::named).to_vec(),
     };
     plan.transform_up_with_subqueries(|node| {
         // Their expressions must stay as the planner made them (LIMIT takes
@@ -304,6 +301,6 @@ impl ScalarUDFImpl for CheckedArithmetic {
             ))),
             e => e.into(),
         })?;
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?) } else { ColumnarValue::Array(out) })
+        columnar(out, all_scalar)
     }
 }

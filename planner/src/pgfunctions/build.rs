@@ -4,14 +4,14 @@
 //! is taken as JSON, not as a string; json results are written as
 //! PostgreSQL's json writes them (`{"a" : 1}`), jsonb results normalized.
 
-use crate::pgtypes::PG_TYPE_KEY;
+use super::columnar;
+use crate::pgtypes::{PG_TYPE_KEY, tag_field};
 use crate::types::jsonb_text;
 use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,7 +148,7 @@ impl ScalarUDFImpl for Build {
     }
     fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
         let tag = if self.jsonb { "jsonb" } else { "json" };
-        Ok(Arc::new(Field::new(self.name, DataType::Utf8, true).with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), tag.to_string())]))))
+        Ok(Arc::new(tag_field(Field::new(self.name, DataType::Utf8, true), tag)))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         if self.shape == Shape::One && args.args.len() != 1 {
@@ -167,6 +167,6 @@ impl ScalarUDFImpl for Build {
             }
         }
         let array: ArrayRef = Arc::new(out.finish());
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }

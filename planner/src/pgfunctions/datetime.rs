@@ -4,6 +4,7 @@
 //! `justify_days`, `justify_interval` move whole days and months as
 //! PostgreSQL does (`timestamp - timestamp` is justified by hours).
 
+use super::columnar;
 use datafusion::arrow::array::{ArrayRef, AsArray, IntervalMonthDayNanoBuilder};
 use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano, IntervalMonthDayNanoType, IntervalUnit};
 use datafusion::common::{Result, ScalarValue, plan_err};
@@ -212,7 +213,7 @@ impl ScalarUDFImpl for JustifyFn {
             }));
         }
         let array: ArrayRef = Arc::new(out.finish());
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }
 

@@ -2,6 +2,7 @@
 //! literal, NULL as NULL), `%%`, `%n$s` (the n-th argument) and a width
 //! (`%10s`, `%-10s`). A NULL format gives NULL.
 
+use super::columnar;
 use crate::names::{quote_ident, quote_literal};
 use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
@@ -107,7 +108,7 @@ impl ScalarUDFImpl for Format {
             out.append_option(format_row(&values)?);
         }
         let array: ArrayRef = Arc::new(out.finish());
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }
 

@@ -5,12 +5,12 @@
 //! functions `family`, `host`, `masklen`, `network`, `broadcast`, `netmask`,
 //! `hostmask`, `set_masklen`, `abbrev`.
 
-use crate::pgtypes::PG_TYPE_KEY;
+use super::columnar;
+use crate::pgtypes::{PG_TYPE_KEY, tag_field};
 use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Int32Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -230,8 +230,8 @@ impl ScalarUDFImpl for InetFn {
             _ => self.out,
         };
         Ok(Arc::new(match out {
-            Out::Inet => field.with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), "inet".to_string())])),
-            Out::Cidr => field.with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), "cidr".to_string())])),
+            Out::Inet => tag_field(field, "inet"),
+            Out::Cidr => tag_field(field, "cidr"),
             _ => field,
         }))
     }
@@ -275,7 +275,7 @@ impl ScalarUDFImpl for InetFn {
             Out::Bool => Arc::new(bools.finish()),
             _ => Arc::new(text.finish()),
         };
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }
 
@@ -311,8 +311,7 @@ impl datafusion::logical_expr::planner::ExprPlanner for InetOperators {
             ">>=" => ("weir_inet_within_eq", vec![expr.right, expr.left]),
             _ => ("weir_inet_overlaps", vec![expr.left, expr.right]),
         };
-        let f = all().into_iter().find(|f| f.name() == name).expect("defined above");
-        Ok(PlannerResult::Planned(f.call(args)))
+        Ok(PlannerResult::Planned(super::named(name).call(args)))
     }
 }
 

@@ -4,6 +4,7 @@
 //! text columns tagged `json` or `jsonb` (`crate::types`); a result of JSON
 //! type keeps its input's tag, and jsonb results print as PostgreSQL's do.
 
+use super::columnar;
 use crate::types::{PG_TYPE_KEY, jsonb_text};
 use datafusion::arrow::array::{Array, ArrayRef, BooleanBuilder, Int32Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
@@ -12,7 +13,6 @@ use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExp
 use datafusion::logical_expr::{ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a JSON function gives back.
@@ -124,7 +124,7 @@ impl ScalarUDFImpl for JsonFn {
             return Ok(Arc::new(field));
         }
         let kind = args.arg_fields.first().and_then(|f| json_kind(f)).unwrap_or("jsonb").to_string();
-        Ok(Arc::new(field.with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), kind)]))))
+        Ok(Arc::new(crate::pgtypes::tag_field(field, &kind)))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
@@ -142,7 +142,7 @@ impl ScalarUDFImpl for JsonFn {
             }
         }
         let array = out.finish();
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }
 
@@ -464,10 +464,7 @@ impl ExprPlanner for JsonOperators {
         };
         let (left, right) = (left.1, right.1);
         let texty = |f: &Field| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
-        let call = |name: &str, args: Vec<Expr>| -> Result<PlannerResult<RawBinaryExpr>> {
-            let f = all().into_iter().find(|f| f.name() == name).ok_or_else(|| datafusion::error::DataFusionError::Internal(format!("no {name}")))?;
-            Ok(PlannerResult::Planned(f.call(args)))
-        };
+        let call = |name: &str, args: Vec<Expr>| -> Result<PlannerResult<RawBinaryExpr>> { Ok(PlannerResult::Planned(super::named(name).call(args))) };
         let (l, r) = (expr.left.clone(), expr.right.clone());
         match &expr.op {
             B::Arrow => call("weir_json_get", vec![l, r]),

@@ -2,12 +2,12 @@
 //! functions that build long strings (`repeat`, `lpad`, `rpad`), which in
 //! DataFusion would try to allocate whatever is asked for.
 
-use crate::pgtypes::{PG_TYPE_KEY, column_type, format_type};
+use super::columnar;
+use crate::pgtypes::{column_type, format_type, tag_field};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The longest string a function may build, as PostgreSQL's 1 GB limit on a value.
@@ -50,7 +50,7 @@ impl ScalarUDFImpl for PgTypeof {
         Ok(DataType::Utf8)
     }
     fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
-        Ok(Arc::new(Field::new("pg_typeof", DataType::Utf8, false).with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), "regtype".to_string())]))))
+        Ok(Arc::new(tag_field(Field::new("pg_typeof", DataType::Utf8, false), "regtype")))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(type_name(&args.arg_fields[0])))))
@@ -95,7 +95,7 @@ impl ScalarUDFImpl for TextForm {
     fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
         let f = Field::new(self.name, DataType::Utf8, true);
         Ok(Arc::new(match self.tag {
-            Some(t) => f.with_metadata(HashMap::from([(PG_TYPE_KEY.to_string(), t.to_string())])),
+            Some(t) => tag_field(f, t),
             None => f,
         }))
     }
@@ -122,7 +122,7 @@ impl ScalarUDFImpl for TextForm {
             None => input.as_string::<i32>().clone(),
         };
         let array: datafusion::arrow::array::ArrayRef = Arc::new(out);
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }
 

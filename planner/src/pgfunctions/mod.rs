@@ -12,7 +12,8 @@ mod misc;
 mod numeric;
 mod to_char;
 
-pub use numeric::{round_array_for_int, round_for_int};
+pub use numeric::round_array_for_int;
+use numeric::round_for_int;
 
 pub use json::JsonOperators;
 
@@ -37,11 +38,24 @@ pub fn all() -> Vec<ScalarUDF> {
     all
 }
 
+/// The functions, made once; `named` finds one for a rewrite that calls it.
+static DEFINED: std::sync::LazyLock<Vec<Arc<ScalarUDF>>> = std::sync::LazyLock::new(|| all().into_iter().map(Arc::new).collect());
+
+/// The function defined here by that name.
+pub fn named(name: &str) -> Arc<ScalarUDF> {
+    DEFINED.iter().find(|f| f.name() == name).cloned().unwrap_or_else(|| unreachable!("no function {name} is defined in pgfunctions"))
+}
+
+/// A function's result: one value when every argument was one, else the array.
+pub(crate) fn columnar(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
+    Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+}
+
 /// Registers every function and the JSON operators in `ctx`.
 pub fn register(ctx: &datafusion::prelude::SessionContext) {
     use datafusion::execution::FunctionRegistry;
-    for f in all() {
-        ctx.register_udf(f);
+    for f in DEFINED.iter() {
+        ctx.register_udf(f.as_ref().clone());
     }
     let state = ctx.state_ref();
     let mut state = state.write();
@@ -94,7 +108,7 @@ impl Zone {
 /// `weir_timestamp_text(ts)`: a timestamp as PostgreSQL's text cast gives
 /// it (`2024-03-10 12:00:00.5`, a timestamptz in the session's zone with its
 /// offset, `+00`), where DataFusion's cast writes ISO 8601 (`T`).
-pub fn timestamp_text() -> ScalarUDF {
+fn timestamp_text() -> ScalarUDF {
     ScalarUDF::new_from_impl(TimestampText(Signature::user_defined(Volatility::Stable)))
 }
 
@@ -148,7 +162,7 @@ impl ScalarUDFImpl for TimestampText {
             out.append_value(format!("{}{}{}", local.format("%Y-%m-%d %H:%M:%S"), fraction(micros), offset.unwrap_or_default()));
         }
         let array: ArrayRef = Arc::new(out.finish());
-        Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }
 
@@ -214,7 +228,7 @@ impl ScalarUDFImpl for AtZone {
         }
         let want = self.return_type(&[DataType::Utf8, args.args[1].data_type()])?;
         let array: ArrayRef = Arc::new(out.finish().with_data_type(want));
-        Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }
 
@@ -278,6 +292,6 @@ impl ScalarUDFImpl for ToChar {
             out.append_value(to_char::format(&local, patterns.value(i)));
         }
         let array: ArrayRef = Arc::new(out.finish());
-        Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        columnar(array, all_scalar)
     }
 }

@@ -3,13 +3,14 @@
 //! is 2), where Arrow's casts truncate. `weir_round_for_int` rounds first, so
 //! the cast after it is exact.
 
+use super::columnar;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float32Array, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Float32Type, Float64Type};
-use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use std::sync::Arc;
 
-pub fn round_for_int() -> ScalarUDF {
+pub(super) fn round_for_int() -> ScalarUDF {
     ScalarUDF::new_from_impl(RoundForInt(Signature::any(1, Volatility::Immutable)))
 }
 
@@ -51,7 +52,7 @@ impl ScalarUDFImpl for RoundForInt {
             DataType::Float32 => Arc::new(input.as_primitive::<Float32Type>().iter().map(|v| v.map(f32::round_ties_even)).collect::<Float32Array>()),
             _ => Arc::new(input.as_primitive::<Float64Type>().iter().map(|v| v.map(f64::round_ties_even)).collect::<Float64Array>()),
         };
-        Ok(if all_scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?) } else { ColumnarValue::Array(out) })
+        columnar(out, all_scalar)
     }
 }
 
@@ -60,7 +61,7 @@ pub fn round_array_for_int(a: &ArrayRef) -> Result<ArrayRef> {
     if !matches!(a.data_type(), DataType::Decimal128(..) | DataType::Float32 | DataType::Float64) || a.is_empty() {
         return Ok(a.clone());
     }
-    let f = round_for_int();
+    let f = super::named("weir_round_for_int");
     let args = ScalarFunctionArgs {
         args: vec![ColumnarValue::Array(a.clone())],
         arg_fields: vec![Arc::new(datafusion::arrow::datatypes::Field::new("a", a.data_type().clone(), true))],
