@@ -31,6 +31,11 @@ pub enum SqlState {
     NumericValueOutOfRange,
     StringDataRightTruncation,
     DatetimeFieldOverflow,
+    InvalidRegularExpression,
+    InvalidArgumentForPower,
+    SubstringError,
+    ArraySubscriptError,
+    CannotCoerce,
     NotNullViolation,
     NullValueNotAllowed,
     UniqueViolation,
@@ -98,6 +103,11 @@ impl SqlState {
             ProgramLimitExceeded => "54000",
             StringDataRightTruncation => "22001",
             DatetimeFieldOverflow => "22008",
+            InvalidRegularExpression => "2201B",
+            InvalidArgumentForPower => "2201F",
+            SubstringError => "22011",
+            ArraySubscriptError => "2202E",
+            CannotCoerce => "42846",
             IoError => "58030",
             UnableToConnect => "08001",
             Internal => "XX000",
@@ -166,25 +176,125 @@ fn pg_style(s: &str) -> String {
 }
 
 /// A failed cast as PostgreSQL classifies it: a value out of the type's
-/// range (22003), a well-formed date that does not exist (22008), or text
-/// that is not the type's input (22P02).
+/// range (22003), a well-formed date that does not exist (22008), date/time
+/// text that is not one (22007), or other text that is not the type's
+/// input (22P02).
 fn cast_error(m: &str) -> SqlError {
     if m.starts_with("Can't cast value") {
-        let what = if m.ends_with("Int16") {
-            "smallint"
-        } else if m.ends_with("Int32") {
-            "integer"
-        } else {
-            "bigint"
-        };
-        return SqlError::new(SqlState::NumericValueOutOfRange, format!("{what} out of range"));
+        return SqlError::new(SqlState::NumericValueOutOfRange, format!("{} out of range", int_name(m)));
     }
     let quoted = m.split('\'').nth(1).unwrap_or("");
-    let date_like = quoted.len() >= 10 && quoted.bytes().take(10).enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    if date_like && (m.contains("Date32") || m.contains("Timestamp")) {
-        return SqlError::new(SqlState::DatetimeFieldOverflow, format!("date/time field value out of range: \"{quoted}\""));
+    let lower = m.to_lowercase();
+    if lower.contains("to value of int") && quoted.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()) && !quoted.is_empty() {
+        return SqlError::new(SqlState::NumericValueOutOfRange, format!("value \"{quoted}\" is out of range for type {}", int_name(m)));
     }
-    SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m))
+    let kind = ["date32", "timestamp", "interval"].into_iter().find(|k| lower.contains(k));
+    match kind {
+        Some(_) if date_like(quoted) => SqlError::new(SqlState::DatetimeFieldOverflow, format!("date/time field value out of range: \"{quoted}\"")),
+        Some(k) => {
+            let (name, value) = if k == "interval" { ("interval", m.rsplit('"').nth(1).unwrap_or(quoted)) } else { (k.trim_end_matches("32"), quoted) };
+            SqlError::new(SqlState::InvalidDatetimeFormat, format!("invalid input syntax for type {name}: \"{value}\""))
+        }
+        None => SqlError::new(SqlState::InvalidTextRepresentation, pg_style(m)),
+    }
+}
+
+/// The integer type a cast message names (`... Int16`), as PostgreSQL names it.
+fn int_name(m: &str) -> &'static str {
+    if m.contains("Int16") {
+        "smallint"
+    } else if m.contains("Int32") {
+        "integer"
+    } else {
+        "bigint"
+    }
+}
+
+/// `YYYY-MM-DD...` with a year of any length: a date whose fields are out of range.
+fn date_like(s: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = s.splitn(3, '-');
+    let (Some(y), Some(m), Some(rest)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    digits(y) && y.len() >= 4 && digits(m) && rest.len() >= 2 && digits(&rest[..2])
+}
+
+/// Failures DataFusion reports in words that PostgreSQL gives a SQLSTATE of
+/// its own, found by a phrase of the message.
+const BY_PHRASE: &[(&str, SqlState)] = &[
+    ("square root of a negative", SqlState::InvalidArgumentForPower),
+    ("zero raised to a negative power", SqlState::InvalidArgumentForPower),
+    ("factorial of a negative", SqlState::NumericValueOutOfRange),
+    ("regex parse error", SqlState::InvalidRegularExpression),
+    ("regular expression did not compile", SqlState::InvalidRegularExpression),
+    ("supported scale", SqlState::NumericValueOutOfRange),
+    ("invalid hexadecimal digit", SqlState::InvalidParameterValue),
+    ("month value", SqlState::DatetimeFieldOverflow),
+    ("day value", SqlState::DatetimeFieldOverflow),
+];
+
+/// The error PostgreSQL gives for a failure DataFusion words its own way,
+/// if this message is one.
+fn by_phrase(m: &str) -> Option<SqlError> {
+    let lower = m.to_lowercase();
+    if lower.contains("negative count not allowed") {
+        return Some(SqlError::new(SqlState::SubstringError, "negative substring length not allowed"));
+    }
+    if let Some(e) = operator_error(m) {
+        return Some(e);
+    }
+    let (phrase, state) = BY_PHRASE.iter().find(|(p, _)| lower.contains(p))?;
+    let text = match state {
+        SqlState::InvalidRegularExpression => {
+            let why = m.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or("cannot be compiled");
+            format!("invalid regular expression: {why}")
+        }
+        _ => {
+            // The sentence with the phrase, without the layers' prefixes ("Execution error: ").
+            let at = lower.find(phrase).unwrap_or(0);
+            pg_style(&m[m[..at].rfind(": ").map_or(0, |i| i + 2)..])
+        }
+    };
+    Some(SqlError::new(*state, text))
+}
+
+/// An operator or cast between types that has none, in PostgreSQL's words:
+/// `operator does not exist: date + date` (42883), `cannot cast type boolean
+/// to date` (42846).
+fn operator_error(m: &str) -> Option<SqlError> {
+    let lower = m.to_lowercase();
+    let between = |prefix: &str| lower.find(prefix).map(|at| m[at + prefix.len()..].split([':', '\n']).next().unwrap_or("").trim().to_string());
+    if let Some(rest) = between("unsupported cast from ") {
+        let (from, to) = rest.split_once(" to ")?;
+        return Some(SqlError::new(SqlState::CannotCoerce, format!("cannot cast type {} to {}", pg_type_name(from), pg_type_name(to))));
+    }
+    let rest = between("cannot coerce arithmetic expression ")
+        .map(|r| r.trim_end_matches(" to valid types").to_string())
+        .or_else(|| between("invalid interval arithmetic operation: "))?;
+    let mut words = rest.split_whitespace();
+    let (left, op, right) = (words.next()?, words.next()?, words.next()?);
+    Some(SqlError::new(SqlState::UndefinedFunction, format!("operator does not exist: {} {op} {}", pg_type_name(left), pg_type_name(right))))
+}
+
+/// An Arrow type as DataFusion prints it, named as PostgreSQL names the type.
+fn pg_type_name(arrow: &str) -> String {
+    let name = match arrow.split('(').next().unwrap_or(arrow) {
+        "Boolean" => "boolean",
+        "Int16" => "smallint",
+        "Int32" => "integer",
+        "Int64" => "bigint",
+        "Float32" => "real",
+        "Float64" => "double precision",
+        "Utf8" | "Utf8View" | "LargeUtf8" => "text",
+        "Binary" | "BinaryView" | "LargeBinary" => "bytea",
+        "Date32" => "date",
+        "Decimal128" => "numeric",
+        "Interval" => "interval",
+        "Time64" => "time without time zone",
+        "Timestamp" if arrow.contains("None") => "timestamp without time zone",
+        "Timestamp" => "timestamp with time zone",
+        other => return other.to_lowercase(),
+    };
+    name.to_string()
 }
 
 fn from_arrow(e: &ArrowError) -> SqlError {
@@ -203,7 +313,13 @@ fn from_arrow(e: &ArrowError) -> SqlError {
 
 impl From<DataFusionError> for SqlError {
     fn from(e: DataFusionError) -> Self {
-        match e.find_root() {
+        let root = e.find_root();
+        if !matches!(root, DataFusionError::External(inner) if inner.is::<SqlError>())
+            && let Some(known) = by_phrase(&root.to_string())
+        {
+            return known;
+        }
+        match root {
             DataFusionError::SQL(pe, _) => SqlError::syntax(pg_style(pe.to_string().trim_start_matches("sql parser error: "))),
             DataFusionError::SchemaError(se, _) => match se.as_ref() {
                 SchemaError::FieldNotFound { field, .. } => SqlError::new(SqlState::UndefinedColumn, format!("column \"{}\" does not exist", field.name)),

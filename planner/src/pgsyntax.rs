@@ -7,7 +7,10 @@
 //!   `today`, `tomorrow`, `yesterday`;
 //! - `extract` is PostgreSQL's (numeric, `weir_extract`), not `date_part`;
 //! - `t AT TIME ZONE z` is PostgreSQL's `timezone(z, t)`;
-//! - `generate_series(...)` in a select list gives rows, not an array.
+//! - `generate_series(...)` in a select list gives rows, not an array, and
+//!   so do the set-returning JSON functions (`jsonb_array_elements`, ...);
+//! - `json(b)_agg` and `json(b)_object_agg` are `array_agg` of the values'
+//!   JSON, finished into one JSON value.
 
 use crate::sqlast::{call, text as string};
 use datafusion::sql::sqlparser::ast::{self, DataType, ExactNumberInfo, Expr, Query, Select, SelectItem, Statement, TimezoneInfo, Value, VisitMut, VisitorMut};
@@ -29,9 +32,9 @@ impl VisitorMut for Syntax {
     fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         for item in &mut select.projection {
             if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
-                && matches!(e, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("generate_series"))
+                && let Some(rows) = set_returning(e)
             {
-                *e = call("unnest", vec![e.clone()]);
+                *e = rows;
             }
         }
         ControlFlow::Continue(())
@@ -58,9 +61,64 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
             Some(Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(e), data_type: t, array: false, format: None })
         }
         Expr::AtTimeZone { timestamp, time_zone } => Some(call("timezone", vec![(**time_zone).clone(), (**timestamp).clone()])),
+        Expr::Function(f) if f.over.is_none() => json_aggregate(f),
         Expr::Extract { field, expr, .. } => Some(call("weir_extract", vec![string(&field.to_string().to_lowercase()), (**expr).clone()])),
         _ => None,
     }
+}
+
+/// A set-returning function of a select list as the `unnest` that gives its rows.
+fn set_returning(e: &Expr) -> Option<Expr> {
+    let Expr::Function(f) = e else { return None };
+    let name = f.name.to_string().to_lowercase();
+    if name == "generate_series" {
+        return Some(call("unnest", vec![e.clone()]));
+    }
+    let (_, items) = crate::pgfunctions::SET_RETURNING.iter().find(|(n, _)| *n == name)?;
+    let [arg] = <[Expr; 1]>::try_from(plain_args(f)?).ok()?;
+    Some(call("unnest", vec![call("weir_json_items", vec![arg, string(items.mode()?)])]))
+}
+
+/// A call's arguments when they are plain expressions (no names, no `*`).
+fn plain_args(f: &ast::Function) -> Option<Vec<Expr>> {
+    let ast::FunctionArguments::List(list) = &f.args else { return None };
+    list.args
+        .iter()
+        .map(|a| match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `jsonb_agg(x ORDER BY o)` as `weir_json_agg_done(array_agg(to_jsonb(x)
+/// ORDER BY o), 'jsonb')`, and `jsonb_object_agg(k, v)` as the same over
+/// `array_agg` of `named_struct('k', k::text, 'v', to_jsonb(v))`; FILTER and
+/// ORDER BY stay with `array_agg`.
+fn json_aggregate(f: &ast::Function) -> Option<Expr> {
+    let name = f.name.to_string().to_lowercase();
+    let (done, kind) = match name.as_str() {
+        "json_agg" => ("weir_json_agg_done", "json"),
+        "jsonb_agg" => ("weir_json_agg_done", "jsonb"),
+        "json_object_agg" => ("weir_json_object_agg_done", "json"),
+        "jsonb_object_agg" => ("weir_json_object_agg_done", "jsonb"),
+        _ => return None,
+    };
+    let to_json = |e: Expr| call(if kind == "jsonb" { "to_jsonb" } else { "to_json" }, vec![e]);
+    let value = match plain_args(f)?.as_slice() {
+        [x] if done == "weir_json_agg_done" => to_json(x.clone()),
+        [k, v] if done == "weir_json_object_agg_done" => {
+            let key = Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(k.clone()), data_type: DataType::Text, array: false, format: None };
+            call("named_struct", vec![string("k"), key, string("v"), to_json(v.clone())])
+        }
+        _ => return None,
+    };
+    let mut agg = f.clone();
+    agg.name = ast::ObjectName::from(vec![ast::Ident::new("array_agg")]);
+    if let ast::FunctionArguments::List(list) = &mut agg.args {
+        list.args = vec![ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(value))];
+    }
+    Some(call(done, vec![Expr::Function(agg), string(kind)]))
 }
 
 /// The text of a number or string literal.

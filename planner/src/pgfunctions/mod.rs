@@ -8,6 +8,7 @@ mod datetime;
 mod format;
 mod inet;
 mod json;
+mod jsonrows;
 mod misc;
 mod numeric;
 mod to_char;
@@ -16,6 +17,7 @@ pub use numeric::round_array_for_int;
 use numeric::round_for_int;
 
 pub use json::JsonOperators;
+pub use jsonrows::{Items, SET_RETURNING};
 
 use chrono::{Offset, TimeZone};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
@@ -29,6 +31,7 @@ pub fn all() -> Vec<ScalarUDF> {
     let mut all =
         vec![ScalarUDF::new_from_impl(ToChar::default()), timestamp_text(), ScalarUDF::new_from_impl(AtZone(Signature::user_defined(Volatility::Immutable)))];
     all.extend(json::all());
+    all.extend(jsonrows::all());
     all.extend(misc::all());
     all.extend(datetime::all());
     all.extend(build::all());
@@ -56,6 +59,9 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     use datafusion::execution::FunctionRegistry;
     for f in DEFINED.iter() {
         ctx.register_udf(f.as_ref().clone());
+    }
+    for (name, items) in jsonrows::SET_RETURNING {
+        ctx.register_udtf(name, Arc::new(jsonrows::JsonTable { name, items: *items }));
     }
     let state = ctx.state_ref();
     let mut state = state.write();
