@@ -29,6 +29,10 @@ pub trait SessionValues {
     fn set_setting(&mut self, name: &str, value: &str) -> SqlResult<()>;
     fn user(&self) -> String;
     fn backend_pid(&self) -> i32;
+    /// The column names of a relation a query names, when it is one.
+    fn columns(&self, _relation: &str) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// System relations that never hold rows in weir.
@@ -57,6 +61,43 @@ pub const EMPTY_RELATIONS: &[&str] = &[
     "pg_depend",
     "pg_opclass",
 ];
+
+/// A whole row named by its relation (`row_to_json(t)`, `jsonb_agg(e)`) as
+/// the `named_struct` of its columns, which DataFusion plans: a function's
+/// argument that is the name or alias of a relation of this FROM and no
+/// column of it.
+fn whole_rows(select: &mut Select, session: &dyn SessionValues) {
+    // The relations of this FROM by the name a query calls them.
+    let mut named: Vec<(String, String)> = Vec::new();
+    for t in &select.from {
+        for factor in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
+            let TableFactor::Table { name, alias, .. } = factor else { continue };
+            let key = alias.as_ref().map_or_else(|| name.0.last().map(|p| p.to_string()).unwrap_or_default(), |a| a.name.value.clone());
+            named.push((key.to_lowercase(), name.to_string().to_lowercase()));
+        }
+    }
+    let mut columns: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    let _ = ast::visit_expressions_mut(&mut select.projection, |e| {
+        let Expr::Function(f) = e else { return ControlFlow::<()>::Continue(()) };
+        let FunctionArguments::List(list) = &mut f.args else { return ControlFlow::Continue(()) };
+        for arg in &mut list.args {
+            let FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(id))) = arg else { continue };
+            let Some((key, relation)) = named.iter().find(|(k, _)| *k == id.value) else { continue };
+            // Looked up once per relation, and only when a function names one.
+            if !columns.iter().any(|(k, _)| k == key) {
+                columns.push((key.clone(), session.columns(relation)));
+            }
+            let is_column = |n: &str| columns.iter().any(|(_, c)| c.as_ref().is_some_and(|c| c.iter().any(|c| c == n)));
+            let Some((_, Some(cols))) = columns.iter().find(|(k, _)| k == key) else { continue };
+            if is_column(&id.value) {
+                continue;
+            }
+            let fields = cols.iter().flat_map(|c| [text(c), Expr::CompoundIdentifier(vec![Ident::new(key), Ident::new(c)])]).collect();
+            *arg = FunctionArg::Unnamed(FunctionArgExpr::Expr(call("named_struct", fields)));
+        }
+        ControlFlow::Continue(())
+    });
+}
 
 /// What a rewrite found out about a query.
 #[derive(Debug, Default)]
@@ -99,6 +140,7 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        whole_rows(select, &*self.session);
         join_catalog_subqueries(select, &mut self.joined);
         ControlFlow::Continue(())
     }

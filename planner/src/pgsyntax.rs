@@ -61,6 +61,11 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
             Some(Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(e), data_type: t, array: false, format: None })
         }
         Expr::AtTimeZone { timestamp, time_zone } => Some(call("timezone", vec![(**time_zone).clone(), (**timestamp).clone()])),
+        Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("make_interval") => {
+            let mut f = f.clone();
+            crate::pgfunctions::interval::positional_make_interval(&mut f);
+            Some(Expr::Function(f))
+        }
         Expr::Function(f) if f.over.is_none() => json_aggregate(f),
         Expr::Extract { field, expr, .. } => Some(call("weir_extract", vec![string(&field.to_string().to_lowercase()), (**expr).clone()])),
         _ => None,

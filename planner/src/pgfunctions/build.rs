@@ -1,6 +1,6 @@
 //! Building JSON from SQL values, as PostgreSQL does: `json_build_object`,
-//! `jsonb_build_object`, `json_build_array`, `jsonb_build_array`, `to_json`
-//! and `to_jsonb`. A value that is already json or jsonb (by its field's tag)
+//! `jsonb_build_object`, `json_build_array`, `jsonb_build_array`, `to_json`,
+//! `to_jsonb` and `row_to_json`. A value that is already json or jsonb (by its field's tag)
 //! is taken as JSON, not as a string; json results are written as
 //! PostgreSQL's json writes them (`{"a" : 1}`), jsonb results normalized.
 
@@ -37,6 +37,7 @@ pub fn all() -> Vec<ScalarUDF> {
         ("jsonb_build_array", Shape::Array, true),
         ("to_json", Shape::One, false),
         ("to_jsonb", Shape::One, true),
+        ("row_to_json", Shape::One, false),
     ]
     .into_iter()
     .map(|(name, shape, jsonb)| {
@@ -70,6 +71,7 @@ fn to_value(v: &ScalarValue, field: Option<&Field>) -> Result<Value> {
                     .collect::<Result<_>>()?,
             )
         }
+        ScalarValue::Struct(row) => Value::Object(row_members(row)?),
         ScalarValue::Float32(Some(f)) if !f.is_finite() => Value::String(f.to_string()),
         ScalarValue::Float64(Some(f)) if !f.is_finite() => Value::String(f.to_string()),
         v if v.data_type().is_numeric() => serde_json::from_str(&v.to_string()).unwrap_or_else(|_| Value::String(v.to_string())),
@@ -79,6 +81,21 @@ fn to_value(v: &ScalarValue, field: Option<&Field>) -> Result<Value> {
         | ScalarValue::TimestampSecond(..) => Value::String(iso_time(v)?),
         other => Value::String(other.to_string()),
     })
+}
+
+/// A row's columns as JSON members; an anonymous row's columns (`ROW(1, 'a')`,
+/// named c0, c1, ... by DataFusion) are f1, f2, ... as in PostgreSQL.
+fn row_members(row: &datafusion::arrow::array::StructArray) -> Result<serde_json::Map<String, Value>> {
+    let anonymous = row.fields().iter().enumerate().all(|(i, f)| f.name() == &format!("c{i}"));
+    row.fields()
+        .iter()
+        .zip(row.columns())
+        .enumerate()
+        .map(|(i, (f, column))| {
+            let name = if anonymous { format!("f{}", i + 1) } else { f.name().clone() };
+            Ok((name, to_value(&ScalarValue::try_from_array(column, 0)?, Some(f))?))
+        })
+        .collect()
 }
 
 /// A timestamp as PostgreSQL's JSON writes it: `2024-03-10T12:00:00` (and `+00:00` with a zone).
@@ -132,7 +149,12 @@ impl Build {
                 Value::Object(pairs.into_iter().collect())
             }
         };
-        Ok(if self.jsonb { jsonb_text(&value) } else { json_text(&value) })
+        Ok(match (self.jsonb, self.shape, values.first()) {
+            (true, ..) => jsonb_text(&value),
+            // A row as json is written without spaces (`{"f1":1,"f2":"a"}`).
+            (false, Shape::One, Some(ScalarValue::Struct(_))) => value.to_string(),
+            (false, ..) => json_text(&value),
+        })
     }
 }
 

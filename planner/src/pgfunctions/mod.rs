@@ -4,13 +4,17 @@
 //! materialized views alike. They run over whole Arrow arrays.
 
 mod build;
+mod bytea;
 mod datetime;
 mod format;
+mod from_char;
 mod inet;
+pub mod interval;
 mod json;
 mod jsonrows;
 mod misc;
 mod numeric;
+mod numformat;
 mod to_char;
 
 pub use numeric::round_array_for_int;
@@ -31,12 +35,16 @@ pub fn all() -> Vec<ScalarUDF> {
     let mut all =
         vec![ScalarUDF::new_from_impl(ToChar::default()), timestamp_text(), ScalarUDF::new_from_impl(AtZone(Signature::user_defined(Volatility::Immutable)))];
     all.extend(json::all());
+    all.extend(bytea::all());
     all.extend(jsonrows::all());
     all.extend(misc::all());
     all.extend(datetime::all());
     all.extend(build::all());
     all.push(format::format());
     all.extend(inet::all());
+    all.extend(numformat::all());
+    all.extend(from_char::all());
+    all.extend(interval::all());
     all.push(round_for_int());
     all
 }
@@ -65,7 +73,11 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     }
     let state = ctx.state_ref();
     let mut state = state.write();
-    for planner in [Arc::new(JsonOperators) as Arc<dyn datafusion::logical_expr::planner::ExprPlanner>, Arc::new(inet::InetOperators)] {
+    for planner in [
+        Arc::new(JsonOperators) as Arc<dyn datafusion::logical_expr::planner::ExprPlanner>,
+        Arc::new(inet::InetOperators),
+        Arc::new(interval::IntervalOperators),
+    ] {
         if let Err(e) = state.register_expr_planner(planner) {
             unreachable!("registering an expression planner cannot fail: {e}");
         }
@@ -238,7 +250,7 @@ impl ScalarUDFImpl for AtZone {
     }
 }
 
-/// `to_char(timestamp | timestamptz | date, text)`.
+/// `to_char(timestamp | timestamptz | date | interval | number, text)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ToChar {
     signature: Signature,
@@ -263,7 +275,11 @@ impl ScalarUDFImpl for ToChar {
             DataType::Timestamp(_, tz) => DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
             DataType::Date32 | DataType::Date64 => DataType::Timestamp(TimeUnit::Microsecond, None),
             DataType::Null => DataType::Timestamp(TimeUnit::Microsecond, None),
-            other => return plan_err!("function to_char({other}, text) is not supported by weir: it formats timestamps, timestamptz and dates"),
+            DataType::Interval(_) | DataType::Duration(_) => DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano),
+            other => match numformat::number_type(other) {
+                Some(t) => t,
+                None => return plan_err!("function to_char({other}, text) is not supported by weir: it formats timestamps, dates, intervals and numbers"),
+            },
         };
         Ok(vec![value, DataType::Utf8])
     }
@@ -280,6 +296,11 @@ impl ScalarUDFImpl for ToChar {
         };
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        match arrays[0].data_type() {
+            DataType::Interval(_) => return from_char::interval_to_char(&arrays[0], &arrays[1], all_scalar),
+            DataType::Timestamp(..) => {}
+            _ => return numformat::to_char(&arrays[0], &arrays[1], all_scalar),
+        }
         let times = arrays[0].as_primitive::<TimestampMicrosecondType>();
         let patterns = arrays[1].as_string::<i32>();
         let mut out = StringBuilder::with_capacity(times.len(), times.len() * 16);

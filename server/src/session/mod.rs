@@ -101,6 +101,7 @@ struct Values<'a> {
     settings: &'a mut Settings,
     user: &'a str,
     pid: i32,
+    engine: &'a Engine,
 }
 
 impl SessionValues for Values<'_> {
@@ -115,6 +116,11 @@ impl SessionValues for Values<'_> {
     }
     fn backend_pid(&self) -> i32 {
         self.pid
+    }
+    fn columns(&self, relation: &str) -> Option<Vec<String>> {
+        let relations = crate::engine::pg_catalog::user_relations(self.engine);
+        let r = relations.iter().find(|r| r.name == relation || format!("{}.{}", r.nspname, r.name) == relation)?;
+        Some(r.schema.fields().iter().map(|f| f.name().clone()).collect())
     }
 }
 
@@ -340,7 +346,7 @@ impl Session {
     fn rewrite_pg(&mut self, stmt: &mut Statement, apply: bool) -> SqlResult<Rewritten> {
         let mut scratch = self.settings.clone();
         let settings = if apply { &mut self.settings } else { &mut scratch };
-        let mut values = Values { settings, user: &self.user, pid: self.pid };
+        let mut values = Values { settings, user: &self.user, pid: self.pid, engine: &self.engine };
         weir_planner::pgdialect::rewrite(stmt, &mut values)
     }
 
