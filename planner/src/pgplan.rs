@@ -18,7 +18,7 @@
 use crate::pgfunctions::columnar;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::kernels::numeric;
-use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, IntervalUnit, TimeUnit};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue, plan_err};
 use datafusion::logical_expr::expr::{Cast, ScalarFunction};
@@ -39,6 +39,7 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         left: datafusion::functions::unicode::left(),
         justify_hours: crate::pgfunctions::named("justify_hours"),
         timestamp_text: crate::pgfunctions::named("weir_timestamp_text"),
+        interval_text: crate::pgfunctions::named("weir_interval_text"),
         text_forms: ["weir_inet_in", "weir_cidr_in", "weir_uuid_in", "weir_untag", "weir_inet_text"].map(crate::pgfunctions::named).to_vec(),
     };
     plan.transform_up_with_subqueries(|node| {
@@ -86,6 +87,7 @@ struct Udfs {
     left: Arc<ScalarUDF>,
     justify_hours: Arc<ScalarUDF>,
     timestamp_text: Arc<ScalarUDF>,
+    interval_text: Arc<ScalarUDF>,
     /// What reads text into a tagged type and back: weir_inet_in,
     /// weir_cidr_in, weir_uuid_in, weir_inet_text, weir_untag.
     text_forms: Vec<Arc<ScalarUDF>>,
@@ -120,6 +122,8 @@ fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<E
                 return rounding_cast(e, schema, udfs);
             } else if matches!(from, Some(DataType::Timestamp(..))) && is_text(field.data_type()) {
                 call(&udfs.timestamp_text, vec![(**expr).clone()])
+            } else if matches!(from, Some(DataType::Interval(IntervalUnit::MonthDayNano))) && is_text(field.data_type()) {
+                call(&udfs.interval_text, vec![(**expr).clone()])
             } else if let Some(f) = tag_of(field).and_then(|t| udfs.text_form(&format!("weir_{t}_in"))) {
                 // Text read as inet, cidr or uuid is checked and written as PostgreSQL writes it.
                 call(f, vec![(**expr).clone()])

@@ -7,6 +7,8 @@
 //!   `today`, `tomorrow`, `yesterday`;
 //! - `extract` is PostgreSQL's (numeric, `weir_extract`), not `date_part`;
 //! - `t AT TIME ZONE z` is PostgreSQL's `timezone(z, t)`;
+//! - `substring(x FROM a FOR b)` and `position(a IN b)` are called by name,
+//!   so bytea finds weir's functions, and `-interval '...'` negates every field;
 //! - `generate_series(...)` in a select list gives rows, not an array, and
 //!   so do the set-returning JSON functions (`jsonb_array_elements`, ...);
 //! - `json(b)_agg` and `json(b)_object_agg` are `array_agg` of the values'
@@ -59,6 +61,17 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
             let Value::SingleQuotedString(text) = &ts.value.value else { return None };
             let (e, t) = typed_literal(text, &ts.data_type)?;
             Some(Expr::Cast { kind: ast::CastKind::Cast, expr: Box::new(e), data_type: t, array: false, format: None })
+        }
+        // DataFusion plans these straight to its own `substr` and `strpos`;
+        // by name they find weir's, which also take bytea.
+        Expr::Substring { expr, substring_from: Some(from), substring_for: Some(count), .. } => {
+            Some(call("substr", vec![(**expr).clone(), (**from).clone(), (**count).clone()]))
+        }
+        Expr::Position { expr, r#in } => Some(call("strpos", vec![(**r#in).clone(), (**expr).clone()])),
+        // DataFusion negates an interval literal by prefixing its text with
+        // `-`, which negates only the first field (`-1 day 2 hours`).
+        Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: inner } if matches!(**inner, Expr::Interval(_)) => {
+            Some(Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(Expr::Nested(inner.clone())) })
         }
         Expr::AtTimeZone { timestamp, time_zone } => Some(call("timezone", vec![(**time_zone).clone(), (**timestamp).clone()])),
         Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("make_interval") => {

@@ -6,6 +6,7 @@
 //! functions stay DataFusion's.
 
 use crate::{SqlError, SqlState};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
@@ -95,6 +96,28 @@ impl ByteaFn {
         }
     }
 
+    /// DataFusion's function, with PostgreSQL's base64 (padded, in lines of
+    /// 76) and its error for an encoding it does not know.
+    fn datafusion_form(&self, inner: &ScalarUDF, mut args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let format = match args.args.get(1) {
+            Some(ColumnarValue::Scalar(v)) if matches!(self.op, Op::Encode | Op::Decode) => v.try_as_str().flatten().map(str::to_lowercase),
+            _ => None,
+        };
+        match format.as_deref() {
+            None | Some("hex") => inner.invoke_with_args(args),
+            Some("base64") if self.op == Op::Encode => {
+                args.args[1] = ColumnarValue::Scalar(ScalarValue::Utf8(Some("base64pad".into())));
+                let rows = args.number_rows;
+                let encoded = inner.invoke_with_args(args)?.to_array(rows)?;
+                let Some(text) = encoded.as_string_opt::<i32>() else { return Ok(ColumnarValue::Array(encoded)) };
+                let lines: datafusion::arrow::array::StringArray = text.iter().map(|t| t.map(base64_lines)).collect();
+                Ok(ColumnarValue::Array(Arc::new(lines)))
+            }
+            Some("base64") => inner.invoke_with_args(args),
+            Some(other) => Err(err(SqlState::InvalidParameterValue, format!("unrecognized encoding: \"{other}\""))),
+        }
+    }
+
     /// `encode(b, 'escape')` or `decode(s, 'escape')`, which DataFusion lacks.
     fn escape_form(&self, args: &[ColumnarValue]) -> bool {
         matches!(self.op, Op::Encode | Op::Decode)
@@ -140,7 +163,7 @@ impl ScalarUDFImpl for ByteaFn {
             && !self.takes(&types)
             && !self.escape_form(&args.args)
         {
-            return inner.invoke_with_args(args);
+            return self.datafusion_form(inner, args);
         }
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
@@ -237,6 +260,11 @@ fn index(len: usize, n: i64) -> Result<usize> {
         return Err(err(SqlState::ArraySubscriptError, format!("index {n} out of valid range, 0..{}", len as i64 - 1)));
     }
     Ok(n as usize)
+}
+
+/// Base64 text in lines of 76 characters, as PostgreSQL's encode writes it.
+fn base64_lines(t: &str) -> String {
+    t.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\n")
 }
 
 /// `encode(b, 'escape')`: NUL and high bytes as `\ooo`, a backslash doubled.

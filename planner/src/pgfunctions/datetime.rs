@@ -122,6 +122,9 @@ impl ScalarUDFImpl for Part {
         };
         let mut args = args;
         args.return_field = self.inner_field(&args)?;
+        if let Some(scale @ (3 | 6)) = field.as_deref().map(|f| extract_scale(f, &DataType::Null)).filter(|_| field.as_deref() != Some("epoch")) {
+            return self.with_fraction(args, scale, &want);
+        }
         let value = match derived {
             Some((base, per)) => {
                 let mut inner_args = args.clone();
@@ -135,6 +138,22 @@ impl ScalarUDFImpl for Part {
             None => self.inner.invoke_with_args(args)?,
         };
         value.cast_to(&want, None)
+    }
+}
+
+impl Part {
+    /// Seconds (`scale` 6) or milliseconds (3) with their fraction, which
+    /// DataFusion's date_part drops: the microseconds, read at that scale.
+    fn with_fraction(&self, mut args: ScalarFunctionArgs, scale: i8, want: &DataType) -> Result<ColumnarValue> {
+        args.args[0] = ColumnarValue::Scalar(ScalarValue::Utf8(Some("microsecond".into())));
+        args.return_field = self.inner_field(&args)?;
+        let rows = args.number_rows;
+        let micros = self.inner.invoke_with_args(args)?.to_array(rows)?;
+        let micros = datafusion::arrow::compute::cast(&micros, &DataType::Int64)?;
+        let micros = micros.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let exact: datafusion::arrow::array::Decimal128Array = micros.iter().map(|u| u.map(i128::from)).collect();
+        let exact = exact.with_precision_and_scale(38, scale)?;
+        ColumnarValue::Array(Arc::new(exact) as ArrayRef).cast_to(want, None)
     }
 }
 

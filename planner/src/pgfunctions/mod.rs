@@ -10,6 +10,7 @@ mod format;
 mod from_char;
 mod inet;
 pub mod interval;
+pub mod interval_text;
 mod json;
 mod jsonrows;
 mod misc;
@@ -46,6 +47,7 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(from_char::all());
     all.extend(interval::all());
     all.push(round_for_int());
+    all.push(interval_text::udf());
     all
 }
 

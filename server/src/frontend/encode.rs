@@ -320,6 +320,10 @@ fn own_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
     match array.data_type() {
         DataType::Float64 => Some(float_text(array.as_any().downcast_ref::<Float64Array>()?.value(row), 15)),
         DataType::Float32 => Some(float_text(array.as_any().downcast_ref::<Float32Array>()?.value(row) as f64, 6)),
+        DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano) => {
+            let a = array.as_any().downcast_ref::<arrow::array::IntervalMonthDayNanoArray>()?;
+            Some(weir_planner::pgfunctions::interval_text::text(a.value(row)))
+        }
         _ => temporal_text(array, row, shown),
     }
 }
@@ -354,7 +358,15 @@ impl ToSqlText for OwnBinary {
 
 fn has_own_text(t: &arrow::datatypes::DataType) -> bool {
     use arrow::datatypes::DataType;
-    matches!(t, DataType::Timestamp(..) | DataType::Time32(_) | DataType::Time64(_) | DataType::Float32 | DataType::Float64)
+    matches!(
+        t,
+        DataType::Timestamp(..)
+            | DataType::Time32(_)
+            | DataType::Time64(_)
+            | DataType::Float32
+            | DataType::Float64
+            | DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano)
+    )
 }
 
 #[cfg(test)]
