@@ -278,7 +278,7 @@ fn operator_error(m: &str) -> Option<SqlError> {
 }
 
 /// An Arrow type as DataFusion prints it, named as PostgreSQL names the type.
-fn pg_type_name(arrow: &str) -> String {
+pub(crate) fn pg_type_name(arrow: &str) -> String {
     let name = match arrow.split('(').next().unwrap_or(arrow) {
         "Boolean" => "boolean",
         "Int16" => "smallint",

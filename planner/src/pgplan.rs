@@ -40,7 +40,7 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         justify_hours: crate::pgfunctions::named("justify_hours"),
         timestamp_text: crate::pgfunctions::named("weir_timestamp_text"),
         interval_text: crate::pgfunctions::named("weir_interval_text"),
-        text_forms: ["weir_inet_in", "weir_cidr_in", "weir_uuid_in", "weir_untag", "weir_inet_text"].map(crate::pgfunctions::named).to_vec(),
+        text_forms: ["weir_inet_in", "weir_cidr_in", "weir_uuid_in", "weir_jsonb_in", "weir_json_in", "weir_untag", "weir_inet_text"].map(crate::pgfunctions::named).to_vec(),
     };
     plan.transform_up_with_subqueries(|node| {
         // Their expressions must stay as the planner made them (LIMIT takes
@@ -124,8 +124,12 @@ fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<E
                 call(&udfs.timestamp_text, vec![(**expr).clone()])
             } else if matches!(from, Some(DataType::Interval(IntervalUnit::MonthDayNano))) && is_text(field.data_type()) {
                 call(&udfs.interval_text, vec![(**expr).clone()])
-            } else if let Some(f) = tag_of(field).and_then(|t| udfs.text_form(&format!("weir_{t}_in"))) {
-                // Text read as inet, cidr or uuid is checked and written as PostgreSQL writes it.
+            } else if let Some((t, f)) = tag_of(field).and_then(|t| Some((t, udfs.text_form(&format!("weir_{t}_in"))?))) {
+                // Text read as inet, cidr, uuid or jsonb is checked and written as PostgreSQL writes it.
+                if !from.as_ref().is_some_and(|d| is_text(d) || d == &DataType::Null) {
+                    let from = from.map_or("unknown".into(), |d| crate::error::pg_type_name(&d.to_string()));
+                    return Err(crate::SqlError::new(crate::SqlState::CannotCoerce, format!("cannot cast type {from} to {t}")).into());
+                }
                 call(f, vec![(**expr).clone()])
             } else if is_text(field.data_type())
                 && tag_of(field).is_none()

@@ -19,7 +19,8 @@ impl TypePlanner for WeirTypePlanner {
     fn plan_type_field(&self, sql_type: &SqlType) -> Result<Option<FieldRef>> {
         let text = |tag: String| Some(Arc::new(crate::pgtypes::tag_field(Field::new("", DataType::Utf8, true), &tag)));
         Ok(match sql_type {
-            SqlType::JSONB | SqlType::JSON => Some(jsonb_field("")),
+            SqlType::JSONB => Some(jsonb_field("")),
+            SqlType::JSON => text("json".into()),
             SqlType::Varchar(Some(CharacterLength::IntegerLength { length, .. }))
             | SqlType::CharacterVarying(Some(CharacterLength::IntegerLength { length, .. }))
             | SqlType::CharVarying(Some(CharacterLength::IntegerLength { length, .. })) => text(format!("varchar({length})")),

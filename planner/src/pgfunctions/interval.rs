@@ -40,6 +40,7 @@ pub fn all() -> Vec<ScalarUDF> {
     for divide in [false, true] {
         out.push(ScalarUDF::new_from_impl(Scale { divide, signature: Signature::user_defined(Volatility::Immutable) }));
     }
+    out.push(interval_key());
     out
 }
 
@@ -447,6 +448,13 @@ pub struct IntervalOperators;
 
 impl ExprPlanner for IntervalOperators {
     fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
+        if let Some(op) = comparison(&expr.op)
+            && [&expr.left, &expr.right].iter().all(|e| matches!(e.get_type(schema), Ok(DataType::Interval(IntervalUnit::MonthDayNano))))
+        {
+            // PostgreSQL compares intervals as spans: a month is 30 days, a day 24 hours.
+            let key = |e: Expr| super::named("weir_interval_key").call(vec![e]);
+            return Ok(PlannerResult::Planned(datafusion::logical_expr::binary_expr(key(expr.left), op, key(expr.right))));
+        }
         let multiply = matches!(expr.op, BinaryOperator::Multiply);
         if !multiply && !matches!(expr.op, BinaryOperator::Divide) {
             return Ok(PlannerResult::Original(expr));
@@ -464,6 +472,52 @@ impl ExprPlanner for IntervalOperators {
         };
         let name = if multiply { "weir_interval_mul" } else { "weir_interval_div" };
         Ok(PlannerResult::Planned(super::named(name).call(args)))
+    }
+}
+
+fn comparison(op: &BinaryOperator) -> Option<datafusion::logical_expr::Operator> {
+    use datafusion::logical_expr::Operator;
+    Some(match op {
+        BinaryOperator::Eq => Operator::Eq,
+        BinaryOperator::NotEq => Operator::NotEq,
+        BinaryOperator::Lt => Operator::Lt,
+        BinaryOperator::LtEq => Operator::LtEq,
+        BinaryOperator::Gt => Operator::Gt,
+        BinaryOperator::GtEq => Operator::GtEq,
+        _ => return None,
+    })
+}
+
+/// `weir_interval_key(i)`: an interval's span in nanoseconds (a month is 30
+/// days), by which PostgreSQL compares intervals.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct IntervalKey(Signature);
+
+pub(super) fn interval_key() -> ScalarUDF {
+    ScalarUDF::new_from_impl(IntervalKey(Signature::exact(vec![INTERVAL], Volatility::Immutable)))
+}
+
+impl ScalarUDFImpl for IntervalKey {
+    fn name(&self) -> &str {
+        "weir_interval_key"
+    }
+    fn signature(&self) -> &Signature {
+        &self.0
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Decimal128(38, 0))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let all_scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let values = args.args[0].to_array(if all_scalar { 1 } else { args.number_rows })?;
+        const DAY: i128 = 86_400_000_000_000;
+        let keys: datafusion::arrow::array::Decimal128Array = values
+            .as_primitive::<IntervalMonthDayNanoType>()
+            .iter()
+            .map(|v| v.map(|v| (i128::from(v.months) * 30 + i128::from(v.days)) * DAY + i128::from(v.nanoseconds)))
+            .collect();
+        let array: ArrayRef = Arc::new(keys.with_precision_and_scale(38, 0)?);
+        columnar(array, all_scalar)
     }
 }
 

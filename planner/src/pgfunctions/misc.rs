@@ -18,8 +18,9 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::new_from_impl(PgTypeof(Signature::any(1, Volatility::Immutable))),
         ScalarUDF::new_from_impl(ClockTimestamp(Signature::nullary(Volatility::Volatile))),
     ];
-    out.push(ScalarUDF::new_from_impl(TextForm { name: "weir_uuid_in", tag: Some("uuid"), signature: Signature::any(1, Volatility::Immutable) }));
-    out.push(ScalarUDF::new_from_impl(TextForm { name: "weir_untag", tag: None, signature: Signature::any(1, Volatility::Immutable) }));
+    for (name, tag, read) in [("weir_uuid_in", Some("uuid"), uuid_text as Reader), ("weir_jsonb_in", Some("jsonb"), jsonb_text), ("weir_json_in", Some("json"), json_text), ("weir_untag", None, same)] {
+        out.push(ScalarUDF::new_from_impl(TextForm { name, tag, read, signature: Signature::any(1, Volatility::Immutable) }));
+    }
     for inner in [datafusion::functions::string::repeat(), datafusion::functions::unicode::lpad(), datafusion::functions::unicode::rpad()] {
         out.push(ScalarUDF::new_from_impl(LengthLimit { inner }));
     }
@@ -58,13 +59,45 @@ impl ScalarUDFImpl for PgTypeof {
 }
 
 /// Text in and out of a tagged type: `weir_uuid_in` checks a uuid's text and
-/// writes it as PostgreSQL does (lower case, hyphens, no braces);
-/// `weir_untag` is a tagged value as plain text (`inet::text`, `uuid::text`).
-#[derive(Debug, PartialEq, Eq, Hash)]
+/// writes it as PostgreSQL does (lower case, hyphens, no braces),
+/// `weir_jsonb_in` checks JSON and normalizes it as jsonb does; `weir_untag`
+/// is a tagged value as plain text (`inet::text`, `uuid::text`).
+#[derive(Debug)]
 struct TextForm {
     name: &'static str,
     tag: Option<&'static str>,
+    read: Reader,
     signature: Signature,
+}
+
+impl PartialEq for TextForm {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TextForm {}
+
+impl std::hash::Hash for TextForm {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+/// The tagged type's text for an input text, or None if it is not one.
+type Reader = fn(&str) -> Option<String>;
+
+fn jsonb_text(s: &str) -> Option<String> {
+    crate::types::normalize_jsonb(s).ok()
+}
+
+/// json keeps its text as written, once it is checked.
+fn json_text(s: &str) -> Option<String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(s).ok().map(|_| s.to_string())
+}
+
+fn same(s: &str) -> Option<String> {
+    Some(s.to_string())
 }
 
 /// A uuid in PostgreSQL's form, or None if `s` is not one.
@@ -103,24 +136,10 @@ impl ScalarUDFImpl for TextForm {
         let all_scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
         let input = args.args[0].to_array(if all_scalar { 1 } else { args.number_rows })?;
         let input = datafusion::arrow::compute::cast(&input, &DataType::Utf8)?;
-        let out: datafusion::arrow::array::StringArray = match self.tag {
-            Some(_) => input
-                .as_string::<i32>()
-                .iter()
-                .map(|v| {
-                    v.map(|s| {
-                        uuid_text(s).ok_or_else(|| {
-                            datafusion::error::DataFusionError::External(Box::new(crate::SqlError::new(
-                                crate::SqlState::InvalidTextRepresentation,
-                                format!("invalid input syntax for type uuid: \"{s}\""),
-                            )))
-                        })
-                    })
-                    .transpose()
-                })
-                .collect::<Result<_>>()?,
-            None => input.as_string::<i32>().clone(),
-        };
+        let type_name = if self.tag == Some("jsonb") { "json" } else { self.tag.unwrap_or("text") };
+        let invalid = |s: &str| crate::SqlError::new(crate::SqlState::InvalidTextRepresentation, format!("invalid input syntax for type {type_name}: \"{s}\""));
+        let out: datafusion::arrow::array::StringArray =
+            input.as_string::<i32>().iter().map(|v| v.map(|s| (self.read)(s).ok_or_else(|| invalid(s).into())).transpose()).collect::<Result<_>>()?;
         let array: datafusion::arrow::array::ArrayRef = Arc::new(out);
         columnar(array, all_scalar)
     }
