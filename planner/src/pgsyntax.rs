@@ -6,6 +6,8 @@
 //!   not: a time without seconds (`'2024-03-10 12:00'`), `epoch`, `now`,
 //!   `today`, `tomorrow`, `yesterday`;
 //! - `extract` is PostgreSQL's (numeric, `weir_extract`), not `date_part`;
+//! - interval literals take PostgreSQL's inputs (`1 day 02:03:04`, `@ 1 hour
+//!   ago`, ISO 8601, field qualifiers), rewritten to a form DataFusion reads;
 //! - `t AT TIME ZONE z` is PostgreSQL's `timezone(z, t)`;
 //! - `substring(x FROM a FOR b)` and `position(a IN b)` are called by name,
 //!   so bytea finds weir's functions, and `-interval '...'` negates every field;
@@ -73,6 +75,7 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
         Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: inner } if matches!(**inner, Expr::Interval(_)) => {
             Some(Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(Expr::Nested(inner.clone())) })
         }
+        Expr::Interval(i) => interval_literal(i),
         Expr::AtTimeZone { timestamp, time_zone } => Some(call("timezone", vec![(**time_zone).clone(), (**timestamp).clone()])),
         Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("make_interval") => {
             let mut f = f.clone();
@@ -139,6 +142,18 @@ fn json_aggregate(f: &ast::Function) -> Option<Expr> {
     Some(call(done, vec![Expr::Function(agg), string(kind)]))
 }
 
+/// `INTERVAL '1 day 02:03:04' [qualifier]` read as PostgreSQL reads it, as
+/// the literal of the same interval that DataFusion reads. Text PostgreSQL
+/// would refuse is left for DataFusion to refuse.
+fn interval_literal(i: &ast::Interval) -> Option<Expr> {
+    let text = literal_text(&i.value)?;
+    let field = |f: &Option<ast::DateTimeField>| f.as_ref().map(|f| f.to_string().to_lowercase().trim_end_matches('s').to_string());
+    let (leading, last) = (field(&i.leading_field), field(&i.last_field));
+    let (months, days, micros) = crate::pgfunctions::interval_input::parse_qualified(&text, leading.as_deref(), last.as_deref()).ok()?;
+    let value = Box::new(string(&crate::pgfunctions::interval_input::canonical(months, days, micros)));
+    Some(Expr::Interval(ast::Interval { value, leading_field: None, leading_precision: None, last_field: None, fractional_seconds_precision: None }))
+}
+
 /// The text of a number or string literal.
 fn literal_text(e: &Expr) -> Option<String> {
     match e {
@@ -157,6 +172,10 @@ fn typed_literal(text: &str, t: &DataType) -> Option<(Expr, DataType)> {
         DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None) | DataType::Dec(ExactNumberInfo::None) => {
             let scale = numeric_scale(text)?;
             Some((string(text.trim()), DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, scale))))
+        }
+        DataType::Interval { .. } => {
+            let (months, days, micros) = crate::pgfunctions::interval_input::parse(text).ok()?;
+            Some((string(&crate::pgfunctions::interval_input::canonical(months, days, micros)), t.clone()))
         }
         DataType::Date | DataType::Timestamp(..) => {
             let with_zone = matches!(t, DataType::Timestamp(_, TimezoneInfo::Tz | TimezoneInfo::WithTimeZone));

@@ -82,14 +82,14 @@ mod tests {
     fn writes_intervals_as_postgres() {
         // Each expected text is what PostgreSQL 15 printed for the interval in the comment.
         let cases = [
-            ((0, -1, 2 * 3_600_000_000_000), "-1 days +02:00:00"),   // '-1 day +2 hours'
-            ((-1, 1, 0), "-1 mons +1 day"),                          // '-1 mon 1 day'
+            ((0, -1, 2 * 3_600_000_000_000), "-1 days +02:00:00"),        // '-1 day +2 hours'
+            ((-1, 1, 0), "-1 mons +1 day"),                               // '-1 mon 1 day'
             ((1, -1, -2 * 3_600_000_000_000), "1 mon -1 days -02:00:00"), // '1 mon -1 day -2 hours'
-            ((-12, 0, 0), "-1 years"),                               // '-1 year'
-            ((0, 0, 0), "00:00:00"),                                 // '0'
-            ((0, 0, -500_000_000), "-00:00:00.5"),                   // '-0.5 sec'
-            ((11, 0, 0), "11 mons"),                                 // '1 year -1 mon'
-            ((0, 0, 90_000_250_000_000), "25:00:00.25"),             // '25 hours 0.25 sec'
+            ((-12, 0, 0), "-1 years"),                                    // '-1 year'
+            ((0, 0, 0), "00:00:00"),                                      // '0'
+            ((0, 0, -500_000_000), "-00:00:00.5"),                        // '-0.5 sec'
+            ((11, 0, 0), "11 mons"),                                      // '1 year -1 mon'
+            ((0, 0, 90_000_250_000_000), "25:00:00.25"),                  // '25 hours 0.25 sec'
         ];
         for ((months, days, nanos), want) in cases {
             assert_eq!(text(IntervalMonthDayNano { months, days, nanoseconds: nanos }), want);

@@ -18,7 +18,12 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::new_from_impl(PgTypeof(Signature::any(1, Volatility::Immutable))),
         ScalarUDF::new_from_impl(ClockTimestamp(Signature::nullary(Volatility::Volatile))),
     ];
-    for (name, tag, read) in [("weir_uuid_in", Some("uuid"), uuid_text as Reader), ("weir_jsonb_in", Some("jsonb"), jsonb_text), ("weir_json_in", Some("json"), json_text), ("weir_untag", None, same)] {
+    for (name, tag, read) in [
+        ("weir_uuid_in", Some("uuid"), uuid_text as Reader),
+        ("weir_jsonb_in", Some("jsonb"), jsonb_text),
+        ("weir_json_in", Some("json"), json_text),
+        ("weir_untag", None, same),
+    ] {
         out.push(ScalarUDF::new_from_impl(TextForm { name, tag, read, signature: Signature::any(1, Volatility::Immutable) }));
     }
     for inner in [datafusion::functions::string::repeat(), datafusion::functions::unicode::lpad(), datafusion::functions::unicode::rpad()] {

@@ -10,6 +10,7 @@ mod format;
 mod from_char;
 mod inet;
 pub mod interval;
+pub mod interval_input;
 pub mod interval_text;
 mod json;
 mod jsonrows;
