@@ -110,6 +110,7 @@ pub fn figure(e: &Expr) -> (String, Strength) {
             _ => "btrim",
         }),
         Expr::Extract { .. } => strong("extract"),
+        Expr::Substring { shorthand: true, .. } => strong("substr"),
         Expr::Substring { .. } => strong("substring"),
         Expr::Position { .. } => strong("position"),
         Expr::Overlay { .. } => strong("overlay"),

@@ -40,7 +40,9 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         justify_hours: crate::pgfunctions::named("justify_hours"),
         timestamp_text: crate::pgfunctions::named("weir_timestamp_text"),
         interval_text: crate::pgfunctions::named("weir_interval_text"),
-        text_forms: ["weir_inet_in", "weir_cidr_in", "weir_uuid_in", "weir_jsonb_in", "weir_json_in", "weir_untag", "weir_inet_text"].map(crate::pgfunctions::named).to_vec(),
+        text_forms: ["weir_inet_in", "weir_cidr_in", "weir_uuid_in", "weir_jsonb_in", "weir_json_in", "weir_untag", "weir_inet_text"]
+            .map(crate::pgfunctions::named)
+            .to_vec(),
     };
     plan.transform_up_with_subqueries(|node| {
         // Their expressions must stay as the planner made them (LIMIT takes

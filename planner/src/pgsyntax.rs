@@ -69,6 +69,11 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
         Expr::Substring { expr, substring_from: Some(from), substring_for: Some(count), .. } => {
             Some(call("substr", vec![(**expr).clone(), (**from).clone(), (**count).clone()]))
         }
+        // `substring(x FROM 'pattern')` is the first match of a regular
+        // expression, or its first parenthesized group.
+        Expr::Substring { expr, substring_from: Some(pattern), substring_for: None, shorthand: false, .. } if matches!(&**pattern, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))) => {
+            Some(call("array_element", vec![call("regexp_match", vec![(**expr).clone(), (**pattern).clone()]), number(1)]))
+        }
         Expr::Position { expr, r#in } => Some(call("strpos", vec![(**r#in).clone(), (**expr).clone()])),
         // DataFusion negates an interval literal by prefixing its text with
         // `-`, which negates only the first field (`-1 day 2 hours`).
