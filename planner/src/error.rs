@@ -230,6 +230,7 @@ const BY_PHRASE: &[(&str, SqlState)] = &[
     ("regular expression did not compile", SqlState::InvalidRegularExpression),
     ("supported scale", SqlState::NumericValueOutOfRange),
     ("invalid hexadecimal digit", SqlState::InvalidParameterValue),
+    ("invalid hexadecimal data", SqlState::InvalidParameterValue),
     ("month value", SqlState::DatetimeFieldOverflow),
     ("day value", SqlState::DatetimeFieldOverflow),
 ];

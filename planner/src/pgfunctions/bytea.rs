@@ -282,7 +282,12 @@ fn escape(b: &[u8]) -> String {
 
 /// `decode(s, 'escape')`: `\ooo` and `\\` read back.
 fn unescape(s: &[u8]) -> Result<Vec<u8>> {
-    let bad = || err(SqlState::InvalidTextRepresentation, "invalid input syntax for type bytea".into());
+    read_escape(s).ok_or_else(|| err(SqlState::InvalidTextRepresentation, "invalid input syntax for type bytea".into()))
+}
+
+/// bytea's escape format read into bytes (`a\000b\\`), None when a
+/// backslash starts neither `\\` nor three octal digits.
+pub fn read_escape(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -293,12 +298,12 @@ fn unescape(s: &[u8]) -> Result<Vec<u8>> {
             out.push(b'\\');
             i += 2;
         } else {
-            let octal = s.get(i + 1..i + 4).filter(|d| d[0] <= b'3' && d.iter().all(|c| (b'0'..=b'7').contains(c))).ok_or_else(bad)?;
+            let octal = s.get(i + 1..i + 4).filter(|d| d[0] <= b'3' && d.iter().all(|c| (b'0'..=b'7').contains(c)))?;
             out.push(octal.iter().fold(0u8, |n, d| (n << 3) | (d - b'0')));
             i += 4;
         }
     }
-    Ok(out)
+    Some(out)
 }
 
 /// weir keeps text in UTF-8 only, so that is the one encoding these convert.

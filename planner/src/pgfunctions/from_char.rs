@@ -88,17 +88,6 @@ fn quoted(s: &str) -> Option<(String, &str)> {
     Some((out, ""))
 }
 
-fn ordinal(n: i64, upper: bool) -> String {
-    let s = match (n % 100, n % 10) {
-        (11..=13, _) => "th",
-        (_, 1) => "st",
-        (_, 2) => "nd",
-        (_, 3) => "rd",
-        _ => "th",
-    };
-    if upper { s.to_uppercase() } else { s.into() }
-}
-
 /// `n` zero-padded to `width` digits after its sign, unless `fm`.
 fn pad(n: i64, width: usize, fm: bool) -> String {
     match (fm, n < 0) {
@@ -199,7 +188,7 @@ pub fn format_interval(f: &IntervalFields, pattern: &str) -> std::result::Result
                 let (text, n) = interval_field(f, key, &written, fm)?;
                 out.push_str(&text);
                 if let (Some(upper), Some(n)) = (th, n) {
-                    out.push_str(&ordinal(n, upper));
+                    out.push_str(&super::to_char::suffix(n, upper));
                 }
             }
             Item::Lit(s, _) => out.push_str(&s),

@@ -4,7 +4,7 @@
 //! materialized views alike. They run over whole Arrow arrays.
 
 mod build;
-mod bytea;
+pub mod bytea;
 mod datetime;
 mod format;
 mod from_char;

@@ -90,7 +90,7 @@ pub fn format(t: &Local, pattern: &str) -> String {
     out
 }
 
-fn suffix(n: i64, upper: bool) -> String {
+pub(super) fn suffix(n: i64, upper: bool) -> String {
     let s = match (n % 100, n % 10) {
         (11..=13, _) => "th",
         (_, 1) => "st",

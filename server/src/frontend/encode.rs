@@ -216,6 +216,8 @@ fn fraction(nanos: u32) -> String {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Shown {
     pub time_zone: Option<chrono_tz::Tz>,
+    /// bytea in PostgreSQL's escape format (`bytea_output = escape`), not hex.
+    pub bytea_escape: bool,
 }
 
 /// A UTC offset as PostgreSQL prints it: `+00`, `-03`, `+05:30`.
@@ -320,12 +322,27 @@ fn own_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
     match array.data_type() {
         DataType::Float64 => Some(float_text(array.as_any().downcast_ref::<Float64Array>()?.value(row), 15)),
         DataType::Float32 => Some(float_text(array.as_any().downcast_ref::<Float32Array>()?.value(row) as f64, 6)),
+        DataType::Binary if shown.bytea_escape => Some(bytea_escape_text(array.as_any().downcast_ref::<arrow::array::BinaryArray>()?.value(row))),
         DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano) => {
             let a = array.as_any().downcast_ref::<arrow::array::IntervalMonthDayNanoArray>()?;
             Some(weir_planner::pgfunctions::interval_text::text(a.value(row)))
         }
         _ => temporal_text(array, row, shown),
     }
+}
+
+/// bytea as `bytea_output = escape` writes it: printable ASCII as itself,
+/// a backslash doubled, any other byte as `\ooo`.
+fn bytea_escape_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    out
 }
 
 /// Binary for the types whose PostgreSQL binary form weir writes itself (numeric).
@@ -408,7 +425,9 @@ pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch, shown: Sh
             result = if array.is_null(row) {
                 // NULL is the same for every type (and arrow-pg misses it for some).
                 encoder.encode_field_with_type_and_format(&None::<PgText>, pg_field.datatype(), pg_field.format(), pg_field.format_options())
-            } else if pg_field.format() == FieldFormat::Text && has_own_text(array.data_type()) {
+            } else if pg_field.format() == FieldFormat::Text
+                && (has_own_text(array.data_type()) || shown.bytea_escape && *array.data_type() == arrow::datatypes::DataType::Binary)
+            {
                 let value = own_text(array.as_ref(), row, shown).map(PgText);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if let Some(value) = own_binary(array.as_ref(), row, pg_field.format()) {

@@ -276,7 +276,7 @@ impl Connection {
             let stop = Stop::after(session.settings.statement_timeout(), &cancel);
             let sessions = &self.shared.engine.sessions;
             sessions.begin(session.pid, &session.user, session.settings.get("application_name").unwrap_or(""), sql);
-            let shown = Shown { time_zone: session.settings.time_zone() };
+            let shown = Shown { time_zone: session.settings.time_zone(), bytea_escape: session.settings.bytea_escape() };
             // A panic is a bug in weir: it fails this statement, not the server.
             let run = std::panic::AssertUnwindSafe(session.execute_weir(stmt, sql, params)).catch_unwind();
             let out = tokio::select! {

@@ -13,8 +13,8 @@ use datafusion::logical_expr::{Operator, lit};
 use datafusion::scalar::ScalarValue;
 use std::sync::Arc;
 
-/// `bytea` text input: `\x` followed by hex digit pairs; any other text is
-/// taken as its bytes.
+/// `bytea` text input: `\x` followed by hex digit pairs, or the escape
+/// format (`\000` octal, `\\`, other bytes as themselves).
 pub fn bytea_from_text(s: &str) -> std::result::Result<Vec<u8>, String> {
     match s.strip_prefix("\\x") {
         Some(hex) if hex.len() % 2 == 0 => (0..hex.len())
@@ -22,7 +22,7 @@ pub fn bytea_from_text(s: &str) -> std::result::Result<Vec<u8>, String> {
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| "invalid hexadecimal digit in bytea input".to_string()))
             .collect(),
         Some(_) => Err("invalid hexadecimal data: odd number of digits".into()),
-        None => Ok(s.as_bytes().to_vec()),
+        None => weir_planner::pgfunctions::bytea::read_escape(s.as_bytes()).ok_or_else(|| "invalid input syntax for type bytea".to_string()),
     }
 }
 

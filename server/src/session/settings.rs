@@ -14,6 +14,7 @@ pub use weir_planner::pgdialect::SERVER_VERSION;
 /// (name, default, description) of every setting weir knows.
 const KNOWN: &[(&str, &str, &str)] = &[
     ("application_name", "", "name of the client application"),
+    ("bytea_output", "hex", "output format for bytea (hex or escape)"),
     ("client_encoding", "UTF8", "client's character set (weir speaks UTF8 only)"),
     ("client_min_messages", "notice", "lowest message level sent to the client"),
     ("datestyle", "ISO, MDY", "display format for dates"),
@@ -162,6 +163,11 @@ impl Settings {
         parse_time_zone(self.get("timezone")?).filter(|tz| *tz != chrono_tz::Tz::UTC)
     }
 
+    /// Whether bytea is written in PostgreSQL's escape format (`bytea_output = escape`).
+    pub fn bytea_escape(&self) -> bool {
+        self.get("bytea_output").is_some_and(|v| v.trim_matches('\'').eq_ignore_ascii_case("escape"))
+    }
+
     /// `statement_timeout` as a duration (None: no limit). Plain numbers are
     /// milliseconds; units as PostgreSQL takes them (`us`, `ms`, `s`, `min`, `h`, `d`).
     pub fn statement_timeout(&self) -> Option<std::time::Duration> {
@@ -268,7 +274,7 @@ fn vartype(name: &str) -> &'static str {
     match name {
         "integer_datetimes" | "is_superuser" | "standard_conforming_strings" | "default_transaction_read_only" | "transaction_read_only" => "bool",
         "extra_float_digits" | "max_identifier_length" | "max_index_keys" | "server_version_num" | "statement_timeout" => "integer",
-        "client_min_messages" | "intervalstyle" | "default_transaction_isolation" | "transaction_isolation" => "enum",
+        "client_min_messages" | "intervalstyle" | "bytea_output" | "default_transaction_isolation" | "transaction_isolation" => "enum",
         _ => "string",
     }
 }
@@ -319,7 +325,7 @@ fn unsupported_value(name: &str, value: &str) -> Option<&'static str> {
     match name {
         "datestyle" if !v.split(',').any(|p| p.trim() == "iso") => Some("weir writes dates in ISO style: SET DateStyle = 'ISO, MDY'"),
         "intervalstyle" if v != "postgres" => Some("weir writes intervals in postgres style: SET IntervalStyle = 'postgres'"),
-        "bytea_output" if v != "hex" => Some("weir writes bytea in hex: SET bytea_output = 'hex'"),
+        "bytea_output" if v != "hex" && v != "escape" => Some("bytea_output is hex or escape"),
         "extra_float_digits" if v.parse::<i32>().is_ok_and(|d| d < 1) => {
             Some("weir always writes the shortest exact digits of a float (extra_float_digits 1 to 3)")
         }
