@@ -102,7 +102,12 @@ fn set_returning(e: &Expr) -> Option<Expr> {
     }
     let (_, items) = crate::pgfunctions::SET_RETURNING.iter().find(|(n, _)| *n == name)?;
     let [arg] = <[Expr; 1]>::try_from(plain_args(f)?).ok()?;
-    Some(call("unnest", vec![call("weir_json_items", vec![arg, string(items.mode()?)])]))
+    let rows = call("unnest", vec![call("weir_json_items", vec![arg, string(items.mode()?)])]);
+    // unnest drops the elements' tag: json(b)_array_elements give json(b).
+    Some(match items {
+        crate::pgfunctions::Items::Elements => call(if name.starts_with("jsonb") { "weir_as_jsonb" } else { "weir_as_json" }, vec![rows]),
+        _ => rows,
+    })
 }
 
 /// A call's arguments when they are plain expressions (no names, no `*`).

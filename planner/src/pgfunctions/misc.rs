@@ -23,6 +23,8 @@ pub fn all() -> Vec<ScalarUDF> {
         ("weir_jsonb_in", Some("jsonb"), jsonb_text),
         ("weir_json_in", Some("json"), json_text),
         ("weir_untag", None, same),
+        ("weir_as_jsonb", Some("jsonb"), same),
+        ("weir_as_json", Some("json"), same),
     ] {
         out.push(ScalarUDF::new_from_impl(TextForm { name, tag, read, signature: Signature::any(1, Volatility::Immutable) }));
     }
@@ -66,7 +68,8 @@ impl ScalarUDFImpl for PgTypeof {
 /// Text in and out of a tagged type: `weir_uuid_in` checks a uuid's text and
 /// writes it as PostgreSQL does (lower case, hyphens, no braces),
 /// `weir_jsonb_in` checks JSON and normalizes it as jsonb does; `weir_untag`
-/// is a tagged value as plain text (`inet::text`, `uuid::text`).
+/// is a tagged value as plain text (`inet::text`, `uuid::text`), and
+/// `weir_as_json(b)` tags text that already is JSON (elements `unnest` gave).
 #[derive(Debug)]
 struct TextForm {
     name: &'static str,
