@@ -197,7 +197,8 @@ impl Zone {
     /// The UTC instant of a wall-clock time here (the earlier one in a DST overlap).
     fn utc_of(&self, local: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
         match self {
-            Zone::Named(tz) => tz.from_local_datetime(&local).earliest().map(|t| t.naive_utc()),
+            // A time a fall-back makes twice, or a spring-forward skips, as PostgreSQL reads it.
+            Zone::Named(_) => chrono::DateTime::from_timestamp_micros(datetime::from_local(self, local.and_utc().timestamp_micros())).map(|t| t.naive_utc()),
             Zone::Fixed(f) => Some(local - chrono::Duration::seconds(f.local_minus_utc() as i64)),
         }
     }
