@@ -11,7 +11,7 @@
 //! the names a client should see for the outermost list, duplicates included.
 
 use datafusion::sql::sqlparser::ast::{
-    self, DataType, Expr, FunctionArguments, Query, Select, SelectItem, SetExpr, Statement, TimezoneInfo, TrimWhereField, Value, VisitMut, VisitorMut,
+    self, DataType, Expr, FunctionArguments, Query, Select, SelectItem, SetExpr, Statement, TimezoneInfo, TrimWhereField, VisitMut, VisitorMut,
 };
 use std::ops::ControlFlow;
 
@@ -99,7 +99,6 @@ pub fn figure(e: &Expr) -> (String, Strength) {
         Expr::Cast { expr, data_type, .. } => cast_name(figure(expr), data_type),
         Expr::TypedString(t) => (type_name(&t.data_type), 1),
         Expr::Interval(_) => ("interval".into(), 1),
-        Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => ("bool".into(), 1),
         Expr::Case { else_result, .. } => match else_result.as_deref().map(figure) {
             Some((name, 2)) => (name, 2),
             _ => ("case".into(), 1),
@@ -201,7 +200,7 @@ mod tests {
             names(
                 "SELECT date_trunc('hour', ts), count(*), 1 + 2, 1::int, x::text, 'a'::varchar(3), CASE WHEN a THEN b ELSE c END, CASE WHEN a THEN 1 END, trim(s), extract(dow from ts), true, t.y, (SELECT max(z) FROM u), ARRAY[1], user"
             ),
-            ["date_trunc", "count", "?column?", "int4", "x", "varchar", "c", "case", "btrim", "extract", "bool", "y", "max", "array", "current_user"]
+            ["date_trunc", "count", "?column?", "int4", "x", "varchar", "c", "case", "btrim", "extract", "?column?", "y", "max", "array", "current_user"]
         );
     }
 

@@ -140,6 +140,10 @@ fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<E
                 // A tagged value as text: plain text, an inet with its netmask.
                 let f = udfs.text_form(if t == "inet" || t == "cidr" { "weir_inet_text" } else { "weir_untag" }).expect("defined");
                 call(f, vec![(**expr).clone()])
+            } else if !is_text(field.data_type()) && tag_of(field).is_none() && schema_tag(expr, schema).is_some() {
+                // `'123'::jsonb::int`: the result is the target type, not the tagged one.
+                let plain = call(udfs.text_form("weir_untag").expect("defined"), vec![(**expr).clone()]);
+                Expr::Cast(Cast { expr: Box::new(plain), field: field.clone() })
             } else if let Some(n) = varchar_length(field) {
                 Expr::Cast(Cast { expr: Box::new(call(&udfs.left, vec![(**expr).clone(), lit(n)])), field: field.clone() })
             } else {
