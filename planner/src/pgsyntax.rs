@@ -13,6 +13,8 @@
 //!   so bytea finds weir's functions, and `-interval '...'` negates every field;
 //! - `generate_series(...)` in a select list gives rows, not an array, and
 //!   so do the set-returning JSON functions (`jsonb_array_elements`, ...);
+//! - `x = ANY (subquery)` is `x IN (subquery)`, an EXISTS subquery without
+//!   FROM reads one row, and `every` is `bool_and`;
 //! - `json(b)_agg` and `json(b)_object_agg` are `array_agg` of the values'
 //!   JSON, finished into one JSON value.
 
@@ -81,6 +83,20 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
             Some(Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(Expr::Nested(inner.clone())) })
         }
         Expr::Interval(i) => interval_literal(i),
+        // DataFusion plans `x = ANY (subquery)` only as `IN`, which it is.
+        Expr::AnyOp { left, compare_op: ast::BinaryOperator::Eq, right, .. } => match &**right {
+            Expr::Subquery(q) => Some(Expr::InSubquery { expr: left.clone(), subquery: q.clone(), negated: false }),
+            _ => None,
+        },
+        Expr::Exists { subquery, negated } => {
+            let mut subquery = subquery.clone();
+            with_one_row_from(&mut subquery).then(|| Expr::Exists { subquery, negated: *negated })
+        }
+        Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("every") => {
+            let mut f = f.clone();
+            f.name = ast::ObjectName::from(vec![ast::Ident::new("bool_and")]);
+            Some(Expr::Function(f))
+        }
         Expr::AtTimeZone { timestamp, time_zone } => Some(call("timezone", vec![(**time_zone).clone(), (**timestamp).clone()])),
         Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("make_interval") => {
             let mut f = f.clone();
@@ -108,6 +124,29 @@ fn set_returning(e: &Expr) -> Option<Expr> {
         crate::pgfunctions::Items::Elements => call(if name.starts_with("jsonb") { "weir_as_jsonb" } else { "weir_as_json" }, vec![rows]),
         _ => rows,
     })
+}
+
+/// `EXISTS (SELECT 1 WHERE ...)` reads from one row, as a select without
+/// FROM does; DataFusion plans EXISTS only over a FROM. True if it changed.
+fn with_one_row_from(q: &mut Query) -> bool {
+    let ast::SetExpr::Select(select) = q.body.as_mut() else { return false };
+    if !select.from.is_empty() {
+        return false;
+    }
+    let one = crate::parse_statements("SELECT 1 FROM (VALUES (0)) AS weir_one_row").ok().and_then(|mut s| match s.pop() {
+        Some(Statement::Query(q)) => match *q.body {
+            ast::SetExpr::Select(s) => Some(s.from),
+            _ => None,
+        },
+        _ => None,
+    });
+    match one {
+        Some(from) => {
+            select.from = from;
+            true
+        }
+        None => false,
+    }
 }
 
 /// A call's arguments when they are plain expressions (no names, no `*`).
