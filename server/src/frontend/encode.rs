@@ -28,6 +28,9 @@ pub fn pg_fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo
         } else if *f.data_type() == arrow::datatypes::DataType::UInt64 {
             // row_number(), rank() and the like: bigint in PostgreSQL.
             fields[i] = FieldInfo::new(f.name().clone(), None, None, Type::INT8, format.format_for(i));
+        } else if *f.data_type() == arrow::datatypes::DataType::Null {
+            // `SELECT NULL`: an unknown-typed result column is text, as PostgreSQL 10 on resolves it.
+            fields[i] = FieldInfo::new(f.name().clone(), None, None, Type::TEXT, format.format_for(i));
         }
     }
     Ok(fields)
