@@ -90,7 +90,7 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
         },
         Expr::Exists { subquery, negated } => {
             let mut subquery = subquery.clone();
-            with_one_row_from(&mut subquery).then(|| Expr::Exists { subquery, negated: *negated })
+            with_one_row_from(&mut subquery).then_some(Expr::Exists { subquery, negated: *negated })
         }
         Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("every") => {
             let mut f = f.clone();
