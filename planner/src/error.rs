@@ -217,7 +217,7 @@ fn date_like(s: &str) -> bool {
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let mut parts = s.splitn(3, '-');
     let (Some(y), Some(m), Some(rest)) = (parts.next(), parts.next(), parts.next()) else { return false };
-    digits(y) && y.len() >= 4 && digits(m) && rest.len() >= 2 && digits(&rest[..2])
+    digits(y) && y.len() >= 4 && digits(m) && rest.get(..2).is_some_and(digits)
 }
 
 /// Failures DataFusion reports in words that PostgreSQL gives a SQLSTATE of
@@ -238,14 +238,17 @@ const BY_PHRASE: &[(&str, SqlState)] = &[
 /// The error PostgreSQL gives for a failure DataFusion words its own way,
 /// if this message is one.
 fn by_phrase(m: &str) -> Option<SqlError> {
-    let lower = m.to_lowercase();
-    if lower.contains("negative count not allowed") {
+    // ASCII lower case keeps byte offsets, so an offset in it slices `m`.
+    let lower = m.to_ascii_lowercase();
+    // A phrase counts only in DataFusion's words, not in a quoted value of the user's.
+    let words = unquoted(&lower);
+    if words.contains("negative count not allowed") {
         return Some(SqlError::new(SqlState::SubstringError, "negative substring length not allowed"));
     }
     if let Some(e) = operator_error(m) {
         return Some(e);
     }
-    let (phrase, state) = BY_PHRASE.iter().find(|(p, _)| lower.contains(p))?;
+    let (phrase, state) = BY_PHRASE.iter().find(|(p, _)| words.contains(p))?;
     let text = match state {
         SqlState::InvalidRegularExpression => {
             let why = m.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or("cannot be compiled");
@@ -260,11 +263,26 @@ fn by_phrase(m: &str) -> Option<SqlError> {
     Some(SqlError::new(*state, text))
 }
 
+/// `s` without its single- or double-quoted parts.
+fn unquoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut quote = None;
+    for c in s.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 /// An operator or cast between types that has none, in PostgreSQL's words:
 /// `operator does not exist: date + date` (42883), `cannot cast type boolean
 /// to date` (42846).
 fn operator_error(m: &str) -> Option<SqlError> {
-    let lower = m.to_lowercase();
+    let lower = m.to_ascii_lowercase();
     let between = |prefix: &str| lower.find(prefix).map(|at| m[at + prefix.len()..].split([':', '\n']).next().unwrap_or("").trim().to_string());
     if let Some(rest) = between("unsupported cast from ") {
         let (from, to) = rest.split_once(" to ")?;
@@ -384,5 +402,22 @@ impl From<ArrowError> for SqlError {
 impl From<SqlError> for DataFusionError {
     fn from(e: SqlError) -> Self {
         DataFusionError::External(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_datafusion_words_not_user_text() {
+        // Multi-byte text in a value must not split a character.
+        assert_eq!(cast_error("Cannot cast string '2024-01-€' to value of Date32 type").state, SqlState::InvalidDatetimeFormat);
+        assert!(by_phrase("Cannot cast string '\u{212A} day value' to value of Int32 type").is_none());
+        assert_eq!(by_phrase("\u{212A} month value '13' is out of range").map(|e| e.state), Some(SqlState::DatetimeFieldOverflow));
+        assert!(by_phrase("Cannot cast string 'regex parse error' to value of Int32 type").is_none());
+        assert_eq!(by_phrase("Execution error: cannot take square root of a negative number").map(|e| e.state), Some(SqlState::InvalidArgumentForPower));
+        let op = by_phrase("Error during planning: Cannot coerce arithmetic expression Date32 + Date32 to valid types").expect("an operator error");
+        assert_eq!((op.state, op.message.as_str()), (SqlState::UndefinedFunction, "operator does not exist: date + date"));
     }
 }

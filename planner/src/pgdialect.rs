@@ -76,27 +76,61 @@ fn whole_rows(select: &mut Select, session: &dyn SessionValues) {
             named.push((key.to_lowercase(), name.to_string().to_lowercase()));
         }
     }
-    let mut columns: Vec<(String, Option<Vec<String>>)> = Vec::new();
-    let _ = ast::visit_expressions_mut(&mut select.projection, |e| {
-        let Expr::Function(f) = e else { return ControlFlow::<()>::Continue(()) };
+    if !named.is_empty() {
+        let _ = VisitMut::visit(&mut select.projection, &mut WholeRows { named, session, columns: None, depth: 0 });
+    }
+}
+
+/// Finds whole-row arguments in one select list, outside its subqueries
+/// (which have FROMs of their own).
+struct WholeRows<'a> {
+    named: Vec<(String, String)>,
+    session: &'a dyn SessionValues,
+    /// Every FROM relation's columns, looked up once a function names a relation.
+    columns: Option<Vec<Option<Vec<String>>>>,
+    depth: usize,
+}
+
+impl WholeRows<'_> {
+    /// The columns of the relation called `key`, if `key` names one and no
+    /// relation of this FROM has a column by that name.
+    fn row_of(&mut self, key: &str) -> Option<Vec<String>> {
+        let at = self.named.iter().position(|(k, _)| k == key)?;
+        let (named, session) = (&self.named, self.session);
+        let columns = self.columns.get_or_insert_with(|| named.iter().map(|(_, r)| session.columns(r)).collect());
+        let is_column = columns.iter().flatten().any(|cols| cols.iter().any(|c| c == key));
+        if is_column { None } else { columns[at].clone() }
+    }
+}
+
+impl VisitorMut for WholeRows<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let Expr::Function(f) = e else { return ControlFlow::Continue(()) };
         let FunctionArguments::List(list) = &mut f.args else { return ControlFlow::Continue(()) };
+        if self.depth > 0 {
+            return ControlFlow::Continue(());
+        }
         for arg in &mut list.args {
             let FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(id))) = arg else { continue };
-            let Some((key, relation)) = named.iter().find(|(k, _)| *k == id.value) else { continue };
-            // Looked up once per relation, and only when a function names one.
-            if !columns.iter().any(|(k, _)| k == key) {
-                columns.push((key.clone(), session.columns(relation)));
-            }
-            let is_column = |n: &str| columns.iter().any(|(_, c)| c.as_ref().is_some_and(|c| c.iter().any(|c| c == n)));
-            let Some((_, Some(cols))) = columns.iter().find(|(k, _)| k == key) else { continue };
-            if is_column(&id.value) {
-                continue;
-            }
-            let fields = cols.iter().flat_map(|c| [text(c), Expr::CompoundIdentifier(vec![Ident::new(key), Ident::new(c)])]).collect();
+            let key = id.value.clone();
+            let Some(cols) = self.row_of(&key) else { continue };
+            let fields = cols.iter().flat_map(|c| [text(c), Expr::CompoundIdentifier(vec![Ident::new(&key), Ident::new(c)])]).collect();
             *arg = FunctionArg::Unnamed(FunctionArgExpr::Expr(call("named_struct", fields)));
         }
         ControlFlow::Continue(())
-    });
+    }
 }
 
 /// What a rewrite found out about a query.

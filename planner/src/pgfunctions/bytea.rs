@@ -173,6 +173,9 @@ impl ScalarUDFImpl for ByteaFn {
             let values = arrays.iter().map(|a| ScalarValue::try_from_array(a, row)).collect::<Result<Vec<_>>>()?;
             out.push(if values.iter().any(ScalarValue::is_null) { ScalarValue::try_from(self.result_type())? } else { self.one(&values)? });
         }
+        if out.is_empty() {
+            return Ok(ColumnarValue::Array(datafusion::arrow::array::new_empty_array(&self.result_type())));
+        }
         let array = ScalarValue::iter_to_array(out)?;
         super::columnar(array, all_scalar)
     }

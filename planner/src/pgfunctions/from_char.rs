@@ -519,10 +519,11 @@ impl ScalarUDFImpl for FromChar {
                         continue;
                     }
                     let (local, offset) = parse_timestamp(texts.value(i), patterns.value(i))?;
-                    out.append_value(match offset {
-                        Some(secs) => local - secs * 1_000_000,
-                        None => from_local(&zone, local),
-                    });
+                    let utc = match offset {
+                        Some(secs) => secs.checked_mul(1_000_000).and_then(|o| local.checked_sub(o)),
+                        None => Some(from_local(&zone, local)),
+                    };
+                    out.append_value(utc.ok_or_else(|| SqlError::new(SqlState::DatetimeFieldOverflow, "timestamp out of range"))?);
                 }
                 Arc::new(out.finish().with_timezone("+00:00"))
             }

@@ -210,7 +210,9 @@ pub(super) fn make_interval(ints: [i64; 6], secs: f64) -> Result<IntervalMonthDa
     if !micros.is_finite() || micros.abs() > 1e20 {
         return Err(out_of_range());
     }
-    interval(years * 12 + months, weeks * 7 + days, hours as i128 * 3_600_000_000 + mins as i128 * 60_000_000 + micros as i128)
+    let months = years.checked_mul(12).and_then(|y| y.checked_add(months)).ok_or_else(out_of_range)?;
+    let days = weeks.checked_mul(7).and_then(|w| w.checked_add(days)).ok_or_else(out_of_range)?;
+    interval(months, days, hours as i128 * 3_600_000_000 + mins as i128 * 60_000_000 + micros as i128)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -104,7 +104,9 @@ fn agg(items: &dyn Array, jsonb: bool) -> Result<String> {
 
 /// `{k: v}` of the aggregated (key, value) pairs; jsonb keeps the last of a key.
 fn object_agg(pairs: &dyn Array, jsonb: bool) -> Result<String> {
-    let pairs = pairs.as_struct();
+    let Some(pairs) = pairs.as_struct_opt().filter(|p| p.num_columns() == 2) else {
+        return plan_err!("weir_json_object_agg_done takes a list of (key, value) pairs");
+    };
     let (keys, values) = (pairs.column(0), pairs.column(1));
     let mut map = serde_json::Map::new();
     let mut json = Vec::with_capacity(pairs.len());

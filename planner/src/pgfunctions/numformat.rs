@@ -265,13 +265,15 @@ fn float_digits(v: f64, post: usize, max_digits: usize) -> Digits {
 
 impl Num {
     /// The value times 10^`multi`, for `V`.
+    /// (More than 38 `V` digits count as 38: past Decimal128's digits.)
     fn scaled(self, multi: u32) -> Num {
         if multi == 0 {
             return self;
         }
+        let m = multi.min(38) as i8;
         match self {
-            Num::Decimal(v, s) => Num::Decimal(v, s - multi as i8),
-            Num::Int(v) => Num::Decimal(v as i128, -(multi as i8)),
+            Num::Decimal(v, s) => Num::Decimal(v, s.saturating_sub(m)),
+            Num::Int(v) => Num::Decimal(v as i128, -m),
             Num::F64(v) => Num::F64(v * 10f64.powi(multi as i32)),
             Num::F32(v) => Num::F64(v as f64 * 10f64.powi(multi as i32)),
         }
