@@ -704,29 +704,9 @@ mod tests {
 /// The functions planned and run by DataFusion, with weir's registered over its own.
 #[cfg(test)]
 mod planned {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-    use datafusion::prelude::{SessionConfig, SessionContext};
-
-    /// Runs a future that never waits on I/O.
-    fn ready<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
-
+    /// The one value `sql` gives, as Arrow writes it, and its type.
     fn one(sql: &str, zone: &str) -> Result<String, String> {
-        let mut config = SessionConfig::new().with_target_partitions(1);
-        config.options_mut().execution.time_zone = Some(zone.into());
-        let ctx = SessionContext::new_with_config(config);
-        super::super::register(&ctx);
-        let batches = ready(async { ctx.sql(sql).await?.collect().await }).map_err(|e| crate::SqlError::from(e).to_string())?;
-        let column = batches[0].column(0);
-        let value = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).unwrap().value(0).to_string();
-        Ok(format!("{value}|{}", column.data_type()))
+        super::super::run_one(sql, zone).map(|(value, t)| format!("{value}|{t}"))
     }
 
     /// Expected values are PostgreSQL 15's, as Arrow writes them.

@@ -799,33 +799,10 @@ mod tests {
 
 #[cfg(test)]
 mod planned {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-    use datafusion::execution::FunctionRegistry;
-    use datafusion::prelude::{SessionConfig, SessionContext};
-
-    /// Runs a future that never waits on I/O (planning and running a query
-    /// over no table, in one partition).
-    fn ready<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
-    }
 
     /// The one value `sql` gives, as Arrow writes it, in a session with weir's functions.
     fn one(sql: &str, zone: &str) -> Result<String, String> {
-        let mut config = SessionConfig::new().with_target_partitions(1);
-        config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
-        config.options_mut().execution.time_zone = Some(zone.into());
-        let ctx = SessionContext::new_with_config(config);
-        super::super::register(&ctx);
-        ctx.state_ref().write().register_expr_planner(std::sync::Arc::new(super::IntervalOperators)).unwrap();
-        let batches = ready(async { ctx.sql(sql).await?.collect().await }).map_err(|e| crate::SqlError::from(e).to_string())?;
-        let column = batches[0].column(0);
-        Ok(ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).unwrap().value(0).to_string())
+        super::super::run_one(sql, zone).map(|(value, _)| value)
     }
 
     #[test]

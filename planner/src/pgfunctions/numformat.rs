@@ -430,17 +430,10 @@ impl<'a> Render<'a> {
     }
 }
 
-/// The English ordinal suffix of a number's digits.
+/// The English ordinal suffix of a number's digits (its last two decide).
 fn ordinal(int: &str, upper: bool) -> String {
-    let n: u32 = int.get(int.len().saturating_sub(2)..).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let s = match (n % 100, n % 10) {
-        (11..=13, _) => "th",
-        (_, 1) => "st",
-        (_, 2) => "nd",
-        (_, 3) => "rd",
-        _ => "th",
-    };
-    if upper { s.to_uppercase() } else { s.into() }
+    let n: i64 = int.get(int.len().saturating_sub(2)..).and_then(|s| s.parse().ok()).unwrap_or(0);
+    super::to_char::suffix(n, upper)
 }
 
 /// A whole number from 1 to 3999 in Roman numerals.
