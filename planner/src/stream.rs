@@ -94,6 +94,10 @@ pub enum AggFunc {
     Avg,
     Min,
     Max,
+    /// Any other aggregate (string_agg, array_agg, bool_and, DISTINCT sums,
+    /// ...): a group keeps its input rows and is recomputed from them when
+    /// it changes, so its cost per change is the group's size.
+    Kept,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +105,20 @@ pub struct AggCall {
     pub func: AggFunc,
     /// None for count(*).
     pub arg: Option<Expr>,
+    /// `FILTER (WHERE ...)`: only rows for which it is true count.
+    pub filter: Option<Expr>,
+    /// For `AggFunc::Kept`, the aggregate itself.
+    pub kept: Option<KeptAgg>,
+}
+
+/// An aggregate that weir recomputes from a group's kept rows.
+#[derive(Debug, Clone)]
+pub struct KeptAgg {
+    pub udaf: Arc<datafusion::logical_expr::AggregateUDF>,
+    pub args: Vec<Expr>,
+    pub distinct: bool,
+    /// `agg(x ORDER BY y)`: the kept rows are sorted by these before the aggregate runs.
+    pub order_by: Vec<datafusion::logical_expr::SortExpr>,
 }
 
 #[derive(Debug, Clone)]
@@ -429,28 +447,29 @@ fn agg_call(e: &Expr) -> SqlResult<AggCall> {
         return Err(unsupported(format!("{e} is not supported as an aggregate in a materialized view")));
     };
     let p = &f.params;
-    if p.filter.is_some() || !p.order_by.is_empty() {
-        return Err(unsupported("FILTER and ORDER BY inside aggregates are not supported in materialized views"));
+    if p.args.iter().chain(p.filter.as_deref()).any(has_subquery) {
+        return Err(unsupported("subqueries are not supported in materialized views"));
     }
+    let filter = p.filter.as_deref().cloned();
     let name = f.func.name().to_lowercase();
-    let func = match (name.as_str(), p.distinct) {
-        ("count", false) => AggFunc::Count,
-        ("count", true) => AggFunc::CountDistinct,
-        ("sum", false) => AggFunc::Sum,
-        ("avg", false) | ("mean", false) => AggFunc::Avg,
-        ("min", _) => AggFunc::Min,
-        ("max", _) => AggFunc::Max,
-        _ => {
-            return Err(unsupported(format!(
-                "aggregate {}{name} is not supported in materialized views; weir maintains count, count(DISTINCT), sum, avg, min and max",
-                if p.distinct { "DISTINCT " } else { "" }
-            )));
-        }
+    let native = match (name.as_str(), p.distinct) {
+        _ if !p.order_by.is_empty() || p.args.len() > 1 => None,
+        ("count", false) => Some(AggFunc::Count),
+        ("count", true) => Some(AggFunc::CountDistinct),
+        ("sum", false) => Some(AggFunc::Sum),
+        ("avg", false) | ("mean", false) => Some(AggFunc::Avg),
+        ("min", _) => Some(AggFunc::Min),
+        ("max", _) => Some(AggFunc::Max),
+        _ => None,
     };
-    if p.args.len() > 1 {
-        return Err(unsupported(format!("{name} with several arguments is not supported")));
+    if let Some(func) = native {
+        return Ok(AggCall { func, arg: agg_arg(func, p.args.first())?, filter, kept: None });
     }
-    Ok(AggCall { func, arg: agg_arg(func, p.args.first())? })
+    if f.func.supports_within_group_clause() && !p.order_by.is_empty() {
+        return Err(unsupported(format!("the ordered-set aggregate {name} (WITHIN GROUP) is not supported in materialized views")));
+    }
+    let kept = KeptAgg { udaf: f.func.clone(), args: p.args.clone(), distinct: p.distinct, order_by: p.order_by.clone() };
+    Ok(AggCall { func: AggFunc::Kept, arg: None, filter, kept: Some(kept) })
 }
 
 /// The argument of an aggregate (plain or OVER); None for count(*) and count(1): count rows.
@@ -542,7 +561,7 @@ fn over_call(e: &Expr) -> SqlResult<(&datafusion::logical_expr::expr::WindowFunc
     if p.filter.is_some() || p.args.len() > 1 {
         return Err(unsupported(format!("{name} OVER with FILTER or several arguments is not supported")));
     }
-    Ok((w, AggCall { func, arg: agg_arg(func, p.args.first())? }))
+    Ok((w, AggCall { func, arg: agg_arg(func, p.args.first())?, filter: None, kept: None }))
 }
 
 /// A join's equality keys (from ON and its equalities between the two
@@ -1042,9 +1061,21 @@ fn signed_duration(ns: i64) -> String {
 
 fn agg_text(c: &AggCall) -> String {
     let arg = c.arg.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "*".into());
-    match c.func {
-        AggFunc::CountDistinct => format!("count(DISTINCT {arg})"),
-        other => format!("{}({arg})", format!("{other:?}").to_lowercase()),
+    let call = match (c.func, &c.kept) {
+        (AggFunc::CountDistinct, _) => format!("count(DISTINCT {arg})"),
+        (AggFunc::Kept, Some(k)) => {
+            let order = if k.order_by.is_empty() {
+                String::new()
+            } else {
+                format!(" ORDER BY {}", k.order_by.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", "))
+            };
+            format!("{}({}{}{order}) [recomputed from the group's kept rows]", k.udaf.name(), if k.distinct { "DISTINCT " } else { "" }, exprs(&k.args))
+        }
+        (other, _) => format!("{}({arg})", format!("{other:?}").to_lowercase()),
+    };
+    match &c.filter {
+        Some(f) => format!("{call} FILTER (WHERE {f})"),
+        None => call,
     }
 }
 

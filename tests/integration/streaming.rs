@@ -148,6 +148,23 @@ fn oracle_cases() -> Vec<(&'static str, String, String)> {
          "SELECT window_start, window_end, count(*) AS users FROM TUMBLE(first_last_seen, last_seen, INTERVAL '1 minute') GROUP BY window_start, window_end".into(),
          "SELECT date_bin(INTERVAL '1 minute', m, TIMESTAMP '1970-01-01 00:00:00'), date_bin(INTERVAL '1 minute', m, TIMESTAMP '1970-01-01 00:00:00') + INTERVAL '1 minute', count(*)
           FROM (SELECT user_id, max(\"timestamp\") AS m FROM raw_t GROUP BY user_id) AS u GROUP BY 1, 2".into()),
+        // Aggregates recomputed from each group's kept rows, and FILTER.
+        ("kept_aggregates",
+         "SELECT device_type, string_agg(DISTINCT event_type, ',' ORDER BY event_type) AS types, bool_or(product_id IS NULL) AS some_null,
+                 count(*) FILTER (WHERE event_type = 'purchase') AS purchases, array_agg(DISTINCT page_url ORDER BY page_url) AS pages,
+                 sum(DISTINCT length(page_url)) AS lens, max(user_id) FILTER (WHERE device_type <> 'mobile') AS top_user FROM clicks GROUP BY device_type".into(),
+         "SELECT device_type, string_agg(DISTINCT event_type, ',' ORDER BY event_type), bool_or(product_id IS NULL), count(*) FILTER (WHERE event_type = 'purchase'),
+                 array_agg(DISTINCT page_url ORDER BY page_url), sum(DISTINCT length(page_url)), max(user_id) FILTER (WHERE device_type <> 'mobile') FROM raw_t GROUP BY device_type".into()),
+        ("kept_windowed",
+         "SELECT window_start, window_end, string_agg(event_id, '|' ORDER BY event_id) AS ids, bool_and(product_id IS NOT NULL) AS all_products
+          FROM TUMBLE(clicks, \"timestamp\", INTERVAL '1 minute') GROUP BY window_start, window_end EMIT ON WINDOW CLOSE".into(),
+         format!("SELECT {TUMBLE_1M}, {TUMBLE_1M} + INTERVAL '1 minute', string_agg(event_id, '|' ORDER BY event_id), bool_and(product_id IS NOT NULL) FROM raw_t GROUP BY 1, 2")),
+        // Kept rows taken away again: the counts underneath change.
+        ("kept_on_update_view",
+         "SELECT n > 133 AS busy, string_agg(user_id, ',' ORDER BY user_id) AS users, jsonb_agg(n ORDER BY user_id) AS counts, sum(DISTINCT n) AS distinct_n,
+                 count(*) FILTER (WHERE n > 140) AS very_busy FROM first_last_seen GROUP BY n > 133".into(),
+         "SELECT n > 133, string_agg(user_id, ',' ORDER BY user_id), jsonb_agg(n ORDER BY user_id), sum(DISTINCT n), count(*) FILTER (WHERE n > 140)
+          FROM (SELECT user_id, count(*) AS n FROM raw_t GROUP BY user_id) AS u GROUP BY n > 133".into()),
         ("on_update_view_filter",
          "SELECT * FROM having WHERE n > 110".into(),
          "SELECT user_id, count(*) FROM raw_t GROUP BY user_id HAVING count(*) > 110".into()),

@@ -56,3 +56,9 @@ SELECT id AS id, s AS s, n AS n FROM corpus_t WHERE n > 0;
 SELECT id AS id, grp AS grp, amount AS amount FROM corpus_events WHERE ok AND amount IS NOT NULL;
 SELECT id AS id, upper(s) AS s_up FROM corpus_t WHERE s LIKE '%a%' OR b IS NULL;
 SELECT id AS id, to_char(at, 'HH24:MI') AS hhmi FROM corpus_events WHERE at >= timestamptz '2024-01-02 00:00:00+00';
+
+-- category: aggregates
+SELECT grp AS grp, string_agg(label, ',' ORDER BY id) AS labels, array_agg(qty ORDER BY id DESC) AS qtys, count(*) FILTER (WHERE qty > 1) AS big, sum(DISTINCT qty) AS dq, bool_and(qty > 0) AS all_pos, bool_or(label IS NULL) AS any_null FROM corpus_events GROUP BY grp;
+SELECT grp AS grp, jsonb_agg(label ORDER BY id) AS labels, json_agg(qty ORDER BY id) AS qtys, jsonb_object_agg(id, qty ORDER BY id) AS by_id, jsonb_agg(DISTINCT ok) AS oks FROM corpus_events GROUP BY grp;
+SELECT b AS b, array_agg(DISTINCT s) AS ss, string_agg(DISTINCT v, '/') AS v_text, max(n) FILTER (WHERE id > 1) AS top_n, count(DISTINCT s) AS ns, count(*) FILTER (WHERE n > 0) AS positive FROM corpus_t GROUP BY b;
+SELECT ok AS ok, array_agg(amount ORDER BY amount DESC NULLS LAST) AS amounts, string_agg(grp || ':' || id, ' ' ORDER BY id) AS tags, sum(amount) FILTER (WHERE qty > 1) AS big_amount, avg(score) FILTER (WHERE score > 0) AS pos_score FROM corpus_events GROUP BY ok;

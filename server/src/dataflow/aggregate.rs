@@ -6,11 +6,13 @@
 //! of each key grow and merge as events arrive and close the same way.
 //! Emit on update sends, after each input batch, a retraction of each
 //! changed group's previous row and its new row; emit on window close sends
-//! one final row per group when its window closes.
+//! one final row per group when its window closes. Other aggregates keep
+//! their groups' rows (`kept.rs`); `FILTER (WHERE ...)` works for all.
 
+use super::kept::{Kept, KeptBatch, KeptRows};
 use super::{Delta, add_count};
 use crate::storage::codec::{Dec, DecResult, Enc};
-use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
 use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};
 use arrow_row::{RowConverter, Rows, SortField};
@@ -29,6 +31,8 @@ enum Repr {
     Dec(i8),
     /// Order-preserving row bytes (any type).
     Bytes,
+    /// A group's rows, kept (`kept.rs`).
+    Kept,
 }
 
 pub struct AggSpec {
@@ -39,6 +43,10 @@ pub struct AggSpec {
     /// Row converter for the argument (Bytes representation).
     conv: Option<RowConverter>,
     out_type: DataType,
+    /// `FILTER (WHERE ...)`.
+    filter: Option<Arc<dyn PhysicalExpr>>,
+    /// For `AggFunc::Kept`.
+    kept: Option<Kept>,
 }
 
 fn repr_of(func: AggFunc, t: &DataType) -> Repr {
@@ -48,19 +56,32 @@ fn repr_of(func: AggFunc, t: &DataType) -> Repr {
         (AggFunc::Sum | AggFunc::Avg, t) if t.is_integer() => Repr::Int,
         (AggFunc::Sum | AggFunc::Avg, _) => Repr::Float,
         (AggFunc::CountDistinct, _) if int => Repr::Int,
+        (AggFunc::Kept, _) => Repr::Kept,
         _ => Repr::Bytes,
     }
 }
 
+/// What an aggregate reads: its argument (count(*) has none), its FILTER,
+/// and for a kept aggregate everything else it needs.
+pub struct AggInput {
+    pub arg: Option<Arc<dyn PhysicalExpr>>,
+    pub filter: Option<Arc<dyn PhysicalExpr>>,
+    pub kept: Option<Kept>,
+}
+
 impl AggSpec {
-    pub fn new(func: AggFunc, arg: Option<Arc<dyn PhysicalExpr>>, input: &arrow::datatypes::Schema, out_type: DataType) -> SqlResult<AggSpec> {
+    pub fn new(func: AggFunc, input: AggInput, schema: &arrow::datatypes::Schema, out_type: DataType) -> SqlResult<AggSpec> {
+        let AggInput { arg, filter, kept } = input;
         let arg_type = match &arg {
-            Some(a) => a.data_type(input)?,
+            Some(a) => a.data_type(schema)?,
             None => DataType::Null,
         };
         let repr = repr_of(func, &arg_type);
+        if (repr == Repr::Kept) != kept.is_some() {
+            return Err(SqlError::internal("a kept aggregate without its rows' form"));
+        }
         let conv = if repr == Repr::Bytes && arg.is_some() { Some(RowConverter::new(vec![SortField::new(arg_type.clone())])?) } else { None };
-        Ok(AggSpec { func, arg, arg_type, repr, conv, out_type })
+        Ok(AggSpec { func, arg, arg_type, repr, conv, out_type, filter, kept })
     }
 
     fn new_acc(&self, retractable: bool) -> Acc {
@@ -72,6 +93,7 @@ impl AggSpec {
             (AggFunc::Sum | AggFunc::Avg, _) => Acc::SumInt { sum: 0, n: 0 },
             (AggFunc::Min | AggFunc::Max, _) if retractable => Acc::Values(BTreeMap::new()),
             (AggFunc::Min | AggFunc::Max, _) => Acc::Best(None),
+            (AggFunc::Kept, _) => Acc::Kept(KeptRows::default()),
         }
     }
 }
@@ -84,6 +106,7 @@ enum Prepared {
     Float(Float64Array),
     Dec(Decimal128Array),
     Bytes(Rows, ArrayRef),
+    Kept(KeptBatch),
 }
 
 enum Acc {
@@ -103,6 +126,7 @@ enum Acc {
     Best(Option<Box<[u8]>>),
     /// Min/max with retractions: every value and its multiplicity.
     Values(BTreeMap<Box<[u8]>, i64>),
+    Kept(KeptRows),
 }
 
 /// Adds `d` to the multiplicity of `k`, forgetting values that reach zero.
@@ -177,6 +201,7 @@ impl Acc {
                     }
                 }
             }
+            (Acc::Kept(rows), Prepared::Kept(b)) => rows.update(b, i, d),
             _ => debug_assert!(false, "accumulator and argument representations disagree"),
         }
     }
@@ -219,12 +244,23 @@ impl Acc {
                     a.remove(&k);
                 }
             }),
+            (Acc::Kept(a), Acc::Kept(b)) => a.merge(b),
             _ => debug_assert!(false, "merging different accumulators"),
         }
     }
 }
 
+/// Which rows of `batch` an aggregate's FILTER keeps (None: all).
+fn filter_mask(spec: &AggSpec, batch: &RecordBatch) -> SqlResult<Option<BooleanArray>> {
+    let Some(f) = &spec.filter else { return Ok(None) };
+    let v = f.evaluate(batch)?.into_array(batch.num_rows())?;
+    Ok(Some(cast(&v, &DataType::Boolean)?.as_boolean().clone()))
+}
+
 fn prepare(spec: &AggSpec, batch: &RecordBatch) -> SqlResult<Prepared> {
+    if let Some(k) = &spec.kept {
+        return Ok(Prepared::Kept(k.prepare(batch)?));
+    }
     let Some(arg) = &spec.arg else { return Ok(Prepared::Rows) };
     let a = arg.evaluate(batch)?.into_array(batch.num_rows())?;
     Ok(match (spec.func, spec.repr) {
@@ -236,6 +272,7 @@ fn prepare(spec: &AggSpec, batch: &RecordBatch) -> SqlResult<Prepared> {
             let rows = spec.conv.as_ref().expect("row converter").convert_columns(std::slice::from_ref(&a))?;
             Prepared::Bytes(rows, a)
         }
+        (_, Repr::Kept) => return Err(SqlError::internal("a kept aggregate without its rows' form")),
     })
 }
 
@@ -295,7 +332,7 @@ fn output(spec: &AggSpec, accs: &[&Acc]) -> SqlResult<ArrayRef> {
                     };
                     Arc::new(Decimal128Array::from(values).with_precision_and_scale(38, s)?)
                 }
-                Repr::Bytes => return Err(SqlError::internal("sum over row bytes")),
+                Repr::Bytes | Repr::Kept => return Err(SqlError::internal("sum over row bytes")),
             }
         }
         AggFunc::Min | AggFunc::Max => {
@@ -317,6 +354,18 @@ fn output(spec: &AggSpec, accs: &[&Acc]) -> SqlResult<ArrayRef> {
                 })
                 .collect();
             conv.convert_rows(picked)?.remove(0)
+        }
+        AggFunc::Kept => {
+            let kept = spec.kept.as_ref().ok_or_else(|| SqlError::internal("a kept aggregate without its rows' form"))?;
+            let empty = KeptRows::default();
+            let groups: Vec<&KeptRows> = accs
+                .iter()
+                .map(|a| match a {
+                    Acc::Kept(rows) => rows,
+                    _ => &empty,
+                })
+                .collect();
+            kept.output(&groups, &spec.out_type)?
         }
     };
     Ok(if arr.data_type() == &spec.out_type { arr } else { cast(&arr, &spec.out_type)? })
@@ -503,6 +552,7 @@ impl Aggregate {
             None => (None, None),
         };
         let prepared = self.aggs.iter().map(|a| prepare(a, batch)).collect::<SqlResult<Vec<_>>>()?;
+        let masks = self.aggs.iter().map(|a| filter_mask(a, batch)).collect::<SqlResult<Vec<_>>>()?;
         let mut last: Option<(usize, usize)> = None; // (row, slot) cache for runs of equal keys
         for i in 0..n {
             let diff = d.diffs.as_ref().map(|x| x[i]).unwrap_or(1);
@@ -539,8 +589,10 @@ impl Aggregate {
             };
             last = Some((i, slot));
             let g = self.slots[slot].as_mut().expect("live group");
-            for (acc, (spec, p)) in g.accs.iter_mut().zip(self.aggs.iter().zip(&prepared)) {
-                acc.update(spec, p, i, diff);
+            for ((acc, mask), (spec, p)) in g.accs.iter_mut().zip(&masks).zip(self.aggs.iter().zip(&prepared)) {
+                if mask.as_ref().is_none_or(|m| m.is_valid(i) && m.value(i)) {
+                    acc.update(spec, p, i, diff);
+                }
             }
             g.rows += diff;
             if !g.touched {
@@ -776,6 +828,10 @@ impl Acc {
             Acc::Values(m) => counts(e, 6, m.iter(), |e, k| {
                 e.bytes(k);
             }),
+            Acc::Kept(rows) => {
+                e.u64(7);
+                rows.snapshot(e);
+            }
         }
     }
 
@@ -788,6 +844,7 @@ impl Acc {
             4 => Acc::SumFloat { sum: d.f64()?, n: d.i64()? },
             5 => Acc::Best(d.opt_bytes()?.map(Box::from)),
             6 => Acc::Values((0..d.u64()?).map(|_| Ok((Box::from(d.bytes()?), d.i64()?))).collect::<DecResult<_>>()?),
+            7 => Acc::Kept(KeptRows::restore(d)?),
             t => return Err(format!("unknown accumulator kind {t} in a checkpoint")),
         })
     }

@@ -6,6 +6,7 @@
 pub mod aggregate;
 pub mod checkpoint;
 pub mod join;
+pub mod kept;
 pub mod ops;
 pub mod over;
 pub mod status;
@@ -13,10 +14,11 @@ pub mod view;
 
 use crate::dataflow::checkpoint::{Coordinator, MemberId, Part};
 use crate::storage::codec::{Dec, DecResult, Enc};
-use aggregate::{AggSpec, Aggregate, AggregateConfig};
+use aggregate::{AggInput, AggSpec, Aggregate, AggregateConfig};
 use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
 use join::{JoinConfig, Lookup, SymmetricJoin};
+use kept::Kept;
 use ops::{Filter, Project, Watermark, WindowAssign};
 use over::{Over, OverAgg, OverConfig};
 pub use status::Status;
@@ -207,7 +209,9 @@ impl Pipeline {
             .enumerate()
             .map(|(k, c)| {
                 let arg = c.arg.as_ref().map(|e| state.create_physical_expr(e.clone(), &a.input)).transpose()?;
-                AggSpec::new(c.func, arg, &input, output.field(a.group_by.len() + k).data_type().clone())
+                let filter = c.filter.as_ref().map(|e| state.create_physical_expr(e.clone(), &a.input)).transpose()?;
+                let kept = c.kept.as_ref().map(|k| Kept::new(state, k, &a.input)).transpose()?;
+                AggSpec::new(c.func, AggInput { arg, filter, kept }, &input, output.field(a.group_by.len() + k).data_type().clone())
             })
             .collect::<SqlResult<Vec<_>>>()?;
         let session_gap = match plan.window.as_ref().map(|w| &w.kind) {
