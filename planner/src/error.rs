@@ -33,6 +33,8 @@ pub enum SqlState {
     DatetimeFieldOverflow,
     InvalidRegularExpression,
     InvalidArgumentForPower,
+    InvalidArgumentForLog,
+    InvalidArgumentForWidthBucket,
     SubstringError,
     ArraySubscriptError,
     CannotCoerce,
@@ -106,6 +108,8 @@ impl SqlState {
             DatetimeFieldOverflow => "22008",
             InvalidRegularExpression => "2201B",
             InvalidArgumentForPower => "2201F",
+            InvalidArgumentForLog => "2201E",
+            InvalidArgumentForWidthBucket => "2201G",
             SubstringError => "22011",
             ArraySubscriptError => "2202E",
             CannotCoerce => "42846",
@@ -182,7 +186,7 @@ fn pg_style(s: &str) -> String {
 /// text that is not one (22007), or other text that is not the type's
 /// input (22P02).
 fn cast_error(m: &str) -> SqlError {
-    if m.starts_with("Can't cast value") {
+    if m.starts_with("Can't cast value") || (m.starts_with("value of ") && m.contains(" is out of range Int")) {
         return SqlError::new(SqlState::NumericValueOutOfRange, format!("{} out of range", int_name(m)));
     }
     let quoted = m.split('\'').nth(1).unwrap_or("");

@@ -6,12 +6,16 @@ pub mod ddl;
 pub mod error;
 pub mod fetch;
 pub mod names;
+#[cfg(test)]
+mod numeric_tests;
 pub mod parse;
 pub mod pgdialect;
 pub mod pgfunctions;
 pub mod pgplan;
 pub mod pgsyntax;
 pub mod pgtypes;
+#[cfg(test)]
+mod regex_tests;
 pub mod search_path;
 pub mod sqlast;
 pub mod stream;

@@ -168,6 +168,7 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         widen_series_bounds(factor);
+        crate::pgfunctions::regex::set_returning_in_from(factor);
         name_single_column(factor);
         scalar_function_in_from(factor);
         ControlFlow::Continue(())

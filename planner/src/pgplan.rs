@@ -10,7 +10,8 @@
 //! - `date + interval` is a timestamp, `date - date` an integer,
 //!   `timestamp - timestamp` an interval of days and time;
 //! - `concat` shows a boolean as `t` or `f`;
-//! - `date_trunc` of a date is a timestamptz; `coalesce` is a CASE.
+//! - `date_trunc` of a date is a timestamptz; `coalesce` is a CASE;
+//! - arrays read and write PostgreSQL's text form (`pgfunctions::arrays`).
 //!
 //! Result names stay what the planner gave them, so the nodes above still
 //! find the columns they refer to.
@@ -53,7 +54,9 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         if let LogicalPlan::Values(_) = node {
             // VALUES of an INSERT cast to the table's types: those casts round too.
             let empty = DFSchema::empty();
-            return node.map_expressions(|e| e.transform_up(|e| rounding_cast(e, &empty, &udfs)));
+            return node.map_expressions(|e| {
+                e.transform_up(|e| rounding_cast(e, &empty, &udfs)?.transform_data(|e| crate::pgfunctions::arrays::plan_rule(e, &empty)))
+            });
         }
         let schema = match node.inputs().as_slice() {
             [] => Arc::new(DFSchema::empty()),
@@ -64,14 +67,17 @@ pub fn apply(plan: LogicalPlan) -> Result<LogicalPlan> {
         let node = node.map_expressions(|e| {
             let saved = names.save(&e);
             let t = e.transform_up(|e| {
-                int4_literal(e)?.transform_data(|e| checked_arithmetic(e, &schema, &checked))?.transform_data(|e| pg_semantics(e, &schema, &udfs))
+                int4_literal(e)?
+                    .transform_data(|e| checked_arithmetic(e, &schema, &checked))?
+                    .transform_data(|e| pg_semantics(e, &schema, &udfs))?
+                    .transform_data(|e| crate::pgfunctions::arrays::plan_rule(e, &schema))
             })?;
             Ok(t.update_data(|e| saved.restore(e)))
         })?;
         // A child's columns may have changed type even where this node did not.
         node.map_data(|p| p.recompute_schema()).map(|t| Transformed::yes(t.data))
     })
-    .map(|t| t.data)
+    .and_then(|t| crate::pgfunctions::arrays::one_dimensional_output(t.data))
 }
 
 fn int4_literal(e: Expr) -> Result<Transformed<Expr>> {
@@ -117,6 +123,9 @@ fn rounding_cast(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<
 /// Casts, date arithmetic and `concat` as PostgreSQL does them.
 fn pg_semantics(e: Expr, schema: &DFSchema, udfs: &Udfs) -> Result<Transformed<Expr>> {
     let type_of = |x: &Expr| x.get_type(schema).ok();
+    if let Some(numeric) = crate::pgfunctions::numeric_fns::rewrite(&e, schema)? {
+        return Ok(Transformed::yes(numeric));
+    }
     Ok(Transformed::yes(match &e {
         Expr::Cast(Cast { expr, field }) => {
             let from = type_of(expr);

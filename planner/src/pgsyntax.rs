@@ -1,7 +1,10 @@
 //! PostgreSQL forms that DataFusion would read differently, rewritten before
 //! planning, for queries and materialized views alike:
 //! - a literal cast to `numeric` keeps its own scale (`1.50::numeric` is
-//!   `1.50`, where DataFusion would give ten decimals);
+//!   `1.50`, where DataFusion would give ten decimals), and may have an
+//!   exponent (`1e3::numeric`);
+//! - the prefix operators `|/` (sqrt), `||/` (cbrt), `@` (abs) and `~`
+//!   (bitwise not) are calls and `#`;
 //! - date and timestamp literals take PostgreSQL's inputs DataFusion does
 //!   not: a time without seconds (`'2024-03-10 12:00'`), `epoch`, `now`,
 //!   `today`, `tomorrow`, `yesterday`;
@@ -16,7 +19,13 @@
 //! - `x = ANY (subquery)` is `x IN (subquery)`, an EXISTS subquery without
 //!   FROM reads one row, and `every` is `bool_and`;
 //! - `json(b)_agg` and `json(b)_object_agg` are `array_agg` of the values'
-//!   JSON, finished into one JSON value.
+//!   JSON, finished into one JSON value;
+//! - `x op ANY/ALL (array)`, subscripts `a[lo:hi]`, `a[i][j]` and
+//!   `unnest(...) WITH ORDINALITY` are calls of weir's array functions
+//!   (`pgfunctions::arrays`);
+//! - `x ~ p` and its kin, `SIMILAR TO`, `substring(x FROM p FOR e)` and the
+//!   set-returning `regexp_matches` and `regexp_split_to_table` are calls of
+//!   weir's regular-expression functions (`pgfunctions::regex`).
 
 use crate::sqlast::{call, text as string};
 use datafusion::sql::sqlparser::ast::{self, DataType, ExactNumberInfo, Expr, Query, Select, SelectItem, Statement, TimezoneInfo, Value, VisitMut, VisitorMut};
@@ -37,12 +46,20 @@ impl VisitorMut for Syntax {
 
     fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         for item in &mut select.projection {
+            let _ = VisitMut::visit(item, &mut ExistsInSelectList::default());
+        }
+        for item in &mut select.projection {
             if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
                 && let Some(rows) = set_returning(e)
             {
                 *e = rows;
             }
         }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_table_factor(&mut self, factor: &mut ast::TableFactor) -> ControlFlow<()> {
+        crate::pgfunctions::arrays::with_ordinality(factor);
         ControlFlow::Continue(())
     }
 
@@ -55,6 +72,12 @@ impl VisitorMut for Syntax {
 }
 
 fn rewrite_expr(expr: &Expr) -> Option<Expr> {
+    if let Some(e) = crate::pgfunctions::arrays::rewrite_syntax(expr) {
+        return Some(e);
+    }
+    if let Some(e) = crate::pgfunctions::regex::rewrite_expr(expr) {
+        return Some(e);
+    }
     match expr {
         Expr::Cast { kind, expr: inner, data_type, array, format } => {
             let text = literal_text(inner)?;
@@ -83,6 +106,14 @@ fn rewrite_expr(expr: &Expr) -> Option<Expr> {
             Some(Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(Expr::Nested(inner.clone())) })
         }
         Expr::Interval(i) => interval_literal(i),
+        // PostgreSQL's prefix operators `|/ x`, `||/ x`, `@ x` and `~ x`.
+        Expr::UnaryOp { op, expr: inner } => match op {
+            ast::UnaryOperator::PGSquareRoot => Some(call("sqrt", vec![(**inner).clone()])),
+            ast::UnaryOperator::PGCubeRoot => Some(call("cbrt", vec![(**inner).clone()])),
+            ast::UnaryOperator::PGAbs => Some(call("abs", vec![(**inner).clone()])),
+            ast::UnaryOperator::BitwiseNot => Some(Expr::BinaryOp { left: inner.clone(), op: ast::BinaryOperator::PGBitwiseXor, right: Box::new(number(-1)) }),
+            _ => None,
+        },
         // DataFusion plans `x = ANY (subquery)` only as `IN`, which it is.
         Expr::AnyOp { left, compare_op: ast::BinaryOperator::Eq, right, .. } => match &**right {
             Expr::Subquery(q) => Some(Expr::InSubquery { expr: left.clone(), subquery: q.clone(), negated: false }),
@@ -124,6 +155,67 @@ fn set_returning(e: &Expr) -> Option<Expr> {
         crate::pgfunctions::Items::Elements => call(if name.starts_with("jsonb") { "weir_as_jsonb" } else { "weir_as_json" }, vec![rows]),
         _ => rows,
     })
+}
+
+/// DataFusion plans EXISTS only in WHERE; in a select list (outside any
+/// subquery of it) `EXISTS (SELECT ... FROM f WHERE w)` becomes the scalar
+/// subquery `(SELECT count(*) > 0 FROM f WHERE w)`, which it decorrelates.
+#[derive(Default)]
+struct ExistsInSelectList {
+    depth: usize,
+}
+
+impl VisitorMut for ExistsInSelectList {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if self.depth == 0
+            && let Expr::Exists { subquery, negated } = expr
+            && let Some(count) = counted(subquery)
+        {
+            let found = Expr::BinaryOp { left: Box::new(count), op: ast::BinaryOperator::Gt, right: Box::new(number(0)) };
+            *expr = if *negated { Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(Expr::Nested(Box::new(found))) } } else { found };
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `(SELECT count(*) FROM f WHERE w)` for a plain `SELECT ... FROM f WHERE w`,
+/// which DataFusion decorrelates; any other query (grouped, DISTINCT, LIMIT,
+/// a set operation) is counted as a whole: `(SELECT count(*) FROM (q))`.
+fn counted(q: &Query) -> Option<Expr> {
+    let Some(Statement::Query(mut counting)) = crate::parse_statements("SELECT count(*) FROM (SELECT 1) AS weir_exists").ok()?.pop() else { return None };
+    let ast::SetExpr::Select(count) = counting.body.as_mut() else { return None };
+    let plain = |s: &Select| {
+        q.limit_clause.is_none()
+            && q.fetch.is_none()
+            && q.with.is_none()
+            && s.distinct.is_none()
+            && s.having.is_none()
+            && matches!(&s.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty())
+    };
+    let mut q = q.clone();
+    match q.body.as_mut() {
+        ast::SetExpr::Select(select) if plain(select) => {
+            select.projection = count.projection.clone();
+            q.order_by = None;
+            return Some(Expr::Subquery(Box::new(q)));
+        }
+        _ => {}
+    }
+    let [ast::TableWithJoins { relation: ast::TableFactor::Derived { subquery, .. }, .. }] = count.from.as_mut_slice() else { return None };
+    **subquery = q;
+    Some(Expr::Subquery(counting))
 }
 
 /// `EXISTS (SELECT 1 WHERE ...)` reads from one row, as a select without
@@ -220,7 +312,16 @@ fn typed_literal(text: &str, t: &DataType) -> Option<(Expr, DataType)> {
     match t {
         DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None) | DataType::Dec(ExactNumberInfo::None) => {
             let scale = numeric_scale(text)?;
-            Some((string(text.trim()), DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, scale))))
+            Some((string(&without_exponent(text)?), DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, scale))))
+        }
+        // `'{1.5,2.25}'::numeric[]`: the elements' largest scale (an Arrow list has one).
+        DataType::Array(ast::ArrayElemTypeDef::SquareBracket(element, size))
+            if matches!(**element, DataType::Numeric(ExactNumberInfo::None) | DataType::Decimal(ExactNumberInfo::None)) =>
+        {
+            let items = crate::pgfunctions::arrays::literal::parse(text).ok()?;
+            let scale = items.iter().flatten().map(|i| numeric_scale(i)).collect::<Option<Vec<_>>>()?.into_iter().max().unwrap_or(0);
+            let element = Box::new(DataType::Decimal(ExactNumberInfo::PrecisionAndScale(38, scale)));
+            Some((string(text), DataType::Array(ast::ArrayElemTypeDef::SquareBracket(element, *size))))
         }
         DataType::Interval { .. } => {
             let (months, days, micros) = crate::pgfunctions::interval_input::parse(text).ok()?;
@@ -262,6 +363,29 @@ fn numeric_scale(text: &str) -> Option<i64> {
     Some((decimals - exp).clamp(0, 38))
 }
 
+/// A number's text with its exponent written out (`1.5e-3` is `0.0015`,
+/// `1e3` is `1000`), which Arrow's cast to a decimal needs.
+fn without_exponent(text: &str) -> Option<String> {
+    let t = text.trim();
+    let Some((mantissa, exp)) = t.split_once(['e', 'E']) else { return Some(t.to_string()) };
+    let exp: i64 = exp.parse().ok().filter(|e: &i64| e.abs() <= 1000)?;
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa.trim_start_matches('+')),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let point = whole.len() as i64 + exp;
+    let plain = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+    };
+    Some(format!("{sign}{plain}"))
+}
+
 /// `2024-03-10 12:00` (and `T12:00`, with a zone after) with `:00` seconds
 /// added, which DataFusion requires; None when the text has seconds or no time.
 fn with_seconds(text: &str) -> Option<String> {
@@ -292,6 +416,10 @@ mod tests {
             [Some(2), Some(0), Some(4), Some(3), None]
         );
         assert_eq!(with_seconds("2024-03-10 12:00+00").as_deref(), Some("2024-03-10 12:00:00+00"));
+        assert_eq!(
+            [without_exponent("1e3"), without_exponent("1.5e-3"), without_exponent("-1.25E1"), without_exponent(" 2.50 ")],
+            [Some("1000".into()), Some("0.0015".into()), Some("-12.5".into()), Some("2.50".into())]
+        );
         assert_eq!(with_seconds("2024-03-10 12:00:05"), None);
         let mut stmt = crate::parse_statements("SELECT 1.50::numeric, extract(dow from d), generate_series(1, 2)").unwrap().remove(0);
         rewrite(&mut stmt);

@@ -22,7 +22,6 @@ SELECT grp, sum(amount), avg(amount) FROM corpus_events GROUP BY grp ORDER BY gr
 SELECT avg(DISTINCT amount) FROM corpus_events;
 SELECT sum(qty::bigint * 1000000000) FROM corpus_events;
 SELECT avg(x) FROM generate_series(1, 4) x;
-SELECT sum(amount) / count(amount) FROM corpus_events;
 
 -- why: [aggregates, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
 SELECT stddev(qty), variance(qty) FROM corpus_events;
@@ -33,47 +32,24 @@ SELECT mode() WITHIN GROUP (ORDER BY grp) FROM corpus_events;
 -- why: [arrays, answer] arrays are Arrow lists: one dimension, lower bound 1, int8 elements from DataFusion's functions, no text input of arrays. Will change.
 SELECT ARRAY[1.5, 2];
 SELECT ARRAY[1, 2.5];
-SELECT ARRAY[timestamp '2024-03-10 12:00'];
-SELECT '{a,b}'::text[];
-SELECT array_length(ARRAY[1, 2, 3], 1);
-SELECT array_length(ARRAY[]::int[], 1);
+SELECT ARRAY(SELECT id FROM corpus_t ORDER BY id DESC);
+SELECT ARRAY['a', 'b']::varchar(1)[];
+SELECT (SELECT array_agg(x) FROM generate_series(1, 3) x);
+
+-- why: [arrays, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
+SELECT ARRAY[[1, 2], [3, 4]];
+SELECT '{{1,2},{3,4}}'::int[];
+SELECT '[0:1]={7,8}'::int[];
 SELECT array_length(ARRAY[[1, 2], [3, 4]], 2);
 SELECT cardinality(ARRAY[[1, 2], [3, 4]]);
-SELECT cardinality(ARRAY[]::int[]);
-SELECT array_position(ARRAY['a', 'b', 'c'], 'b');
-SELECT array_position(ARRAY[1, 2, 1], 1, 2);
-SELECT array_position(ARRAY[1, 2], 3);
-SELECT array_positions(ARRAY[1, 2, 1, 1], 1);
-SELECT array_remove(ARRAY[1, 2, 1, 3], 1);
-SELECT array_remove(ARRAY[1, NULL, 2], NULL);
-SELECT array_replace(ARRAY[1, 2, 1], 1, 9);
-SELECT 5 = ANY(ARRAY[1, NULL]);
-SELECT 'b' = ANY('{a,b}'::text[]);
+SELECT ARRAY[[1, 2]] || ARRAY[3, 4];
 SELECT (ARRAY[[1, 2], [3, 4]])[1:2][2];
 SELECT ('[0:2]={a,b,c}'::text[])[0];
 SELECT array_dims(ARRAY[[1, 2, 3], [4, 5, 6]]);
 SELECT array_dims('[0:2]={a,b,c}'::text[]);
 SELECT array_ndims(ARRAY[[1], [2]]);
-SELECT ARRAY(SELECT id FROM corpus_t ORDER BY id DESC);
-SELECT ARRAY['a', 'b']::varchar(1)[];
-SELECT (SELECT array_agg(x) FROM generate_series(1, 3) x);
-SELECT ARRAY[1, 2, 3]::text;
-
--- why: [arrays, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT ARRAY[[1, 2], [3, 4]];
-SELECT '{1,2,3}'::int[];
-SELECT '{ 1 , 2 }'::int[];
-SELECT '{{1,2},{3,4}}'::int[];
-SELECT '[0:1]={7,8}'::int[];
-SELECT * FROM unnest(ARRAY['x', 'y', 'z']) WITH ORDINALITY AS u(val, pos) ORDER BY pos;
-SELECT ARRAY[[1, 2]] || ARRAY[3, 4];
-SELECT (ARRAY[10, 20, 30, 40])[:2];
-SELECT (ARRAY[10, 20, 30, 40])[3:];
-SELECT ARRAY[1, 2] && ARRAY[2, 3];
-SELECT array_fill(7, ARRAY[3]);
 SELECT array_fill(0, ARRAY[2, 2]);
 SELECT array_agg(ARRAY[id, id * 2] ORDER BY id) FROM corpus_t WHERE id < 3;
-SELECT trim_array(ARRAY[1, 2, 3, 4], 2);
 
 -- why: [arrays, sqlstate] both refuse, but weir's SQLSTATE is another: DataFusion's error classes are mapped coarsely. Will change.
 SELECT ARRAY[[1, 2], [3]];
@@ -158,16 +134,9 @@ SELECT '24:00:00'::time;
 SELECT date '2024-03-10' + 2147483647;
 
 -- why: [errors, accepts] weir answers where PostgreSQL refuses: weir is more lenient here. Will change (it should refuse).
-SELECT 1::float8 / 0::float8;
 SELECT length(1);
 SELECT chr(0);
-SELECT log(0);
-SELECT ln(0);
-SELECT ln(-1);
-SELECT log(-1::numeric);
-SELECT power(-8::numeric, 0.5);
 SELECT jsonb_set('[1]', '{a}', '1');
-SELECT gcd(-2147483648, 0);
 
 -- why: [errors, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
 SELECT -(-2147483648);
@@ -184,21 +153,15 @@ SELECT E'\xff'::text;
 
 -- why: [float, accepts] weir answers where PostgreSQL refuses: weir is more lenient here. Will change (it should refuse).
 SELECT 1e39::float4;
-SELECT 1::float8 / 0;
-SELECT 0::float8 / 0;
 SELECT '1e400'::float8;
 
 -- why: [float, answer] floats print with the shortest round-trip digits whatever extra_float_digits says, float4 arithmetic is widened to double, and some float functions run on DataFusion's kernels. Will change.
 SELECT 1e100::float8;
 SELECT 1e15::float8;
-SELECT 1::float4 / 3;
 SELECT pg_typeof(1::float4 + 1);
 SELECT 1.5::float8::numeric;
 SELECT 0.1::float8::numeric;
-SELECT round(2.5::float8);
-SELECT round(-0.5::float8);
 SELECT cbrt(27::float8);
-SELECT log(1000::float8);
 SELECT f FROM corpus_t ORDER BY id;
 SELECT f::text FROM corpus_t WHERE id = 5;
 
@@ -207,7 +170,6 @@ SELECT 1e-100::float8;
 SELECT 'NaN'::float8::numeric;
 SELECT sind(30::float8);
 SELECT cosd(60::float8);
-SELECT sign(-1.5::float8);
 
 -- why: [inet, answer] inet and cidr are tagged text: abbrev, inet arithmetic (+, -), inet_merge and ordering by address (text order here) are missing. Will change.
 SELECT abbrev('10.1.0.0/16'::cidr);
@@ -223,22 +185,7 @@ SELECT inet_same_family('10.1.2.3', '::1');
 -- why: [integer, accepts] weir answers where PostgreSQL refuses: weir is more lenient here. Will change (it should refuse).
 SELECT -i2 FROM corpus_t WHERE id = 2;
 
--- why: [integer, answer] a few integer functions (gcd, lcm, factorial, to_hex, sign) come from DataFusion with int8 results, and prefix operators (~, |/, @) are missing. Will change.
-SELECT gcd(12, 18);
-SELECT gcd(0, 0);
-SELECT gcd(-12, 18);
-SELECT lcm(4, 6);
-SELECT lcm(0, 5);
-SELECT factorial(5);
-SELECT factorial(0);
-SELECT factorial(20);
-SELECT pg_typeof(factorial(5));
-
 -- why: [integer, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT ~5;
-SELECT |/ 16;
-SELECT @ -5;
-SELECT sign(-3);
 SELECT '42' + 1;
 SELECT 5 BETWEEN SYMMETRIC 10 AND 1;
 
@@ -313,104 +260,18 @@ SELECT * FROM (VALUES (1, 'a')) v;
 SELECT * FROM (VALUES (1, 'a')) v(num, letter);
 SELECT generate_series(1, 2);
 
--- why: [names, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT EXISTS (SELECT 1);
-SELECT NOT EXISTS (SELECT 1 WHERE false);
-
 -- why: [numeric, answer] numeric is Arrow's Decimal128: one scale per column (PostgreSQL keeps each value's scale and picks a division's scale per value), 38 digits at most, no NaN or Infinity; sqrt, exp, ln, log, power run in double precision. Will change with a numeric type of weir's own.
-SELECT 1.50::numeric(12,2) / 3;
-SELECT 10::numeric / 4;
-SELECT 1 / 3::numeric;
-SELECT 1::numeric / 3;
-SELECT 2::numeric / 3;
-SELECT 1.000000 / 3;
-SELECT 100::numeric / 7;
-SELECT 1::numeric / 7000000;
-SELECT 12345678901234567890::numeric / 3;
-SELECT trunc(3.789, 1);
-SELECT trunc(-3.789);
-SELECT trunc(1234.5678, -2);
-SELECT ceil(1.1);
-SELECT ceil(-1.1);
-SELECT floor(-1.1);
-SELECT floor(1.9);
-SELECT power(2::numeric, 10);
-SELECT power(2.5, 2);
-SELECT 2.0 ^ 0.5;
-SELECT sqrt(2::numeric);
-SELECT sqrt(16::numeric);
-SELECT n / 3 FROM corpus_t WHERE id = 1;
 SELECT avg(n) FROM corpus_t;
 SELECT avg(n) FROM corpus_t WHERE id <> 5;
-SELECT exp(1::numeric);
-SELECT ln(10::numeric);
-SELECT log(100::numeric);
-SELECT log(2::numeric, 8::numeric);
 
 -- why: [numeric, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT ceiling(2.000);
-SELECT mod(10.5, 3);
-SELECT mod(-10, 3::numeric);
-SELECT sign(-1.50);
-SELECT sign(0.00);
-SELECT scale(1.500);
-SELECT scale(10::numeric);
-SELECT scale(n) FROM corpus_t WHERE id = 1;
 SELECT 'NaN'::numeric;
 SELECT 'nan'::numeric + 1;
 SELECT 'NaN'::numeric = 'NaN'::numeric;
 SELECT 'NaN'::numeric > 1e300;
 SELECT 'Infinity'::numeric;
 SELECT '-Infinity'::numeric + 1;
-SELECT 1e3::numeric;
-SELECT '1e3'::numeric;
-SELECT '1.5e-3'::numeric;
-SELECT 99999999999999999999999999999999.99;
-SELECT 123456789012345678901234567890 * 10;
-SELECT 1e30::numeric + 1;
 SELECT id, n, n::text, -n FROM corpus_t ORDER BY id;
-SELECT width_bucket(5.35, 0.024, 10.06, 5);
-SELECT div(7.5, 2);
-SELECT min_scale(1.5000);
-SELECT trim_scale(1.5000);
-
--- why: [numeric, sqlstate] both refuse, but weir's SQLSTATE is another: DataFusion's error classes are mapped coarsely. Will change.
-SELECT mod(1::numeric, 0);
-SELECT 1e10::numeric::int;
-
--- why: [regex, answer] regular expressions use the Rust regex crate (no backreferences or lookaround) and DataFusion's regexp functions return other shapes. Will change for shapes; the syntax limit stays.
-SELECT regexp_replace('abc', 'b', '\&\&');
-SELECT regexp_count('banana', 'an');
-SELECT regexp_count('banana', 'A', 1, 'i');
-SELECT regexp_count('banana', 'a', 3);
-SELECT regexp_instr('banana', 'an');
-SELECT regexp_instr('banana', 'an', 1, 2);
-SELECT regexp_instr('banana', 'x');
-SELECT 'abc' SIMILAR TO 'a%';
-SELECT 'abc' SIMILAR TO '(a|b)%';
-SELECT 'abc' SIMILAR TO 'b';
-SELECT 'abc' NOT SIMILAR TO '_b_';
-SELECT 'abc' SIMILAR TO 'a.c';
-
--- why: [regex, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
-SELECT regexp_replace('aaa', 'a', 'b', 2);
-SELECT regexp_replace('aaa', 'a', 'b', 1, 2);
-SELECT regexp_matches('a1b2c3', '[0-9]', 'g');
-SELECT regexp_matches('a1b2c3', '([a-z])([0-9])', 'g');
-SELECT regexp_matches('abc', 'x', 'g');
-SELECT regexp_matches('ABab', 'a', 'gi');
-SELECT regexp_split_to_array('a1b2c3', '[0-9]');
-SELECT regexp_split_to_array('hello world  foo', '\s+');
-SELECT regexp_split_to_array('abc', '');
-SELECT regexp_split_to_table('a,b,,c', ',');
-SELECT regexp_split_to_table('one two', ' ') AS w;
-SELECT regexp_instr('banana', 'an', 1, 1, 1);
-SELECT regexp_substr('banana', 'an.');
-SELECT regexp_substr('banana', 'an', 1, 2);
-SELECT regexp_substr('banana', 'x');
-
--- why: [regex, sqlstate] both refuse, but weir's SQLSTATE is another: DataFusion's error classes are mapped coarsely. Will change.
-SELECT regexp_replace('abc', 'b', 'x', 'z');
 
 -- why: [session, answer] DateStyle other than ISO, extra_float_digits other than 1, txid_current, inet_client_addr, and the type of some expressions (pg_typeof of avg, sum, sqrt) differ. Will change.
 SELECT current_schema();
@@ -426,8 +287,6 @@ SELECT pg_typeof(1::int4 * 1.0::float4);
 SELECT pg_typeof(sum(1::bigint));
 SELECT pg_typeof(sum(1.5::float4));
 SELECT pg_typeof(avg(1));
-SELECT pg_typeof(sqrt(4::numeric));
-SELECT pg_typeof(array_length(ARRAY[1], 1));
 SELECT pg_typeof(v || 'x'), pg_typeof(upper(v)), pg_typeof(coalesce(v, s)) FROM corpus_t WHERE id = 1;
 SELECT pg_typeof(current_database());
 
@@ -437,7 +296,6 @@ SET extra_float_digits = 0;
 SET DateStyle = 'German';
 SET DateStyle = 'SQL, DMY';
 SELECT '10/03/2024'::date;
-SELECT pg_typeof(mod(5::bigint, 2));
 SELECT inet_client_addr() IS NULL OR inet_client_addr() IS NOT NULL;
 
 -- why: [strings, accepts] weir answers where PostgreSQL refuses: weir is more lenient here. Will change (it should refuse).
@@ -445,11 +303,9 @@ SELECT 'a' 'b';
 
 -- why: [strings, answer] string functions are DataFusion's: upper/lower follow Unicode rather than the C locale, format width and some argument types differ. Will change.
 SELECT upper('straße');
-SELECT to_hex(-1);
 
 -- why: [strings, refuses] weir refuses what PostgreSQL answers: the function, operator or input form is not implemented yet. Will change.
 SELECT substring('foobar' similar 'f#"o*#"b%' escape '#');
-SELECT substring('foobar' from '%#"o*b#"%' for '#');
 SELECT trim(leading from '  hi  ') || '|';
 SELECT trim(both from 'yxhixy', 'xy');
 SELECT U&'d\0061t\+000061';

@@ -455,6 +455,7 @@ impl ExprPlanner for JsonOperators {
                 | B::ArrowAt
                 | B::StringConcat
                 | B::Minus
+                | B::PGOverlap
         );
         // Other operators' operands may not have a type yet (`b = 't'`, read later as a boolean).
         let (Some(left), Some(right)) =
@@ -482,6 +483,8 @@ impl ExprPlanner for JsonOperators {
                 call("weir_jsonb_concat", vec![l, r])
             }
             B::Minus if json_kind(&left).is_some() => call("weir_jsonb_delete", vec![l, r]),
+            // Arrays' `&&` (inet's is `InetOperators`').
+            B::PGOverlap if super::arrays::is_array(left.data_type()) || super::arrays::is_array(right.data_type()) => call("weir_array_overlap", vec![l, r]),
             _ => Ok(PlannerResult::Original(expr)),
         }
     }

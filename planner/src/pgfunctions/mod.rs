@@ -3,6 +3,7 @@
 //! DataFusion's in every context weir plans in, for `SELECT` and for
 //! materialized views alike. They run over whole Arrow arrays.
 
+pub mod arrays;
 mod build;
 pub mod bytea;
 mod datetime;
@@ -16,7 +17,9 @@ mod json;
 mod jsonrows;
 mod misc;
 mod numeric;
+pub(crate) mod numeric_fns;
 mod numformat;
+pub(crate) mod regex;
 mod to_char;
 
 pub use numeric::round_array_for_int;
@@ -37,6 +40,7 @@ pub fn all() -> Vec<ScalarUDF> {
     let mut all =
         vec![ScalarUDF::new_from_impl(ToChar::default()), timestamp_text(), ScalarUDF::new_from_impl(AtZone(Signature::user_defined(Volatility::Immutable)))];
     all.extend(json::all());
+    all.extend(arrays::all());
     all.extend(bytea::all());
     all.extend(jsonrows::all());
     all.extend(misc::all());
@@ -46,7 +50,9 @@ pub fn all() -> Vec<ScalarUDF> {
     all.extend(inet::all());
     all.extend(numformat::all());
     all.extend(from_char::all());
+    all.extend(regex::all());
     all.extend(interval::all());
+    all.extend(numeric_fns::all());
     all.push(round_for_int());
     all.push(interval_text::udf());
     all

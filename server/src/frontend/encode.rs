@@ -325,6 +325,7 @@ fn own_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
     match array.data_type() {
         DataType::Float64 => Some(float_text(array.as_any().downcast_ref::<Float64Array>()?.value(row), 15)),
         DataType::Float32 => Some(float_text(array.as_any().downcast_ref::<Float32Array>()?.value(row) as f64, 6)),
+        DataType::Decimal128(_, scale) => Some(decimal_text(array.as_any().downcast_ref::<arrow::array::Decimal128Array>()?.value(row), *scale)),
         DataType::Binary if shown.bytea_escape => Some(bytea_escape_text(array.as_any().downcast_ref::<arrow::array::BinaryArray>()?.value(row))),
         DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano) => {
             let a = array.as_any().downcast_ref::<arrow::array::IntervalMonthDayNanoArray>()?;
@@ -332,6 +333,31 @@ fn own_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
         }
         _ => temporal_text(array, row, shown),
     }
+}
+
+/// An array of a type whose text weir writes itself (`has_own_text`:
+/// timestamps, floats, ...), as PostgreSQL writes the array:
+/// `{"2024-03-10 12:00:00",NULL}`.
+fn own_list_text(array: &dyn Array, row: usize, shown: Shown) -> Option<String> {
+    let list = array.as_any().downcast_ref::<arrow::array::ListArray>().filter(|l| has_own_text(&l.value_type()))?;
+    let items = list.value(row);
+    let texts: Vec<Option<String>> = (0..items.len()).map(|i| if items.is_null(i) { None } else { own_text(items.as_ref(), i, shown) }).collect();
+    Some(weir_planner::pgfunctions::arrays::literal::write(texts.iter().map(Option::as_deref)))
+}
+
+/// A decimal as PostgreSQL writes a numeric: every digit of its scale, all
+/// 38 digits if need be (arrow-pg's conversion stops at 28).
+fn decimal_text(v: i128, scale: i8) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let digits = v.unsigned_abs().to_string();
+    if scale <= 0 {
+        let zeros = if v == 0 { String::new() } else { "0".repeat(scale.unsigned_abs() as usize) };
+        return format!("{sign}{digits}{zeros}");
+    }
+    let scale = scale as usize;
+    let digits = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - scale);
+    format!("{sign}{whole}.{fraction}")
 }
 
 /// bytea as `bytea_output = escape` writes it: printable ASCII as itself,
@@ -385,13 +411,32 @@ fn has_own_text(t: &arrow::datatypes::DataType) -> bool {
             | DataType::Time64(_)
             | DataType::Float32
             | DataType::Float64
+            | DataType::Decimal128(..)
             | DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano)
     )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::float_text;
+    use super::{decimal_text, float_text};
+
+    #[test]
+    fn decimals_print_every_digit() {
+        for (v, s, want) in [
+            (0, 2, "0.00"),
+            (5, 2, "0.05"),
+            (-5, 2, "-0.05"),
+            (12345, 2, "123.45"),
+            (-1050, 2, "-10.50"),
+            (7, 0, "7"),
+            (12, -2, "1200"),
+            (0, -2, "0"),
+            (i128::MAX, 2, "1701411834604692317316873037158841057.27"),
+            (-99999999999999999999999999999999_99, 2, "-99999999999999999999999999999999.99"),
+        ] {
+            assert_eq!(decimal_text(v, s), want, "{v} at scale {s}");
+        }
+    }
 
     #[test]
     fn floats_print_like_postgres() {
@@ -413,6 +458,22 @@ mod tests {
         assert_eq!(float_text(1.1f32 as f64, 6), "1.1");
         assert_eq!(float_text(1234567.0, 6), "1.234567e+06");
     }
+
+    // `SELECT ARRAY[1.5::float8, 2, NULL], ARRAY[timestamp '2024-03-10 12:00:00.5']` in PostgreSQL 15.
+    #[test]
+    fn arrays_print_like_postgres() {
+        use arrow::array::{Float64Builder, ListBuilder, TimestampMicrosecondBuilder};
+        let mut floats = ListBuilder::new(Float64Builder::new());
+        floats.values().append_value(1.5);
+        floats.values().append_value(2.0);
+        floats.values().append_null();
+        floats.append(true);
+        assert_eq!(super::own_list_text(&floats.finish(), 0, super::Shown::default()).as_deref(), Some("{1.5,2,NULL}"));
+        let mut times = ListBuilder::new(TimestampMicrosecondBuilder::new());
+        times.values().append_value(1_710_072_000_500_000);
+        times.append(true);
+        assert_eq!(super::own_list_text(&times.finish(), 0, super::Shown::default()).as_deref(), Some(r#"{"2024-03-10 12:00:00.5"}"#));
+    }
 }
 
 /// Encodes every row of `batch` (whose columns match `fields`), shown as `shown` says.
@@ -433,6 +494,8 @@ pub fn encode_batch(fields: &Arc<Vec<FieldInfo>>, batch: &RecordBatch, shown: Sh
             {
                 let value = own_text(array.as_ref(), row, shown).map(PgText);
                 encoder.encode_field_with_type_and_format(&value, pg_field.datatype(), pg_field.format(), pg_field.format_options())
+            } else if let Some(value) = (pg_field.format() == FieldFormat::Text).then(|| own_list_text(array.as_ref(), row, shown)).flatten() {
+                encoder.encode_field_with_type_and_format(&Some(PgText(value)), pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if let Some(value) = own_binary(array.as_ref(), row, pg_field.format()) {
                 encoder.encode_field_with_type_and_format(&Some(value), pg_field.datatype(), pg_field.format(), pg_field.format_options())
             } else if let Some(a) = array.as_any().downcast_ref::<arrow::array::UInt64Array>() {
