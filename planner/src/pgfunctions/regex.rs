@@ -389,18 +389,10 @@ fn flags(text: &str) -> Result<(Options, bool)> {
         match c {
             'g' => glob = true,
             'b' => (o.advanced, o.extended) = (false, false),
-            'c' => o.icase = false,
             // PostgreSQL sets the extended bit and then clears it with the
             // advanced ones: `e` gives basic REs (`(?e)` does give EREs).
             'e' => (o.advanced, o.extended) = (false, false),
-            'i' => o.icase = true,
-            'm' | 'n' => (o.nl_stop, o.nl_anchor) = (true, true),
-            'p' => (o.nl_stop, o.nl_anchor) = (true, false),
-            'q' => (o.quote, o.advanced, o.extended) = (true, false, false),
-            's' => (o.nl_stop, o.nl_anchor) = (false, false),
-            't' => o.expanded = false,
-            'w' => (o.nl_stop, o.nl_anchor) = (false, true),
-            'x' => o.expanded = true,
+            c if o.set_common(c) => {}
             other => return Err(SqlError::new(SqlState::InvalidParameterValue, format!("invalid regular expression option: \"{other}\"")).into()),
         }
     }

@@ -31,6 +31,26 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Sets a flag that means the same as a function's flag and as an
+    /// embedded `(?...)` option (c i m n p q s t w x); false for any other.
+    pub fn set_common(&mut self, c: char) -> bool {
+        match c {
+            'c' => self.icase = false,
+            'i' => self.icase = true,
+            'm' | 'n' => (self.nl_stop, self.nl_anchor) = (true, true),
+            'p' => (self.nl_stop, self.nl_anchor) = (true, false),
+            'q' => (self.quote, self.advanced, self.extended) = (true, false, false),
+            's' => (self.nl_stop, self.nl_anchor) = (false, false),
+            't' => self.expanded = false,
+            'w' => (self.nl_stop, self.nl_anchor) = (false, true),
+            'x' => self.expanded = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// A pattern PostgreSQL refuses, in its words (after "invalid regular expression: ").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Error(pub &'static str);
@@ -299,16 +319,8 @@ impl Parser {
         let o = &mut self.opts;
         match c {
             'b' => (o.advanced, o.extended, o.quote) = (false, false, false),
-            'c' => o.icase = false,
             'e' => (o.advanced, o.extended, o.quote) = (false, true, false),
-            'i' => o.icase = true,
-            'm' | 'n' => (o.nl_stop, o.nl_anchor) = (true, true),
-            'p' => (o.nl_stop, o.nl_anchor) = (true, false),
-            'q' => (o.quote, o.advanced, o.extended) = (true, false, false),
-            's' => (o.nl_stop, o.nl_anchor) = (false, false),
-            't' => o.expanded = false,
-            'w' => (o.nl_stop, o.nl_anchor) = (false, true),
-            'x' => o.expanded = true,
+            c if o.set_common(c) => {}
             _ => return Err(BADOPT),
         }
         Ok(())
