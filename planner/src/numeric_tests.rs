@@ -7,27 +7,15 @@ use datafusion::arrow::datatypes::DataType;
 /// Runs `sql` as weir does (its SQL rewrites, PostgreSQL's plan rules,
 /// `1.5` a numeric): the first value as Arrow writes it, and its type.
 fn run(sql: &str) -> std::result::Result<(String, DataType), String> {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-    let mut config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
-    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
-    config.options_mut().sql_parser.parse_float_as_decimal = true;
-    let ctx = datafusion::prelude::SessionContext::new_with_config(config);
-    crate::pgfunctions::register(&ctx);
+    let ctx = crate::pgfunctions::test_context(None, true);
     let mut stmt = crate::parse_statements(sql).map_err(|e| e.to_string())?.remove(0);
     crate::pgsyntax::rewrite(&mut stmt);
-    let mut run = std::pin::pin!(async {
+    let batches = crate::pgfunctions::ready(async {
         let plan = ctx.state().statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(stmt))).await?;
         ctx.execute_logical_plan(crate::pgplan::apply(plan)?).await?.collect().await
-    });
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let batches = loop {
-        if let std::task::Poll::Ready(v) = run.as_mut().poll(&mut cx) {
-            break v.map_err(|e| crate::SqlError::from(e).to_string())?;
-        }
-    };
-    let column = batches[0].column(0);
-    let value = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).map_err(|e| e.to_string())?.value(0).to_string();
-    Ok((value, column.data_type().clone()))
+    })
+    .map_err(|e| crate::SqlError::from(e).to_string())?;
+    crate::pgfunctions::first_value(&batches)
 }
 
 /// Each statement's first value as PostgreSQL writes it and its type's

@@ -31,18 +31,9 @@ fn psql(sql: &str) -> String {
 fn run(sql: &str) -> Result<String, crate::SqlError> {
     let mut stmt = crate::parse_statements(sql)?.remove(0);
     let names = crate::pgdialect::rewrite(&mut stmt, &mut Session)?.names;
-    let mut config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
-    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
-    let ctx = datafusion::prelude::SessionContext::new_with_config(config);
-    crate::pgfunctions::register(&ctx);
+    let ctx = crate::pgfunctions::test_context(None, false);
     let sql = stmt.to_string();
-    let mut query = std::pin::pin!(async { ctx.sql(&sql).await?.collect().await });
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let batches = loop {
-        if let std::task::Poll::Ready(v) = query.as_mut().poll(&mut cx) {
-            break v?;
-        }
-    };
+    let batches = crate::pgfunctions::ready(async { ctx.sql(&sql).await?.collect().await })?;
     let header = names.unwrap_or_else(|| batches[0].schema().fields().iter().map(|f| f.name().clone()).collect());
     let mut lines = vec![header.join("|")];
     for b in &batches {

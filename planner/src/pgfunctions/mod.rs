@@ -71,28 +71,52 @@ pub(crate) fn columnar(array: ArrayRef, all_scalar: bool) -> Result<ColumnarValu
     Ok(if all_scalar { ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
 }
 
+/// A DataFusion session as weir's unit tests plan in: PostgreSQL's dialect,
+/// one partition, session zone `zone` (else DataFusion's default), `1.5` read as numeric when
+/// `numeric_floats` (as weir's sessions read it), and weir's functions.
+#[cfg(test)]
+pub(crate) fn test_context(zone: Option<&str>, numeric_floats: bool) -> datafusion::prelude::SessionContext {
+    let mut config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
+    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
+    config.options_mut().sql_parser.parse_float_as_decimal = numeric_floats;
+    if let Some(zone) = zone {
+        config.options_mut().execution.time_zone = Some(zone.into());
+    }
+    let ctx = datafusion::prelude::SessionContext::new_with_config(config);
+    register(&ctx);
+    ctx
+}
+
+/// Drives `work` to its end. Planning and running a query over no table
+/// never waits on I/O, so no runtime is needed.
+#[cfg(test)]
+pub(crate) fn ready<T>(work: impl std::future::Future<Output = T>) -> T {
+    let mut work = std::pin::pin!(work);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = work.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// The first value of a result as Arrow writes it, and its type.
+#[cfg(test)]
+pub(crate) fn first_value(batches: &[datafusion::arrow::array::RecordBatch]) -> std::result::Result<(String, DataType), String> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let column = batches[0].column(0);
+    let value = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).map_err(|e| e.to_string())?.value(0).to_string();
+    Ok((value, column.data_type().clone()))
+}
+
 /// Runs one statement through a DataFusion session with weir's functions
 /// and operators in session zone `zone`: the first value as Arrow writes
 /// it, and its type (for the unit tests of the functions here).
 #[cfg(test)]
 pub(crate) fn run_one(sql: &str, zone: &str) -> std::result::Result<(String, DataType), String> {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-    let mut config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
-    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
-    config.options_mut().execution.time_zone = Some(zone.into());
-    let ctx = datafusion::prelude::SessionContext::new_with_config(config);
-    register(&ctx);
-    // Planning and running a query over no table never waits on I/O.
-    let mut run = std::pin::pin!(async { ctx.sql(sql).await?.collect().await });
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let batches = loop {
-        if let std::task::Poll::Ready(v) = run.as_mut().poll(&mut cx) {
-            break v.map_err(|e| crate::SqlError::from(e).to_string())?;
-        }
-    };
-    let column = batches[0].column(0);
-    let value = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).map_err(|e| e.to_string())?.value(0).to_string();
-    Ok((value, column.data_type().clone()))
+    let ctx = test_context(Some(zone), false);
+    let batches = ready(async { ctx.sql(sql).await?.collect().await }).map_err(|e| crate::SqlError::from(e).to_string())?;
+    first_value(&batches)
 }
 
 /// Registers every function and the JSON operators in `ctx`.

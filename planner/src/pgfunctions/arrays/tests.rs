@@ -57,25 +57,13 @@ fn pg(sql: &str) -> std::result::Result<(String, DataType), String> {
     let code = |e: DataFusionError| crate::SqlError::from(e).state.code().to_string();
     let mut stmt = crate::parse_statements(sql).map_err(|e| e.state.code().to_string())?.remove(0);
     let _ = ast::VisitMut::visit(&mut stmt, &mut Syntax);
-    let mut config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
-    config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
-    config.options_mut().execution.time_zone = Some("UTC".into());
     // As weir's sessions read `1.5`: numeric, as in PostgreSQL.
-    config.options_mut().sql_parser.parse_float_as_decimal = true;
-    let ctx = datafusion::prelude::SessionContext::new_with_config(config);
-    crate::pgfunctions::register(&ctx);
-    let run = async {
+    let ctx = crate::pgfunctions::test_context(Some("UTC"), true);
+    let batches = crate::pgfunctions::ready(async {
         let plan = ctx.state().statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(stmt))).await?;
         ctx.execute_logical_plan(plan_rules(plan)?).await?.collect().await
-    };
-    // Planning and running a query over no table never waits on I/O.
-    let mut run = std::pin::pin!(run);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let batches = loop {
-        if let std::task::Poll::Ready(v) = run.as_mut().poll(&mut cx) {
-            break v.map_err(code)?;
-        }
-    };
+    })
+    .map_err(code)?;
     let column = batches.iter().find(|b| b.num_rows() > 0).map(|b| b.column(0).clone()).ok_or("no rows")?;
     let shown = if column.is_null(0) {
         "NULL".to_string()
