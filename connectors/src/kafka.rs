@@ -26,6 +26,9 @@ const DEFAULT_FETCH_WAIT: Duration = Duration::from_millis(500);
 pub const MAX_BATCH_MESSAGES: usize = 8192;
 /// How long to wait for topic metadata before trying again later.
 pub(crate) const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the topic's partitions are looked up again, so that partitions
+/// added to it later are read too (Flink calls this partition discovery).
+const PARTITION_DISCOVERY: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 enum Startup {
@@ -101,6 +104,8 @@ pub struct KafkaSource {
     /// Per partition, the offset after the last record handed out (the position).
     next_offsets: BTreeMap<i32, i64>,
     last_metadata_try: Option<Instant>,
+    /// When the partitions were last looked up, once they are assigned.
+    last_discovery: Instant,
 }
 
 impl KafkaSource {
@@ -130,7 +135,36 @@ impl KafkaSource {
             pending: VecDeque::new(),
             next_offsets: BTreeMap::new(),
             last_metadata_try: None,
+            last_discovery: Instant::now(),
         })
+    }
+
+    /// The topic's partitions, or None while the broker or topic cannot be found.
+    fn topic_partitions(&self) -> Option<Vec<i32>> {
+        let md = self.consumer.fetch_metadata(Some(&self.c.topic), METADATA_TIMEOUT).ok()?;
+        let topic = md.topics().iter().find(|t| t.name() == self.c.topic)?;
+        let parts: Vec<i32> = topic.partitions().iter().map(|p| p.id()).collect();
+        (!parts.is_empty()).then_some(parts)
+    }
+
+    /// Looks for partitions added to the topic since they were assigned; a
+    /// new one is read from its first record (all of it is new to weir).
+    fn discover(&mut self) -> Result<()> {
+        self.last_discovery = Instant::now();
+        let Some(parts) = self.topic_partitions() else { return Ok(()) };
+        let added: Vec<i32> = parts.iter().copied().filter(|p| !self.partitions.contains(p)).collect();
+        if added.is_empty() {
+            return Ok(());
+        }
+        for &p in &added {
+            let (low, _) = self
+                .consumer
+                .fetch_watermarks(&self.c.topic, p, METADATA_TIMEOUT)
+                .map_err(|e| ConnectorError::External(format!("cannot read the offsets of new partition {p}: {e}")))?;
+            self.next_offsets.insert(p, low);
+        }
+        tracing::info!("Kafka topic {}: reading partitions {added:?}, added to it since the source started", self.c.topic);
+        self.assign_at(parts)
     }
 
     /// Finds the topic's partitions and assigns them all at the start position.
@@ -139,15 +173,15 @@ impl KafkaSource {
             return Ok(false);
         }
         self.last_metadata_try = Some(Instant::now());
-        let md = match self.consumer.fetch_metadata(Some(&self.c.topic), METADATA_TIMEOUT) {
-            Ok(md) => md,
-            Err(_) => return Ok(false), // broker not reachable yet: try again later
-        };
-        let Some(topic) = md.topics().iter().find(|t| t.name() == self.c.topic) else { return Ok(false) };
-        let parts: Vec<i32> = topic.partitions().iter().map(|p| p.id()).collect();
-        if parts.is_empty() {
-            return Ok(false);
-        }
+        // None: the broker is not reachable or the topic not there yet; try again later.
+        let Some(parts) = self.topic_partitions() else { return Ok(false) };
+        self.assign_at(parts)?;
+        self.last_discovery = Instant::now();
+        Ok(true)
+    }
+
+    /// Assigns `parts`: those with a position continue there, the others start at `startup`.
+    fn assign_at(&mut self, parts: Vec<i32>) -> Result<()> {
         // Partitions with a position (from a checkpoint) continue there; the others start at
         // `startup`, and get a position at once when it is a number, so that one that hands
         // out nothing before a checkpoint does not go back to `latest` (a later end) on restart.
@@ -186,7 +220,7 @@ impl KafkaSource {
         }
         self.consumer.assign(&assign).map_err(|e| ConnectorError::External(format!("cannot assign partitions: {e}")))?;
         self.partitions = parts;
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -227,6 +261,9 @@ impl Source for KafkaSource {
             std::thread::sleep(wait.min(Duration::from_millis(100)));
             return Ok(SourceEvent::Idle);
         }
+        if self.last_discovery.elapsed() >= PARTITION_DISCOVERY {
+            self.discover()?;
+        }
         let deadline = Instant::now() + wait;
         let mut by_partition: BTreeMap<i32, Vec<(i64, Vec<u8>)>> = BTreeMap::new();
         let mut n = 0;
@@ -238,8 +275,11 @@ impl Source for KafkaSource {
                     by_partition.entry(m.partition()).or_default().push((m.offset(), m.payload().unwrap_or_default().to_vec()));
                     n += 1;
                 }
-                // Transient errors (a broker away): librdkafka retries; keep what we have.
-                Some(Err(_)) | None => {
+                // librdkafka retries on its own (a broker away); the error is
+                // shown (the view's status, a log line) until records flow again.
+                Some(Err(e)) if n == 0 => return Err(ConnectorError::External(format!("Kafka topic {}: {e}", self.c.topic))),
+                Some(Err(_)) => break,
+                None => {
                     if n > 0 || left.is_zero() {
                         break;
                     }

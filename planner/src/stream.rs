@@ -256,8 +256,17 @@ fn planning_context(config: &SessionConfig) -> SessionContext {
 }
 
 /// Evaluates a constant interval expression (`INTERVAL '1 minute'`, or a
-/// string such as `'1 minute'`) to nanoseconds.
+/// string such as `'1 minute'`) to nanoseconds; it must be positive.
 pub async fn interval_ns(ctx: &SessionContext, e: &ast::Expr) -> SqlResult<i64> {
+    let ns = fixed_interval_ns(ctx, e).await?;
+    if ns <= 0 {
+        return Err(SqlError::new(crate::SqlState::InvalidParameterValue, format!("interval {e} must be positive")));
+    }
+    Ok(ns)
+}
+
+/// A constant interval of fixed length (no months) in nanoseconds, of any sign.
+async fn fixed_interval_ns(ctx: &SessionContext, e: &ast::Expr) -> SqlResult<i64> {
     let text = match literal_text(e) {
         Some(t) => format!("INTERVAL '{}'", t.replace('\'', "''")),
         None => e.to_string(),
@@ -270,9 +279,6 @@ pub async fn interval_ns(ctx: &SessionContext, e: &ast::Expr) -> SqlResult<i64> 
         ScalarValue::DurationNanosecond(Some(n)) => n,
         _ => return Err(SqlError::new(crate::SqlState::InvalidParameterValue, format!("{e} is not a fixed interval such as INTERVAL '1 minute'"))),
     };
-    if ns <= 0 {
-        return Err(SqlError::new(crate::SqlState::InvalidParameterValue, format!("interval {e} must be positive")));
-    }
     Ok(ns)
 }
 
@@ -282,7 +288,11 @@ pub async fn watermark_delay(config: &SessionConfig, col: &ast::Ident, e: &ast::
     let is_col = |x: &ast::Expr| matches!(x, ast::Expr::Identifier(i) if i.value.eq_ignore_ascii_case(&col.value));
     match e {
         x if is_col(x) => Ok(0),
-        ast::Expr::BinaryOp { left, op: ast::BinaryOperator::Minus, right } if is_col(left) => interval_ns(&ctx, right).await,
+        // A zero delay is legal: a row exactly at the watermark is on time.
+        ast::Expr::BinaryOp { left, op: ast::BinaryOperator::Minus, right } if is_col(left) => match fixed_interval_ns(&ctx, right).await? {
+            ns if ns < 0 => Err(SqlError::new(crate::SqlState::InvalidParameterValue, format!("the watermark delay {right} must not be negative"))),
+            ns => Ok(ns),
+        },
         _ => Err(unsupported(format!("WATERMARK FOR {col} AS {e}: weir supports `{col}` or `{col} - INTERVAL '...'`"))),
     }
 }

@@ -21,4 +21,5 @@ mod sinks;
 mod slt;
 mod streaming;
 mod transactions;
+mod watermarks;
 mod wire;

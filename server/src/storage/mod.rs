@@ -11,7 +11,8 @@
 //! A record is `[magic u32][header len u32][body len u64][crc32 u32][header
 //! JSON][body: Arrow IPC stream]`. A torn or corrupt tail (a crash in the
 //! middle of a write) ends the replay there and is truncated away: it was
-//! never acknowledged.
+//! never acknowledged. A write that fails (ENOSPC, EIO) is cut back before
+//! the commit is refused, so a later commit is never written behind it.
 
 pub mod codec;
 pub mod table;
@@ -89,6 +90,11 @@ pub struct Storage {
     wal_bytes: u64,
     /// Snapshot once the WAL is larger than this.
     pub compact_bytes: u64,
+    /// Why the log takes no more writes (a failed write that could not be cut back).
+    broken: Option<String>,
+    /// Test-only fault: the next write stops after this many bytes and fails with ENOSPC.
+    #[cfg(test)]
+    fail_next_write_after: Option<usize>,
 }
 
 pub(crate) fn encode_batches(schema: Option<&SchemaRef>, batches: &[RecordBatch]) -> io::Result<Vec<u8>> {
@@ -145,7 +151,16 @@ impl Storage {
         let valid_len = if wal_path.exists() { read_wal(&wal_path, &mut recovered.records)? } else { 0 };
         let wal = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&wal_path)?;
         wal.set_len(valid_len)?; // drop a torn tail: it was never acknowledged
-        let mut storage = Storage { dir: dir.to_path_buf(), generation, wal, wal_bytes: valid_len, compact_bytes: WAL_COMPACT_BYTES };
+        let mut storage = Storage {
+            dir: dir.to_path_buf(),
+            generation,
+            wal,
+            wal_bytes: valid_len,
+            compact_bytes: WAL_COMPACT_BYTES,
+            broken: None,
+            #[cfg(test)]
+            fail_next_write_after: None,
+        };
         storage.seek_end()?;
         storage.remove_old_generations()?;
         Ok((storage, recovered))
@@ -172,11 +187,45 @@ impl Storage {
         self.write_synced(&all)
     }
 
+    /// Appends and syncs `bytes`. A write or sync that fails (ENOSPC, EIO)
+    /// may have left part of them in the file: the log is cut back to its
+    /// last acknowledged byte, so a later commit never lands behind garbage
+    /// that recovery would stop at. If even that fails, the log takes no
+    /// more writes until restart.
     fn write_synced(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Some(why) = &self.broken {
+            return Err(io::Error::other(format!("the write-ahead log takes no more writes after an earlier failure ({why}); fix the disk and restart weir")));
+        }
+        match self.write_at_end(bytes) {
+            Ok(()) => {
+                self.wal_bytes += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(undo) = self.cut_back() {
+                    tracing::error!("write-ahead log: a write failed ({e}) and cutting it back failed too ({undo}); refusing later writes");
+                    self.broken = Some(format!("{e}; cutting it back: {undo}"));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn write_at_end(&mut self, bytes: &[u8]) -> io::Result<()> {
+        #[cfg(test)]
+        if let Some(n) = self.fail_next_write_after.take() {
+            self.wal.write_all(&bytes[..n.min(bytes.len())])?;
+            return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+        }
         self.wal.write_all(bytes)?;
-        self.wal.sync_data()?;
-        self.wal_bytes += bytes.len() as u64;
-        Ok(())
+        self.wal.sync_data()
+    }
+
+    /// Drops whatever follows the last acknowledged record.
+    fn cut_back(&mut self) -> io::Result<()> {
+        self.wal.set_len(self.wal_bytes)?;
+        self.wal.sync_all()?;
+        self.seek_end()
     }
 
     pub fn wants_compaction(&self) -> bool {
@@ -336,6 +385,28 @@ mod tests {
         let (_, rec) = Storage::open(&dir).unwrap();
         assert_eq!(rec.records.len(), 2, "a later commit follows the first record, not the torn group");
         assert_eq!(rec.records[1].batches[0].num_rows(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A write that fails half way (ENOSPC, EIO) must not leave its partial
+    /// frame in front of later commits, which recovery would then cut off.
+    #[test]
+    fn a_failed_write_leaves_no_partial_frame_before_later_commits() {
+        let dir = std::env::temp_dir().join(format!("weir-storage-enospc-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        {
+            let (mut s, _) = Storage::open(&dir).unwrap();
+            s.append(&Header::Append { id: 1 }, None, &[batch(&[1])]).unwrap();
+            s.fail_next_write_after = Some(30);
+            let e = s.append(&Header::Append { id: 1 }, None, &[batch(&[2])]).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(28));
+            s.append(&Header::Append { id: 1 }, None, &[batch(&[3])]).unwrap();
+        }
+        let (_, rec) = Storage::open(&dir).unwrap();
+        let values: Vec<usize> = rec.records.iter().map(|r| r.batches[0].num_rows()).collect();
+        assert_eq!(values.len(), 2, "the first and the third commit were acknowledged and must survive");
+        let last = rec.records[1].batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0);
+        assert_eq!(last, 3);
         fs::remove_dir_all(&dir).unwrap();
     }
 
