@@ -581,3 +581,53 @@ async fn keyed_sinks_keep_every_row_and_refuse_keys_that_are_not_unique() {
         assert_eq!(n, r[2], "{key}");
     }
 }
+
+/// A sink that failed (an error no retry fixes) stays failed across a
+/// restart, with a status that says so, instead of taking the new-sink path
+/// and delivering its whole input again: an append-only target gets no
+/// duplicates even once the cause is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sink_stays_failed_after_a_restart_and_delivers_nothing_twice() {
+    let mut server = Server::start();
+    let table = format!("failing_{}", server.port);
+    let url = crate::support::postgres_url(&[&format!("DROP TABLE IF EXISTS {table}")]);
+    let target = pg(&url).await;
+    // Rows from seq 3000 on break the target's CHECK: the sink fails (23514 is not retried).
+    target.batch_execute(&format!("CREATE TABLE {table} (seq bigint, user_id text, CHECK (seq < 3000))")).await.unwrap();
+    let c = server.client().await;
+    c.batch_execute(&format!(
+        "CREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = 8000, rate = '2000', users = 10);
+         CREATE MATERIALIZED VIEW numbers AS SELECT seq, user_id FROM seq;
+         CREATE SINK out FROM numbers WITH (connector = 'postgres', url = '{url}', table = '{table}');"
+    ))
+    .await
+    .unwrap();
+    let status = "SELECT status FROM weir_sink_status WHERE name = 'out'";
+    let started = Instant::now();
+    while !text_rows(&c, status).await[0][0].as_deref().unwrap_or("").starts_with("failed") {
+        assert!(started.elapsed() < SINK_TIMEOUT, "the sink did not fail: {:?}", text_rows(&c, status).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let count = format!("SELECT count(*)::text, count(DISTINCT seq)::text FROM {table}");
+    let before = text_rows(&target, &count).await;
+    // The cause goes away; checkpoints after the failure are written; then a crash.
+    target.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT {table}_seq_check")).await.unwrap();
+    let newest = "SELECT coalesce(max(epoch), 0) FROM weir_checkpoints";
+    let at_failure: i64 = c.query_one(newest, &[]).await.unwrap().get(0);
+    while c.query_one(newest, &[]).await.unwrap().get::<_, i64>(0) < at_failure + 2 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.restart();
+    let c = server.client().await;
+    wait_views(&c, &["numbers"], |r| r[1].as_deref() == Some("finished")).await;
+    let after_restart: i64 = c.query_one(newest, &[]).await.unwrap().get(0);
+    while c.query_one(newest, &[]).await.unwrap().get::<_, i64>(0) < after_restart + 2 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = text_rows(&target, &count).await;
+    assert_eq!(rows[0][0], rows[0][1], "no row was delivered twice: {rows:?}");
+    assert_eq!(rows, before, "nothing more was delivered");
+    let now = text_rows(&c, status).await;
+    let shown = now[0][0].as_deref().unwrap_or("");
+    assert!(shown.starts_with("failed") && shown.contains("before weir restarted"), "{now:?}");
+}

@@ -290,8 +290,15 @@ impl Runner {
 
     fn run(self, snapshot: Vec<RecordBatch>, rx: Receiver<Msg>, ckpt: SinkCheckpoints) {
         let _feed = StopFeed(self.feed.clone());
-        let _leave = LeaveUnlessFinished(&ckpt);
+        let _leave = LeaveUnlessFinished(&ckpt, &self.status);
         let status = self.status.clone();
+        if let Some(e) = failed_before_restart(&ckpt) {
+            ckpt.stay_failed(&e);
+            tracing::error!("sink {} failed before weir restarted and stays failed: {e}", self.name);
+            return status.set(Status::Failed(format!(
+                "{e} (before weir restarted; it stays failed so that nothing is delivered twice: DROP SINK and CREATE SINK again to deliver its input anew)"
+            )));
+        }
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
             Err(e) => return status.set(Status::Failed(format!("cannot start a runtime: {e}"))),
@@ -411,7 +418,7 @@ fn initial_state(snapshot: Vec<RecordBatch>, ckpt: &SinkCheckpoints, delivered: 
     for (global, part) in &ckpt.restored {
         match decode_epoch(part)? {
             // The newest epoch the target has may be partly there: the connector completes it.
-            Some((k, changes)) if k >= delivered => {
+            Saved::Epoch(k, changes) if k >= delivered => {
                 state.next = state.next.max(k + 1);
                 state.staged.push_back(Staged { global: *global, epoch: Some(k), changes, rows: 0 });
             }
@@ -478,15 +485,38 @@ impl Runner {
     }
 }
 
-/// A sink thread that ends without finishing (failed, stopped) stops taking
-/// part in checkpoints, so that they do not wait for it.
-struct LeaveUnlessFinished<'a>(&'a SinkCheckpoints);
+/// A sink thread that ends without finishing stops holding checkpoints
+/// back. A stopped one leaves them; a failed one stays in every later
+/// checkpoint as failed, so that after a restart it neither waits for
+/// epochs the checkpoints no longer hold nor delivers its input again.
+struct LeaveUnlessFinished<'a>(&'a SinkCheckpoints, &'a SinkStatus);
 
 impl Drop for LeaveUnlessFinished<'_> {
     fn drop(&mut self) {
-        if self.0.committed.load(Ordering::Acquire) != u64::MAX {
-            self.0.coord.leave(&self.0.member);
+        let ckpt = self.0;
+        if ckpt.committed.load(Ordering::Acquire) == u64::MAX {
+            return;
         }
+        match &*self.1.state.lock() {
+            Status::Failed(e) => ckpt.stay_failed(e),
+            _ => ckpt.coord.leave(&ckpt.member),
+        }
+    }
+}
+
+impl SinkCheckpoints {
+    /// Every later checkpoint holds the sink as failed with `e`, and none waits for it.
+    fn stay_failed(&self, e: &str) {
+        self.coord.finish(&self.member, Part { state: encode_failed(e), segment: None });
+        self.committed.store(u64::MAX, Ordering::Release);
+    }
+}
+
+/// The error of a sink that had failed when the newest checkpoint was taken.
+fn failed_before_restart(ckpt: &SinkCheckpoints) -> Option<String> {
+    match ckpt.restored.last().map(|(_, part)| decode_epoch(part)) {
+        Some(Ok(Saved::Failed(e))) => Some(e),
+        _ => None,
     }
 }
 
@@ -595,6 +625,27 @@ impl EpochState {
     }
 }
 
+/// A sink's part of a checkpoint.
+enum Saved {
+    /// Nothing changed in that epoch.
+    Nothing,
+    /// The sink's epoch number and the epoch's changes.
+    Epoch(u64, Changes),
+    /// The sink had failed with this error.
+    Failed(String),
+}
+
+/// The first byte of a failed sink's part (0 and 1 say whether an epoch follows).
+const FAILED_TAG: u8 = 2;
+
+fn encode_failed(e: &str) -> Vec<u8> {
+    let mut enc = Enc::default();
+    enc.bytes(e.as_bytes());
+    let mut out = vec![FAILED_TAG];
+    out.extend(enc.0);
+    out
+}
+
 /// A sink's part of a checkpoint: its epoch number and the epoch's changes.
 fn encode_epoch(epoch: Option<(u64, &Changes)>) -> std::io::Result<Vec<u8>> {
     let mut e = Enc::default();
@@ -608,16 +659,20 @@ fn encode_epoch(epoch: Option<(u64, &Changes)>) -> std::io::Result<Vec<u8>> {
     Ok(e.0)
 }
 
-fn decode_epoch(part: &[u8]) -> Result<Option<(u64, Changes)>, String> {
+fn decode_epoch(part: &[u8]) -> Result<Saved, String> {
+    if let Some((&FAILED_TAG, rest)) = part.split_first() {
+        let e = Dec::new(rest, "a failed sink's checkpoint").bytes()?;
+        return Ok(Saved::Failed(String::from_utf8_lossy(e).into_owned()));
+    }
     let mut d = Dec::new(part, "a sink's checkpoint");
     if !d.bool()? {
-        return Ok(None);
+        return Ok(Saved::Nothing);
     }
     let k = d.u64()?;
     let one = |v: Vec<RecordBatch>| v.into_iter().next().ok_or_else(|| "a sink's checkpoint lacks its rows".to_string());
     let inserts = one(d.batches()?)?;
     let deletes = one(d.batches()?)?;
-    Ok(Some((k, Changes { inserts, deletes })))
+    Ok(Saved::Epoch(k, Changes { inserts, deletes }))
 }
 
 impl Engine {
