@@ -189,7 +189,7 @@ pub fn postgres_url(cleanup: &[&str]) -> String {
 }
 
 /// What psql prints for `script` run in one session, each statement echoed,
-/// errors as SQLSTATEs in place, NOTICE lines left out (weir sends none yet).
+/// errors as SQLSTATEs in place, NOTICE and WARNING lines left out (weir sends none yet).
 pub fn psql_session(url: &str, script: &str) -> String {
     use std::io::Write;
     let mut child = Command::new("sh")
@@ -200,7 +200,7 @@ pub fn psql_session(url: &str, script: &str) -> String {
         .unwrap();
     child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.contains("NOTICE:  ")).map(|l| format!("{l}\n")).collect()
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.contains("NOTICE:  ") && !l.contains("WARNING:  ")).map(|l| format!("{l}\n")).collect()
 }
 
 /// Runs `script` through psql in weir and in PostgreSQL and fails at the

@@ -167,3 +167,65 @@ async fn a_query_over_two_tables_never_sees_half_a_commit() {
     writes.await.unwrap();
     assert!(reads > 10, "only {reads} reads ran beside the commits");
 }
+
+/// SET in a transaction block is undone by ROLLBACK, SET LOCAL lasts until
+/// the block ends, SET TRANSACTION READ ONLY acts in the block and nowhere
+/// else: psql's output from weir equals PostgreSQL 15's, line for line.
+#[test]
+fn settings_follow_transaction_blocks_like_postgres() {
+    use crate::support::{assert_same_session, postgres_url, psql};
+    const SCRIPT: &str = "
+SET TimeZone = 'Europe/Berlin';
+BEGIN; SET TimeZone = 'Asia/Tokyo'; SHOW TimeZone; ROLLBACK;
+SHOW TimeZone;
+BEGIN; SET TimeZone = 'Asia/Tokyo'; COMMIT;
+SHOW TimeZone;
+BEGIN; SET LOCAL TimeZone = 'America/New_York'; SHOW TimeZone; COMMIT;
+SHOW TimeZone;
+SET LOCAL TimeZone = 'America/New_York';
+SHOW TimeZone;
+BEGIN; SET LOCAL statement_timeout = '5s'; SET statement_timeout = '7s'; SHOW statement_timeout; COMMIT;
+SHOW statement_timeout;
+BEGIN; SET TRANSACTION READ ONLY; SHOW transaction_read_only; INSERT INTO set_t VALUES (1); ROLLBACK;
+SET TRANSACTION READ ONLY;
+SHOW transaction_read_only;
+INSERT INTO set_t VALUES (2);
+BEGIN; SET transaction_read_only = on; INSERT INTO set_t VALUES (3); COMMIT;
+BEGIN READ ONLY; SHOW transaction_read_only; COMMIT;
+SHOW transaction_read_only;
+SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;
+SHOW transaction_read_only;
+INSERT INTO set_t VALUES (4);
+BEGIN READ WRITE; INSERT INTO set_t VALUES (5); COMMIT;
+SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE;
+BEGIN; SET TimeZone = 'Asia/Tokyo'; SELECT 1/0; COMMIT;
+SHOW TimeZone;
+SELECT a FROM set_t ORDER BY a;
+";
+    let server = Server::start();
+    let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
+    let pg = postgres_url(&["DROP TABLE IF EXISTS set_t"]);
+    for url in [&weir, &pg] {
+        let out = psql(url, "CREATE TABLE set_t (a int)");
+        assert!(!out.contains("ERROR"), "setup in {url}: {out}");
+    }
+    assert_same_session("the settings script", &weir, &pg, SCRIPT);
+}
+
+/// Isolation levels weir does not give are refused, not accepted and ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stronger_isolation_levels_are_refused() {
+    let server = Server::start();
+    let c = server.client().await;
+    for sql in [
+        "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "SET default_transaction_isolation = 'serializable'",
+        "SET ROLE nobody",
+    ] {
+        let e = c.batch_execute(sql).await.expect_err(sql);
+        assert_eq!(sqlstate(&e), "0A000", "{sql}: {e:?}");
+    }
+    c.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED; COMMIT; SET default_transaction_isolation = 'read uncommitted'").await.unwrap();
+    assert!(!c.is_closed());
+}

@@ -253,8 +253,10 @@ impl Connection {
         }
     }
 
-    fn aborted_transaction<C: ClientInfo>(client: &C, stmt: &WeirStatement) -> bool {
-        matches!(client.transaction_status(), TransactionStatus::Error) && !ends_block(stmt)
+    /// Whether the client's transaction block has failed (pgwire tracks it,
+    /// also for errors met while rows were streaming out).
+    fn block_failed<C: ClientInfo>(client: &C) -> bool {
+        matches!(client.transaction_status(), TransactionStatus::Error)
     }
 
     async fn run(
@@ -263,16 +265,20 @@ impl Connection {
         sql: &str,
         params: &ParamValues,
         format: &Format,
-        in_failed_txn: bool,
+        block_failed: bool,
         cancel: CancellationToken,
     ) -> Result<Response, SqlError> {
-        if in_failed_txn {
+        if block_failed && !ends_block(&stmt) {
             return Err(SqlError::new(SqlState::InFailedTransaction, "current transaction is aborted, commands ignored until end of transaction block")
                 .with_hint("send ROLLBACK to end the failed transaction"));
         }
         let (output, stop, shown) = {
             let mut session = self.session.lock().await;
             self.identify(&mut session);
+            if block_failed {
+                // COMMIT of a failed block rolls it back, its SETs included.
+                session.fail_block();
+            }
             let stop = Stop::after(session.settings.statement_timeout(), &cancel);
             let sessions = &self.shared.engine.sessions;
             sessions.begin(session.pid, &session.user, session.settings.get("application_name").unwrap_or(""), sql);
@@ -369,7 +375,7 @@ impl SimpleQueryHandler for Connection {
             // A FETCH from a BINARY cursor answers in binary, as PostgreSQL's simple query does.
             let binary = self.session.lock().await.fetches_binary(&statement);
             let format = if binary { Format::UnifiedBinary } else { Format::UnifiedText };
-            match self.run(statement, &sql, &ParamValues::List(vec![]), &format, failed && !ends, cancel.clone()).await {
+            match self.run(statement, &sql, &ParamValues::List(vec![]), &format, failed, cancel.clone()).await {
                 Ok(r) => {
                     failed &= !ends;
                     responses.push(r)
@@ -507,7 +513,7 @@ impl ExtendedQueryHandler for Extended {
         let prepared = &portal.statement.statement;
         let types: Vec<Option<&DataType>> = prepared.description.params.iter().map(|t| t.as_ref()).collect();
         let params = arrow_pg::datatypes::df::deserialize_parameters(&json_params_as_text(portal), &types)?;
-        let failed = Connection::aborted_transaction(client, &prepared.statement);
+        let failed = Connection::block_failed(client);
         let cancel = self.conn.begin_statement(client);
         self.conn.run(prepared.statement.clone(), &prepared.sql, &params, &portal.result_column_format, failed, cancel).await.map_err(to_pg_error)
     }

@@ -592,7 +592,22 @@ impl Session {
                 Ok(rows_output(schema, batches, "SHOW"))
             }
             Statement::Set(set) => {
+                let before = self.settings.clone();
                 self.settings.apply_set(&set)?;
+                // The current transaction's modes act in a block and last only as long as it;
+                // SET LOCAL lasts until the block ends (outside one it does nothing).
+                let target = Settings::target(&set);
+                let local = target.as_ref().is_some_and(|(_, local)| *local);
+                match self.txn.as_mut() {
+                    Some(txn) => {
+                        txn.read_only = self.settings.get("transaction_read_only") == Some("on");
+                        if let Some((name, _)) = target {
+                            txn.track_local(&name, local, before.get(&name), self.settings.get(&name));
+                        }
+                    }
+                    None if local => self.settings = before,
+                    None => self.settings.end_block(),
+                }
                 Ok(Output::Command { tag: "SET".into(), rows: None })
             }
             Statement::Reset(r) => {
@@ -660,9 +675,11 @@ impl Session {
     async fn transaction_control(&mut self, stmt: Statement) -> SqlResult<Output> {
         match stmt {
             Statement::StartTransaction { modes, .. } => {
-                let read_only = modes.iter().any(|m| matches!(m, ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly)))
-                    || self.settings.get("default_transaction_read_only") == Some("on");
-                self.txn.get_or_insert_with(|| Transaction::new(read_only));
+                if self.txn.is_none() {
+                    let before = self.settings.clone();
+                    self.settings.begin_block(&modes)?;
+                    self.txn = Some(Transaction::new(self.settings.get("transaction_read_only") == Some("on"), before));
+                }
                 Ok(Output::TransactionStart)
             }
             Statement::Commit { .. } => self.commit().await,
@@ -672,6 +689,9 @@ impl Session {
                 Ok(Output::Command { tag: "ROLLBACK".into(), rows: None })
             }
             Statement::Rollback { .. } => {
+                if let Some(txn) = self.txn.take() {
+                    self.settings = txn.settings_before;
+                }
                 self.end_transaction();
                 Ok(Output::TransactionEnd { tag: "ROLLBACK".into() })
             }
@@ -735,8 +755,16 @@ impl Session {
 
     fn end_transaction(&mut self) {
         self.txn = None;
+        self.settings.end_block();
         self.refresh_overlay();
         self.cursors.retain(|_, c| c.hold);
+    }
+
+    /// The client saw the block fail (an error while its rows streamed out).
+    pub fn fail_block(&mut self) {
+        if let Some(t) = self.txn.as_mut() {
+            t.failed = true;
+        }
     }
 
     /// Whether a transaction block is open.
@@ -776,10 +804,15 @@ impl Session {
     /// failed transaction rolls back instead, as in PostgreSQL.
     async fn commit(&mut self) -> SqlResult<Output> {
         let Some(txn) = self.txn.take() else { return Ok(Output::TransactionEnd { tag: "COMMIT".into() }) };
-        self.end_transaction();
         if txn.failed {
+            self.settings = txn.settings_before;
+            self.end_transaction();
             return Ok(Output::TransactionEnd { tag: "ROLLBACK".into() });
         }
+        for (name, was) in &txn.locals {
+            self.settings.put_back(name, was.clone());
+        }
+        self.end_transaction();
         if !txn.writes.is_empty() {
             let mut writer = self.engine.writer().await;
             self.fresh_snapshot();
@@ -792,7 +825,13 @@ impl Session {
     /// A DML write: applied now, or in an open transaction, kept in its
     /// copy of the table until COMMIT. `what` names the statement.
     fn write(&mut self, writer: &mut crate::engine::Writer<'_>, change: Change, what: &str) -> SqlResult<()> {
-        let Some(txn) = self.txn.as_mut() else { return self.engine.apply(writer, change) };
+        let Some(txn) = self.txn.as_mut() else {
+            // A statement outside a block is a transaction of its own, in the default mode.
+            if self.settings.get("default_transaction_read_only") == Some("on") {
+                return Err(SqlError::new(SqlState::ReadOnlySqlTransaction, format!("cannot execute {what} in a read-only transaction")));
+            }
+            return self.engine.apply(writer, change);
+        };
         if txn.read_only {
             return Err(SqlError::new(SqlState::ReadOnlySqlTransaction, format!("cannot execute {what} in a read-only transaction")));
         }

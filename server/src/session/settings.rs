@@ -4,7 +4,7 @@
 use crate::engine::pg_catalog::pg_settings::SettingRow;
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::sql::sqlparser::ast::{Expr, Reset, Set, TransactionAccessMode, TransactionMode, Value};
+use datafusion::sql::sqlparser::ast::{ContextModifier, Expr, Reset, Set, TransactionAccessMode, TransactionMode, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use weir_planner::{SqlError, SqlResult, SqlState};
@@ -141,6 +141,9 @@ impl Settings {
         } else {
             value
         };
+        if name.ends_with("transaction_isolation") {
+            refuse_isolation(&value)?;
+        }
         if let Some(hint) = unsupported_value(&name, &value) {
             return Err(SqlError::unsupported(format!("{name} = '{value}' is not supported")).with_hint(hint));
         }
@@ -196,7 +199,7 @@ impl Settings {
             Set::SetTimeZone { value, .. } => self.set("timezone", value_text(value)),
             Set::SetNames { charset_name, .. } => self.set("client_encoding", charset_name.value.clone()),
             Set::SetTransaction { modes, session, .. } => self.set_transaction_modes(modes, *session),
-            Set::SetSessionParam(_) | Set::SetRole { .. } | Set::SetSessionAuthorization(_) => Ok(()),
+            // Roles: weir has one user per connection and no SET ROLE; refused rather than ignored.
             other => Err(SqlError::unsupported(format!("{other} is not supported"))),
         }
     }
@@ -207,7 +210,11 @@ impl Settings {
     fn set_transaction_modes(&mut self, modes: &[TransactionMode], session: bool) -> SqlResult<()> {
         for m in modes {
             let (name, value) = match m {
-                TransactionMode::IsolationLevel(level) => ("transaction_isolation", level.to_string().to_lowercase()),
+                TransactionMode::IsolationLevel(level) => {
+                    let level = level.to_string().to_lowercase();
+                    refuse_isolation(&level)?;
+                    ("transaction_isolation", level)
+                }
                 TransactionMode::AccessMode(TransactionAccessMode::ReadOnly) => ("transaction_read_only", "on".to_string()),
                 TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => ("transaction_read_only", "off".to_string()),
             };
@@ -217,6 +224,39 @@ impl Settings {
             self.values.insert(name.to_string(), value);
         }
         Ok(())
+    }
+
+    /// The setting a SET changes, and whether it is `SET LOCAL`.
+    pub fn target(set: &Set) -> Option<(String, bool)> {
+        match set {
+            Set::SingleAssignment { scope, variable, .. } => Some((canonical(&variable.to_string()), matches!(scope, Some(ContextModifier::Local)))),
+            Set::SetTimeZone { local, .. } => Some(("timezone".into(), *local)),
+            _ => None,
+        }
+    }
+
+    /// Puts a setting back to `value` (None: it was not set).
+    pub fn put_back(&mut self, name: &str, value: Option<String>) {
+        match value {
+            Some(v) => self.values.insert(name.to_string(), v),
+            None => self.values.remove(name),
+        };
+    }
+
+    /// BEGIN [modes]: the block's isolation and access mode, from its modes
+    /// or else the session's defaults.
+    pub fn begin_block(&mut self, modes: &[TransactionMode]) -> SqlResult<()> {
+        self.end_block();
+        self.set_transaction_modes(modes, false)
+    }
+
+    /// Outside a block the transaction's modes are the session's defaults
+    /// (a SET TRANSACTION there lasts only for its own statement).
+    pub fn end_block(&mut self) {
+        for name in ["transaction_isolation", "transaction_read_only"] {
+            let default = self.values.get(&format!("default_{name}")).cloned().unwrap_or_default();
+            self.values.insert(name.to_string(), default);
+        }
     }
 
     pub fn reset(&mut self, r: &Reset) -> SqlResult<()> {
@@ -320,6 +360,16 @@ fn parse_time_zone(name: &str) -> Option<chrono_tz::Tz> {
 
 /// Output settings weir accepts only in the form it writes: any other value
 /// would be taken and then not act, so it is refused with what is possible.
+/// Only READ COMMITTED (and READ UNCOMMITTED, which PostgreSQL runs as it)
+/// is what weir gives: a stronger level is refused rather than ignored.
+fn refuse_isolation(level: &str) -> SqlResult<()> {
+    match level.trim().trim_matches('\'').to_lowercase().as_str() {
+        "read committed" | "read uncommitted" | "default" => Ok(()),
+        other => Err(SqlError::unsupported(format!("transaction isolation level {} is not supported", other.to_uppercase()))
+            .with_hint("weir runs every transaction block as READ COMMITTED (a COMMIT whose tables another session changed meanwhile fails with 40001)")),
+    }
+}
+
 fn unsupported_value(name: &str, value: &str) -> Option<&'static str> {
     let v = value.trim().trim_matches('\'').to_lowercase();
     match name {

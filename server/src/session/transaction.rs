@@ -21,6 +21,11 @@ pub struct Pending {
 
 pub struct Transaction {
     pub read_only: bool,
+    /// The session's settings when the block began: ROLLBACK puts them back
+    /// (a SET in a block is undone with it, as in PostgreSQL).
+    pub settings_before: super::settings::Settings,
+    /// Settings changed by SET LOCAL, with their values before: COMMIT puts them back.
+    pub locals: Vec<(String, Option<String>)>,
     /// A statement failed: only ROLLBACK (or COMMIT, which rolls back) may follow.
     pub failed: bool,
     pub writes: BTreeMap<String, Pending>,
@@ -28,8 +33,19 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    pub fn new(read_only: bool) -> Self {
-        Transaction { read_only, failed: false, writes: BTreeMap::new(), savepoints: Vec::new() }
+    pub fn new(read_only: bool, settings_before: super::settings::Settings) -> Self {
+        Transaction { read_only, settings_before, locals: Vec::new(), failed: false, writes: BTreeMap::new(), savepoints: Vec::new() }
+    }
+
+    /// Keeps what COMMIT gives a setting back after SET LOCAL: its session
+    /// value, which a plain SET in the block replaces (as in PostgreSQL).
+    pub fn track_local(&mut self, name: &str, local: bool, before: Option<&str>, now: Option<&str>) {
+        match self.locals.iter_mut().find(|(n, _)| n == name) {
+            Some((_, session)) if !local => *session = now.map(str::to_string),
+            Some(_) => {}
+            None if local => self.locals.push((name.to_string(), before.map(str::to_string))),
+            None => {}
+        }
     }
 
     /// The table's contents as this transaction sees them, and what they began from.
