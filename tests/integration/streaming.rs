@@ -397,3 +397,41 @@ async fn demo_pipeline_shows_live_data_without_external_services() {
     let sinks = text_rows(&c, "SELECT count(*) FROM weir_sink_status WHERE status LIKE 'failed%'").await;
     assert_eq!(total(sinks), 0, "no demo sink failed");
 }
+
+/// A row an expression fails on (division by zero in a projection, a filter
+/// or an aggregate's argument) becomes a dead letter with its error; the
+/// view goes on and equals the batch query over the other rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_that_fails_an_expression_is_a_dead_letter_and_the_view_goes_on() {
+    let server = Server::start();
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = 3000, rate = '100000', users = 7);
+         CREATE MATERIALIZED VIEW raw AS SELECT * FROM seq;
+         CREATE MATERIALIZED VIEW ratio AS SELECT seq, 100 / (seq % 100) AS r FROM seq;
+         CREATE MATERIALIZED VIEW ratio_filter AS SELECT seq FROM seq WHERE 10 / (seq % 50) > 0;
+         CREATE MATERIALIZED VIEW ratio_sum AS SELECT user_id, sum(1000 / (seq % 100)) AS s, count(*) AS n FROM seq GROUP BY user_id;",
+    )
+    .await
+    .unwrap();
+    let views = ["raw", "ratio", "ratio_filter", "ratio_sum"];
+    wait_views(&c, &views, |r| r[1].as_deref() == Some("finished")).await;
+    let failed = text_rows(&c, "SELECT name, rows_failed FROM weir_views").await;
+    let want: Vec<Vec<Option<String>>> = [("ratio", "30"), ("ratio_filter", "60"), ("ratio_sum", "30"), ("raw", "0")]
+        .iter()
+        .map(|(v, n)| vec![Some(v.to_string()), Some(n.to_string())])
+        .collect();
+    assert_eq!(failed, want);
+    let dead = text_rows(&c, "SELECT DISTINCT view, reason, source, error FROM weir_dead_letters").await;
+    assert_eq!(dead.len(), 3, "one kind of dead letter per failing view: {dead:?}");
+    for r in &dead {
+        assert_eq!((r[1].as_deref(), r[2].as_deref()), (Some("error"), Some("seq")), "{r:?}");
+        assert!(r[3].as_deref().is_some_and(|e| e.contains("division by zero") && e.contains("22012")), "{r:?}");
+    }
+    let one = text_rows(&c, "SELECT raw FROM weir_dead_letters WHERE view = 'ratio' ORDER BY raw LIMIT 1").await;
+    assert!(one[0][0].as_deref().is_some_and(|r| r.contains("\"seq\":0")), "the failing row is shown: {one:?}");
+    c.batch_execute("CREATE TABLE raw_t AS SELECT * FROM raw").await.unwrap();
+    assert_same(&c, "ratio", "SELECT seq, 100 / nullif(seq % 100, 0) FROM raw_t WHERE seq % 100 <> 0").await;
+    assert_same(&c, "ratio_filter", "SELECT seq FROM raw_t WHERE 10 / nullif(seq % 50, 0) > 0").await;
+    assert_same(&c, "ratio_sum", "SELECT user_id, sum(1000 / nullif(seq % 100, 0)), count(*) FROM raw_t WHERE seq % 100 <> 0 GROUP BY user_id").await;
+}

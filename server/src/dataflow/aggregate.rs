@@ -10,6 +10,7 @@
 //! their groups' rows (`kept.rs`); `FILTER (WHERE ...)` works for all.
 
 use super::kept::{Kept, KeptBatch, KeptRows};
+use super::ops::{FailedRow, evaluate_isolating};
 use super::{Delta, add_count};
 use crate::storage::codec::{Dec, DecResult, Enc};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
@@ -255,6 +256,15 @@ fn filter_mask(spec: &AggSpec, batch: &RecordBatch) -> SqlResult<Option<BooleanA
     let Some(f) = &spec.filter else { return Ok(None) };
     let v = f.evaluate(batch)?.into_array(batch.num_rows())?;
     Ok(Some(cast(&v, &DataType::Boolean)?.as_boolean().clone()))
+}
+
+/// A batch's group keys, window bounds, aggregate arguments and FILTER masks.
+struct Inputs {
+    keys: Rows,
+    ws: Option<arrow::array::Int64Array>,
+    we: Option<arrow::array::Int64Array>,
+    prepared: Vec<Prepared>,
+    masks: Vec<Option<BooleanArray>>,
 }
 
 fn prepare(spec: &AggSpec, batch: &RecordBatch) -> SqlResult<Prepared> {
@@ -533,16 +543,27 @@ impl Aggregate {
     }
 
     /// Applies a batch of changes; returns what to emit now.
-    pub fn apply(&mut self, d: &Delta) -> SqlResult<Option<Delta>> {
-        let batch = &d.batch;
-        let n = batch.num_rows();
-        if n == 0 {
+    /// Adds a change to the groups; rows whose group keys, arguments or
+    /// FILTERs fail to evaluate (a data error) are set aside in `failed`
+    /// before any group changes.
+    pub fn apply(&mut self, d: &Delta, failed: &mut Vec<FailedRow>) -> SqlResult<Option<Delta>> {
+        if d.batch.num_rows() == 0 {
             return Ok(None);
         }
+        match self.inputs(&d.batch) {
+            Ok(inputs) => self.update(d, inputs),
+            Err(_) => {
+                let (d, inputs) = evaluate_isolating(d.clone(), failed, |b| self.inputs(b))?;
+                self.update(&d, inputs)
+            }
+        }
+    }
+
+    /// What a batch's rows contribute, evaluated before any state changes.
+    fn inputs(&self, batch: &RecordBatch) -> SqlResult<Inputs> {
+        let n = batch.num_rows();
         let groups = self.group_exprs.iter().map(|e| e.evaluate(batch)?.into_array(n)).collect::<Result<Vec<_>, _>>()?;
         let key_arrays: Vec<ArrayRef> = self.key_positions.iter().map(|&i| groups[i].clone()).collect();
-        // Without GROUP BY keys every row belongs to the one group with the empty key.
-        let global = key_arrays.is_empty();
         let keys = self.key_conv.convert_columns(&key_arrays)?;
         let (ws, we) = match self.window {
             Some((s, e)) => (
@@ -553,6 +574,14 @@ impl Aggregate {
         };
         let prepared = self.aggs.iter().map(|a| prepare(a, batch)).collect::<SqlResult<Vec<_>>>()?;
         let masks = self.aggs.iter().map(|a| filter_mask(a, batch)).collect::<SqlResult<Vec<_>>>()?;
+        Ok(Inputs { keys, ws, we, prepared, masks })
+    }
+
+    fn update(&mut self, d: &Delta, inputs: Inputs) -> SqlResult<Option<Delta>> {
+        let Inputs { keys, ws, we, prepared, masks } = inputs;
+        let n = d.batch.num_rows();
+        // Without GROUP BY keys every row belongs to the one group with the empty key.
+        let global = self.key_positions.is_empty();
         let mut last: Option<(usize, usize)> = None; // (row, slot) cache for runs of equal keys
         for i in 0..n {
             let diff = d.diffs.as_ref().map(|x| x[i]).unwrap_or(1);

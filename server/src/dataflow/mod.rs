@@ -19,7 +19,7 @@ use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
 use join::{JoinConfig, Lookup, SymmetricJoin};
 use kept::Kept;
-use ops::{Filter, Project, Watermark, WindowAssign};
+use ops::{FailedRow, Filter, Project, Watermark, WindowAssign};
 use over::{Over, OverAgg, OverConfig};
 pub use status::Status;
 use std::sync::Arc;
@@ -76,10 +76,10 @@ enum StageOp {
 }
 
 impl StageOp {
-    fn apply(&mut self, d: Delta) -> SqlResult<Delta> {
+    fn apply(&mut self, d: Delta, failed: &mut Vec<FailedRow>) -> SqlResult<Delta> {
         match self {
-            StageOp::Filter(f) => f.apply(d),
-            StageOp::Project(p) => p.apply(d),
+            StageOp::Filter(f) => f.apply(d, failed),
+            StageOp::Project(p) => p.apply(d, failed),
             StageOp::Over(o) => o.apply(d),
         }
     }
@@ -107,11 +107,13 @@ pub struct Pipeline {
     pre: Vec<StageOp>,
     aggregate: Option<Aggregate>,
     post: Vec<StageOp>,
+    /// Rows an expression failed on since the runner last took them.
+    failed: Vec<FailedRow>,
 }
 
-fn run_stages(ops: &mut [StageOp], mut d: Delta) -> SqlResult<Option<Delta>> {
+fn run_stages(ops: &mut [StageOp], mut d: Delta, failed: &mut Vec<FailedRow>) -> SqlResult<Option<Delta>> {
     for op in ops {
-        d = op.apply(d)?;
+        d = op.apply(d, failed)?;
         if d.batch.num_rows() == 0 {
             return Ok(None);
         }
@@ -122,14 +124,14 @@ fn run_stages(ops: &mut [StageOp], mut d: Delta) -> SqlResult<Option<Delta>> {
 impl Pipeline {
     /// A pipeline that passes rows through unchanged.
     pub fn identity() -> Pipeline {
-        Pipeline { window: None, join: None, pre: vec![], aggregate: None, post: vec![] }
+        Pipeline { window: None, join: None, pre: vec![], aggregate: None, post: vec![], failed: vec![] }
     }
 
     /// `table` is the table a lookup join reads.
     pub fn compile(state: &SessionState, plan: &StreamPlan, table: Option<Arc<crate::storage::table::Table>>) -> SqlResult<Pipeline> {
         let window = Self::window(plan)?;
         let join = plan.join.as_ref().map(|j| Self::join(state, j, table)).transpose()?;
-        let mut p = Pipeline { window, join, pre: vec![], aggregate: None, post: vec![] };
+        let mut p = Pipeline { window, join, pre: vec![], aggregate: None, post: vec![], failed: vec![] };
         for stage in &plan.stages {
             let op = match stage {
                 Stage::Filter { predicate, input } => StageOp::Filter(Filter { predicate: state.create_physical_expr(predicate.clone(), input)? }),
@@ -288,11 +290,11 @@ impl Pipeline {
         if d.batch.num_rows() == 0 {
             return Ok(vec![]);
         }
-        let Some(d) = run_stages(&mut self.pre, d)? else { return Ok(vec![]) };
+        let Some(d) = run_stages(&mut self.pre, d, &mut self.failed)? else { return Ok(vec![]) };
         match &mut self.aggregate {
             None => Ok(vec![d]),
-            Some(a) => match a.apply(&d)? {
-                Some(out) => Ok(run_stages(&mut self.post, out)?.into_iter().collect()),
+            Some(a) => match a.apply(&d, &mut self.failed)? {
+                Some(out) => Ok(run_stages(&mut self.post, out, &mut self.failed)?.into_iter().collect()),
                 None => Ok(vec![]),
             },
         }
@@ -306,7 +308,7 @@ impl Pipeline {
     fn initial(&mut self) -> SqlResult<Vec<Delta>> {
         match &mut self.aggregate {
             Some(a) => match a.initial()? {
-                Some(out) => Ok(run_stages(&mut self.post, out)?.into_iter().collect()),
+                Some(out) => Ok(run_stages(&mut self.post, out, &mut self.failed)?.into_iter().collect()),
                 None => Ok(vec![]),
             },
             None => Ok(vec![]),
@@ -357,7 +359,7 @@ impl Pipeline {
         }
         match &mut self.aggregate {
             Some(a) => match a.on_watermark(wm)? {
-                Some(out) => Ok(run_stages(&mut self.post, out)?.into_iter().collect()),
+                Some(out) => Ok(run_stages(&mut self.post, out, &mut self.failed)?.into_iter().collect()),
                 None => Ok(vec![]),
             },
             None => Ok(vec![]),
@@ -449,6 +451,8 @@ struct Runner {
     last_barrier: u64,
     /// Rows of an append-only view that checkpoints already hold.
     saved_rows: usize,
+    /// The source the view reads ("" when it reads a view or table).
+    source: String,
 }
 
 pub(crate) fn now_micros() -> i64 {
@@ -468,10 +472,41 @@ fn rows_as_json(batch: &RecordBatch, indexes: &[usize]) -> Vec<String> {
 
 impl Runner {
     fn emit(&mut self, out: Vec<Delta>) -> SqlResult<()> {
+        self.failed_rows();
         for d in out {
             self.view.apply(d)?;
         }
         Ok(())
+    }
+
+    /// Rows an expression failed on become dead letters (reason `error`); the view goes on.
+    fn failed_rows(&mut self) {
+        let failed = std::mem::take(&mut self.pipeline.failed);
+        if failed.is_empty() {
+            return;
+        }
+        let s = &self.view.stats;
+        s.rows_failed.fetch_add(failed.len() as u64, Ordering::Relaxed);
+        s.dead_letters.fetch_add(failed.len() as u64, Ordering::Relaxed);
+        tracing::warn!(
+            "view {}: {} row(s) set aside as dead letters: {} (SQLSTATE {})",
+            self.view.name,
+            failed.len(),
+            failed[0].error.message,
+            failed[0].error.state.code()
+        );
+        let at = now_micros();
+        let source = self.source.clone();
+        self.dead.push(failed.into_iter().map(|f| DeadLetterRow {
+            source: source.clone(),
+            view: self.view.name.clone(),
+            partition: -1,
+            offset: None,
+            raw: rows_as_json(&f.row, &[0]).pop().unwrap_or_default(),
+            error: format!("{} (SQLSTATE {})", f.error.message, f.error.state.code()),
+            reason: "error",
+            at_micros: at,
+        }));
     }
 
     fn data(&mut self, d: Delta) -> SqlResult<()> {
@@ -541,6 +576,7 @@ impl Runner {
                 e.bool(false);
             }
         }
+        e.u64(s.rows_failed.load(Ordering::Relaxed));
         Ok(Part { state: e.0, segment })
     }
 
@@ -582,6 +618,10 @@ impl Runner {
         let wm = d.opt_bytes().map_err(bad)?;
         self.pipeline.restore(&mut d).map_err(bad)?;
         let full = if d.bool().map_err(bad)? { d.batches().map_err(bad)? } else { vec![] };
+        // Checkpoints written before weir counted failed rows end here.
+        if !d.at_end() {
+            s.rows_failed.store(d.u64().map_err(bad)?, Ordering::Relaxed);
+        }
         self.saved_rows = segments.iter().map(|b| b.num_rows()).sum();
         self.view.restore_contents(full.into_iter().chain(segments).collect())?;
         if let (Some(p), Some(src)) = (position, source) {
@@ -874,7 +914,11 @@ pub fn spawn(
         Input::Source { .. } | Input::Snapshot(_) => ckpt.coord.join_root(&ckpt.member),
         Input::View { after, .. } | Input::Join { after, .. } => *after,
     };
-    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, saved_rows: 0 };
+    let source = match &input {
+        Input::Source { name, .. } => name.clone(),
+        _ => String::new(),
+    };
+    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, saved_rows: 0, source };
     let resume = match &mut input {
         Input::Source { source, watermark, .. } => runner.restore(Some(source), watermark.as_mut()),
         _ => runner.restore(None, None),

@@ -234,10 +234,15 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn apply(&self, d: Delta) -> SqlResult<Delta> {
-        let mask = self.predicate.evaluate(&d.batch)?.into_array(d.batch.num_rows())?;
-        let mask = mask.as_any().downcast_ref::<BooleanArray>().ok_or_else(|| SqlError::internal("filter is not boolean"))?;
-        Self::keep(d, mask)
+    /// The rows that pass; a row the predicate fails on alone is set aside in `failed`.
+    pub fn apply(&self, d: Delta, failed: &mut Vec<FailedRow>) -> SqlResult<Delta> {
+        let (d, mask) = evaluate_isolating(d, failed, |b| self.mask(b))?;
+        Self::keep(d, &mask)
+    }
+
+    fn mask(&self, batch: &RecordBatch) -> SqlResult<BooleanArray> {
+        let mask = self.predicate.evaluate(batch)?.into_array(batch.num_rows())?;
+        Ok(mask.as_any().downcast_ref::<BooleanArray>().ok_or_else(|| SqlError::internal("filter is not boolean"))?.clone())
     }
 
     /// The rows (and their diffs) where `mask` is true.
@@ -255,11 +260,57 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn apply(&self, d: Delta) -> SqlResult<Delta> {
+    /// The output columns; a row an expression fails on alone is set aside in `failed`.
+    pub fn apply(&self, d: Delta, failed: &mut Vec<FailedRow>) -> SqlResult<Delta> {
+        let (d, cols) = evaluate_isolating(d, failed, |b| self.columns(b))?;
         let n = d.batch.num_rows();
-        let cols = self.exprs.iter().map(|e| e.evaluate(&d.batch)?.into_array(n)).collect::<Result<Vec<_>, _>>()?;
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), cols, &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)))?;
         Ok(Delta { batch, diffs: d.diffs })
+    }
+
+    fn columns(&self, batch: &RecordBatch) -> SqlResult<Vec<arrow::array::ArrayRef>> {
+        let n = batch.num_rows();
+        Ok(self.exprs.iter().map(|e| e.evaluate(batch)?.into_array(n)).collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+/// An input row an expression failed on (a data error: division by zero, a
+/// bad cast, an overflow). It becomes a dead letter and the view goes on.
+pub struct FailedRow {
+    /// The row, as the failing operator saw it.
+    pub row: RecordBatch,
+    pub error: SqlError,
+}
+
+/// Errors that belong to one row's values (SQLSTATE class 22, data exception).
+fn is_row_error(e: &SqlError) -> bool {
+    e.state.code().starts_with("22")
+}
+
+/// Evaluates `eval` over `d`'s rows. When that fails with a data error, each
+/// row is evaluated alone: those that fail go to `failed`, and `eval` runs
+/// again over the others. Other errors (and a failure of the rest) stay errors.
+pub fn evaluate_isolating<T>(d: Delta, failed: &mut Vec<FailedRow>, eval: impl Fn(&RecordBatch) -> SqlResult<T>) -> SqlResult<(Delta, T)> {
+    match eval(&d.batch) {
+        Ok(v) => Ok((d, v)),
+        Err(e) if is_row_error(&e) => {
+            let mut keep = Vec::with_capacity(d.batch.num_rows());
+            for i in 0..d.batch.num_rows() {
+                let row = d.batch.slice(i, 1);
+                match eval(&row) {
+                    Ok(_) => keep.push(true),
+                    Err(error) if is_row_error(&error) => {
+                        failed.push(FailedRow { row, error });
+                        keep.push(false);
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            let rest = Filter::keep(d, &BooleanArray::from(keep))?;
+            let v = eval(&rest.batch)?;
+            Ok((rest, v))
+        }
+        Err(e) => Err(e),
     }
 }
 

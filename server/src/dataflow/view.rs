@@ -37,6 +37,8 @@ enum Contents {
 pub struct Stats {
     pub rows_in: AtomicU64,
     pub rows_late: AtomicU64,
+    /// Input rows an expression failed on (each also a dead letter).
+    pub rows_failed: AtomicU64,
     pub dead_letters: AtomicU64,
     /// Rows of changes passed on to subscribers.
     pub rows_out: AtomicU64,

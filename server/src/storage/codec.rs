@@ -67,6 +67,10 @@ impl<'a> Dec<'a> {
         self.buf = rest;
         Ok(head)
     }
+    /// Whether everything was read (fields added later are read only when present).
+    pub fn at_end(&self) -> bool {
+        self.buf.is_empty()
+    }
     pub fn u64(&mut self) -> DecResult<u64> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }

@@ -1,5 +1,6 @@
 //! `weir_views`: each materialized view's input, emit mode, status and
-//! progress (rows in, late rows, dead letters, watermark).
+//! progress (rows in, late rows, rows an expression failed on, dead
+//! letters, watermark).
 
 use crate::engine::Engine;
 use crate::engine::objects::{View, batch_of, emit_text, text_column};
@@ -23,6 +24,7 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
             text_column("status"),
             Field::new("rows_in", DataType::Int64, false),
             Field::new("rows_late", DataType::Int64, false),
+            Field::new("rows_failed", DataType::Int64, false),
             Field::new("dead_letters", DataType::Int64, false),
             Field::new("watermark", ts, true),
         ],
@@ -33,6 +35,7 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
             Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.state.status().to_string()))),
             stat(&|v| v.state.stats.rows_in.load(Ordering::Relaxed) as i64),
             stat(&|v| v.state.stats.rows_late.load(Ordering::Relaxed) as i64),
+            stat(&|v| v.state.stats.rows_failed.load(Ordering::Relaxed) as i64),
             stat(&|v| v.state.stats.dead_letters.load(Ordering::Relaxed) as i64),
             Arc::new(wm),
         ],
