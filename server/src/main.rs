@@ -84,7 +84,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    let shared = frontend::Shared::new(engine.clone(), config.password.clone());
+    let shared = frontend::Shared::new(engine.clone(), config.password.clone(), config.max_connections);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {

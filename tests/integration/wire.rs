@@ -311,3 +311,38 @@ async fn startup_parameters_settings_and_clean_shutdown() {
     assert!(log.contains(&format!("listening on postgres://127.0.0.1:{}", server.port)), "{log}");
     assert!(log.contains("SIGTERM"), "{log}");
 }
+
+/// `--max-connections`: one session more than the limit is refused with
+/// 53300 (FATAL, as PostgreSQL says it), the open ones go on, and a closed
+/// one makes room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_beyond_max_connections_are_refused_and_the_others_go_on() {
+    let server = Server::start_with(temp_dir("maxconn"), &["--max-connections", "3"]);
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(server.client().await);
+    }
+    let refused = match tokio_postgres::connect(&server.conn_str(), NoTls).await {
+        Ok(_) => panic!("a fourth session was let in"),
+        Err(e) => e,
+    };
+    assert_eq!(sqlstate(&refused), "53300", "{refused:?}");
+    let db = refused.as_db_error().expect("an ErrorResponse");
+    assert_eq!((db.severity(), db.message()), ("FATAL", "sorry, too many clients already"));
+    for c in &open {
+        assert_eq!(c.query_one("SELECT 1::int4", &[]).await.unwrap().get::<_, i32>(0), 1);
+    }
+    drop(open.pop());
+    let started = Instant::now();
+    let again = loop {
+        match tokio_postgres::connect(&server.conn_str(), NoTls).await {
+            Ok((c, conn)) => {
+                tokio::spawn(conn);
+                break c;
+            }
+            Err(e) => assert!(started.elapsed() < Duration::from_secs(10), "no room after a session closed: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(again.query_one("SELECT 2::int4", &[]).await.unwrap().get::<_, i32>(0), 2);
+}

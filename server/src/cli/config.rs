@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5433";
 pub const DEFAULT_DATA_DIR: &str = "./weir-data";
+/// Most client sessions at once by default (PostgreSQL's default too).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 
 /// Flags of `weir serve`. Each may also come from the environment or weir.yaml.
 #[derive(Debug, Args, Default)]
@@ -18,7 +20,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -36,6 +38,9 @@ pub struct ServeArgs {
     /// How often dataflows checkpoint their state (and sinks deliver, exactly once), e.g. 1s or 200ms [env: WEIR_CHECKPOINT_INTERVAL] [default: 1s]
     #[arg(long, env = "WEIR_CHECKPOINT_INTERVAL", hide_env = true)]
     pub checkpoint_interval: Option<String>,
+    /// Most client sessions at once; one more is refused with SQLSTATE 53300 [env: WEIR_MAX_CONNECTIONS] [default: 100]
+    #[arg(long, env = "WEIR_MAX_CONNECTIONS", hide_env = true)]
+    pub max_connections: Option<usize>,
     /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet
     #[arg(long)]
     pub demo: bool,
@@ -51,6 +56,7 @@ struct FileConfig {
     query_threads: Option<usize>,
     wal_compact_bytes: Option<u64>,
     checkpoint_interval: Option<String>,
+    max_connections: Option<usize>,
 }
 
 /// The settings a server runs with.
@@ -63,6 +69,7 @@ pub struct Config {
     pub query_threads: usize,
     pub wal_compact_bytes: u64,
     pub checkpoint_interval: std::time::Duration,
+    pub max_connections: usize,
     pub demo: bool,
 }
 
@@ -85,6 +92,7 @@ impl Config {
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             query_threads: args.query_threads.or(file.query_threads).unwrap_or(cores).max(1),
             demo: args.demo,
+            max_connections: args.max_connections.or(file.max_connections).unwrap_or(DEFAULT_MAX_CONNECTIONS).max(1),
             checkpoint_interval,
             wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })

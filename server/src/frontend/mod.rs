@@ -76,11 +76,26 @@ pub struct Shared {
     pub password: Option<String>,
     cancels: Cancels,
     pids: RandomPidSecretKeyGenerator,
+    /// Most client sessions at once (`--max-connections`); one more is refused with 53300.
+    max_connections: usize,
+    /// Open connections (sockets with handlers).
+    connections: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
-    pub fn new(engine: Arc<Engine>, password: Option<String>) -> Arc<Self> {
-        Arc::new(Shared { engine, password, cancels: Cancels::default(), pids: Default::default() })
+    pub fn new(engine: Arc<Engine>, password: Option<String>, max_connections: usize) -> Arc<Self> {
+        Arc::new(Shared { engine, password, cancels: Cancels::default(), pids: Default::default(), max_connections, connections: Default::default() })
+    }
+
+    /// A new client's startup: refused once `max_connections` sessions are open, as PostgreSQL does.
+    fn admit(&self) -> PgWireResult<()> {
+        if self.connections.load(Ordering::Relaxed) > self.max_connections {
+            tracing::warn!("refused a connection: {} sessions are open (max_connections)", self.max_connections);
+            let mut info = ErrorInfo::new("FATAL".into(), "53300".into(), "sorry, too many clients already".into());
+            info.hint = Some(format!("weir takes at most {} sessions at once (--max-connections); close idle ones or raise the limit", self.max_connections));
+            return Err(PgWireError::UserError(Box::new(info)));
+        }
+        Ok(())
     }
 }
 
@@ -209,6 +224,7 @@ pub struct Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         let pid = self.pid.load(Ordering::Relaxed);
+        self.shared.connections.fetch_sub(1, Ordering::Relaxed);
         self.shared.cancels.forget(pid);
         self.shared.engine.sessions.close(pid);
     }
@@ -217,6 +233,7 @@ impl Drop for Connection {
 impl Connection {
     pub fn new(shared: Arc<Shared>) -> Arc<Self> {
         let session = Session::new(shared.engine.clone());
+        shared.connections.fetch_add(1, Ordering::Relaxed);
         Arc::new(Connection {
             shared,
             session: tokio::sync::Mutex::new(session),
@@ -633,17 +650,17 @@ impl PgWireServerHandlers for Handlers {
 /// Trust or SCRAM-SHA-256, depending on whether a password is configured.
 pub enum AnyStartup {
     Trust(TrustStartup),
-    Scram(SASLAuthStartupHandler<DefaultServerParameterProvider>),
+    Scram(SASLAuthStartupHandler<DefaultServerParameterProvider>, Arc<Shared>),
 }
 
 impl AnyStartup {
     fn new(shared: Arc<Shared>) -> Self {
-        match &shared.password {
+        match shared.password.clone() {
             None => AnyStartup::Trust(TrustStartup { shared }),
             Some(pw) => {
-                let mut scram = ScramAuth::new(Arc::new(ConfiguredPassword(pw.clone())));
+                let mut scram = ScramAuth::new(Arc::new(ConfiguredPassword(pw)));
                 scram.set_iterations(SCRAM_ITERATIONS);
-                AnyStartup::Scram(SASLAuthStartupHandler::new(Arc::new(server_parameters())).with_scram(scram))
+                AnyStartup::Scram(SASLAuthStartupHandler::new(Arc::new(server_parameters())).with_scram(scram), shared)
             }
         }
     }
@@ -657,9 +674,12 @@ impl StartupHandler for AnyStartup {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if let (PgWireFrontendMessage::Startup(_), AnyStartup::Trust(TrustStartup { shared }) | AnyStartup::Scram(_, shared)) = (&message, self) {
+            shared.admit()?;
+        }
         match self {
             AnyStartup::Trust(t) => t.on_startup(client, message).await,
-            AnyStartup::Scram(s) => s.on_startup(client, message).await,
+            AnyStartup::Scram(s, _) => s.on_startup(client, message).await,
         }
     }
 }
