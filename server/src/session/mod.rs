@@ -591,25 +591,7 @@ impl Session {
                 let (schema, batches) = self.settings.show(&name)?;
                 Ok(rows_output(schema, batches, "SHOW"))
             }
-            Statement::Set(set) => {
-                let before = self.settings.clone();
-                self.settings.apply_set(&set)?;
-                // The current transaction's modes act in a block and last only as long as it;
-                // SET LOCAL lasts until the block ends (outside one it does nothing).
-                let target = Settings::target(&set);
-                let local = target.as_ref().is_some_and(|(_, local)| *local);
-                match self.txn.as_mut() {
-                    Some(txn) => {
-                        txn.read_only = self.settings.get("transaction_read_only") == Some("on");
-                        if let Some((name, _)) = target {
-                            txn.track_local(&name, local, before.get(&name), self.settings.get(&name));
-                        }
-                    }
-                    None if local => self.settings = before,
-                    None => self.settings.end_block(),
-                }
-                Ok(Output::Command { tag: "SET".into(), rows: None })
-            }
+            Statement::Set(set) => self.set(&set),
             Statement::Reset(r) => {
                 self.settings.reset(&r.reset)?;
                 Ok(Output::Command { tag: "RESET".into(), rows: None })
@@ -669,6 +651,26 @@ impl Session {
         let n = batch.num_rows();
         self.engine.apply(&mut writer, Change::Append { table, batch })?;
         Ok(Output::Command { tag: "SELECT".into(), rows: Some(n) })
+    }
+
+    /// SET: the current transaction's modes act in a block and last only as
+    /// long as it; SET LOCAL lasts until the block ends (outside one it does nothing).
+    fn set(&mut self, set: &ast::Set) -> SqlResult<Output> {
+        let before = self.settings.clone();
+        self.settings.apply_set(set)?;
+        let target = Settings::target(set);
+        let local = target.as_ref().is_some_and(|(_, local)| *local);
+        match self.txn.as_mut() {
+            Some(txn) => {
+                txn.read_only = self.settings.get("transaction_read_only") == Some("on");
+                if let Some((name, _)) = target {
+                    txn.track_local(&name, local, before.get(&name), self.settings.get(&name));
+                }
+            }
+            None if local => self.settings = before,
+            None => self.settings.end_block(),
+        }
+        Ok(Output::Command { tag: "SET".into(), rows: None })
     }
 
     /// BEGIN, COMMIT, ROLLBACK [TO SAVEPOINT], SAVEPOINT, RELEASE SAVEPOINT.
