@@ -211,12 +211,18 @@ async fn a_table_mirrored_from_postgres_is_looked_up_and_refreshed() {
     assert_eq!(sqlstate(&e), "08001", "{e:?}");
     c.batch_execute(&format!(
         "CREATE TABLE levels (user_id INT PRIMARY KEY, level TEXT, since TIMESTAMP)
-           WITH (connector = 'postgres', url = '{pg_url}', table = '{dim}', refresh = '300ms');
+           WITH (connector = 'postgres', url = '{pg_url}?password=planted-secret-7', table = '{dim}', refresh = '300ms');
          CREATE SOURCE seqs WITH (connector = 'generator', scenario = 'sequence', count = 4000, rate = 500, users = 3, seed = 1);
          CREATE MATERIALIZED VIEW leveled AS SELECT s.seq, s.user_id, l.level FROM seqs s LEFT JOIN levels l ON s.user_id = l.user_id;"
     ))
     .await
     .unwrap();
+    // The mirror's password (trust ignores it) is never shown, not even through its hash.
+    let catalog = text_rows(&c, "SELECT sql, sql_hash FROM weir_catalog WHERE name = 'levels'").await;
+    let shown = format!("{catalog:?}");
+    assert!(!shown.contains("planted-secret-7") && shown.contains("***"), "{shown}");
+    let own: Vec<Vec<Option<String>>> = text_rows(&c, "SELECT weir_definition_hash(sql) FROM weir_catalog WHERE name = 'levels'").await;
+    assert_ne!(own[0][0], catalog[0][1], "the hash is of the full text, not of what is shown");
     let rows = text_rows(&c, "SELECT user_id, level, since FROM levels").await;
     assert_eq!(rows.len(), 3, "loaded at CREATE: {rows:?}");
     assert_eq!(rows[0], vec![Some("1".into()), Some("old".into()), Some("2026-01-01 00:00:00".into())]);

@@ -7,7 +7,7 @@
 //! prints the plan only. The server's side is the `weir_catalog` relation:
 //! each object's definition with secrets hidden, and a hash of the full text.
 
-use crate::engine::definition::{definition_hash, normalized, redacted};
+use crate::engine::definition::{normalized, redacted};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -84,6 +84,8 @@ struct Wanted {
     name: String,
     sql: String,
     file: String,
+    /// The server's hash of `sql` (it holds the key), as weir_catalog shows it.
+    hash: String,
 }
 
 fn wanted(stmt: &WeirStatement) -> Option<(&'static str, String)> {
@@ -120,11 +122,14 @@ fn diff(old: &str, new: &str) -> String {
 }
 
 pub async fn run(args: ApplyArgs) -> anyhow::Result<()> {
-    let want = read_files(&args.path)?;
+    let mut want = read_files(&args.path)?;
     let (client, conn) = tokio_postgres::connect(&args.server, NoTls)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to weir at {}: {e}", weir_connectors::sink::redact_url(&args.server)))?;
     tokio::spawn(conn);
+    for w in &mut want {
+        w.hash = client.query_one("SELECT weir_definition_hash($1::text)", &[&w.sql]).await?.get(0);
+    }
     let have = catalog(&client).await?;
     if plan(&args, &want, &have)? == 0 {
         println!("nothing to do");
@@ -151,7 +156,7 @@ fn read_files(path: &Path) -> anyhow::Result<Vec<Wanted>> {
                     p.sql.chars().take(60).collect::<String>()
                 );
             };
-            want.push(Wanted { kind, name, sql: p.sql, file: f.display().to_string() });
+            want.push(Wanted { kind, name, sql: p.sql, file: f.display().to_string(), hash: String::new() });
         }
     }
     Ok(want)
@@ -170,7 +175,7 @@ fn plan(args: &ApplyArgs, want: &[Wanted], have: &Catalog) -> anyhow::Result<usi
                     println!("would create {} {}", w.kind, w.name);
                 }
             }
-            Some((kind, _, hash)) if kind == w.kind && *hash == definition_hash(&w.sql) => println!("unchanged {} {}", w.kind, w.name),
+            Some((kind, _, hash)) if kind == w.kind && *hash == w.hash => println!("unchanged {} {}", w.kind, w.name),
             Some((kind, old, _)) => {
                 let why = format!("{} {} ({}) differs from the running definition:\n{}", w.kind, w.name, w.file, diff(old, &w.sql));
                 if kind == "table" || w.kind == "table" {
@@ -214,7 +219,7 @@ async fn apply(client: &tokio_postgres::Client, want: &[Wanted], mut have: Catal
                 run(w.sql.clone(), format!("create {} {}", w.kind, w.name)).await?;
                 println!("created {} {}", w.kind, w.name);
             }
-            Some((kind, _, hash)) if kind == w.kind && *hash == definition_hash(&w.sql) => {}
+            Some((kind, _, hash)) if kind == w.kind && *hash == w.hash => {}
             Some((kind, _, _)) => {
                 let cascade = if kind == "sink" { "" } else { " CASCADE" };
                 run(format!("DROP {} {}{cascade}", kind.to_uppercase(), w.name), format!("drop {kind} {}", w.name)).await?;
@@ -250,8 +255,13 @@ mod tests {
         let e = substitute("${NOPE} ${ALSO}", &env).unwrap_err();
         assert!(e.contains("NOPE, ALSO"), "{e}");
         assert!(substitute("${bad-name}", &env).is_err());
-        assert_eq!(definition_hash("CREATE  SINK s\nFROM v"), definition_hash("CREATE SINK s FROM v"));
-        assert_ne!(definition_hash("CREATE SINK s FROM v"), definition_hash("CREATE SINK s FROM w"));
+        use crate::engine::definition::definition_hash;
+        let key = b"a server's key";
+        assert_eq!(definition_hash(key, "CREATE  SINK s\nFROM v"), definition_hash(key, "CREATE SINK s FROM v"));
+        assert_ne!(definition_hash(key, "CREATE SINK s FROM v"), definition_hash(key, "CREATE SINK s FROM w"));
+        assert_ne!(definition_hash(key, "CREATE SINK s FROM v"), definition_hash(b"another key", "CREATE SINK s FROM v"));
+        let table = "CREATE TABLE d (a int) WITH (connector = 'postgres', url = 'postgres://u:hunter2@h/db', table = 'd')";
+        assert!(!redacted(table).contains("hunter2"), "{}", redacted(table));
         let sql = "CREATE SINK s FROM v WITH (connector = 's3', path = 's3://b/', secret_access_key = 'abc', url = 'postgres://u:pw@h/db')";
         let shown = redacted(sql);
         assert!(shown.contains("secret_access_key = '***'") && !shown.contains("abc") && !shown.contains(":pw@"), "{shown}");

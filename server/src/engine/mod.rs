@@ -120,6 +120,8 @@ pub struct Engine {
     /// Held for writing while a transaction's tables change, for reading
     /// while a statement takes its snapshot of them.
     visibility: RwLock<()>,
+    /// The key of definition hashes (engine/definition.rs).
+    pub(crate) definition_key: Vec<u8>,
 }
 
 fn io_error(what: &str, e: std::io::Error) -> SqlError {
@@ -154,6 +156,7 @@ impl Engine {
             restored: parking_lot::Mutex::new(restored),
             gate: parking_lot::Mutex::new(Some(Arc::new(Gate::default()))),
             visibility: RwLock::new(()),
+            definition_key: definition::load_key(data_dir)?,
         });
         engine.restore(recovered).await?;
         // Mirrored tables load again now, then on their schedule.

@@ -186,6 +186,7 @@ fn pg_error(state: SqlState, msg: String) -> datafusion::error::DataFusionError 
 
 /// The names of the functions defined here.
 pub const NAMES: &[&str] = &[
+    "weir_definition_hash",
     "pg_get_userbyid",
     "pg_table_is_visible",
     "pg_type_is_visible",
@@ -299,6 +300,11 @@ fn definition(name: &str) -> (fn(&[DataType]) -> DataType, Body) {
         "to_regclass" => (oid_type, |l, a| Ok(ScalarValue::Int64(a.first().and_then(as_text).and_then(|n| l.by_name(&n).map(|r| r.oid))))),
         "to_regtype" => (oid_type, |_, a| Ok(ScalarValue::Int64(a.first().and_then(as_text).and_then(|n| type_by_name(&n))))),
         "version" => (text_type, |_, _| Ok(text(version()))),
+        // The hash weir_catalog shows, of a definition's text (for `weir apply`).
+        "weir_definition_hash" => (text_type, |l, a| {
+            let (Some(engine), Some(sql)) = (l.engine.upgrade(), a.first().and_then(as_text)) else { return Ok(null_text()) };
+            Ok(text(crate::engine::definition::definition_hash(&engine.definition_key, &sql)))
+        }),
         "current_schema" => (text_type, |l, _| Ok(l.schemas().into_iter().next().map_or(null_text(), text))),
         "current_schemas" => (text_list_type, |l, a| Ok(current_schemas(l, a.first().and_then(|v| v.cast_to(&DataType::Boolean).ok())))),
         "current_database" => (text_type, |_, _| Ok(text(crate::engine::CATALOG))),

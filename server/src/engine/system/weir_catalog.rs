@@ -1,5 +1,5 @@
 //! `weir_catalog`: every object's definition with secrets hidden, and the
-//! hash of its full text, which `weir apply` compares its files against.
+//! keyed hash of its full text, which `weir apply` compares its files against.
 
 use crate::engine::Engine;
 use crate::storage::Definition;
@@ -20,7 +20,7 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
         col(&|d| d.name.clone()),
         col(&|d| d.kind.to_string()),
         col(&|d| crate::engine::definition::redacted(&d.sql)),
-        col(&|d| crate::engine::definition::definition_hash(&d.sql)),
+        col(&|d| crate::engine::definition::definition_hash(&engine.definition_key, &d.sql)),
     ];
     Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
 }
