@@ -30,12 +30,16 @@ pub struct ApplyArgs {
 }
 
 /// Fills `${NAME}` and `${NAME:-default}` from `env`; every missing name is listed in the error.
+/// A value cannot change the statement: inside a quoted string its quotes
+/// are doubled; elsewhere it must be one plain word or number.
 pub fn substitute(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut missing = Vec::new();
     let mut rest = text;
+    let mut place = Place::Code;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
+        place = place_after(&rest[..start], place);
         let Some(len) = rest[start..].find('}') else {
             return Err(format!("\"${{\" without a closing \"}}\" near: {}", &rest[start..(start + 30).min(rest.len())]));
         };
@@ -48,7 +52,7 @@ pub fn substitute(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<St
             return Err(format!("\"${{{inner}}}\" is not a variable such as ${{NAME}} or ${{NAME:-default}}"));
         }
         match (env(name), default) {
-            (Some(v), _) => out.push_str(&v),
+            (Some(v), _) => out.push_str(&placed(name, &v, place)?),
             (None, Some(d)) => out.push_str(d),
             (None, None) => missing.push(name.to_string()),
         }
@@ -60,6 +64,41 @@ pub fn substitute(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<St
     } else {
         missing.dedup();
         Err(format!("environment variables not set and without a default: {}", missing.join(", ")))
+    }
+}
+
+/// Where in SQL text a `${NAME}` stands.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    Code,
+    /// Inside a '...' string.
+    Text,
+    /// Inside a `--` comment (until the end of its line).
+    Comment,
+}
+
+/// Where SQL `text`, begun at `place`, ends (a doubled quote toggles twice).
+fn place_after(text: &str, mut place: Place) -> Place {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        place = match (place, c) {
+            (Place::Code, '\'') => Place::Text,
+            (Place::Text, '\'') => Place::Code,
+            (Place::Code, '-') if chars.peek() == Some(&'-') => Place::Comment,
+            (Place::Comment, '\n') => Place::Code,
+            (p, _) => p,
+        };
+    }
+    place
+}
+
+/// A variable's value as it may stand at `place`, so that it cannot change the statement.
+fn placed(name: &str, value: &str, place: Place) -> Result<String, String> {
+    match place {
+        Place::Text => Ok(value.replace('\'', "''")),
+        Place::Comment if !value.contains(['\n', '\r']) => Ok(value.to_string()),
+        Place::Code if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) => Ok(value.to_string()),
+        _ => Err(format!("${{{name}}} is outside quotes, so its value must be one word or number, not {value:?}; write '${{{name}}}' for a string")),
     }
 }
 
@@ -251,10 +290,20 @@ mod tests {
     #[test]
     fn variables_hashes_and_redaction() {
         let env = |n: &str| (n == "BROKER").then(|| "k:9092".to_string());
-        assert_eq!(substitute("a ${BROKER} b ${REDIS:-redis://x} c", &env).unwrap(), "a k:9092 b redis://x c");
+        assert_eq!(substitute("a '${BROKER}' b ${REDIS:-redis://x} c", &env).unwrap(), "a 'k:9092' b redis://x c");
         let e = substitute("${NOPE} ${ALSO}", &env).unwrap_err();
         assert!(e.contains("NOPE, ALSO"), "{e}");
         assert!(substitute("${bad-name}", &env).is_err());
+        // A value cannot change the statement: quotes are doubled in a string, refused outside one.
+        let evil = |n: &str| (n == "X").then(|| "a'); DROP TABLE t; --".to_string());
+        assert_eq!(substitute("url = '${X}', n = 'it''s ${X}'", &evil).unwrap(), "url = 'a''); DROP TABLE t; --', n = 'it''s a''); DROP TABLE t; --'");
+        let e = substitute("WHERE stock < ${X}", &evil).unwrap_err();
+        assert!(e.contains("outside quotes"), "{e}");
+        let five = |n: &str| (n == "LOW").then(|| "5".to_string());
+        assert_eq!(substitute("-- weir's own\nWHERE stock < ${LOW}", &five).unwrap(), "-- weir's own\nWHERE stock < 5");
+        assert_eq!(substitute("-- see ${BROKER}\nSELECT 1", &env).unwrap(), "-- see k:9092\nSELECT 1");
+        let newline = |_: &str| Some("x\nDROP TABLE t".to_string());
+        assert!(substitute("-- ${X}\nSELECT 1", &newline).is_err(), "a value cannot end a comment");
         use crate::engine::definition::definition_hash;
         let key = b"a server's key";
         assert_eq!(definition_hash(key, "CREATE  SINK s\nFROM v"), definition_hash(key, "CREATE SINK s FROM v"));
