@@ -49,6 +49,10 @@ FETCH a;
 ROLLBACK;
 ";
 
+/// Both tests here recreate `cur_t` in the suite's PostgreSQL: one at a time,
+/// so that one's setup never drops the table under the other.
+static PG_TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn weir_and_postgres() -> (Server, String, String) {
     let server = Server::start();
     let weir = format!("postgresql://weir@127.0.0.1:{}/weir", server.port);
@@ -62,6 +66,7 @@ fn weir_and_postgres() -> (Server, String, String) {
 
 #[test]
 fn fetch_and_move_in_every_direction_like_postgres() {
+    let _one_at_a_time = PG_TABLE.lock().unwrap_or_else(|e| e.into_inner());
     let (_server, weir, pg) = weir_and_postgres();
     assert_same_session("the cursor script", &weir, &pg, SCRIPT);
 }
@@ -109,6 +114,7 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn:
 
 #[test]
 fn binary_and_scrollable_cursors_through_psycopg_like_postgres() {
+    let _one_at_a_time = PG_TABLE.lock().unwrap_or_else(|e| e.into_inner());
     let (_server, weir, pg) = weir_and_postgres();
     let run = |url: &str| {
         let out = Command::new(service("WEIR_TEST_PYTHON")).args(["-c", PSYCOPG_SCRIPT, url]).output().unwrap();
