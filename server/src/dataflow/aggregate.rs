@@ -10,7 +10,7 @@
 //! their groups' rows (`kept.rs`); `FILTER (WHERE ...)` works for all.
 
 use super::kept::{Kept, KeptBatch, KeptRows};
-use super::ops::{FailedRow, evaluate_isolating};
+use super::ops::{FailedRow, isolate};
 use super::{Delta, add_count};
 use crate::storage::codec::{Dec, DecResult, Enc};
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
@@ -552,8 +552,9 @@ impl Aggregate {
         }
         match self.inputs(&d.batch) {
             Ok(inputs) => self.update(d, inputs),
-            Err(_) => {
-                let (d, inputs) = evaluate_isolating(d.clone(), failed, |b| self.inputs(b))?;
+            Err(e) => {
+                // The whole batch failed: only the copy taken here is filtered.
+                let (d, inputs) = isolate(d.clone(), e, failed, |b| self.inputs(b))?;
                 self.update(&d, inputs)
             }
         }

@@ -293,25 +293,31 @@ fn is_row_error(e: &SqlError) -> bool {
 pub fn evaluate_isolating<T>(d: Delta, failed: &mut Vec<FailedRow>, eval: impl Fn(&RecordBatch) -> SqlResult<T>) -> SqlResult<(Delta, T)> {
     match eval(&d.batch) {
         Ok(v) => Ok((d, v)),
-        Err(e) if is_row_error(&e) => {
-            let mut keep = Vec::with_capacity(d.batch.num_rows());
-            for i in 0..d.batch.num_rows() {
-                let row = d.batch.slice(i, 1);
-                match eval(&row) {
-                    Ok(_) => keep.push(true),
-                    Err(error) if is_row_error(&error) => {
-                        failed.push(FailedRow { row, error });
-                        keep.push(false);
-                    }
-                    Err(other) => return Err(other),
-                }
-            }
-            let rest = Filter::keep(d, &BooleanArray::from(keep))?;
-            let v = eval(&rest.batch)?;
-            Ok((rest, v))
-        }
-        Err(e) => Err(e),
+        Err(e) => isolate(d, e, failed, eval),
     }
+}
+
+/// After `eval` failed over all of `d` with `error`: for a data error, the
+/// rows that fail alone go to `failed` and `eval` runs over the others.
+pub fn isolate<T>(d: Delta, error: SqlError, failed: &mut Vec<FailedRow>, eval: impl Fn(&RecordBatch) -> SqlResult<T>) -> SqlResult<(Delta, T)> {
+    if !is_row_error(&error) {
+        return Err(error);
+    }
+    let mut keep = Vec::with_capacity(d.batch.num_rows());
+    for i in 0..d.batch.num_rows() {
+        let row = d.batch.slice(i, 1);
+        match eval(&row) {
+            Ok(_) => keep.push(true),
+            Err(error) if is_row_error(&error) => {
+                failed.push(FailedRow { row, error });
+                keep.push(false);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let rest = Filter::keep(d, &BooleanArray::from(keep))?;
+    let v = eval(&rest.batch)?;
+    Ok((rest, v))
 }
 
 #[cfg(test)]

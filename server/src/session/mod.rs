@@ -827,16 +827,15 @@ impl Session {
     /// A DML write: applied now, or in an open transaction, kept in its
     /// copy of the table until COMMIT. `what` names the statement.
     fn write(&mut self, writer: &mut crate::engine::Writer<'_>, change: Change, what: &str) -> SqlResult<()> {
-        let Some(txn) = self.txn.as_mut() else {
-            // A statement outside a block is a transaction of its own, in the default mode.
-            if self.settings.get("default_transaction_read_only") == Some("on") {
-                return Err(SqlError::new(SqlState::ReadOnlySqlTransaction, format!("cannot execute {what} in a read-only transaction")));
-            }
-            return self.engine.apply(writer, change);
+        // A statement outside a block is a transaction of its own, in the default mode.
+        let read_only = match &self.txn {
+            Some(txn) => txn.read_only,
+            None => self.settings.get("default_transaction_read_only") == Some("on"),
         };
-        if txn.read_only {
+        if read_only {
             return Err(SqlError::new(SqlState::ReadOnlySqlTransaction, format!("cannot execute {what} in a read-only transaction")));
         }
+        let Some(txn) = self.txn.as_mut() else { return self.engine.apply(writer, change) };
         match change {
             Change::Append { table, batch } => txn.append(&table, batch)?,
             Change::Replace { table, batches } => txn.replace(&table, &batches)?,
