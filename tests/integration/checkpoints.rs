@@ -334,6 +334,8 @@ async fn kafka_source_resumes_at_its_offsets_after_sigkill() {
     if want != got {
         for (who, client) in [("calm", &cc), ("crashed", &c)] {
             eprintln!("{who}: {:?}", text_rows(client, "SELECT name, status, rows_in, rows_late, dead_letters, watermark FROM weir_views").await);
+            eprintln!("{who} sinks: {:?}", text_rows(client, "SELECT * FROM weir_sink_status").await);
+            eprintln!("{who} checkpoints: {:?}", text_rows(client, "SELECT * FROM weir_checkpoints ORDER BY epoch DESC LIMIT 5").await);
         }
     }
     assert_eq!(want["parquet count, distinct"], vec![format!("{0} {0}", EVENTS + 3)], "the calm run archived every event once");
