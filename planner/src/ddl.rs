@@ -39,6 +39,8 @@ pub struct CreateView {
     pub if_not_exists: bool,
     pub query: Box<Query>,
     pub emit: Emit,
+    /// `WITH (retention = '1 hour')` before AS.
+    pub options: Vec<(String, String)>,
 }
 
 /// `CREATE SINK name FROM relation WITH (...)`.
@@ -292,6 +294,7 @@ fn parse_create_view(p: &mut Parser) -> Result<CreateView, ParserError> {
     }
     let if_not_exists = p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]);
     let name = p.parse_object_name(false)?;
+    let options = parse_with_options(p)?;
     p.expect_keyword_is(Keyword::AS)?;
     let mut query = p.parse_query()?;
     let mut emit = Emit::OnUpdate;
@@ -310,7 +313,7 @@ fn parse_create_view(p: &mut Parser) -> Result<CreateView, ParserError> {
             return p.expected("WINDOW CLOSE or UPDATE after EMIT ON", p.peek_token());
         }
     }
-    Ok(CreateView { name, if_not_exists, query, emit })
+    Ok(CreateView { name, if_not_exists, query, emit, options })
 }
 
 /// Removes a trailing table alias `emit` from the query's last FROM item.

@@ -57,6 +57,8 @@ pub enum SqlState {
     WrongObjectType,
     ProtocolViolation,
     ProgramLimitExceeded,
+    /// A query needed more memory than the server's limit gives queries.
+    OutOfMemory,
     IoError,
     /// An external system (broker, sink target) cannot be reached.
     UnableToConnect,
@@ -104,6 +106,7 @@ impl SqlState {
             WrongObjectType => "42809",
             ProtocolViolation => "08P01",
             ProgramLimitExceeded => "54000",
+            OutOfMemory => "53200",
             StringDataRightTruncation => "22001",
             DatetimeFieldOverflow => "22008",
             InvalidRegularExpression => "2201B",
@@ -365,7 +368,8 @@ impl From<DataFusionError> for SqlError {
                     SqlError::new(SqlState::InvalidParameterValue, pg_style(m))
                 }
             }
-            DataFusionError::ResourcesExhausted(m) => SqlError::new(SqlState::ProgramLimitExceeded, pg_style(m)),
+            DataFusionError::ResourcesExhausted(m) => SqlError::new(SqlState::OutOfMemory, format!("out of memory: {}", pg_style(m)))
+                .with_hint("the query needs more memory than --memory-limit gives queries (a quarter of it): raise the limit, or narrow the query"),
             DataFusionError::External(inner) => match inner.downcast_ref::<SqlError>() {
                 Some(se) => se.clone(),
                 None => SqlError::internal(pg_style(&inner.to_string())),

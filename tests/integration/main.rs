@@ -19,6 +19,7 @@ mod pipelines;
 mod services;
 mod sinks;
 mod slt;
+mod state;
 mod streaming;
 mod transactions;
 mod watermarks;

@@ -20,7 +20,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// Most client sessions at once; one more is refused with SQLSTATE 53300 [env: WEIR_MAX_CONNECTIONS] [default: 100]
     #[arg(long, env = "WEIR_MAX_CONNECTIONS", hide_env = true)]
     pub max_connections: Option<usize>,
+    /// Memory weir may use, e.g. 4GiB or 512MiB: half for views' contents in memory (the rest is read from disk), a quarter for running queries (past it they spill, then fail with SQLSTATE 53200) [env: WEIR_MEMORY_LIMIT] [default: half the machine's memory]
+    #[arg(long, env = "WEIR_MEMORY_LIMIT", hide_env = true)]
+    pub memory_limit: Option<String>,
     /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet
     #[arg(long)]
     pub demo: bool,
@@ -57,6 +60,7 @@ struct FileConfig {
     wal_compact_bytes: Option<u64>,
     checkpoint_interval: Option<String>,
     max_connections: Option<usize>,
+    memory_limit: Option<String>,
 }
 
 /// The settings a server runs with.
@@ -70,6 +74,8 @@ pub struct Config {
     pub wal_compact_bytes: u64,
     pub checkpoint_interval: std::time::Duration,
     pub max_connections: usize,
+    /// Bytes.
+    pub memory_limit: u64,
     pub demo: bool,
 }
 
@@ -84,6 +90,12 @@ impl Config {
             .ok()
             .filter(|d| !d.is_zero())
             .ok_or_else(|| anyhow::anyhow!("checkpoint_interval \"{interval}\" is not a duration above zero (examples: 1s, 500ms)"))?;
+        let memory_limit = match args.memory_limit.or(file.memory_limit) {
+            Some(text) => parse_bytes(&text)
+                .filter(|b| *b >= MIN_MEMORY_LIMIT)
+                .ok_or_else(|| anyhow::anyhow!("memory_limit \"{text}\" is not a size of at least 16MiB (examples: 512MiB, 4GiB)"))?,
+            None => default_memory_limit(),
+        };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Config {
             listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
@@ -94,9 +106,39 @@ impl Config {
             demo: args.demo,
             max_connections: args.max_connections.or(file.max_connections).unwrap_or(DEFAULT_MAX_CONNECTIONS).max(1),
             checkpoint_interval,
+            memory_limit,
             wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })
     }
+}
+
+/// The smallest memory limit weir runs with.
+const MIN_MEMORY_LIMIT: u64 = 16 << 20;
+
+/// `4GiB`, `512MiB`, `64MB`, `1024kB` or a number of bytes.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "kib" | "k" => 1 << 10,
+        "mb" | "mib" | "m" => 1 << 20,
+        "gb" | "gib" | "g" => 1 << 30,
+        "tb" | "tib" | "t" => 1 << 40,
+        _ => return None,
+    };
+    let bytes = n * scale as f64;
+    (bytes.is_finite() && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// Half the machine's memory (MemTotal), or 1 GiB where it cannot be read.
+fn default_memory_limit() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()));
+    total.map(|kib| kib * 1024 / 2).unwrap_or(1 << 30).max(MIN_MEMORY_LIMIT)
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -123,6 +165,12 @@ mod tests {
         assert_eq!(c.checkpoint_interval, std::time::Duration::from_millis(250));
         let err = Config::resolve(ServeArgs { checkpoint_interval: Some("0s".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("not a duration above zero"), "{err}");
+        assert_eq!(parse_bytes("512MiB"), Some(512 << 20));
+        assert_eq!(parse_bytes("1.5 GiB"), Some(3 << 29));
+        assert_eq!(parse_bytes("lots"), None);
+        let err = Config::resolve(ServeArgs { memory_limit: Some("1MiB".into()), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("at least 16MiB"), "{err}");
+        assert!(c.memory_limit >= MIN_MEMORY_LIMIT, "a default limit");
         std::fs::write(&path, "listn: typo\n").unwrap();
         let err = Config::resolve(ServeArgs { config: Some(path.clone()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");

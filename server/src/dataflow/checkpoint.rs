@@ -14,8 +14,10 @@
 //! Sinks write epoch E to their targets only after that, so a restart from
 //! the newest checkpoint can deliver again whatever a crash interrupted.
 //!
-//! Rows appended to append-only views are saved once, as segments in
-//! `segments/<member>/<epoch>.arrow`, not with every checkpoint.
+//! Rows appended to append-only views are saved once, as segment files the
+//! view writes at the barrier (`segments/<member>/`, see `segments.rs`); a
+//! checkpoint syncs the ones its parts name before its manifest is written,
+//! and a restart from checkpoint E removes the files of later epochs.
 
 use crate::dataflow::view::{Subscription, ViewState};
 use parking_lot::Mutex;
@@ -70,8 +72,8 @@ impl std::fmt::Display for MemberId {
 #[derive(Clone, Default)]
 pub struct Part {
     pub state: Vec<u8>,
-    /// Rows an append-only view added since its previous checkpoint (Arrow IPC).
-    pub segment: Option<Vec<u8>>,
+    /// Segment files an append-only view wrote since its previous checkpoint.
+    pub segments: Vec<PathBuf>,
 }
 
 struct Member {
@@ -145,7 +147,6 @@ pub struct Restored {
     pub parts: HashMap<String, Vec<u8>>,
     /// Every kept checkpoint up to the newest, oldest first: (epoch, member states).
     older: Vec<(u64, HashMap<String, Vec<u8>>)>,
-    segments: PathBuf,
 }
 
 impl Restored {
@@ -155,25 +156,6 @@ impl Restored {
         let mut out: Vec<(u64, Vec<u8>)> = self.older.iter_mut().filter_map(|(e, parts)| parts.remove(member).map(|p| (*e, p))).collect();
         out.extend(self.parts.remove(member).map(|p| (self.epoch, p)));
         out
-    }
-
-    /// An append-only view's saved rows, in order (`open` removed segments newer than the checkpoint).
-    pub fn segments(&self, member: &MemberId) -> io::Result<Vec<arrow::array::RecordBatch>> {
-        let mut out = Vec::new();
-        let dir = self.segments.join(member.to_string());
-        let Ok(entries) = fs::read_dir(&dir) else { return Ok(out) };
-        let mut files: Vec<(u64, PathBuf)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().to_string();
-                name.strip_suffix(".arrow").and_then(|n| n.parse::<u64>().ok()).map(|n| (n, e.path()))
-            })
-            .collect();
-        files.sort();
-        for (_, path) in files {
-            out.extend(crate::storage::decode_batches(&fs::read(&path)?)?);
-        }
-        Ok(out)
     }
 }
 
@@ -217,7 +199,7 @@ impl Coordinator {
                     None => {
                         let bytes = parts.values().map(|p| p.len() as u64).sum();
                         history.push_back(Info { epoch: e, at_micros: m.at_micros, duration: Duration::ZERO, bytes, members: parts.len() });
-                        restored = Some(Restored { epoch: e, parts, older: vec![], segments: segments.clone() });
+                        restored = Some(Restored { epoch: e, parts, older: vec![] });
                     }
                     Some(r) => r.older.insert(0, (e, parts)),
                 },
@@ -232,14 +214,9 @@ impl Coordinator {
             fs::remove_dir_all(dir.join(epoch_name(e)))?;
         }
         let epoch = restored.as_ref().map(|r| r.epoch).unwrap_or(0);
-        // Segments written for a checkpoint that never completed would be taken for newer ones.
-        for member in fs::read_dir(&segments)?.flatten() {
-            for seg in fs::read_dir(member.path())?.flatten() {
-                let name = seg.file_name().to_string_lossy().to_string();
-                if name.strip_suffix(".arrow").and_then(|n| n.parse::<u64>().ok()).is_none_or(|e| e > epoch) {
-                    fs::remove_file(seg.path())?;
-                }
-            }
+        // Segments written after the checkpoint restarted from hold rows it does not cover.
+        for member in fs::read_dir(&segments)?.flatten().filter(|m| m.path().is_dir()) {
+            crate::dataflow::segments::clean_dir(&member.path(), epoch)?;
         }
         let inner = Inner { taken: epoch, history, ..Inner::default() };
         let c = Coordinator { dir, segments, interval, requested: epoch.into(), durable: epoch.into(), inner: Mutex::new(inner), stop: AtomicBool::new(false) };
@@ -382,9 +359,9 @@ impl Coordinator {
             let part = match m.parts.remove(&epoch) {
                 Some(p) => p,
                 None => {
-                    // A finished member: its segment is written once, its state every time.
+                    // A finished member: its segments are synced once, its state written every time.
                     let f = m.finished.as_mut().expect("checked above");
-                    Part { state: f.state.clone(), segment: f.segment.take() }
+                    Part { state: f.state.clone(), segments: std::mem::take(&mut f.segments) }
                 }
             };
             m.parts.retain(|e, _| *e > epoch);
@@ -402,13 +379,8 @@ impl Coordinator {
         let mut files = Vec::new();
         let mut bytes = 0u64;
         for (member, part) in parts {
-            if let Some(seg) = &part.segment {
-                let dir = self.segments.join(member);
-                fs::create_dir_all(&dir)?;
-                write_synced(&dir.join(format!("{}.arrow", epoch_name(epoch))), seg)?;
-                crate::storage::sync_dir(&dir)?;
-                bytes += seg.len() as u64;
-            }
+            crate::dataflow::segments::sync_files(&part.segments)?;
+            bytes += part.segments.iter().filter_map(|p| fs::metadata(p).ok()).map(|m| m.len()).sum::<u64>();
             write_synced(&tmp.join(member), &part.state)?;
             files.push(FileEntry { member: member.clone(), len: part.state.len() as u64, crc: crc32fast::hash(&part.state) });
             bytes += part.state.len() as u64;
@@ -435,6 +407,11 @@ impl Coordinator {
         }
     }
 
+    /// Where a member's segment files are.
+    pub fn segment_dir(&self, member: &MemberId) -> PathBuf {
+        self.segments.join(member.to_string())
+    }
+
     /// Forgets a dropped member's saved rows.
     pub fn remove_segments(&self, member: &MemberId) {
         let _ = fs::remove_dir_all(self.segments.join(member.to_string()));
@@ -453,7 +430,10 @@ mod tests {
     /// Takes and writes one epoch as the coordinator's thread would.
     fn checkpoint(c: &Coordinator, epoch: u64, state: &[u8]) {
         c.requested.store(epoch, Ordering::Release);
-        assert!(c.report(&MemberId::View(1), epoch, Part { state: state.to_vec(), segment: Some(vec![epoch as u8]) }));
+        let seg = c.segment_dir(&MemberId::View(1)).join(format!("{epoch:020}-{epoch:020}.arrow"));
+        fs::create_dir_all(seg.parent().unwrap()).unwrap();
+        fs::write(&seg, b"").unwrap();
+        assert!(c.report(&MemberId::View(1), epoch, Part { state: state.to_vec(), segments: vec![seg] }));
         let (e, parts, _) = c.take_ready().expect("every member reported");
         c.write(e, &parts).unwrap();
         c.durable.store(e, Ordering::Release);

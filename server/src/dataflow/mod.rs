@@ -9,6 +9,7 @@ pub mod join;
 pub mod kept;
 pub mod ops;
 pub mod over;
+pub mod segments;
 pub mod status;
 pub mod view;
 
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
-use view::{DeadLetterRow, DeadLetters, SavedContents, ViewState};
+use view::{DeadLetterRow, DeadLetters, ViewState};
 use weir_connectors::{ConnectorError, Source, SourceEvent};
 use weir_planner::stream::{JoinStrategy, Stage, StreamPlan, WindowKind};
 use weir_planner::{Emit, SqlError, SqlResult};
@@ -376,7 +377,7 @@ pub enum Input {
     },
     /// Another view's contents and changes, from after checkpoint barrier `after`.
     View {
-        initial: Vec<RecordBatch>,
+        initial: segments::Snapshot,
         rx: Receiver<Msg>,
         after: u64,
     },
@@ -385,7 +386,7 @@ pub enum Input {
     /// The two inputs of a join (left, right): each one's contents and
     /// changes, and the barrier its changes start after.
     Join {
-        sides: [(Vec<RecordBatch>, Receiver<Msg>, u64); 2],
+        sides: [(segments::Snapshot, Receiver<Msg>, u64); 2],
         after: u64,
     },
 }
@@ -397,8 +398,6 @@ pub struct Checkpointing {
     pub member: MemberId,
     /// Its state in the checkpoint the server restarted from, if any.
     pub restored: Option<Vec<u8>>,
-    /// Rows of an append-only view saved in segments.
-    pub segments: Vec<RecordBatch>,
     /// Held closed while a restarted server starts every dataflow, so that
     /// none runs ahead before all subscriptions are in place.
     pub gate: Option<Arc<Gate>>,
@@ -449,10 +448,15 @@ struct Runner {
     dead: Arc<DeadLetters>,
     ckpt: Checkpointing,
     last_barrier: u64,
-    /// Rows of an append-only view that checkpoints already hold.
-    saved_rows: usize,
+    /// Segment files written since the last checkpoint that took this dataflow's part.
+    unsynced: Vec<std::path::PathBuf>,
     /// The source the view reads ("" when it reads a view or table).
     source: String,
+}
+
+/// The rows of an input's snapshot, read now.
+pub(crate) fn read_snapshot(s: segments::Snapshot) -> SqlResult<Vec<RecordBatch>> {
+    s.read_all().map_err(|e| SqlError::internal(format!("cannot read the rows of an input view: {e}")))
 }
 
 pub(crate) fn now_micros() -> i64 {
@@ -535,7 +539,7 @@ impl Runner {
     /// Ends the dataflow with `status`; its state stands in every later checkpoint.
     fn done(&mut self, status: Status, position: Option<Vec<u8>>) -> SqlResult<()> {
         // Status first: a subscriber that registers in between then sees End from subscribe().
-        let part = self.part(&status.to_string(), position, None)?;
+        let part = self.part(&status.to_string(), position, None, true)?;
         self.view.set_status(status);
         self.ckpt.coord.finish(&self.ckpt.member, part);
         self.view.publish(Msg::End);
@@ -543,7 +547,8 @@ impl Runner {
     }
 
     /// This dataflow's state for a checkpoint.
-    fn part(&mut self, status: &str, position: Option<Vec<u8>>, watermark: Option<&Watermark>) -> SqlResult<Part> {
+    /// `finished`: the part stands for every epoch after the last barrier.
+    fn part(&mut self, status: &str, position: Option<Vec<u8>>, watermark: Option<&Watermark>, finished: bool) -> SqlResult<Part> {
         let mut e = Enc::default();
         let s = &self.view.stats;
         e.bytes(status.as_bytes())
@@ -560,24 +565,17 @@ impl Runner {
         e.opt_bytes(wm.as_deref());
         self.pipeline.snapshot(&mut e);
         let io = |err: std::io::Error| SqlError::internal(format!("cannot encode a checkpoint: {err}"));
-        let mut segment = None;
-        match self.view.saved_contents(self.saved_rows)? {
-            SavedContents::Full(batches) => {
-                e.bool(true).batches(Some(&self.view.schema), &batches).map_err(io)?;
-            }
-            SavedContents::Appended(batches, total) => {
-                e.bool(false);
-                if total > self.saved_rows {
-                    segment = Some(crate::storage::encode_batches(Some(&self.view.schema), &batches).map_err(io)?);
-                    self.saved_rows = total;
-                }
-            }
-            SavedContents::Nothing => {
-                e.bool(false);
-            }
-        }
+        match self.view.full_contents()? {
+            Some(batches) => e.bool(true).batches(Some(&self.view.schema), &batches).map_err(io)?,
+            None => e.bool(false),
+        };
         e.u64(s.rows_failed.load(Ordering::Relaxed));
-        Ok(Part { state: e.0, segment })
+        // An append-only view's rows since the last barrier go to a segment file of this epoch.
+        let epoch = self.last_barrier + finished as u64;
+        if let Some(path) = self.view.seal(&self.ckpt.coord.segment_dir(&self.ckpt.member), epoch)? {
+            self.unsynced.push(path);
+        }
+        Ok(Part { state: e.0, segments: self.unsynced.clone() })
     }
 
     /// Takes the barriers of every epoch requested since the last one
@@ -592,10 +590,10 @@ impl Runner {
 
     fn barrier(&mut self, epoch: u64, position: Option<Vec<u8>>, watermark: Option<&Watermark>) -> SqlResult<()> {
         self.last_barrier = epoch;
-        let saved = self.saved_rows;
-        let part = self.part("", position, watermark)?;
-        if !self.ckpt.coord.report(&self.ckpt.member, epoch, part) {
-            self.saved_rows = saved; // not taken: the rows go with the next checkpoint
+        let part = self.part("", position, watermark, false)?;
+        // Taken: the checkpoint syncs the segment files; if not, the next one does.
+        if self.ckpt.coord.report(&self.ckpt.member, epoch, part) {
+            self.unsynced.clear();
         }
         self.view.publish(Msg::Barrier(epoch));
         Ok(())
@@ -605,7 +603,6 @@ impl Runner {
     fn restore(&mut self, source: Option<&mut Box<dyn Source>>, watermark: Option<&mut Watermark>) -> SqlResult<Resume> {
         let c = &mut self.ckpt;
         let Some(state) = c.restored.take() else { return Ok(Resume::Fresh) };
-        let segments = std::mem::take(&mut c.segments);
         let bad = |e: String| SqlError::internal(format!("cannot restore view {} from its checkpoint: {e}", self.view.name));
         let mut d = Dec::new(&state, "a view's checkpoint");
         let status = String::from_utf8_lossy(d.bytes().map_err(bad)?).to_string();
@@ -622,8 +619,7 @@ impl Runner {
         if !d.at_end() {
             s.rows_failed.store(d.u64().map_err(bad)?, Ordering::Relaxed);
         }
-        self.saved_rows = segments.iter().map(|b| b.num_rows()).sum();
-        self.view.restore_contents(full.into_iter().chain(segments).collect())?;
+        self.view.restore_contents(full, &c.coord.segment_dir(&c.member))?;
         if let (Some(p), Some(src)) = (position, source) {
             src.seek(p).map_err(|e| bad(e.to_string()))?;
         }
@@ -667,9 +663,9 @@ impl Runner {
     }
 
     /// Reads another view's changes (after its contents, unless restored).
-    fn run_view(&mut self, initial: Vec<RecordBatch>, rx: Receiver<Msg>, restored: bool) -> SqlResult<bool> {
-        // A restored view already holds what the input's contents gave it.
-        for b in initial.into_iter().filter(|_| !restored) {
+    fn run_view(&mut self, initial: segments::Snapshot, rx: Receiver<Msg>, restored: bool) -> SqlResult<bool> {
+        // A restored view already holds what the input's contents gave it: they are not read.
+        for b in if restored { vec![] } else { read_snapshot(initial)? } {
             self.view.stats.rows_in.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
             self.data(Delta { batch: b, diffs: None })?;
         }
@@ -761,13 +757,13 @@ impl Runner {
     /// Runs a two-input join. Barriers are aligned: once one side has
     /// passed barrier E, its later messages wait until the other side passes
     /// E too, so the join's state at E holds exactly both inputs up to E.
-    fn run_join(&mut self, sides: [(Vec<RecordBatch>, Receiver<Msg>, u64); 2], restored: bool) -> SqlResult<bool> {
+    fn run_join(&mut self, sides: [(segments::Snapshot, Receiver<Msg>, u64); 2], restored: bool) -> SqlResult<bool> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Msg)>(view::SUBSCRIBER_QUEUE_MESSAGES);
         let mut j = JoinInputs { seen: [0; 2], ended: [false; 2], waiting: Default::default() };
         for (s, (initial, input, after)) in sides.into_iter().enumerate() {
             j.seen[s] = after;
             if !restored {
-                for b in initial {
+                for b in read_snapshot(initial)? {
                     self.view.stats.rows_in.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
                     let out = self.pipeline.join_data(s, Delta { batch: b, diffs: None })?;
                     self.emit(out)?;
@@ -918,7 +914,7 @@ pub fn spawn(
         Input::Source { name, .. } => name.clone(),
         _ => String::new(),
     };
-    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, saved_rows: 0, source };
+    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, unsynced: vec![], source };
     let resume = match &mut input {
         Input::Source { source, watermark, .. } => runner.restore(Some(source), watermark.as_mut()),
         _ => runner.restore(None, None),

@@ -2,20 +2,18 @@
 //! its subscribers (views built on it), progress counters, and the
 //! dead-letter relation shared by all dataflows.
 
+use super::segments::{AppendLog, Snapshot};
 use super::{Delta, Msg, Status, add_count};
 use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
-use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow_row::{RowConverter, SortField};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
-use weir_planner::SqlResult;
-
-/// Appended batches are merged in groups of this many.
-const MAX_BATCHES: usize = 256;
+use weir_planner::{SqlError, SqlResult};
 
 /// Messages (batches of changes, watermarks, barriers) waiting for one
 /// subscriber. A subscriber that falls this far behind makes the view wait
@@ -23,9 +21,8 @@ const MAX_BATCHES: usize = 256;
 pub const SUBSCRIBER_QUEUE_MESSAGES: usize = 256;
 
 enum Contents {
-    /// An append-only view: every row ever emitted, and how many of the last
-    /// batches are small ones not merged yet.
-    Append(Vec<RecordBatch>, usize),
+    /// An append-only view: segments on disk, the rows since the last barrier in memory.
+    Append(AppendLog),
     /// A view with updates: each distinct row and how many times it is present.
     Multiset { converter: RowConverter, rows: HashMap<Box<[u8]>, i64> },
     /// Keeps nothing, only passes changes on (a sink reading a source).
@@ -69,44 +66,34 @@ struct Subscribers {
     next_id: u64,
 }
 
-/// A subscription: the contents, then every later change, with the
-/// `rows_out` count and checkpoint barrier the changes start after.
+/// A subscription: the contents (read only if wanted), then every later
+/// change, with the `rows_out` count and checkpoint barrier the changes start after.
 pub struct Subscription {
-    pub snapshot: Vec<RecordBatch>,
+    pub snapshot: Snapshot,
     pub rx: std::sync::mpsc::Receiver<Msg>,
     pub rows_out: u64,
     pub after_barrier: u64,
 }
 
-/// What a checkpoint saves of a view's contents.
-pub enum SavedContents {
-    /// Nothing (a feed).
-    Nothing,
-    /// All rows of a view with updates.
-    Full(Vec<RecordBatch>),
-    /// Rows an append-only view added since the last checkpoint, and its row count now.
-    Appended(Vec<RecordBatch>, usize),
-}
-
 impl ViewState {
-    pub fn new(name: String, schema: SchemaRef, append_only: bool) -> SqlResult<Arc<ViewState>> {
-        Self::with_contents(name, schema, append_only, true)
+    /// A view's state: an append-only view keeps its rows in `append`, any other each distinct row and its count.
+    pub fn new(name: String, schema: SchemaRef, append: Option<AppendLog>) -> SqlResult<Arc<ViewState>> {
+        let contents = match append {
+            Some(log) => Contents::Append(log),
+            None => {
+                let fields = schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
+                Contents::Multiset { converter: RowConverter::new(fields)?, rows: HashMap::new() }
+            }
+        };
+        Ok(Self::with_contents(name, schema, contents))
     }
 
     /// A state that keeps no contents and only passes changes on.
     pub fn feed(name: String, schema: SchemaRef) -> SqlResult<Arc<ViewState>> {
-        Self::with_contents(name, schema, true, false)
+        Ok(Self::with_contents(name, schema, Contents::Feed))
     }
 
-    fn with_contents(name: String, schema: SchemaRef, append_only: bool, keep: bool) -> SqlResult<Arc<ViewState>> {
-        let contents = if !keep {
-            Contents::Feed
-        } else if append_only {
-            Contents::Append(Vec::new(), 0)
-        } else {
-            let fields = schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
-            Contents::Multiset { converter: RowConverter::new(fields)?, rows: HashMap::new() }
-        };
+    fn with_contents(name: String, schema: SchemaRef, contents: Contents) -> Arc<ViewState> {
         let v = ViewState {
             name,
             schema,
@@ -118,7 +105,7 @@ impl ViewState {
         };
         v.stats.watermark_ns.store(i64::MIN, Ordering::Relaxed);
         *v.stats.status.lock() = Status::Starting;
-        Ok(Arc::new(v))
+        Arc::new(v)
     }
 
     pub fn set_status(&self, s: Status) {
@@ -141,16 +128,7 @@ impl ViewState {
         let subscribers = self.subscribers.lock();
         let mut contents = self.contents.write();
         match &mut *contents {
-            Contents::Append(batches, unmerged) => {
-                batches.push(delta.batch.clone());
-                *unmerged += 1;
-                // Merge only the recent small batches, so no row is copied twice.
-                if *unmerged == MAX_BATCHES {
-                    let tail = batches.split_off(batches.len() - MAX_BATCHES);
-                    batches.push(concat_batches(&self.schema, tail.iter())?);
-                    *unmerged = 0;
-                }
-            }
+            Contents::Append(log) => log.push(delta.batch.clone())?,
             Contents::Multiset { converter, rows } => {
                 let encoded = converter.convert_columns(delta.batch.columns())?;
                 for (i, row) in encoded.iter().enumerate() {
@@ -193,64 +171,98 @@ impl ViewState {
         }
     }
 
-    /// The contents a checkpoint saves; `saved` is how many rows of an
-    /// append-only view earlier checkpoints already hold.
-    pub fn saved_contents(&self, saved: usize) -> SqlResult<SavedContents> {
+    /// All rows of a view with updates, for a checkpoint (None for other views).
+    pub fn full_contents(&self) -> SqlResult<Option<Vec<RecordBatch>>> {
         let contents = self.contents.read();
         Ok(match &*contents {
-            Contents::Feed => SavedContents::Nothing,
-            Contents::Multiset { .. } => SavedContents::Full(Self::batches(&self.schema, &contents)?),
-            Contents::Append(batches, _) => {
-                let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-                let mut new = Vec::new();
-                let mut skip = saved;
-                for b in batches {
-                    if skip >= b.num_rows() {
-                        skip -= b.num_rows();
-                        continue;
-                    }
-                    new.push(b.slice(skip, b.num_rows() - skip));
-                    skip = 0;
-                }
-                SavedContents::Appended(new, total)
-            }
+            Contents::Multiset { .. } => Some(Self::multiset_batches(&self.schema, &contents)?),
+            _ => None,
         })
     }
 
-    /// Puts rows from a checkpoint back, before the dataflow and its subscribers start.
-    pub fn restore_contents(&self, batches: Vec<RecordBatch>) -> SqlResult<()> {
+    /// An append-only view writes the rows since the last barrier as the
+    /// segment of `epoch` in `dir` and applies its retention; the file written, if any.
+    pub fn seal(&self, dir: &Path, epoch: u64) -> SqlResult<Option<PathBuf>> {
+        let wm = self.stats.watermark_ns.load(Ordering::Relaxed);
         let mut contents = self.contents.write();
-        for b in batches {
-            let b = b.with_schema(self.schema.clone())?;
-            match &mut *contents {
-                Contents::Append(all, _) => all.push(b),
-                Contents::Multiset { converter, rows } => {
+        let Contents::Append(log) = &mut *contents else { return Ok(None) };
+        let written = log.seal(dir, epoch).map_err(|e| SqlError::internal(format!("cannot write a segment of view {}: {e}", self.name)))?;
+        log.expire(wm);
+        Ok(written)
+    }
+
+    /// Puts rows from a checkpoint back, before the dataflow and its
+    /// subscribers start: a view with updates from `batches`, an append-only one from its segments in `dir`.
+    pub fn restore_contents(&self, batches: Vec<RecordBatch>, dir: &Path) -> SqlResult<()> {
+        let mut contents = self.contents.write();
+        match &mut *contents {
+            Contents::Append(log) => {
+                log.restore(dir).map_err(|e| SqlError::internal(format!("cannot read the segments of view {}: {e}", self.name)))?;
+                log.expire(self.stats.watermark_ns.load(Ordering::Relaxed));
+            }
+            Contents::Multiset { converter, rows } => {
+                for b in batches {
+                    let b = b.with_schema(self.schema.clone())?;
                     for row in converter.convert_columns(b.columns())?.iter() {
                         add_count(rows, row.as_ref(), 1);
                     }
                 }
-                Contents::Feed => {}
             }
-        }
-        if let Contents::Append(all, unmerged) = &mut *contents {
-            if all.len() > 1 {
-                *all = vec![concat_batches(&self.schema, all.iter())?];
-            }
-            *unmerged = 0;
+            Contents::Feed => {}
         }
         Ok(())
     }
 
-    /// The current contents as batches.
-    pub fn snapshot(&self) -> SqlResult<Vec<RecordBatch>> {
-        let contents = self.contents.read();
-        Self::batches(&self.schema, &contents)
+    /// Merges small segments of an append-only view that checkpoints up to
+    /// `durable` hold (the file is written without holding the view up).
+    pub fn compact(&self, durable: u64) -> SqlResult<bool> {
+        let (run, schema, budget) = match &*self.contents.read() {
+            Contents::Append(log) => match log.merge_candidates(durable) {
+                Some(run) => (run, log.schema().clone(), log.budget().clone()),
+                None => return Ok(false),
+            },
+            _ => return Ok(false),
+        };
+        let merged = AppendLog::merge(&schema, &run, &budget).map_err(|e| SqlError::internal(format!("cannot merge segments of view {}: {e}", self.name)))?;
+        if let Contents::Append(log) = &mut *self.contents.write() {
+            log.replace(&run, merged);
+        }
+        Ok(true)
     }
 
-    fn batches(schema: &SchemaRef, contents: &Contents) -> SqlResult<Vec<RecordBatch>> {
+    /// Rows in the view now.
+    pub fn row_count(&self) -> usize {
+        match &*self.contents.read() {
+            Contents::Append(log) => log.rows(),
+            Contents::Multiset { rows, .. } => rows.values().filter(|n| **n > 0).map(|n| *n as usize).sum(),
+            Contents::Feed => 0,
+        }
+    }
+
+    /// Bytes of contents in memory and on disk.
+    pub fn state_bytes(&self) -> (u64, u64) {
+        match &*self.contents.read() {
+            Contents::Append(log) => log.bytes(),
+            Contents::Multiset { rows, .. } => (rows.keys().map(|k| k.len() as u64 + 16).sum(), 0),
+            Contents::Feed => (0, 0),
+        }
+    }
+
+    /// The current contents, read when the snapshot is.
+    pub fn snapshot(&self) -> SqlResult<Snapshot> {
+        let contents = self.contents.read();
+        Self::contents_snapshot(&self.schema, &contents)
+    }
+
+    fn contents_snapshot(schema: &SchemaRef, contents: &Contents) -> SqlResult<Snapshot> {
+        Ok(match contents {
+            Contents::Append(log) => log.snapshot(),
+            _ => Snapshot::of_batches(Self::multiset_batches(schema, contents)?),
+        })
+    }
+
+    fn multiset_batches(schema: &SchemaRef, contents: &Contents) -> SqlResult<Vec<RecordBatch>> {
         match contents {
-            Contents::Feed => Ok(vec![]),
-            Contents::Append(b, _) => Ok(b.clone()),
             Contents::Multiset { converter, rows } => {
                 if rows.is_empty() {
                     return Ok(vec![]);
@@ -265,6 +277,7 @@ impl ViewState {
                 let cols: Vec<ArrayRef> = converter.convert_rows(expanded)?;
                 Ok(vec![RecordBatch::try_new(schema.clone(), cols)?])
             }
+            _ => Ok(vec![]),
         }
     }
 
@@ -274,7 +287,7 @@ impl ViewState {
         let mut subscribers = self.subscribers.lock();
         let contents = self.contents.read();
         let rows_out = self.stats.rows_out.load(Ordering::Relaxed);
-        let snapshot = Self::batches(&self.schema, &contents)?;
+        let snapshot = Self::contents_snapshot(&self.schema, &contents)?;
         drop(contents);
         let (tx, rx) = std::sync::mpsc::sync_channel(SUBSCRIBER_QUEUE_MESSAGES);
         let w = self.stats.watermark_ns.load(Ordering::Relaxed);
@@ -390,7 +403,8 @@ mod tests {
     #[test]
     fn a_slow_subscriber_holds_the_view_back_but_not_its_readers() {
         let schema = one_row(0).batch.schema();
-        let view = ViewState::new("v".into(), schema, true).unwrap();
+        let log = AppendLog::new(schema.clone(), super::super::segments::MemoryBudget::new(1 << 20), None);
+        let view = ViewState::new("v".into(), schema, Some(log)).unwrap();
         let sub = view.subscribe().unwrap();
         let total = SUBSCRIBER_QUEUE_MESSAGES as i64 + 50;
         let writer = {
@@ -409,11 +423,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(200));
         let applied = view.stats.rows_out.load(Ordering::Relaxed);
         assert!(applied <= SUBSCRIBER_QUEUE_MESSAGES as u64 + 1, "the view waits for its subscriber: {applied} applied");
-        let rows: usize = view.snapshot().unwrap().iter().map(|b| b.num_rows()).sum();
+        let rows = view.snapshot().unwrap().rows;
         assert_eq!(rows as u64, applied, "a reader sees the view while the writer waits");
         // A new subscriber does not wait either: it gets the contents so far, then what follows.
         let late = view.subscribe().unwrap();
-        let late_rows: usize = late.snapshot.iter().map(|b| b.num_rows()).sum();
+        let late_rows = late.snapshot.rows;
         assert_eq!(late_rows as u64, applied);
         drop(late);
         let mut received = 0;

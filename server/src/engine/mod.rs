@@ -14,6 +14,7 @@ pub mod sinks;
 pub mod system;
 
 use crate::dataflow::checkpoint::{Coordinator, MemberId, Restored};
+use crate::dataflow::segments::MemoryBudget;
 use crate::dataflow::view::DeadLetters;
 use crate::dataflow::{Checkpointing, Gate, Status};
 use crate::engine::objects::{SourceDef, View};
@@ -122,6 +123,32 @@ pub struct Engine {
     visibility: RwLock<()>,
     /// The key of definition hashes (engine/definition.rs).
     pub(crate) definition_key: Vec<u8>,
+    /// Memory for the cached contents of views (half the memory limit).
+    pub(crate) view_budget: Arc<MemoryBudget>,
+    /// Query execution's memory pool (a quarter of the memory limit): past it sorts spill, then queries fail with 53200.
+    runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+}
+
+/// How often the background thread looks for segments to merge.
+const COMPACTION_EVERY: Duration = Duration::from_secs(2);
+
+/// Starts the thread that merges views' small segments, until the engine is gone.
+fn start_compaction(engine: std::sync::Weak<Engine>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("weir-compaction".into()).spawn(move || {
+        while let Some(e) = engine.upgrade() {
+            let views: Vec<Arc<View>> = e.views.read().values().cloned().collect();
+            let durable = e.coord.durable();
+            drop(e);
+            for v in views {
+                // One merge at a time, then the next view: no view waits long for another.
+                if let Err(err) = v.state.compact(durable) {
+                    tracing::warn!("{}; it is tried again later", err.message);
+                }
+            }
+            std::thread::sleep(COMPACTION_EVERY);
+        }
+    })?;
+    Ok(())
 }
 
 fn io_error(what: &str, e: std::io::Error) -> SqlError {
@@ -131,13 +158,23 @@ fn io_error(what: &str, e: std::io::Error) -> SqlError {
 impl Engine {
     /// Opens the data directory and restores every definition and row.
     /// Without a checkpoint interval nothing is checkpointed (and sinks deliver nothing): for benchmarks.
-    pub async fn open(data_dir: &Path, target_partitions: usize, wal_compact_bytes: u64, checkpoint_interval: Option<Duration>) -> anyhow::Result<Arc<Engine>> {
+    pub async fn open(
+        data_dir: &Path,
+        target_partitions: usize,
+        wal_compact_bytes: u64,
+        checkpoint_interval: Option<Duration>,
+        memory_limit: u64,
+    ) -> anyhow::Result<Arc<Engine>> {
         let started = Instant::now();
         pg_catalog::functions::note_start();
         let (mut storage, recovered) = Storage::open(data_dir)?;
         storage.compact_bytes = wal_compact_bytes;
         let (coord, restored) = Coordinator::open(data_dir, checkpoint_interval.unwrap_or(Duration::MAX))?;
         let resumed = restored.as_ref().map(|r| r.epoch);
+        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new((memory_limit / 4) as usize)))
+            .with_temp_file_path(data_dir.join("spill"))
+            .build_arc()?;
         let engine = Arc::new(Engine {
             tables: RwLock::default(),
             sources: RwLock::default(),
@@ -157,6 +194,8 @@ impl Engine {
             gate: parking_lot::Mutex::new(Some(Arc::new(Gate::default()))),
             visibility: RwLock::new(()),
             definition_key: definition::load_key(data_dir)?,
+            view_budget: MemoryBudget::new(memory_limit / 2),
+            runtime,
         });
         engine.restore(recovered).await?;
         // Mirrored tables load again now, then on their schedule.
@@ -186,6 +225,7 @@ impl Engine {
         }
         if checkpoint_interval.is_some() {
             engine.coord.start()?;
+            start_compaction(Arc::downgrade(&engine))?;
         }
         match resumed {
             Some(e) => tracing::info!("recovered from checkpoint {e} in {:.3} s", started.elapsed().as_secs_f64()),
@@ -198,14 +238,11 @@ impl Engine {
     /// the restored checkpoint) when the server is restarting.
     pub(crate) fn checkpointing(&self, member: MemberId) -> SqlResult<Checkpointing> {
         let mut restored = self.restored.lock();
-        let (state, segments) = match restored.as_mut().and_then(|r| r.parts.remove(&member.to_string()).map(|p| (p, r))) {
-            Some((p, r)) => (Some(p), r.segments(&member).map_err(|e| io_error("read a view's saved rows", e))?),
-            None => {
-                self.coord.remove_segments(&member); // rows of a run that never checkpointed
-                (None, vec![])
-            }
-        };
-        Ok(Checkpointing { coord: self.coord.clone(), member, restored: state, segments, gate: self.gate.lock().clone() })
+        let state = restored.as_mut().and_then(|r| r.parts.remove(&member.to_string()));
+        if state.is_none() {
+            self.coord.remove_segments(&member); // rows of a run that never checkpointed
+        }
+        Ok(Checkpointing { coord: self.coord.clone(), member, restored: state, gate: self.gate.lock().clone() })
     }
 
     /// A sink's saved epochs (taken out of the restored checkpoints), when the server is restarting.
@@ -402,7 +439,12 @@ impl Engine {
         config.options_mut().execution.time_zone = Some("+00:00".into());
         // `1.5` is numeric, as in PostgreSQL, not a double.
         config.options_mut().sql_parser.parse_float_as_decimal = true;
-        let state = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(WeirTypePlanner)).build();
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(self.runtime.clone())
+            .with_default_features()
+            .with_type_planner(Arc::new(WeirTypePlanner))
+            .build();
         let ctx = SessionContext::new_with_state(state);
         let functions = pg_catalog::functions::all(self, scope.as_ref());
         ctx.register_catalog(CATALOG, Arc::new(schemas::WeirCatalog { engine: Arc::downgrade(self), depth, scope }));

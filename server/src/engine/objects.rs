@@ -7,16 +7,20 @@
 
 use crate::dataflow::checkpoint::{JoinSide, MemberId};
 use crate::dataflow::ops::{DEFAULT_IDLE_TIMEOUT, Watermark};
+use crate::dataflow::segments::{AppendLog, Snapshot};
 use crate::dataflow::view::ViewState;
 use crate::dataflow::{self, Input, Pipeline};
 use crate::engine::{Engine, Writer, plan_create_table};
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
-use datafusion::catalog::{MemTable, Session, TableProvider};
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -109,6 +113,55 @@ impl TableProvider for StreamSource {
     }
 }
 
+/// One SELECT's read of a view: the rows at one moment, a segment at a time.
+#[derive(Clone)]
+struct ViewScan {
+    schema: SchemaRef,
+    snapshot: Snapshot,
+}
+
+impl std::fmt::Debug for ViewScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ViewScan({} rows)", self.snapshot.rows)
+    }
+}
+
+impl PartitionStream for ViewScan {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _: Arc<datafusion::execution::TaskContext>) -> datafusion::execution::SendableRecordBatchStream {
+        let schema = self.schema.clone();
+        let rows = self.snapshot.clone().into_iter().map(move |b| {
+            b.and_then(|b| b.with_schema(schema.clone()).map_err(std::io::Error::other))
+                .map_err(|e| datafusion::error::DataFusionError::External(Box::new(SqlError::internal(format!("cannot read a view's rows: {e}")))))
+        });
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), futures::stream::iter(rows)))
+    }
+}
+
+/// A view's `WITH (retention = '...')`: its event-time column and how long rows stay, in nanoseconds.
+fn view_retention(options: &[(String, String)], plan: &StreamPlan) -> SqlResult<Option<(usize, i64)>> {
+    let mut retention = None;
+    for (key, value) in options {
+        if key != "retention" {
+            return Err(SqlError::new(SqlState::InvalidParameterValue, format!("unrecognized materialized view option \"{key}\""))
+                .with_hint("the option a materialized view takes is retention, e.g. WITH (retention = '1 hour')"));
+        }
+        let keep = weir_connectors::options::parse_duration(value)
+            .map_err(|e| SqlError::new(SqlState::InvalidParameterValue, format!("option \"retention\": {e}")))?;
+        let column =
+            plan.event_time.as_ref().map(|t| t.column).filter(|c| plan.append_only && matches!(plan.output.field(*c).data_type(), DataType::Timestamp(..)));
+        let Some(column) = column else {
+            return Err(SqlError::unsupported("retention needs an append-only materialized view with an event-time column")
+                .with_hint("keep the source's event-time column (the one its WATERMARK is on) in the view, and no GROUP BY without EMIT ON WINDOW CLOSE"));
+        };
+        retention = Some((column, keep.as_nanos().min(i64::MAX as u128) as i64));
+    }
+    Ok(retention)
+}
+
 impl RelationLookup for Engine {
     fn relation(&self, name: &str) -> Option<Relation> {
         if let Some(t) = self.table(name) {
@@ -191,7 +244,9 @@ impl Engine {
     pub(crate) async fn prepare_view(self: &Arc<Self>, cv: &CreateView, id: u64) -> SqlResult<View> {
         let name = object_name(&cv.name)?;
         let plan = self.plan_view(cv).await?;
-        let state = ViewState::new(name.clone(), plan.output.clone(), plan.append_only)?;
+        let retention = view_retention(&cv.options, &plan)?;
+        let log = plan.append_only.then(|| AppendLog::new(plan.output.clone(), self.view_budget.clone(), retention));
+        let state = ViewState::new(name.clone(), plan.output.clone(), log)?;
         Ok(View { id, name, plan, state, thread: Mutex::new(None), feeds: Mutex::default() })
     }
 
@@ -404,8 +459,8 @@ impl Engine {
     pub(crate) fn stream_relation(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let view = self.views.read().get(name).cloned();
         if let Some(v) = view {
-            let batches = v.state.snapshot()?;
-            return Ok(Some(Arc::new(MemTable::try_new(v.state.schema.clone(), vec![batches])?)));
+            let scan = ViewScan { schema: v.state.schema.clone(), snapshot: v.state.snapshot()? };
+            return Ok(Some(Arc::new(StreamingTable::try_new(v.state.schema.clone(), vec![Arc::new(scan)])?)));
         }
         let source = self.sources.read().get(name).map(|s| s.schema.clone());
         if let Some(schema) = source {

@@ -9,6 +9,7 @@
 //! lands exactly once.
 
 use crate::dataflow::checkpoint::{Coordinator, MemberId, Part};
+use crate::dataflow::segments::Snapshot;
 use crate::dataflow::view::ViewState;
 use crate::dataflow::{self, Delta, Input, Msg, Pipeline, Status, now_micros};
 use crate::engine::Engine;
@@ -288,7 +289,7 @@ impl Runner {
         }
     }
 
-    fn run(self, snapshot: Vec<RecordBatch>, rx: Receiver<Msg>, ckpt: SinkCheckpoints) {
+    fn run(self, snapshot: Snapshot, rx: Receiver<Msg>, ckpt: SinkCheckpoints) {
         let _feed = StopFeed(self.feed.clone());
         let _leave = LeaveUnlessFinished(&ckpt, &self.status);
         let status = self.status.clone();
@@ -396,7 +397,7 @@ impl Runner {
 /// Where a starting sink stands: a new one delivers its input's contents
 /// first; a restarted one the saved epochs its target does not have yet
 /// (`delivered` is the newest epoch the target has).
-fn initial_state(snapshot: Vec<RecordBatch>, ckpt: &SinkCheckpoints, delivered: u64) -> Result<EpochState, String> {
+fn initial_state(snapshot: Snapshot, ckpt: &SinkCheckpoints, delivered: u64) -> Result<EpochState, String> {
     let mut state = EpochState {
         next: delivered + 1,
         last_barrier: ckpt.after,
@@ -410,7 +411,7 @@ fn initial_state(snapshot: Vec<RecordBatch>, ckpt: &SinkCheckpoints, delivered: 
         pending_barrier: None,
     };
     if ckpt.restored.is_empty() {
-        for b in snapshot {
+        for b in snapshot.read_all().map_err(|e| format!("cannot read the rows of its input: {e}"))? {
             state.push(Delta { batch: b, diffs: None });
         }
         return Ok(state);
@@ -446,7 +447,7 @@ impl Runner {
             return true;
         }
         state.settle(sink.durable_epoch(), &ckpt.committed);
-        ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segment: None });
+        ckpt.coord.finish(&ckpt.member, Part { state: encode_epoch(None).unwrap_or_default(), segments: vec![] });
         ckpt.committed.store(u64::MAX, Ordering::Release);
         status.set(if state.dropped { Status::Stopped(Some("its input was dropped".into())) } else { Status::Finished });
         true
@@ -507,7 +508,7 @@ impl Drop for LeaveUnlessFinished<'_> {
 impl SinkCheckpoints {
     /// Every later checkpoint holds the sink as failed with `e`, and none waits for it.
     fn stay_failed(&self, e: &str) {
-        self.coord.finish(&self.member, Part { state: encode_failed(e), segment: None });
+        self.coord.finish(&self.member, Part { state: encode_failed(e), segments: vec![] });
         self.committed.store(u64::MAX, Ordering::Release);
     }
 }
@@ -606,7 +607,7 @@ impl EpochState {
         let rows = std::mem::take(&mut self.queued_rows);
         let epoch = (changes.rows() > 0).then_some(self.next);
         let state = encode_epoch(epoch.map(|k| (k, &changes))).map_err(|e| SqlError::internal(format!("cannot encode an epoch: {e}")))?;
-        if ckpt.coord.report(&ckpt.member, global, Part { state, segment: None }) {
+        if ckpt.coord.report(&ckpt.member, global, Part { state, segments: vec![] }) {
             self.next += epoch.is_some() as u64;
             self.staged.push_back(Staged { global, epoch, changes, rows });
         } else {
@@ -768,7 +769,7 @@ impl Engine {
         let restored = self.restored_sink_parts(&member);
         // Checkpoints from here on are kept until the target has them.
         committed.store(restored.first().map(|(e, _)| e - 1).unwrap_or(after), Ordering::Release);
-        let snapshot_rows: usize = sub.snapshot.iter().map(|b| b.num_rows()).sum();
+        let snapshot_rows = sub.snapshot.rows;
         sink.status.rows_base.store(sub.rows_out as i64 - snapshot_rows as i64, Ordering::Relaxed);
         *sink.input_state.lock() = Some(state);
         let runner = Runner {

@@ -307,7 +307,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         t => Some(weir_connectors::options::parse_duration(t).map_err(|e| anyhow::anyhow!("--checkpoint-interval: {e}"))?),
     };
     eprintln!("checkpoints: {}", args.checkpoint_interval);
-    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, interval).await?;
+    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, interval, 1 << 30).await?;
     let wanted: Vec<&str> = args.queries.split(',').map(str::trim).collect();
     println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16} {:>12}", "query", "events", "wall s", "cpu s", "events/s", "events/cpu-s", "peak RSS MiB");
     let mut all = cases(&args);
@@ -384,7 +384,7 @@ async fn run_case(engine: &std::sync::Arc<Engine>, name: &str, source_sql: &str,
     let wall = started.elapsed();
     let after = usage();
     let cpu = after.cpu - before.cpu;
-    let rows: usize = state.snapshot()?.iter().map(|b| b.num_rows()).sum();
+    let rows = state.row_count();
     println!(
         "{:<12} {:>12} {:>10.2} {:>10.2} {:>16.0} {:>16.0} {:>12}   ({rows} result rows)",
         name,

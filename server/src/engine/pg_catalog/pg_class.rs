@@ -16,7 +16,7 @@ pub const COLUMNS: &str = "oid:oid relname:name relnamespace:oid reltype:oid=0 r
 pub fn row_count(r: &Relation) -> Option<usize> {
     match &r.object {
         Object::Table(t) => Some(t.snapshot().batches.iter().map(|b| b.num_rows()).sum()),
-        Object::View(v) => v.state.snapshot().ok().map(|b| b.iter().map(|b| b.num_rows()).sum()),
+        Object::View(v) => Some(v.state.row_count()),
         _ => None,
     }
 }

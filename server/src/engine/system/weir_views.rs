@@ -1,6 +1,6 @@
 //! `weir_views`: each materialized view's input, emit mode, status and
 //! progress (rows in, late rows, rows an expression failed on, dead
-//! letters, watermark).
+//! letters, watermark) and its contents: rows, bytes in memory and on disk.
 
 use crate::engine::Engine;
 use crate::engine::objects::{View, batch_of, emit_text, text_column};
@@ -27,6 +27,9 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
             Field::new("rows_failed", DataType::Int64, false),
             Field::new("dead_letters", DataType::Int64, false),
             Field::new("watermark", ts, true),
+            Field::new("rows", DataType::Int64, false),
+            Field::new("memory_bytes", DataType::Int64, false),
+            Field::new("disk_bytes", DataType::Int64, false),
         ],
         vec![
             Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.name.clone()))),
@@ -38,6 +41,9 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
             stat(&|v| v.state.stats.rows_failed.load(Ordering::Relaxed) as i64),
             stat(&|v| v.state.stats.dead_letters.load(Ordering::Relaxed) as i64),
             Arc::new(wm),
+            stat(&|v| v.state.row_count() as i64),
+            stat(&|v| v.state.state_bytes().0 as i64),
+            stat(&|v| v.state.state_bytes().1 as i64),
         ],
     )
 }

@@ -1,0 +1,103 @@
+//! State beyond memory: an append-only view's rows live in segment files
+//! (merged in the background) within a memory limit, equal the batch
+//! oracle before and after a SIGKILL, and a retention keeps only recent rows
+//! queryable while a sink still gets every row.
+
+use crate::streaming::{assert_same, text_rows, wait_views};
+use crate::support::{Server, service, sqlstate, temp_dir};
+use std::time::{Duration, Instant};
+
+fn finished(r: &[Option<String>]) -> bool {
+    r[1].as_deref() == Some("finished")
+}
+
+/// Segment files of every view in `data_dir`, by name.
+fn segment_files(data_dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for member in std::fs::read_dir(data_dir.join("segments")).unwrap().flatten() {
+        out.extend(std::fs::read_dir(member.path()).unwrap().flatten().map(|f| f.file_name().to_string_lossy().to_string()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_append_only_view_lives_on_disk_and_survives_a_sigkill() {
+    let dir = temp_dir("state");
+    let mut server = Server::start_with(dir.clone(), &["--checkpoint-interval", "100ms", "--memory-limit", "16MiB"]);
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE SOURCE tx WITH (connector = 'generator', scenario = 'transactions', count = 60000, rate = '20000', seed = 3,
+            start = '2026-01-01 00:00:00');
+         CREATE MATERIALIZED VIEW all_tx AS SELECT transaction_id, user_id, amount, payment_method, \"timestamp\" FROM tx;
+         CREATE MATERIALIZED VIEW big AS SELECT transaction_id, user_id, amount FROM all_tx WHERE amount > 500;",
+    )
+    .await
+    .unwrap();
+    wait_views(&c, &["all_tx", "big"], finished).await;
+    let files = segment_files(&dir);
+    assert!(files.len() >= 4, "rows went to segment files at the barriers: {files:?}");
+    let stats = text_rows(&c, "SELECT rows, memory_bytes, disk_bytes FROM weir_views WHERE name = 'all_tx'").await;
+    let [rows, memory, disk] = [0, 1, 2].map(|i| stats[0][i].as_deref().unwrap().parse::<i64>().unwrap());
+    assert_eq!(rows, 60000);
+    assert!(disk > 0 && memory <= 8 << 20, "the view keeps at most half the memory limit in memory: {stats:?}");
+    // The oracle: the same rows in a table, and the filter run in batch over it.
+    c.batch_execute("CREATE TABLE tx_t AS SELECT * FROM all_tx").await.unwrap();
+    let ids: std::collections::HashSet<_> = text_rows(&c, "SELECT transaction_id FROM tx_t").await.into_iter().collect();
+    assert_eq!(ids.len(), 60000, "every row once");
+    // A query that needs more than its quarter of the limit fails cleanly; the server goes on.
+    let e = c.simple_query("SELECT count(DISTINCT transaction_id), count(DISTINCT amount) FROM tx_t").await.expect_err("4 MiB is too little");
+    assert_eq!(sqlstate(&e), "53200", "{e:?}");
+    assert_eq!(text_rows(&c, "SELECT 1").await, vec![vec![Some("1".into())]]);
+    assert_same(&c, "big", "SELECT transaction_id, user_id, amount FROM tx_t WHERE amount > 500").await;
+    // The background merges small segments; nothing is lost or repeated by it.
+    let started = Instant::now();
+    while segment_files(&dir).len() >= files.len() {
+        assert!(started.elapsed() < Duration::from_secs(60), "segments were never merged: {:?}", segment_files(&dir));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_same(&c, "all_tx", "SELECT * FROM tx_t").await;
+    server.restart();
+    let c = server.client().await;
+    wait_views(&c, &["all_tx", "big"], finished).await;
+    assert_same(&c, "all_tx", "SELECT * FROM tx_t").await;
+    assert_same(&c, "big", "SELECT transaction_id, user_id, amount FROM tx_t WHERE amount > 500").await;
+}
+
+#[tokio::test]
+async fn retention_keeps_recent_rows_queryable_and_sinks_get_every_row() {
+    let server = Server::start_with(temp_dir("retention"), &["--checkpoint-interval", "100ms"]);
+    let c = server.client().await;
+    let table = format!("retained_{}", server.port);
+    let pg_url = service("WEIR_TEST_PG_URL");
+    c.batch_execute(&format!(
+        "CREATE SOURCE tx WITH (connector = 'generator', scenario = 'transactions', count = 20000, rate = '20000', seed = 4,
+            start = '2026-01-01 00:00:00', event_interval = '100 milliseconds');
+         CREATE MATERIALIZED VIEW recent WITH (retention = '5 minutes') AS SELECT transaction_id, amount, \"timestamp\" FROM tx;
+         CREATE MATERIALIZED VIEW all_tx AS SELECT transaction_id, amount, \"timestamp\" FROM tx;
+         CREATE SINK to_pg FROM recent WITH (connector = 'postgres', url = '{pg_url}', table = '{table}', create_table = 'true');"
+    ))
+    .await
+    .unwrap();
+    wait_views(&c, &["recent", "all_tx"], finished).await;
+    crate::sinks::wait_sinks(&c, &["to_pg"]).await;
+    // The oracle: the unbounded view's rows from the oldest retained one on.
+    c.batch_execute("CREATE TABLE all_t AS SELECT * FROM all_tx").await.unwrap();
+    let span = text_rows(&c, "SELECT count(*), max(\"timestamp\") - min(\"timestamp\") <= INTERVAL '5 minutes 10 seconds' FROM recent").await;
+    let kept: i64 = span[0][0].as_deref().unwrap().parse().unwrap();
+    assert!(kept > 1000 && kept < 20000, "only the last minutes stay: {span:?}");
+    assert_eq!(span[0][1].as_deref(), Some("t"), "{span:?}");
+    assert_same(&c, "recent", "SELECT * FROM all_t WHERE \"timestamp\" >= (SELECT min(\"timestamp\") FROM recent)").await;
+    let (pg, conn) = tokio_postgres::connect(&pg_url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let delivered: i64 = pg.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap().get(0);
+    assert_eq!(delivered, 20000, "the sink got every row, retained or not");
+    for (sql, code, text) in [
+        ("CREATE MATERIALIZED VIEW v1 WITH (retention = 'soon') AS SELECT * FROM tx", "22023", "retention"),
+        ("CREATE MATERIALIZED VIEW v1 WITH (retain = '1 hour') AS SELECT * FROM tx", "22023", "unrecognized"),
+        ("CREATE MATERIALIZED VIEW v1 WITH (retention = '1 hour') AS SELECT user_id, count(*) FROM tx GROUP BY user_id", "0A000", "append-only"),
+    ] {
+        let e = c.batch_execute(sql).await.expect_err(sql);
+        assert_eq!(sqlstate(&e), code, "{sql}: {e:?}");
+        assert!(e.as_db_error().unwrap().message().contains(text), "{sql}: {e:?}");
+    }
+}
