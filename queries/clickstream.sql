@@ -27,7 +27,7 @@ GROUP BY window_start, window_end, event_type
 EMIT ON WINDOW CLOSE;
 
 -- Business hours: 09:00 to 17:59 UTC, Monday to Friday (day_of_week 1-5, Sunday is 0).
-CREATE MATERIALIZED VIEW clicks_enriched AS
+CREATE MATERIALIZED VIEW clicks_enriched WITH (retention = '${RETENTION:-1 hour}') AS
 SELECT event_id, user_id, session_id, event_type, product_id, "timestamp", device_type,
        CAST(date_part('hour', "timestamp") AS INT) AS hour,
        CAST(date_part('dow', "timestamp") AS INT) AS day_of_week,

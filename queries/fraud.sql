@@ -25,7 +25,7 @@ WITH (connector = 'generator', scenario = 'transactions',
 -- 10 minutes up to this one, and the countries they paid from in the hour up
 -- to it (this one included; a transaction that arrives after a later one of
 -- the same user counts for later ones only).
-CREATE MATERIALIZED VIEW fraud_scores AS
+CREATE MATERIALIZED VIEW fraud_scores WITH (retention = '${RETENTION:-1 hour}') AS
 SELECT transaction_id, user_id, amount, payment_method, ip_address, country, "timestamp",
        fraud_score,
        CASE WHEN fraud_score > 0.7 THEN 'HIGH' WHEN fraud_score > 0.4 THEN 'MEDIUM' ELSE 'LOW' END AS risk_level,
@@ -68,7 +68,7 @@ EMIT ON WINDOW CLOSE;
 -- when its user made 5 or more transactions in the 10 minutes up to it
 -- (velocity), or paid from 3 or more countries in the hour up to it.
 -- action_taken says which: 'review', else 'velocity', else 'geography'.
-CREATE MATERIALIZED VIEW fraud_alerts AS
+CREATE MATERIALIZED VIEW fraud_alerts WITH (retention = '${RETENTION:-1 hour}') AS
 SELECT transaction_id AS alert_id, transaction_id, user_id, fraud_score AS risk_score,
        concat('{"risk_level":"', risk_level, '","amount":', amount, ',"payment_method":"', payment_method,
               '","ip_address":"', ip_address, '","tx_count_10m":', tx_count_10m, ',"spend_10m":', spend_10m,

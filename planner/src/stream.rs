@@ -1118,7 +1118,11 @@ impl fmt::Display for StreamPlan {
             Emit::OnWindowClose => "on window close",
         };
         let cols: Vec<&str> = self.output.fields().iter().map(|f| f.name().as_str()).collect();
-        lines.push(format!("Materialize [{}] emit {emit}, {}", cols.join(", "), if self.append_only { "append-only" } else { "upserts and retractions" }));
+        lines.push(format!(
+            "Materialize [{}] emit {emit}, {}",
+            cols.join(", "),
+            if self.append_only { "append-only, rows in segment files on disk" } else { "upserts and retractions" }
+        ));
         for (i, l) in lines.iter().rev().enumerate() {
             writeln!(f, "{}{l}", "  ".repeat(i))?;
         }
@@ -1155,7 +1159,7 @@ impl StreamPlan {
                 let state = if a.window_columns.is_some() && self.window.is_some() {
                     "; state per window, freed when the watermark passes its end"
                 } else {
-                    "; state per key, kept"
+                    "; state per key, never freed (one entry for every key the input ever had)"
                 };
                 format!("Aggregate keys [{}] aggregates [{}]{state}", exprs(&a.group_by), aggs.join(", "))
             }
@@ -1184,7 +1188,7 @@ fn join_line(j: &JoinPlan) -> String {
                 signed_duration(b.hi_ns)
             )
         }
-        JoinStrategy::Updating => format!("with view {}; both sides' rows kept, changes retract and add matches", j.right.name),
+        JoinStrategy::Updating => format!("with view {}; both sides' rows kept, never freed; changes retract and add matches", j.right.name),
     };
     format!("{kind} on {}{filter}: {how}", keys.join(" and "))
 }

@@ -224,6 +224,8 @@ async fn clickstream_pipeline_metrics_enrichment_and_archive() {
 fn apply_file(server: &Server, file: &str, env: &[(&str, String)]) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(["apply", repo_root().join(file).to_str().unwrap(), "--server", &server.conn_str()])
+        // The tests compare every row a view ever held: keep them all.
+        .env("RETENTION", "100000 days")
         .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
         .output()
         .unwrap();

@@ -243,6 +243,7 @@ async fn streaming_ddl_errors_explain_show_drop_and_restart() {
     .unwrap();
     let plan = text_rows(&c, "EXPLAIN MATERIALIZED VIEW spend").await.into_iter().map(|r| r[0].clone().unwrap()).collect::<Vec<_>>().join("\n");
     assert!(plan.contains("Aggregate keys [tx.user_id]") && plan.contains("Watermark timestamp - 5s") && plan.contains("Input tx"), "{plan}");
+    assert!(plan.contains("state per key, never freed"), "a GROUP BY on an unbounded key with no window says its state is never freed: {plan}");
     let plan = text_rows(&c, "EXPLAIN CREATE MATERIALIZED VIEW x AS SELECT window_start, count(*) FROM HOP(tx, \"timestamp\", INTERVAL '10 seconds', INTERVAL '1 minute') GROUP BY window_start, window_end EMIT ON WINDOW CLOSE").await;
     let plan = plan.into_iter().map(|r| r[0].clone().unwrap()).collect::<Vec<_>>().join("\n");
     assert!(plan.contains("Window hop(timestamp, slide 10s, size 1min)") && plan.contains("emit on window close"), "{plan}");

@@ -786,7 +786,15 @@ impl Engine {
         let rx = sub.rx;
         let handle = std::thread::Builder::new()
             .name(format!("weir-sink-{}", sink.name))
-            .spawn(move || runner.run(snapshot, rx, ckpt))
+            .spawn(move || {
+                // A panic is a bug in weir: it fails this sink, visibly, not the server.
+                let status = runner.status.clone();
+                let name = runner.name.clone();
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(snapshot, rx, ckpt))).is_err() {
+                    tracing::error!("sink {name} failed: it panicked (a bug in weir)");
+                    status.set(Status::Failed("the sink panicked (a bug in weir)".into()));
+                }
+            })
             .map_err(|e| SqlError::internal(format!("cannot start a sink thread: {e}")))?;
         let mut threads = vec![handle];
         if let Some((state, input)) = feed {

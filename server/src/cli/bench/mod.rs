@@ -2,10 +2,12 @@
 //! reports throughput per CPU core (CPU time from getrusage, not wall time)
 //! and peak memory, and writes rows through sinks (`--redis`, `--postgres`,
 //! `--parquet`), measures recovery (`--recovery-state-mb`) and fraud-alert
-//! latency (`--alert-latency`, in latency.rs). The numbers in BENCHMARKS.md
+//! latency (`--alert-latency`, in latency.rs), and runs a view over an
+//! unbounded source inside a memory limit (`--soak-seconds`, in soak.rs). The numbers in BENCHMARKS.md
 //! come from here.
 
 pub mod latency;
+pub mod soak;
 
 use crate::dataflow::Status;
 use crate::engine::Engine;
@@ -61,6 +63,15 @@ pub struct BenchArgs {
     /// Seconds the latency benchmark produces for
     #[arg(long, default_value_t = 20)]
     pub alert_seconds: u64,
+    /// Run the soak instead: an unbounded generator into a SELECT * view for this many seconds, printing memory and disk every 10 s
+    #[arg(long)]
+    pub soak_seconds: Option<u64>,
+    /// Events per second the soak generates
+    #[arg(long, default_value_t = 10_000)]
+    pub soak_rate: u64,
+    /// The soak's --memory-limit, e.g. 256MiB
+    #[arg(long, default_value = "256MiB")]
+    pub memory_limit: String,
     /// The Kafka source's `fetch_wait` option in the latency benchmark, e.g. 50ms (default: the source's)
     #[arg(long)]
     pub fetch_wait: Option<String>,
@@ -299,6 +310,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.alert_latency {
         return alert_latency(&args).await;
+    }
+    if let Some(seconds) = args.soak_seconds {
+        let limit = crate::cli::config::parse_bytes(&args.memory_limit)
+            .ok_or_else(|| anyhow::anyhow!("--memory-limit: \"{}\" is not a size such as 256MiB", args.memory_limit))?;
+        return soak::run(seconds, args.soak_rate, limit).await;
     }
     let dir = std::env::temp_dir().join(format!("weir-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
