@@ -41,7 +41,7 @@ pub struct ServeArgs {
     /// Most client sessions at once; one more is refused with SQLSTATE 53300 [env: WEIR_MAX_CONNECTIONS] [default: 100]
     #[arg(long, env = "WEIR_MAX_CONNECTIONS", hide_env = true)]
     pub max_connections: Option<usize>,
-    /// Memory weir may use, e.g. 4GiB or 512MiB: half for views' contents in memory (the rest is read from disk), a quarter for running queries (past it they spill, then fail with SQLSTATE 53200) [env: WEIR_MEMORY_LIMIT] [default: half the machine's memory]
+    /// Memory weir may use, e.g. 4GiB or 512MiB: a quarter for views' contents cached in memory (the rest is read from disk), a quarter for running queries (past it they spill, then fail with SQLSTATE 53200) [env: WEIR_MEMORY_LIMIT] [default: half the machine's memory]
     #[arg(long, env = "WEIR_MEMORY_LIMIT", hide_env = true)]
     pub memory_limit: Option<String>,
     /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet

@@ -571,11 +571,29 @@ impl Runner {
         };
         e.u64(s.rows_failed.load(Ordering::Relaxed));
         // An append-only view's rows since the last barrier go to a segment file of this epoch.
-        let epoch = self.last_barrier + finished as u64;
-        if let Some(path) = self.view.seal(&self.ckpt.coord.segment_dir(&self.ckpt.member), epoch)? {
+        if let Some(path) = self.seal(self.last_barrier + finished as u64)? {
             self.unsynced.push(path);
         }
         Ok(Part { state: e.0, segments: self.unsynced.clone() })
+    }
+
+    /// Writes an append-only view's segment of `epoch`, retrying while the
+    /// disk refuses (full, say): the view and checkpoints wait meanwhile,
+    /// since a checkpoint without the rows would lose them.
+    fn seal(&self, epoch: u64) -> SqlResult<Option<std::path::PathBuf>> {
+        let dir = self.ckpt.coord.segment_dir(&self.ckpt.member);
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self.view.seal(&dir, epoch) {
+                Ok(path) => return Ok(path),
+                Err(e) if !self.view.stop.load(Ordering::Relaxed) => {
+                    tracing::error!("{}; retrying in {wait:?} (the view and checkpoints wait meanwhile)", e.message);
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(RETRY_BACKOFF_MAX);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Takes the barriers of every epoch requested since the last one

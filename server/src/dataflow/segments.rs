@@ -101,15 +101,15 @@ impl Drop for Segment {
 }
 
 impl Segment {
-    /// Its rows: from memory, or read from its file.
-    pub fn read(&self) -> io::Result<Vec<RecordBatch>> {
+    /// Its rows a batch at a time: from memory, or read from its file as the iterator is pulled.
+    fn batches(&self) -> io::Result<Box<dyn Iterator<Item = io::Result<RecordBatch>> + Send>> {
         if let Some(b) = self.cache.lock().as_ref() {
-            return Ok(b.clone());
+            return Ok(Box::new(b.clone().into_iter().map(Ok)));
         }
         let reader = FileReader::try_new(fs::File::open(&self.path)?, None).map_err(io::Error::other)?;
         // Without the file's metadata (row count, times), so the batches take the view's schema.
         let plain = Arc::new(Schema::new(reader.schema().fields().clone()));
-        reader.map(|b| b.and_then(|b| RecordBatch::try_new(plain.clone(), b.columns().to_vec())).map_err(io::Error::other)).collect()
+        Ok(Box::new(reader.map(move |b| b.and_then(|b| RecordBatch::try_new(plain.clone(), b.columns().to_vec())).map_err(io::Error::other))))
     }
 
     fn keep_cached(&self, batches: Vec<RecordBatch>) {
@@ -172,6 +172,18 @@ fn nanos(col: &ArrayRef) -> io::Result<Int64Array> {
 /// Writes `batches` as a segment file (not synced: the checkpoint syncs it).
 fn write_file(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], range: Option<(i64, i64)>) -> io::Result<u64> {
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    write_stream(path, schema, batches.iter().cloned().map(Ok), rows, range)
+}
+
+/// Writes `rows` rows from `batches` as a segment file, batches of about
+/// MERGED_BATCH_ROWS rows each, holding one such batch in memory at a time.
+fn write_stream(
+    path: &Path,
+    schema: &SchemaRef,
+    batches: impl Iterator<Item = io::Result<RecordBatch>>,
+    rows: usize,
+    range: Option<(i64, i64)>,
+) -> io::Result<u64> {
     let mut md = HashMap::from([("weir.rows".to_string(), rows.to_string())]);
     if let Some((lo, hi)) = range {
         md.insert("weir.min_ts".into(), lo.to_string());
@@ -182,14 +194,32 @@ fn write_file(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], range: O
     // LZ4: a few times smaller on disk for little CPU; readers decompress as they read.
     let options = IpcWriteOptions::default().try_with_compression(Some(CompressionType::LZ4_FRAME)).map_err(io::Error::other)?;
     let mut w = FileWriter::try_new_with_options(fs::File::create(&tmp)?, &file_schema, options).map_err(io::Error::other)?;
+    let (mut group, mut n) = (Vec::new(), 0);
+    let mut flush = |group: &mut Vec<RecordBatch>| -> io::Result<()> {
+        let joined = concat_batches(schema, group.iter()).map_err(io::Error::other)?;
+        group.clear();
+        w.write(&joined).map_err(io::Error::other)
+    };
     for b in batches {
-        w.write(b).map_err(io::Error::other)?;
+        let b = b?;
+        n += b.num_rows();
+        group.push(b);
+        if n >= MERGED_BATCH_ROWS {
+            flush(&mut group)?;
+            n = 0;
+        }
+    }
+    if !group.is_empty() {
+        flush(&mut group)?;
     }
     w.finish().map_err(io::Error::other)?;
     drop(w);
     fs::rename(&tmp, path)?;
     Ok(fs::metadata(path)?.len())
 }
+
+/// Rows per batch in a merged segment: a scan reads one batch at a time.
+const MERGED_BATCH_ROWS: usize = 65_536;
 
 /// Syncs segment files and their directory (before a checkpoint that holds them is written).
 pub fn sync_files(paths: &[PathBuf]) -> io::Result<()> {
@@ -243,9 +273,12 @@ impl Snapshot {
     /// Every batch, reading one segment at a time as the iterator is pulled.
     pub fn into_iter(self) -> impl Iterator<Item = io::Result<RecordBatch>> + Send {
         let cutoff = self.cutoff;
-        let from_disk = self.segments.into_iter().flat_map(|s| match s.read() {
-            Ok(b) => b.into_iter().map(Ok).collect::<Vec<_>>(),
-            Err(e) => vec![Err(e)],
+        // The segment is held until its last batch is read, so its file stays meanwhile.
+        let from_disk = self.segments.into_iter().flat_map(|s| {
+            let batches = s.batches().unwrap_or_else(|e| Box::new(std::iter::once(Err(e))));
+            batches.inspect(move |_| {
+                let _holder = &s;
+            })
         });
         from_disk
             .chain(self.batches.into_iter().map(Ok))
@@ -404,23 +437,24 @@ impl AppendLog {
 
     /// Writes the merge of `run` next to it (synced); the merged segment, to put in with [`AppendLog::replace`].
     pub fn merge(schema: &SchemaRef, run: &[Arc<Segment>], budget: &Arc<MemoryBudget>) -> io::Result<Segment> {
-        let mut batches = Vec::new();
+        let mut inputs = Vec::new();
         for s in run {
-            batches.extend(s.read()?.into_iter().map(|b| b.with_schema(schema.clone()).map_err(io::Error::other)).collect::<io::Result<Vec<_>>>()?);
+            inputs.push(s.batches()?);
         }
-        let merged = vec![concat_batches(schema, batches.iter()).map_err(io::Error::other)?];
+        let batches = inputs.into_iter().flatten().map(|b| b.and_then(|b| b.with_schema(schema.clone()).map_err(io::Error::other)));
+        let rows = run.iter().map(|s| s.rows).sum();
         let (first, last) = (run[0].first, run[run.len() - 1].last);
         let dir = run[0].path.parent().ok_or_else(|| io::Error::other("a segment without a directory"))?;
         let path = dir.join(file_name(first, last));
         let lo = run.iter().filter_map(|s| s.min_ts).min();
         let hi = run.iter().filter_map(|s| s.max_ts).max();
-        let bytes = write_file(&path, schema, &merged, lo.zip(hi))?;
+        let bytes = write_stream(&path, schema, batches, rows, lo.zip(hi))?;
         sync_files(std::slice::from_ref(&path))?;
         Ok(Segment {
             path,
             first,
             last,
-            rows: run.iter().map(|s| s.rows).sum(),
+            rows,
             bytes,
             min_ts: lo,
             max_ts: hi,

@@ -123,7 +123,7 @@ pub struct Engine {
     visibility: RwLock<()>,
     /// The key of definition hashes (engine/definition.rs).
     pub(crate) definition_key: Vec<u8>,
-    /// Memory for the cached contents of views (half the memory limit).
+    /// Memory for the cached contents of views (a quarter of the memory limit; the other half is for operator state, buffers and the program).
     pub(crate) view_budget: Arc<MemoryBudget>,
     /// Query execution's memory pool (a quarter of the memory limit): past it sorts spill, then queries fail with 53200.
     runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
@@ -194,7 +194,7 @@ impl Engine {
             gate: parking_lot::Mutex::new(Some(Arc::new(Gate::default()))),
             visibility: RwLock::new(()),
             definition_key: definition::load_key(data_dir)?,
-            view_budget: MemoryBudget::new(memory_limit / 2),
+            view_budget: MemoryBudget::new(memory_limit / 4),
             runtime,
         });
         engine.restore(recovered).await?;
