@@ -3,14 +3,14 @@
 //! At every checkpoint barrier the view's own thread writes the rows it
 //! appended since the previous barrier as one segment file,
 //! `segments/<member>/<first epoch>-<last epoch>.arrow` (Arrow IPC file
-//! format, LZ4-compressed; its schema metadata holds the row count and the newest event
+//! format; its schema metadata holds the row count and the newest event
 //! time), and the checkpoint that follows makes it durable. Only the rows
 //! since the last barrier (the tail) have to be in memory; a segment keeps
 //! its rows cached while the server's [`MemoryBudget`] has room and is read
 //! back from disk otherwise, one segment at a time, by whoever scans it.
 //!
 //! In the background small segments are merged (FAN_IN at a time, up to
-//! MAX_MERGED_BYTES); with a retention, segments whose newest row is older
+//! MAX_MERGED_BYTES, LZ4-compressed); with a retention, segments whose newest row is older
 //! than the view's watermark minus the retention are deleted, and scans hide
 //! the older rows of the segments that remain. A segment file is deleted
 //! only when the last scan holding it lets go.
@@ -124,28 +124,33 @@ impl Segment {
         (self.bytes / CLASS_BASE_BYTES).max(1).ilog(FAN_IN as u64)
     }
 
-    /// Reads a segment file's epochs and metadata, not its rows.
-    fn open(path: PathBuf, budget: &Arc<MemoryBudget>) -> io::Result<Segment> {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let (first, last) = file_epochs(&name).ok_or_else(|| io::Error::other(format!("{name} is not a segment file")))?;
-        let bytes = fs::metadata(&path)?.len();
-        let reader = FileReader::try_new(fs::File::open(&path)?, None).map_err(io::Error::other)?;
-        let md = reader.schema().metadata().clone();
-        let num = |k: &str| md.get(k).and_then(|v| v.parse::<i64>().ok());
-        let rows = num("weir.rows").ok_or_else(|| io::Error::other(format!("segment {name} has no row count")))? as usize;
-        Ok(Segment {
+    /// A segment of `rows` rows in the file at `path` (`bytes` long) holding epochs `first..=last`.
+    fn new(path: PathBuf, (first, last): (u64, u64), rows: usize, bytes: u64, range: Option<(i64, i64)>, budget: &Arc<MemoryBudget>) -> Segment {
+        Segment {
             path,
             first,
             last,
             rows,
             bytes,
-            max_ts: num("weir.max_ts"),
-            min_ts: num("weir.min_ts"),
+            min_ts: range.map(|r| r.0),
+            max_ts: range.map(|r| r.1),
             cache: Mutex::new(None),
             cached_bytes: AtomicU64::new(0),
             obsolete: AtomicBool::new(false),
             budget: budget.clone(),
-        })
+        }
+    }
+
+    /// Reads a segment file's epochs and metadata, not its rows.
+    fn open(path: PathBuf, budget: &Arc<MemoryBudget>) -> io::Result<Segment> {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let epochs = file_epochs(&name).ok_or_else(|| io::Error::other(format!("{name} is not a segment file")))?;
+        let bytes = fs::metadata(&path)?.len();
+        let reader = FileReader::try_new(fs::File::open(&path)?, None).map_err(io::Error::other)?;
+        let md = reader.schema().metadata().clone();
+        let num = |k: &str| md.get(k).and_then(|v| v.parse::<i64>().ok());
+        let rows = num("weir.rows").ok_or_else(|| io::Error::other(format!("segment {name} has no row count")))? as usize;
+        Ok(Segment::new(path, epochs, rows, bytes, num("weir.min_ts").zip(num("weir.max_ts")), budget))
     }
 }
 
@@ -169,20 +174,31 @@ fn nanos(col: &ArrayRef) -> io::Result<Int64Array> {
     Ok(ints.as_any().downcast_ref::<Int64Array>().expect("cast to Int64").clone())
 }
 
-/// Writes `batches` as a segment file (not synced: the checkpoint syncs it).
-fn write_file(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], range: Option<(i64, i64)>) -> io::Result<u64> {
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    write_stream(path, schema, batches.iter().cloned().map(Ok), rows, range)
+/// How a segment file is written.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// The batches as they are, uncompressed: what a barrier writes, at the cost of a copy.
+    AsIs,
+    /// Joined into batches of about MERGED_BATCH_ROWS rows and LZ4-compressed
+    /// (a few times smaller): what the background merge writes.
+    Merged,
 }
 
-/// Writes `rows` rows from `batches` as a segment file, batches of about
-/// MERGED_BATCH_ROWS rows each, holding one such batch in memory at a time.
+/// Writes `batches` as a segment file (not synced: the checkpoint syncs it).
+fn write_file(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], range: Option<(i64, i64)>, layout: Layout) -> io::Result<u64> {
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    write_stream(path, schema, batches.iter().cloned().map(Ok), rows, range, layout)
+}
+
+/// Writes `rows` rows from `batches` as a segment file, holding at most one
+/// merged batch in memory at a time.
 fn write_stream(
     path: &Path,
     schema: &SchemaRef,
     batches: impl Iterator<Item = io::Result<RecordBatch>>,
     rows: usize,
     range: Option<(i64, i64)>,
+    layout: Layout,
 ) -> io::Result<u64> {
     let mut md = HashMap::from([("weir.rows".to_string(), rows.to_string())]);
     if let Some((lo, hi)) = range {
@@ -191,12 +207,12 @@ fn write_stream(
     }
     let file_schema = Schema::new_with_metadata(schema.fields().clone(), md);
     let tmp = path.with_extension("tmp");
-    // LZ4: a few times smaller on disk for little CPU; readers decompress as they read.
-    let options = IpcWriteOptions::default().try_with_compression(Some(CompressionType::LZ4_FRAME)).map_err(io::Error::other)?;
+    let compression = (layout == Layout::Merged).then_some(CompressionType::LZ4_FRAME);
+    let options = IpcWriteOptions::default().try_with_compression(compression).map_err(io::Error::other)?;
     let mut w = FileWriter::try_new_with_options(fs::File::create(&tmp)?, &file_schema, options).map_err(io::Error::other)?;
     let (mut group, mut n) = (Vec::new(), 0);
     let mut flush = |group: &mut Vec<RecordBatch>| -> io::Result<()> {
-        let joined = concat_batches(schema, group.iter()).map_err(io::Error::other)?;
+        let joined = if group.len() == 1 { group.remove(0) } else { concat_batches(schema, group.iter()).map_err(io::Error::other)? };
         group.clear();
         w.write(&joined).map_err(io::Error::other)
     };
@@ -204,7 +220,7 @@ fn write_stream(
         let b = b?;
         n += b.num_rows();
         group.push(b);
-        if n >= MERGED_BATCH_ROWS {
+        if n >= MERGED_BATCH_ROWS || layout == Layout::AsIs {
             flush(&mut group)?;
             n = 0;
         }
@@ -345,24 +361,12 @@ impl AppendLog {
             return Ok(None);
         }
         fs::create_dir_all(dir)?;
-        let batches = vec![concat_batches(&self.schema, self.tail.iter()).map_err(io::Error::other)?];
-        let range = time_range(&batches, self.retention.map(|r| r.0))?;
+        let range = time_range(&self.tail, self.retention.map(|r| r.0))?;
         let path = dir.join(file_name(epoch, epoch));
-        let bytes = write_file(&path, &self.schema, &batches, range)?;
-        let seg = Segment {
-            path: path.clone(),
-            first: epoch,
-            last: epoch,
-            rows: batches[0].num_rows(),
-            bytes,
-            min_ts: range.map(|r| r.0),
-            max_ts: range.map(|r| r.1),
-            cache: Mutex::new(None),
-            cached_bytes: AtomicU64::new(0),
-            obsolete: AtomicBool::new(false),
-            budget: self.budget.clone(),
-        };
-        seg.keep_cached(batches);
+        let bytes = write_file(&path, &self.schema, &self.tail, range, Layout::AsIs)?;
+        let rows = self.tail.iter().map(|b| b.num_rows()).sum();
+        let seg = Segment::new(path.clone(), (epoch, epoch), rows, bytes, range, &self.budget);
+        seg.keep_cached(std::mem::take(&mut self.tail));
         self.newest = self.newest.max(seg.max_ts.unwrap_or(i64::MIN));
         self.segments.push(Arc::new(seg));
         self.tail.clear();
@@ -390,7 +394,7 @@ impl AppendLog {
         let batches = crate::storage::decode_batches(&fs::read(path)?)?;
         let batches: Vec<RecordBatch> = batches.into_iter().map(|b| b.with_schema(self.schema.clone()).map_err(io::Error::other)).collect::<io::Result<_>>()?;
         let new = path.with_file_name(file_name(first, last));
-        write_file(&new, &self.schema, &batches, time_range(&batches, self.retention.map(|r| r.0))?)?;
+        write_file(&new, &self.schema, &batches, time_range(&batches, self.retention.map(|r| r.0))?, Layout::Merged)?;
         sync_files(std::slice::from_ref(&new))?;
         fs::remove_file(path)?;
         Ok(new)
@@ -421,14 +425,15 @@ impl AppendLog {
         let max_span = self.retention.map(|(_, keep)| keep / 4);
         let done: Vec<&Arc<Segment>> = self.segments.iter().take_while(|s| s.last <= durable).collect();
         for start in 0..done.len() {
-            let class = done[start].class();
-            let run: Vec<Arc<Segment>> = done[start..].iter().take_while(|s| s.class() == class).take(FAN_IN).map(|s| (*s).clone()).collect();
+            // Segments of about one size (a class apart at most, so sizes near a class's edge still merge).
+            let run: Vec<Arc<Segment>> = done[start..].iter().take(FAN_IN).map(|s| (*s).clone()).collect();
+            let (lo, hi) = run.iter().fold((u32::MAX, 0), |(lo, hi), s| (lo.min(s.class()), hi.max(s.class())));
             let bytes: u64 = run.iter().map(|s| s.bytes).sum();
             let span = match (run.first().and_then(|s| s.min_ts), run.iter().filter_map(|s| s.max_ts).max()) {
                 (Some(lo), Some(hi)) => hi - lo,
                 _ => 0,
             };
-            if run.len() == FAN_IN && bytes <= MAX_MERGED_BYTES && max_span.is_none_or(|m| span <= m) {
+            if run.len() == FAN_IN && hi <= lo + 1 && bytes <= MAX_MERGED_BYTES && max_span.is_none_or(|m| span <= m) {
                 return Some(run);
             }
         }
@@ -448,21 +453,9 @@ impl AppendLog {
         let path = dir.join(file_name(first, last));
         let lo = run.iter().filter_map(|s| s.min_ts).min();
         let hi = run.iter().filter_map(|s| s.max_ts).max();
-        let bytes = write_stream(&path, schema, batches, rows, lo.zip(hi))?;
+        let bytes = write_stream(&path, schema, batches, rows, lo.zip(hi), Layout::Merged)?;
         sync_files(std::slice::from_ref(&path))?;
-        Ok(Segment {
-            path,
-            first,
-            last,
-            rows,
-            bytes,
-            min_ts: lo,
-            max_ts: hi,
-            cache: Mutex::new(None),
-            cached_bytes: AtomicU64::new(0),
-            obsolete: AtomicBool::new(false),
-            budget: budget.clone(),
-        })
+        Ok(Segment::new(path, (first, last), rows, bytes, lo.zip(hi), budget))
     }
 
     /// Puts `merged` in place of `run`, if the run is still there as it was
