@@ -326,17 +326,30 @@ impl Coordinator {
                         }
                     }
                 };
-                let mut inner = self.inner.lock();
-                self.durable.store(epoch, Ordering::Release);
-                let members = inner.members.len();
-                inner.history.push_back(Info { epoch, at_micros: chrono::Utc::now().timestamp_micros(), duration: started.elapsed(), bytes, members });
-                while inner.history.len() > HISTORY {
-                    inner.history.pop_front();
-                }
-                let keep_from = min_committed(&inner, epoch);
-                drop(inner);
-                self.clean(epoch, keep_from);
+                self.written(epoch, bytes, started);
             }
+        }
+    }
+
+    /// Epoch `epoch` is on disk: it is durable, listed, and older checkpoints
+    /// go (or, while a sink still needs one, keep only the sinks' parts).
+    fn written(&self, epoch: u64, bytes: u64, started: Instant) {
+        let mut inner = self.inner.lock();
+        let previous = self.durable();
+        self.durable.store(epoch, Ordering::Release);
+        let members = inner.members.len();
+        inner.history.push_back(Info { epoch, at_micros: chrono::Utc::now().timestamp_micros(), duration: started.elapsed(), bytes, members });
+        while inner.history.len() > HISTORY {
+            inner.history.pop_front();
+        }
+        let keep_from = min_committed(&inner, epoch);
+        drop(inner);
+        self.clean(epoch, keep_from);
+        if previous > keep_from
+            && previous > 0
+            && let Err(e) = trim_to_sinks(&self.dir.join(epoch_name(previous)))
+        {
+            tracing::warn!("could not trim checkpoint {previous} to its sinks' parts: {e}");
         }
     }
 
@@ -418,6 +431,28 @@ impl Coordinator {
     }
 }
 
+/// Leaves in an older checkpoint only the sinks' parts (the epochs they may
+/// still have to deliver): a restart takes every other member's state from the
+/// newest checkpoint, so a sink whose target is away holds back its own
+/// undelivered changes, not copies of every view's state. The new manifest
+/// replaces the old one atomically before any file goes.
+fn trim_to_sinks(dir: &Path) -> io::Result<()> {
+    let mut manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
+    let is_sink = |m: &str| m.starts_with("sink-");
+    if manifest.files.iter().all(|f| is_sink(&f.member)) {
+        return Ok(());
+    }
+    let others: Vec<String> = manifest.files.iter().filter(|f| !is_sink(&f.member)).map(|f| f.member.clone()).collect();
+    manifest.files.retain(|f| is_sink(&f.member));
+    write_synced(&dir.join("MANIFEST.tmp"), &serde_json::to_vec(&manifest).map_err(io::Error::other)?)?;
+    fs::rename(dir.join("MANIFEST.tmp"), dir.join("MANIFEST"))?;
+    crate::storage::sync_dir(dir)?;
+    for m in others {
+        fs::remove_file(dir.join(m))?;
+    }
+    Ok(())
+}
+
 /// The newest epoch every sink has delivered (`durable` when there are no sinks).
 fn min_committed(inner: &Inner, durable: u64) -> u64 {
     inner.members.values().filter_map(|m| m.committed.as_ref().map(|c| c.load(Ordering::Acquire))).min().unwrap_or(durable).min(durable)
@@ -437,6 +472,42 @@ mod tests {
         let (e, parts, _) = c.take_ready().expect("every member reported");
         c.write(e, &parts).unwrap();
         c.durable.store(e, Ordering::Release);
+    }
+
+    /// While a sink has not delivered them, older checkpoints stay with only
+    /// the sink's parts; a restart takes the views' state from the newest one.
+    #[test]
+    fn checkpoints_a_sink_still_needs_keep_only_its_parts() {
+        let dir = std::env::temp_dir().join(format!("weir-ckpt-trim-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let (c, _) = Coordinator::open(&dir, Duration::from_secs(1)).unwrap();
+        c.join_root(&MemberId::View(1));
+        let delivered = Arc::new(AtomicU64::new(0));
+        let sink = Member { first: 1, parts: BTreeMap::new(), finished: None, committed: Some(delivered.clone()) };
+        c.inner.lock().members.insert(MemberId::Sink(2).to_string(), sink);
+        for e in 1..=3u64 {
+            c.requested.store(e, Ordering::Release);
+            assert!(c.report(&MemberId::View(1), e, Part { state: vec![e as u8; 100], segments: vec![] }));
+            assert!(c.report(&MemberId::Sink(2), e, Part { state: vec![e as u8], segments: vec![] }));
+            let (e, parts, started) = c.take_ready().expect("both reported");
+            let bytes = c.write(e, &parts).unwrap();
+            c.written(e, bytes, started);
+        }
+        let files = |e: u64| {
+            let mut f: Vec<String> =
+                fs::read_dir(dir.join("checkpoints").join(epoch_name(e))).unwrap().map(|f| f.unwrap().file_name().to_string_lossy().to_string()).collect();
+            f.sort();
+            f
+        };
+        assert_eq!(files(1), vec!["MANIFEST", "sink-2"], "an older checkpoint keeps only the sink's epoch");
+        assert_eq!(files(3), vec!["MANIFEST", "sink-2", "view-1"], "the newest is whole");
+        drop(c);
+        let (_, restored) = Coordinator::open(&dir, Duration::from_secs(1)).unwrap();
+        let mut r = restored.expect("checkpoint 3");
+        assert_eq!(r.parts["view-1"], vec![3u8; 100]);
+        let sink_parts: Vec<u64> = r.take_sink_parts(&MemberId::Sink(2)).into_iter().map(|(e, _)| e).collect();
+        assert_eq!(sink_parts, vec![1, 2, 3], "every undelivered epoch of the sink is still there");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
