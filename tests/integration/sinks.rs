@@ -372,6 +372,19 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
     // The view and the waiting sinks still checkpoint (their epochs wait in the checkpoints).
     let epoch_after: i64 = c.query_one(newest, &[]).await.unwrap().get(0);
     assert!(epoch_after > epoch_before, "checkpoints go on during the outage: {epoch_before} then {epoch_after}");
+    // They are kept for the waiting sinks, but only the sinks' parts of the older ones.
+    let kept = text_rows(&c, "SELECT name, undelivered_checkpoints FROM weir_sink_status WHERE name IN ('r', 'p')").await;
+    assert!(kept.iter().all(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap() >= 3), "checkpoints wait for the sinks: {kept:?}");
+    let checkpoints = server.data_dir.join("checkpoints");
+    let mut older: Vec<_> = std::fs::read_dir(&checkpoints).unwrap().flatten().map(|e| e.path()).filter(|d| d.extension().is_none()).collect();
+    older.sort();
+    // The newest holds every member's state; the one before it is trimmed just after the newest is written.
+    older.truncate(older.len().saturating_sub(2));
+    assert!(!older.is_empty(), "older checkpoints are kept for the sinks");
+    for dir in &older {
+        let members: Vec<String> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        assert!(members.iter().all(|m| m == "MANIFEST" || m.starts_with("sink-")), "{}: only the sinks' parts stay: {members:?}", dir.display());
+    }
     outage("up", "redis2");
     outage("up", "pg2");
     wait_views(&c, &["per_user"], |r| r[1].as_deref() == Some("finished")).await;

@@ -290,6 +290,13 @@ impl Coordinator {
         }
     }
 
+    /// Written checkpoints a sink has not delivered yet (kept for it, trimmed to its parts).
+    pub fn undelivered(&self, member: &MemberId) -> u64 {
+        let inner = self.inner.lock();
+        let committed = inner.members.get(&member.to_string()).and_then(|m| m.committed.as_ref()).map(|c| c.load(Ordering::Acquire));
+        committed.map(|c| self.durable().saturating_sub(c)).unwrap_or(0)
+    }
+
     pub fn history(&self) -> Vec<(Info, bool)> {
         let inner = self.inner.lock();
         let complete = min_committed(&inner, self.durable());
