@@ -68,7 +68,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let engine = engine::Engine::open(&config.data_dir, config.query_threads, config.wal_compact_bytes, Some(config.checkpoint_interval), config.memory_limit)
+    let engine = engine::Engine::open(&config.data_dir, config.query_threads, config.wal_compact_bytes, Some(config.checkpoint_interval), config.limits)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open data directory {}: {e}", config.data_dir.display()))?;
     if config.demo {

@@ -644,3 +644,75 @@ async fn a_failed_sink_stays_failed_after_a_restart_and_delivers_nothing_twice()
     let shown = now[0][0].as_deref().unwrap_or("");
     assert!(shown.starts_with("failed") && shown.contains("before weir restarted"), "{now:?}");
 }
+
+/// A TCP relay to `target` on a port of its own, until `true` is sent on the
+/// returned channel: then open connections are closed and new ones refused.
+async fn cuttable_relay(target: String) -> (u16, tokio::sync::watch::Sender<bool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (cut, watch) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let mut watch = watch.clone();
+            if *watch.borrow() {
+                continue; // dropped: the client sees the connection close
+            }
+            let target = target.clone();
+            tokio::spawn(async move {
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = watch.wait_for(|c| *c) => {}
+                }
+            });
+        }
+    });
+    (port, cut)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_whose_target_stays_away_fails_and_frees_its_checkpoints() {
+    let redis_url = service("WEIR_TEST_REDIS_URL");
+    let (port, cut) = cuttable_relay(redis_url.trim_start_matches("redis://").trim_end_matches('/').to_string()).await;
+    let args = ["--checkpoint-interval", "200ms", "--max-undelivered-checkpoints", "5"];
+    let server = Server::start_with(temp_dir("overdue"), &args);
+    let tag = format!("o{}", server.port);
+    let c = server.client().await;
+    c.batch_execute(&format!(
+        "CREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = 'unlimited', rate = '500', users = 20);
+         CREATE MATERIALIZED VIEW per_user AS SELECT user_id, count(*) AS n FROM seq GROUP BY user_id;
+         CREATE SINK away FROM per_user WITH (connector = 'redis', url = 'redis://127.0.0.1:{port}', key = 'away:{tag}:{{user_id}}');
+         CREATE SINK stays FROM per_user WITH (connector = 'redis', url = '{redis_url}', key = 'stays:{tag}:{{user_id}}');"
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    cut.send(true).unwrap();
+    let status = "SELECT name, status, undelivered_checkpoints, rows_written FROM weir_sink_status ORDER BY name";
+    let started = Instant::now();
+    let rows = loop {
+        let rows = text_rows(&c, status).await;
+        if rows[0][1].as_deref().is_some_and(|s| s.starts_with("failed")) {
+            break rows;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the sink never gave up: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(rows[0][1].as_deref().unwrap().contains("--max-undelivered-checkpoints"), "it says why and what to do: {rows:?}");
+    // Its checkpoints are freed; the other sink goes on delivering.
+    let started = Instant::now();
+    loop {
+        let rows = text_rows(&c, status).await;
+        let kept = std::fs::read_dir(server.data_dir.join("checkpoints")).unwrap().count();
+        if rows[0][2].as_deref() == Some("0") && kept <= 3 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "checkpoints still kept ({kept} directories): {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let written = |rows: &[Vec<Option<String>>]| rows[1][3].as_deref().unwrap().parse::<i64>().unwrap();
+    let before = written(&text_rows(&c, status).await);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = text_rows(&c, status).await;
+    assert!(after[1][1].as_deref() == Some("running") && written(&after) > before, "the other sink is unaffected: {after:?}");
+}

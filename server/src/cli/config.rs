@@ -20,7 +20,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit, max_undelivered_checkpoints) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// Memory weir may use, e.g. 4GiB or 512MiB: a quarter for views' contents cached in memory (the rest is read from disk), a quarter for running queries (past it they spill, then fail with SQLSTATE 53200) [env: WEIR_MEMORY_LIMIT] [default: half the machine's memory]
     #[arg(long, env = "WEIR_MEMORY_LIMIT", hide_env = true)]
     pub memory_limit: Option<String>,
+    /// Checkpoints kept for a sink whose target is away; past them the sink fails (DROP SINK and CREATE SINK deliver its input anew) and they are freed [env: WEIR_MAX_UNDELIVERED_CHECKPOINTS] [default: 86400, a day at 1s]
+    #[arg(long, env = "WEIR_MAX_UNDELIVERED_CHECKPOINTS", hide_env = true)]
+    pub max_undelivered_checkpoints: Option<u64>,
     /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet
     #[arg(long)]
     pub demo: bool,
@@ -61,6 +64,7 @@ struct FileConfig {
     checkpoint_interval: Option<String>,
     max_connections: Option<usize>,
     memory_limit: Option<String>,
+    max_undelivered_checkpoints: Option<u64>,
 }
 
 /// The settings a server runs with.
@@ -74,8 +78,7 @@ pub struct Config {
     pub wal_compact_bytes: u64,
     pub checkpoint_interval: std::time::Duration,
     pub max_connections: usize,
-    /// Bytes.
-    pub memory_limit: u64,
+    pub limits: crate::engine::Limits,
     pub demo: bool,
 }
 
@@ -106,7 +109,14 @@ impl Config {
             demo: args.demo,
             max_connections: args.max_connections.or(file.max_connections).unwrap_or(DEFAULT_MAX_CONNECTIONS).max(1),
             checkpoint_interval,
-            memory_limit,
+            limits: crate::engine::Limits {
+                memory: memory_limit,
+                undelivered_checkpoints: args
+                    .max_undelivered_checkpoints
+                    .or(file.max_undelivered_checkpoints)
+                    .unwrap_or(crate::engine::DEFAULT_MAX_UNDELIVERED_CHECKPOINTS)
+                    .max(1),
+            },
             wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })
     }
@@ -170,7 +180,7 @@ mod tests {
         assert_eq!(parse_bytes("lots"), None);
         let err = Config::resolve(ServeArgs { memory_limit: Some("1MiB".into()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("at least 16MiB"), "{err}");
-        assert!(c.memory_limit >= MIN_MEMORY_LIMIT, "a default limit");
+        assert!(c.limits.memory >= MIN_MEMORY_LIMIT, "a default limit");
         std::fs::write(&path, "listn: typo\n").unwrap();
         let err = Config::resolve(ServeArgs { config: Some(path.clone()), ..Default::default() }).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");

@@ -127,17 +127,43 @@ pub struct Engine {
     pub(crate) view_budget: Arc<MemoryBudget>,
     /// Query execution's memory pool (a quarter of the memory limit): past it sorts spill, then queries fail with 53200.
     runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    /// Past this many checkpoints waiting for one sink, the sink fails and they go.
+    max_undelivered_checkpoints: u64,
 }
 
-/// How often the background thread looks for segments to merge.
-const COMPACTION_EVERY: Duration = Duration::from_secs(2);
+/// What the server may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes: a quarter for views' cached contents, a quarter for queries.
+    pub memory: u64,
+    /// Checkpoints kept for a sink whose target is away before the sink fails.
+    pub undelivered_checkpoints: u64,
+}
 
-/// Starts the thread that merges views' small segments, until the engine is gone.
-fn start_compaction(engine: std::sync::Weak<Engine>) -> std::io::Result<()> {
-    std::thread::Builder::new().name("weir-compaction".into()).spawn(move || {
+/// A day of checkpoints at the default interval.
+pub const DEFAULT_MAX_UNDELIVERED_CHECKPOINTS: u64 = 86_400;
+
+impl Limits {
+    pub fn with_memory(memory: u64) -> Limits {
+        Limits { memory, undelivered_checkpoints: DEFAULT_MAX_UNDELIVERED_CHECKPOINTS }
+    }
+}
+
+/// How often the background thread looks for segments to merge and overdue sinks.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(2);
+
+/// Starts the thread that merges views' small segments and fails sinks whose
+/// target stayed away too long, until the engine is gone.
+fn start_maintenance(engine: std::sync::Weak<Engine>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("weir-maintenance".into()).spawn(move || {
         while let Some(e) = engine.upgrade() {
             let views: Vec<Arc<View>> = e.views.read().values().cloned().collect();
             let durable = e.coord.durable();
+            for s in e.sinks_in_order() {
+                if e.coord.undelivered(&MemberId::Sink(s.id)) > e.max_undelivered_checkpoints {
+                    s.status.overdue.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             drop(e);
             for v in views {
                 // One merge at a time, then the next view: no view waits long for another.
@@ -145,7 +171,7 @@ fn start_compaction(engine: std::sync::Weak<Engine>) -> std::io::Result<()> {
                     tracing::warn!("{}; it is tried again later", err.message);
                 }
             }
-            std::thread::sleep(COMPACTION_EVERY);
+            std::thread::sleep(MAINTENANCE_EVERY);
         }
     })?;
     Ok(())
@@ -163,8 +189,9 @@ impl Engine {
         target_partitions: usize,
         wal_compact_bytes: u64,
         checkpoint_interval: Option<Duration>,
-        memory_limit: u64,
+        limits: Limits,
     ) -> anyhow::Result<Arc<Engine>> {
+        let memory_limit = limits.memory;
         let started = Instant::now();
         pg_catalog::functions::note_start();
         let (mut storage, recovered) = Storage::open(data_dir)?;
@@ -195,6 +222,7 @@ impl Engine {
             visibility: RwLock::new(()),
             definition_key: definition::load_key(data_dir)?,
             view_budget: MemoryBudget::new(memory_limit / 4),
+            max_undelivered_checkpoints: limits.undelivered_checkpoints,
             runtime,
         });
         engine.restore(recovered).await?;
@@ -225,7 +253,7 @@ impl Engine {
         }
         if checkpoint_interval.is_some() {
             engine.coord.start()?;
-            start_compaction(Arc::downgrade(&engine))?;
+            start_maintenance(Arc::downgrade(&engine))?;
         }
         match resumed {
             Some(e) => tracing::info!("recovered from checkpoint {e} in {:.3} s", started.elapsed().as_secs_f64()),

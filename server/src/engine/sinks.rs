@@ -67,6 +67,8 @@ pub struct SinkStatus {
     pub state: Mutex<Status>,
     pub last_error: Mutex<String>,
     pub stop: AtomicBool,
+    /// Its target stayed away for more checkpoints than weir keeps for a sink: it fails.
+    pub overdue: AtomicBool,
 }
 
 impl SinkStatus {
@@ -194,7 +196,7 @@ impl Backoff {
         tracing::warn!("sink {what}: {e}; retrying in {:?}", self.0);
         let until = Instant::now() + self.0;
         while Instant::now() < until {
-            if status.stop.load(Ordering::Relaxed) {
+            if status.stop.load(Ordering::Relaxed) || status.overdue.load(Ordering::Relaxed) {
                 return false;
             }
             between();
@@ -204,6 +206,18 @@ impl Backoff {
         status.retries.fetch_add(1, Ordering::Relaxed);
         true
     }
+}
+
+/// A sink whose target stayed away too long fails (true) rather than hold
+/// checkpoints without end; its later changes are not kept.
+fn fail_if_overdue(status: &SinkStatus, what: &str) -> bool {
+    if !status.overdue.load(Ordering::Relaxed) {
+        return false;
+    }
+    let e = "its target stayed away for more checkpoints than weir keeps for a sink (--max-undelivered-checkpoints), so its changes are no longer kept";
+    tracing::error!("sink {what} failed: {e}");
+    status.set(Status::Failed(format!("{e}: DROP SINK and CREATE SINK to deliver its input anew")));
+    true
 }
 
 /// Records an error no retry can fix: the sink stops as `failed`.
@@ -241,7 +255,7 @@ fn retry(status: &SinkStatus, rt: &tokio::runtime::Runtime, what: &str, sink: &m
             }
             Err(ConnectorError::External(e)) => {
                 if !backoff.wait(status, what, &e, between) {
-                    return Outcome::Stopped;
+                    return if fail_if_overdue(status, what) { Outcome::Failed } else { Outcome::Stopped };
                 }
                 if let Err(e) = rt.block_on(sink.reconnect()) {
                     status.error(&e.to_string());
@@ -277,7 +291,9 @@ impl Runner {
                 Ok(s) => return Some(s),
                 Err(ConnectorError::External(e)) => {
                     if !backoff.wait(status, what, &e, between) {
-                        status.set(Status::Stopped(None));
+                        if !fail_if_overdue(status, what) {
+                            status.set(Status::Stopped(None));
+                        }
                         return None;
                     }
                 }
@@ -336,6 +352,9 @@ impl Runner {
         loop {
             if status.stop.load(Ordering::Relaxed) {
                 return status.set(Status::Stopped(None));
+            }
+            if fail_if_overdue(&status, &what) {
+                return;
             }
             if let Some(e) = &state.failed {
                 return status.set(Status::Failed(e.to_string()));

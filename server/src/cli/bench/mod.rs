@@ -323,7 +323,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         t => Some(weir_connectors::options::parse_duration(t).map_err(|e| anyhow::anyhow!("--checkpoint-interval: {e}"))?),
     };
     eprintln!("checkpoints: {}", args.checkpoint_interval);
-    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, interval, 1 << 30).await?;
+    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, interval, crate::engine::Limits::with_memory(1 << 30)).await?;
     let wanted: Vec<&str> = args.queries.split(',').map(str::trim).collect();
     println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16} {:>12}", "query", "events", "wall s", "cpu s", "events/s", "events/cpu-s", "peak RSS MiB");
     let mut all = cases(&args);

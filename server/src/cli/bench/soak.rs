@@ -38,7 +38,8 @@ const ORACLES: [(&str, &str); 2] = [
 pub async fn run(seconds: u64, rate: u64, memory_limit: u64) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("weir-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let engine = Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, Some(Duration::from_secs(1)), memory_limit).await?;
+    let engine =
+        Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, Some(Duration::from_secs(1)), crate::engine::Limits::with_memory(memory_limit)).await?;
     for p in parse_sql(&PIPELINE.replace("COUNT", &(rate * seconds).to_string()).replace("RATE", &rate.to_string()))? {
         match &p.statement {
             WeirStatement::CreateSource(cs) => engine.create_source(cs, &p.sql).await?,
