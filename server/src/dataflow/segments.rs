@@ -254,6 +254,32 @@ pub fn sync_files(paths: &[PathBuf]) -> io::Result<()> {
     dirs.into_iter().try_for_each(crate::storage::sync_dir)
 }
 
+/// A view's tail on its way to a segment file.
+pub struct Sealing {
+    schema: SchemaRef,
+    budget: Arc<MemoryBudget>,
+    time_column: Option<usize>,
+    batches: Vec<RecordBatch>,
+}
+
+impl Sealing {
+    pub fn batch_count(&self) -> usize {
+        self.batches.len()
+    }
+
+    /// Writes the rows as the segment of `epoch` in `dir` (cached while the budget has room).
+    pub fn write(self, dir: &Path, epoch: u64) -> io::Result<Segment> {
+        fs::create_dir_all(dir)?;
+        let range = time_range(&self.batches, self.time_column)?;
+        let path = dir.join(file_name(epoch, epoch));
+        let bytes = write_file(&path, &self.schema, &self.batches, range, Layout::AsIs)?;
+        let rows = self.batches.iter().map(|b| b.num_rows()).sum();
+        let seg = Segment::new(path, (epoch, epoch), rows, bytes, range, &self.budget);
+        seg.keep_cached(self.batches);
+        Ok(seg)
+    }
+}
+
 /// An append-only view's rows: segments on disk, then the tail in memory.
 pub struct AppendLog {
     schema: SchemaRef,
@@ -354,24 +380,23 @@ impl AppendLog {
         Snapshot { segments: self.segments.clone(), batches: self.tail.clone(), cutoff, rows: self.rows() }
     }
 
-    /// Writes the tail as the segment of `epoch` in `dir`; its path, if there were rows.
-    pub fn seal(&mut self, dir: &Path, epoch: u64) -> io::Result<Option<PathBuf>> {
+    /// The tail, to write as a segment without holding the view (None when it is empty).
+    pub fn sealing(&self) -> Option<Sealing> {
         if self.tail.iter().all(|b| b.num_rows() == 0) {
-            self.tail.clear();
-            return Ok(None);
+            return None;
         }
-        fs::create_dir_all(dir)?;
-        let range = time_range(&self.tail, self.retention.map(|r| r.0))?;
-        let path = dir.join(file_name(epoch, epoch));
-        let bytes = write_file(&path, &self.schema, &self.tail, range, Layout::AsIs)?;
-        let rows = self.tail.iter().map(|b| b.num_rows()).sum();
-        let seg = Segment::new(path.clone(), (epoch, epoch), rows, bytes, range, &self.budget);
-        seg.keep_cached(std::mem::take(&mut self.tail));
+        Some(Sealing { schema: self.schema.clone(), budget: self.budget.clone(), time_column: self.retention.map(|r| r.0), batches: self.tail.clone() })
+    }
+
+    /// Puts the segment written from the first `n` tail batches in their
+    /// place (only the view's own thread appends, so they are still the tail's first); its path.
+    pub fn sealed(&mut self, seg: Segment, n: usize) -> PathBuf {
+        self.tail.drain(..n.min(self.tail.len()));
+        self.unmerged = self.tail.len();
         self.newest = self.newest.max(seg.max_ts.unwrap_or(i64::MIN));
+        let path = seg.path.clone();
         self.segments.push(Arc::new(seg));
-        self.tail.clear();
-        self.unmerged = 0;
-        Ok(Some(path))
+        path
     }
 
     /// Puts back the segments in `dir` (their metadata: rows are read when scanned).
@@ -518,6 +543,14 @@ mod tests {
         RecordBatch::try_new(schema.clone(), vec![Arc::new(TimestampNanosecondArray::from(ts.collect::<Vec<_>>()))]).unwrap()
     }
 
+    /// Seals the tail as a view does at a barrier.
+    fn seal(log: &mut AppendLog, dir: &Path, epoch: u64) -> Option<PathBuf> {
+        let s = log.sealing()?;
+        let n = s.batch_count();
+        let seg = s.write(dir, epoch).unwrap();
+        Some(log.sealed(seg, n))
+    }
+
     fn count(log: &AppendLog) -> usize {
         log.snapshot().read_all().unwrap().iter().map(|b| b.num_rows()).sum()
     }
@@ -537,9 +570,9 @@ mod tests {
         let mut log = AppendLog::new(schema.clone(), MemoryBudget::new(0), None);
         for e in 1..=FAN_IN as u64 {
             log.push(rows(&schema, (e as i64 * 10)..(e as i64 * 10 + 10))).unwrap();
-            assert!(log.seal(&dir, e).unwrap().is_some());
+            assert!(seal(&mut log, &dir, e).is_some());
         }
-        assert!(log.seal(&dir, 99).unwrap().is_none(), "an empty tail writes nothing");
+        assert!(seal(&mut log, &dir, 99).is_none(), "an empty tail writes nothing");
         assert_eq!(log.bytes().0, 0, "a budget of 0 caches nothing");
         assert!(log.merge_candidates(FAN_IN as u64 - 1).is_none(), "only segments in a written checkpoint are merged");
         let run = log.merge_candidates(FAN_IN as u64).expect("a full run");
@@ -561,9 +594,9 @@ mod tests {
         let (dir, schema) = (temp("retention"), schema());
         let mut log = AppendLog::new(schema.clone(), MemoryBudget::new(1 << 20), Some((0, 100)));
         log.push(rows(&schema, 0..50)).unwrap();
-        log.seal(&dir, 1).unwrap();
+        seal(&mut log, &dir, 1);
         log.push(rows(&schema, 50..200)).unwrap();
-        log.seal(&dir, 2).unwrap();
+        seal(&mut log, &dir, 2);
         log.push(rows(&schema, 200..250)).unwrap();
         log.expire(249);
         assert_eq!(count(&log), 101, "rows from 149 on stay");

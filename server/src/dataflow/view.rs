@@ -182,13 +182,26 @@ impl ViewState {
 
     /// An append-only view writes the rows since the last barrier as the
     /// segment of `epoch` in `dir` and applies its retention; the file written, if any.
+    /// The file is written without holding the contents, so SELECTs do not wait for it.
     pub fn seal(&self, dir: &Path, epoch: u64) -> SqlResult<Option<PathBuf>> {
         let wm = self.stats.watermark_ns.load(Ordering::Relaxed);
+        let sealing = match &*self.contents.read() {
+            Contents::Append(log) => log.sealing(),
+            _ => return Ok(None),
+        };
+        let written = match sealing {
+            Some(s) => {
+                let n = s.batch_count();
+                let seg = s.write(dir, epoch).map_err(|e| SqlError::internal(format!("cannot write a segment of view {}: {e}", self.name)))?;
+                Some((seg, n))
+            }
+            None => None,
+        };
         let mut contents = self.contents.write();
         let Contents::Append(log) = &mut *contents else { return Ok(None) };
-        let written = log.seal(dir, epoch).map_err(|e| SqlError::internal(format!("cannot write a segment of view {}: {e}", self.name)))?;
+        let path = written.map(|(seg, n)| log.sealed(seg, n));
         log.expire(wm);
-        Ok(written)
+        Ok(path)
     }
 
     /// Puts rows from a checkpoint back, before the dataflow and its
