@@ -56,13 +56,23 @@ pub enum JoinSide {
     Right,
 }
 
+/// How a sink's name in checkpoints begins.
+const SINK_PREFIX: &str = "sink-";
+
+impl MemberId {
+    /// Whether a name in a checkpoint is a sink's.
+    fn names_a_sink(name: &str) -> bool {
+        name.starts_with(SINK_PREFIX)
+    }
+}
+
 impl std::fmt::Display for MemberId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MemberId::View(id) => write!(f, "view-{id}"),
             MemberId::JoinFeed(id, JoinSide::Left) => write!(f, "view-{id}.left"),
             MemberId::JoinFeed(id, JoinSide::Right) => write!(f, "view-{id}.right"),
-            MemberId::Sink(id) => write!(f, "sink-{id}"),
+            MemberId::Sink(id) => write!(f, "{SINK_PREFIX}{id}"),
             MemberId::SinkFeed(id) => write!(f, "feed-{id}"),
         }
     }
@@ -445,17 +455,16 @@ impl Coordinator {
 /// replaces the old one atomically before any file goes.
 fn trim_to_sinks(dir: &Path) -> io::Result<()> {
     let mut manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
-    let is_sink = |m: &str| m.starts_with("sink-");
-    if manifest.files.iter().all(|f| is_sink(&f.member)) {
+    let (sinks, others): (Vec<FileEntry>, Vec<FileEntry>) = manifest.files.into_iter().partition(|f| MemberId::names_a_sink(&f.member));
+    if others.is_empty() {
         return Ok(());
     }
-    let others: Vec<String> = manifest.files.iter().filter(|f| !is_sink(&f.member)).map(|f| f.member.clone()).collect();
-    manifest.files.retain(|f| is_sink(&f.member));
+    manifest.files = sinks;
     write_synced(&dir.join("MANIFEST.tmp"), &serde_json::to_vec(&manifest).map_err(io::Error::other)?)?;
     fs::rename(dir.join("MANIFEST.tmp"), dir.join("MANIFEST"))?;
     crate::storage::sync_dir(dir)?;
-    for m in others {
-        fs::remove_file(dir.join(m))?;
+    for f in others {
+        fs::remove_file(dir.join(f.member))?;
     }
     Ok(())
 }

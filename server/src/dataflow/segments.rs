@@ -101,15 +101,15 @@ impl Drop for Segment {
 }
 
 impl Segment {
-    /// Its rows a batch at a time: from memory, or read from its file as the iterator is pulled.
-    fn batches(&self) -> io::Result<Box<dyn Iterator<Item = io::Result<RecordBatch>> + Send>> {
+    /// Its rows a batch at a time, with the view's `schema` (not the file's,
+    /// which adds the metadata): from memory, or read from its file as the iterator is pulled.
+    fn batches(&self, schema: &SchemaRef) -> io::Result<Box<dyn Iterator<Item = io::Result<RecordBatch>> + Send>> {
         if let Some(b) = self.cache.lock().as_ref() {
             return Ok(Box::new(b.clone().into_iter().map(Ok)));
         }
         let reader = FileReader::try_new(fs::File::open(&self.path)?, None).map_err(io::Error::other)?;
-        // Without the file's metadata (row count, times), so the batches take the view's schema.
-        let plain = Arc::new(Schema::new(reader.schema().fields().clone()));
-        Ok(Box::new(reader.map(move |b| b.and_then(|b| RecordBatch::try_new(plain.clone(), b.columns().to_vec())).map_err(io::Error::other))))
+        let schema = schema.clone();
+        Ok(Box::new(reader.map(move |b| b.and_then(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec())).map_err(io::Error::other))))
     }
 
     fn keep_cached(&self, batches: Vec<RecordBatch>) {
@@ -177,7 +177,7 @@ fn nanos(col: &ArrayRef) -> io::Result<Int64Array> {
 /// How a segment file is written.
 #[derive(Clone, Copy, PartialEq)]
 enum Layout {
-    /// The batches as they are, uncompressed: what a barrier writes, at the cost of a copy.
+    /// The batches as they are, uncompressed: what a barrier writes (no copy, no compression).
     AsIs,
     /// Joined into batches of about MERGED_BATCH_ROWS rows and LZ4-compressed
     /// (a few times smaller): what the background merge writes.
@@ -296,9 +296,11 @@ pub struct AppendLog {
     newest: i64,
 }
 
-/// What one scan of an append-only view reads, taken at one moment.
+/// What one scan of a view reads, taken at one moment.
 #[derive(Clone)]
 pub struct Snapshot {
+    /// The view's schema: every batch comes with it.
+    pub schema: SchemaRef,
     segments: Vec<Arc<Segment>>,
     batches: Vec<RecordBatch>,
     /// Rows older than this (column, nanoseconds) are hidden.
@@ -307,17 +309,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn of_batches(batches: Vec<RecordBatch>) -> Snapshot {
+    pub fn of_batches(schema: SchemaRef, batches: Vec<RecordBatch>) -> Snapshot {
         let rows = batches.iter().map(|b| b.num_rows()).sum();
-        Snapshot { segments: vec![], batches, cutoff: None, rows }
+        Snapshot { schema, segments: vec![], batches, cutoff: None, rows }
     }
 
     /// Every batch, reading one segment at a time as the iterator is pulled.
     pub fn into_iter(self) -> impl Iterator<Item = io::Result<RecordBatch>> + Send {
-        let cutoff = self.cutoff;
+        let (cutoff, schema) = (self.cutoff, self.schema);
         // The segment is held until its last batch is read, so its file stays meanwhile.
-        let from_disk = self.segments.into_iter().flat_map(|s| {
-            let batches = s.batches().unwrap_or_else(|e| Box::new(std::iter::once(Err(e))));
+        let from_disk = self.segments.into_iter().flat_map(move |s| {
+            let batches = s.batches(&schema).unwrap_or_else(|e| Box::new(std::iter::once(Err(e))));
             batches.inspect(move |_| {
                 let _holder = &s;
             })
@@ -377,7 +379,7 @@ impl AppendLog {
 
     pub fn snapshot(&self) -> Snapshot {
         let cutoff = self.retention.map(|(c, _)| (c, self.cutoff)).filter(|(_, t)| *t != i64::MIN);
-        Snapshot { segments: self.segments.clone(), batches: self.tail.clone(), cutoff, rows: self.rows() }
+        Snapshot { schema: self.schema.clone(), segments: self.segments.clone(), batches: self.tail.clone(), cutoff, rows: self.rows() }
     }
 
     /// The tail, to write as a segment without holding the view (None when it is empty).
@@ -469,9 +471,9 @@ impl AppendLog {
     pub fn merge(schema: &SchemaRef, run: &[Arc<Segment>], budget: &Arc<MemoryBudget>) -> io::Result<Segment> {
         let mut inputs = Vec::new();
         for s in run {
-            inputs.push(s.batches()?);
+            inputs.push(s.batches(schema)?);
         }
-        let batches = inputs.into_iter().flatten().map(|b| b.and_then(|b| b.with_schema(schema.clone()).map_err(io::Error::other)));
+        let batches = inputs.into_iter().flatten();
         let rows = run.iter().map(|s| s.rows).sum();
         let (first, last) = (run[0].first, run[run.len() - 1].last);
         let dir = run[0].path.parent().ok_or_else(|| io::Error::other("a segment without a directory"))?;

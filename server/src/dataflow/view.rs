@@ -270,7 +270,7 @@ impl ViewState {
     fn contents_snapshot(schema: &SchemaRef, contents: &Contents) -> SqlResult<Snapshot> {
         Ok(match contents {
             Contents::Append(log) => log.snapshot(),
-            _ => Snapshot::of_batches(Self::multiset_batches(schema, contents)?),
+            _ => Snapshot::of_batches(schema.clone(), Self::multiset_batches(schema, contents)?),
         })
     }
 

@@ -116,7 +116,6 @@ impl TableProvider for StreamSource {
 /// One SELECT's read of a view: the rows at one moment, a segment at a time.
 #[derive(Clone)]
 struct ViewScan {
-    schema: SchemaRef,
     snapshot: Snapshot,
 }
 
@@ -128,16 +127,16 @@ impl std::fmt::Debug for ViewScan {
 
 impl PartitionStream for ViewScan {
     fn schema(&self) -> &SchemaRef {
-        &self.schema
+        &self.snapshot.schema
     }
 
     fn execute(&self, _: Arc<datafusion::execution::TaskContext>) -> datafusion::execution::SendableRecordBatchStream {
-        let schema = self.schema.clone();
-        let rows = self.snapshot.clone().into_iter().map(move |b| {
-            b.and_then(|b| b.with_schema(schema.clone()).map_err(std::io::Error::other))
-                .map_err(|e| datafusion::error::DataFusionError::External(Box::new(SqlError::internal(format!("cannot read a view's rows: {e}")))))
-        });
-        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), futures::stream::iter(rows)))
+        let rows = self
+            .snapshot
+            .clone()
+            .into_iter()
+            .map(|b| b.map_err(|e| datafusion::error::DataFusionError::External(Box::new(SqlError::internal(format!("cannot read a view's rows: {e}"))))));
+        Box::pin(RecordBatchStreamAdapter::new(self.snapshot.schema.clone(), futures::stream::iter(rows)))
     }
 }
 
@@ -459,7 +458,7 @@ impl Engine {
     pub(crate) fn stream_relation(&self, name: &str) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let view = self.views.read().get(name).cloned();
         if let Some(v) = view {
-            let scan = ViewScan { schema: v.state.schema.clone(), snapshot: v.state.snapshot()? };
+            let scan = ViewScan { snapshot: v.state.snapshot()? };
             return Ok(Some(Arc::new(StreamingTable::try_new(v.state.schema.clone(), vec![Arc::new(scan)])?)));
         }
         let source = self.sources.read().get(name).map(|s| s.schema.clone());

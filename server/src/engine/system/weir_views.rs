@@ -12,6 +12,7 @@ use weir_planner::SqlResult;
 
 pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
     let views = engine.views_in_order();
+    let bytes: Vec<(u64, u64)> = views.iter().map(|v| v.state.state_bytes()).collect();
     let stat = |f: &dyn Fn(&View) -> i64| Arc::new(Int64Array::from_iter_values(views.iter().map(|v| f(v)))) as ArrayRef;
     let wm: TimestampNanosecondArray =
         views.iter().map(|v| Some(v.state.stats.watermark_ns.load(Ordering::Relaxed)).filter(|w| *w != i64::MIN && *w != i64::MAX)).collect();
@@ -42,8 +43,8 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
             stat(&|v| v.state.stats.dead_letters.load(Ordering::Relaxed) as i64),
             Arc::new(wm),
             stat(&|v| v.state.row_count() as i64),
-            stat(&|v| v.state.state_bytes().0 as i64),
-            stat(&|v| v.state.state_bytes().1 as i64),
+            Arc::new(Int64Array::from_iter_values(bytes.iter().map(|b| b.0 as i64))),
+            Arc::new(Int64Array::from_iter_values(bytes.iter().map(|b| b.1 as i64))),
         ],
     )
 }
