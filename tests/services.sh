@@ -26,7 +26,7 @@ PG_BIN="/usr/lib/postgresql/15/bin"
 # packages are here for building Tansu from crates.io.
 # unixodbc and odbc-postgresql are the ODBC driver manager and psqlODBC for the client tests;
 # tmux gives psql a terminal for its tab completion.
-APT_PACKAGES=(postgresql redis-server cmake libcurl4-openssl-dev libssl-dev libsasl2-dev zlib1g-dev libpostgresql-jdbc-java unixodbc odbc-postgresql tmux)
+APT_PACKAGES=(postgresql redis-server openssl cmake libcurl4-openssl-dev libssl-dev libsasl2-dev zlib1g-dev libpostgresql-jdbc-java unixodbc odbc-postgresql tmux)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }

@@ -74,15 +74,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if config.demo {
         load_demo(&engine, &config.data_dir).await?;
     }
+    let tls = config.tls.as_ref().map(|(cert, key)| frontend::tls::acceptor(cert, key)).transpose()?;
     let listener = TcpListener::bind(&config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (is another server using it? try --listen)", config.listen))?;
     let auth = if config.password.is_some() { "scram-sha-256 password" } else { "trust (no password)" };
     tracing::info!(
-        "weir {} listening on postgres://{} (data directory {}, authentication: {auth})",
+        "weir {} listening on postgres://{} (data directory {}, authentication: {auth}, TLS: {})",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr()?,
-        config.data_dir.display()
+        config.data_dir.display(),
+        if tls.is_some() { "offered" } else { "off" }
     );
     let shared = frontend::Shared::new(engine.clone(), config.password.clone(), config.max_connections);
     let shutdown = shutdown_signal();
@@ -96,8 +98,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 };
                 let _ = socket.set_nodelay(true);
                 let handlers = Arc::new(frontend::Handlers::new(shared.clone()));
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
+                    if let Err(e) = pgwire::tokio::process_socket(socket, tls, handlers).await {
                         tracing::debug!("connection ended: {e}");
                     }
                 });

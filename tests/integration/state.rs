@@ -101,3 +101,56 @@ async fn retention_keeps_recent_rows_queryable_and_sinks_get_every_row() {
         assert!(e.as_db_error().unwrap().message().contains(text), "{sql}: {e:?}");
     }
 }
+
+/// How many `.kv` state files the views in `data_dir` have.
+fn state_files(data_dir: &std::path::Path) -> usize {
+    segment_files(data_dir).iter().filter(|f| f.ends_with(".kv")).count()
+}
+
+/// Keyed state is checkpointed by what changed: over groups that only grow
+/// (one per transaction) each checkpoint writes about the new groups, not
+/// all of them; the state files merge in the background; after SIGKILLs the
+/// views equal their batch oracle.
+#[tokio::test]
+async fn keyed_state_checkpoints_write_only_what_changed() {
+    let dir = temp_dir("keyed");
+    let mut server = Server::start_with(dir.clone(), &["--checkpoint-interval", "100ms"]);
+    let c = server.client().await;
+    c.batch_execute(
+        "CREATE SOURCE tx WITH (connector = 'generator', scenario = 'transactions', count = 80000, rate = '20000', seed = 6,
+            start = '2026-01-01 00:00:00');
+         CREATE MATERIALIZED VIEW all_tx AS SELECT transaction_id, user_id, amount, payment_method FROM tx;
+         CREATE MATERIALIZED VIEW per_tx AS SELECT transaction_id, count(*) AS n, sum(amount) AS s FROM tx GROUP BY transaction_id;
+         CREATE MATERIALIZED VIEW per_user AS
+            SELECT user_id, count(*) AS n, count(DISTINCT payment_method) AS methods, max(amount) AS top FROM tx GROUP BY user_id;",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    server.restart();
+    let c = server.client().await;
+    wait_views(&c, &["all_tx", "per_tx", "per_user"], finished).await;
+    let bytes = |r: &[Option<String>]| r[0].as_deref().unwrap().parse::<i64>().unwrap();
+    let state = bytes(&text_rows(&c, "SELECT disk_bytes FROM weir_views WHERE name = 'per_tx'").await[0]);
+    let written: Vec<i64> = text_rows(&c, "SELECT bytes FROM weir_checkpoints ORDER BY epoch").await.iter().map(|r| bytes(r)).collect();
+    let largest = *written.iter().max().unwrap();
+    assert!(state > 4 << 20, "80,000 groups and rows take megabytes: {state}");
+    assert!(largest < state / 4, "a checkpoint writes what changed ({largest} bytes at most), not all {state} bytes of state: {written:?}");
+    // The oracle: the same rows in a table, aggregated in batch.
+    c.batch_execute("CREATE TABLE t AS SELECT * FROM all_tx").await.unwrap();
+    let per_tx = "SELECT transaction_id, count(*), sum(amount) FROM t GROUP BY transaction_id";
+    let per_user = "SELECT user_id, count(*), count(DISTINCT payment_method), max(amount) FROM t GROUP BY user_id";
+    assert_same(&c, "per_tx", per_tx).await;
+    assert_same(&c, "per_user", per_user).await;
+    // The background merges the state files into few.
+    let started = Instant::now();
+    while state_files(&dir) > 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "state files were never merged: {:?}", segment_files(&dir));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server.restart();
+    let c = server.client().await;
+    wait_views(&c, &["per_tx", "per_user"], finished).await;
+    assert_same(&c, "per_tx", per_tx).await;
+    assert_same(&c, "per_user", per_user).await;
+}

@@ -346,3 +346,39 @@ async fn sessions_beyond_max_connections_are_refused_and_the_others_go_on() {
     };
     assert_eq!(again.query_one("SELECT 2::int4", &[]).await.unwrap().get::<_, i32>(0), 2);
 }
+
+/// psql against `conninfo` running `sql`: (succeeded, stdout and stderr).
+fn psql_tls(conninfo: &str, sql: &str) -> (bool, String) {
+    let out = std::process::Command::new("psql").args([conninfo, "-X", "-A", "-t", "-c", sql]).output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// With --tls-cert and --tls-key a client that asks for TLS gets it (and can
+/// verify the certificate); one that does not still connects, as with
+/// PostgreSQL's default; without them, sslmode=require is refused.
+#[test]
+fn tls_sessions_when_a_certificate_is_configured() {
+    let certs = temp_dir("tls-certs");
+    let (cert, key) = (certs.join("cert.pem"), certs.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=weir-test", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let server = Server::start_with(temp_dir("tls"), &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let base = format!("host=127.0.0.1 port={} user=weir dbname=weir", server.port);
+    let (ok, out) = psql_tls(&format!("{base} sslmode=require"), "\\conninfo");
+    assert!(ok && out.contains("SSL connection (protocol: TLSv1.3"), "{out}");
+    let verify = format!("{base} sslmode=verify-full sslrootcert={}", cert.display());
+    assert_eq!(psql_tls(&verify, "SELECT 41 + 1"), (true, "42\n".into()));
+    let (ok, out) = psql_tls(&format!("{base} sslmode=disable"), "\\conninfo");
+    assert!(ok && !out.contains("SSL connection"), "{out}");
+    let plain = Server::start();
+    let (ok, out) = psql_tls(&format!("host=127.0.0.1 port={} user=weir dbname=weir sslmode=require", plain.port), "SELECT 1");
+    assert!(!ok && out.contains("server does not support SSL"), "{out}");
+    let _ = std::fs::remove_dir_all(&certs);
+}

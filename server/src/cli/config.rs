@@ -20,7 +20,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit, max_undelivered_checkpoints) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit, max_undelivered_checkpoints, tls_cert, tls_key) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -47,6 +47,12 @@ pub struct ServeArgs {
     /// Checkpoints kept for a sink whose target is away; past them the sink fails (DROP SINK and CREATE SINK deliver its input anew) and they are freed [env: WEIR_MAX_UNDELIVERED_CHECKPOINTS] [default: 86400, a day at 1s]
     #[arg(long, env = "WEIR_MAX_UNDELIVERED_CHECKPOINTS", hide_env = true)]
     pub max_undelivered_checkpoints: Option<u64>,
+    /// PEM file with the server's TLS certificate chain; with --tls-key, clients may connect with TLS (sslmode=require or verify-full) [env: WEIR_TLS_CERT]
+    #[arg(long, env = "WEIR_TLS_CERT", hide_env = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file with the private key of --tls-cert [env: WEIR_TLS_KEY]
+    #[arg(long, env = "WEIR_TLS_KEY", hide_env = true)]
+    pub tls_key: Option<PathBuf>,
     /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet
     #[arg(long)]
     pub demo: bool,
@@ -65,6 +71,8 @@ struct FileConfig {
     max_connections: Option<usize>,
     memory_limit: Option<String>,
     max_undelivered_checkpoints: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// The settings a server runs with.
@@ -79,6 +87,8 @@ pub struct Config {
     pub checkpoint_interval: std::time::Duration,
     pub max_connections: usize,
     pub limits: crate::engine::Limits,
+    /// The TLS certificate chain and key files, when clients may use TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
     pub demo: bool,
 }
 
@@ -99,6 +109,11 @@ impl Config {
                 .ok_or_else(|| anyhow::anyhow!("memory_limit \"{text}\" is not a size of at least 16MiB (examples: 512MiB, 4GiB)"))?,
             None => default_memory_limit(),
         };
+        let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => anyhow::bail!("TLS needs both tls_cert and tls_key (PEM files): give both or neither"),
+        };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Config {
             listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
@@ -107,6 +122,7 @@ impl Config {
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             query_threads: args.query_threads.or(file.query_threads).unwrap_or(cores).max(1),
             demo: args.demo,
+            tls,
             max_connections: args.max_connections.or(file.max_connections).unwrap_or(DEFAULT_MAX_CONNECTIONS).max(1),
             checkpoint_interval,
             limits: crate::engine::Limits {

@@ -10,6 +10,7 @@
 //! their groups' rows (`kept.rs`); `FILTER (WHERE ...)` works for all.
 
 use super::kept::{Kept, KeptBatch, KeptRows};
+use super::keyed::{self, Changed};
 use super::ops::{FailedRow, isolate};
 use super::{Delta, add_count};
 use crate::storage::codec::{Dec, DecResult, Enc};
@@ -390,6 +391,8 @@ struct Group {
     /// The output row last emitted for this group (output row bytes).
     emitted: Option<Box<[u8]>>,
     touched: bool,
+    /// Changed since the last checkpoint barrier (its slot is in `changed`).
+    dirty: bool,
 }
 
 pub struct Aggregate {
@@ -416,6 +419,8 @@ pub struct Aggregate {
     touched: Vec<usize>,
     /// Emitted rows of groups that went away (merged sessions), to retract.
     retract: Vec<Box<[u8]>>,
+    /// Slots whose group changed, came or went since the last checkpoint barrier.
+    changed: Vec<usize>,
     watermark: i64,
     pub late_rows: u64,
 }
@@ -457,13 +462,15 @@ impl Aggregate {
             closing: BTreeMap::new(),
             touched: Vec::new(),
             retract: Vec::new(),
+            changed: Vec::new(),
             watermark: i64::MIN,
             late_rows: 0,
         })
     }
 
-    fn alloc(&mut self, g: Group) -> usize {
-        match self.free.pop() {
+    fn alloc(&mut self, mut g: Group) -> usize {
+        g.dirty = true;
+        let i = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = Some(g);
                 i
@@ -472,7 +479,17 @@ impl Aggregate {
                 self.slots.push(Some(g));
                 self.slots.len() - 1
             }
-        }
+        };
+        self.changed.push(i);
+        i
+    }
+
+    /// Empties a slot for reuse.
+    fn release(&mut self, s: usize) -> Option<Group> {
+        let g = self.slots[s].take();
+        self.free.push(s);
+        self.changed.push(s);
+        g
     }
 
     fn new_group(&self, key: &[u8], ws: i64, we: i64) -> Group {
@@ -484,6 +501,7 @@ impl Aggregate {
             rows: 0,
             emitted: None,
             touched: false,
+            dirty: false,
         }
     }
 
@@ -506,8 +524,7 @@ impl Aggregate {
             return slot;
         };
         for &other in rest {
-            let g = self.slots[other].take().expect("open session");
-            self.free.push(other);
+            let g = self.release(other).expect("open session");
             if let Some(e) = g.emitted {
                 self.retract.push(e);
             }
@@ -625,6 +642,10 @@ impl Aggregate {
                 }
             }
             g.rows += diff;
+            if !g.dirty {
+                g.dirty = true;
+                self.changed.push(slot);
+            }
             if !g.touched {
                 g.touched = true;
                 self.touched.push(slot);
@@ -658,9 +679,8 @@ impl Aggregate {
                 live.push(s);
             } else if self.session_gap.is_none() {
                 // Every row of the group was retracted: it is gone.
-                let g = self.slots[s].take().expect("live group");
+                let g = self.release(s).expect("live group");
                 self.index.remove(&g.key);
-                self.free.push(s);
             }
         }
         let new = self.rows_for(&live)?;
@@ -777,53 +797,114 @@ impl Aggregate {
         let finals: Vec<usize> = closed.iter().copied().filter(|&s| self.slots[s].as_ref().is_some_and(|g| g.rows > 0)).collect();
         let out = if self.emit_on_close { self.rows_for(&finals)?.map(|b| Delta { batch: b, diffs: None }) } else { None };
         for s in closed {
-            if let Some(g) = self.slots[s].take() {
-                if self.session_gap.is_none() {
-                    self.index.remove(&g.key);
-                }
-                self.free.push(s);
+            if self.slots[s].is_some()
+                && let Some(g) = self.release(s)
+                && self.session_gap.is_none()
+            {
+                self.index.remove(&g.key);
             }
         }
         Ok(out)
     }
 }
 
-/// Checkpointing: the live groups (with their accumulators and the rows
-/// last emitted for them), the watermark and the late-row count. Indexes
-/// are rebuilt on restore.
+/// Checkpointing: the watermark and late-row count with the checkpoint,
+/// each live group as a state entry keyed by its slot (`keyed.rs`), with
+/// its accumulators and the row last emitted for it. Indexes are rebuilt
+/// on restore.
 impl Aggregate {
-    pub fn snapshot(&self, e: &mut Enc) {
+    pub fn scalars(&self, e: &mut Enc) {
         e.i64(self.watermark).u64(self.late_rows);
-        let live: Vec<&Group> = self.slots.iter().flatten().collect();
-        e.u64(live.len() as u64);
-        for g in live {
-            e.bytes(&g.key).i64(g.window_start).i64(g.window_end).i64(g.rows).opt_bytes(g.emitted.as_deref());
-            for a in &g.accs {
-                a.snapshot(e);
+    }
+
+    pub fn restore_scalars(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.watermark = d.i64()?;
+        self.late_rows = d.u64()?;
+        Ok(())
+    }
+
+    /// The groups that changed since the last call (every live one if `all`).
+    pub fn changed(&mut self, all: bool, out: &mut Changed) {
+        let mut slots = std::mem::take(&mut self.changed);
+        if all {
+            slots = (0..self.slots.len()).filter(|&s| self.slots[s].is_some()).collect();
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        for s in slots {
+            let id = [&[keyed::TAG_AGGREGATE][..], &(s as u64).to_be_bytes()].concat();
+            match self.slots[s].as_mut() {
+                Some(g) => {
+                    g.dirty = false;
+                    let mut e = Enc::default();
+                    encode_group(g, &mut e);
+                    out.put(id, e.0);
+                }
+                None => out.gone(id),
             }
         }
     }
 
-    pub fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
-        self.watermark = d.i64()?;
-        self.late_rows = d.u64()?;
+    /// Puts back one group from a state entry.
+    pub fn restore_entry(&mut self, id: &[u8], value: &[u8]) -> DecResult<()> {
+        let slot = id.get(1..9).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or("an aggregate's state id is cut short")? as usize;
+        let g = self.decode_group(&mut Dec::new(value, "an aggregate group"))?;
+        if self.slots.len() <= slot {
+            self.slots.resize_with(slot + 1, || None);
+        }
+        self.slots[slot] = Some(g);
+        self.index_group(slot);
+        Ok(())
+    }
+
+    /// After the last entry: empty slots become free and nothing counts as changed.
+    pub fn restored(&mut self) {
+        self.free = (0..self.slots.len()).rev().filter(|&s| self.slots[s].is_none()).collect();
+        self.changed.clear();
+        for g in self.slots.iter_mut().flatten() {
+            g.dirty = false;
+        }
+    }
+
+    /// Reads the state of checkpoints written before state entries (all groups inline).
+    pub fn restore_inline(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.restore_scalars(d)?;
         for _ in 0..d.u64()? {
-            let key: Box<[u8]> = d.bytes()?.into();
-            let (window_start, window_end, rows) = (d.i64()?, d.i64()?, d.i64()?);
-            let emitted = d.opt_bytes()?.map(Box::from);
-            let accs = self.aggs.iter().map(|_| Acc::restore(d)).collect::<DecResult<Vec<_>>>()?;
-            let g = Group { key: key.clone(), window_start, window_end, accs, rows, emitted, touched: false };
+            let g = self.decode_group(d)?;
             let slot = self.alloc(g);
-            if self.session_gap.is_some() {
-                self.sessions.entry(key).or_default().push(slot);
-            } else {
-                self.index.insert(key, slot);
-                if self.windowed {
-                    self.closing.entry(window_end).or_default().push(slot);
-                }
+            self.index_group(slot);
+        }
+        self.restored();
+        Ok(())
+    }
+
+    fn decode_group(&self, d: &mut Dec<'_>) -> DecResult<Group> {
+        let key: Box<[u8]> = d.bytes()?.into();
+        let (window_start, window_end, rows) = (d.i64()?, d.i64()?, d.i64()?);
+        let emitted = d.opt_bytes()?.map(Box::from);
+        let accs = self.aggs.iter().map(|_| Acc::restore(d)).collect::<DecResult<Vec<_>>>()?;
+        Ok(Group { key, window_start, window_end, accs, rows, emitted, touched: false, dirty: false })
+    }
+
+    /// Lists a restored group in the indexes.
+    fn index_group(&mut self, slot: usize) {
+        let g = self.slots[slot].as_ref().expect("restored group");
+        let (key, window_end) = (g.key.clone(), g.window_end);
+        if self.session_gap.is_some() {
+            self.sessions.entry(key).or_default().push(slot);
+        } else {
+            self.index.insert(key, slot);
+            if self.windowed {
+                self.closing.entry(window_end).or_default().push(slot);
             }
         }
-        Ok(())
+    }
+}
+
+fn encode_group(g: &Group, e: &mut Enc) {
+    e.bytes(&g.key).i64(g.window_start).i64(g.window_end).i64(g.rows).opt_bytes(g.emitted.as_deref());
+    for a in &g.accs {
+        a.snapshot(e);
     }
 }
 

@@ -12,6 +12,7 @@
 //! matches come and go.
 
 use super::Delta;
+use super::keyed::{self, Changed};
 use crate::storage::codec::{Dec, DecResult, Enc};
 use crate::storage::table::{Table, TableData};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array, new_null_array};
@@ -216,13 +217,15 @@ struct Side {
     by_time: BTreeMap<i64, Vec<(Box<[u8]>, Box<[u8]>)>>,
     time_column: Option<usize>,
     watermark: i64,
+    /// Kept rows that came, went or changed since the last checkpoint barrier (key, row).
+    changed: Vec<(Box<[u8]>, Box<[u8]>)>,
 }
 
 impl Side {
     fn new(schema: SchemaRef, keys: Exprs, time_column: Option<usize>) -> SqlResult<Side> {
         let key_conv = key_converter(&keys, &schema)?;
         let rows = RowConverter::new(schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
-        Ok(Side { schema, keys, key_conv, rows, map: HashMap::new(), by_time: BTreeMap::new(), time_column, watermark: i64::MIN })
+        Ok(Side { schema, keys, key_conv, rows, map: HashMap::new(), by_time: BTreeMap::new(), time_column, watermark: i64::MIN, changed: vec![] })
     }
 
     fn columns(&self, rows: &[&[u8]]) -> SqlResult<Vec<ArrayRef>> {
@@ -231,6 +234,7 @@ impl Side {
     }
 
     fn insert(&mut self, key: &[u8], row: &[u8], diff: i64, time: i64, matches: i64) {
+        self.changed.push((key.into(), row.into()));
         let by_key = self.map.entry(key.into()).or_default();
         match by_key.get_mut(row) {
             Some(e) => {
@@ -338,6 +342,7 @@ impl SymmetricJoin {
         let mut pads: Vec<(Box<[u8]>, i64)> = Vec::new();
         for (key, row, change) in left_changes {
             let Some(e) = self.sides[0].map.get_mut(&key).and_then(|m| m.get_mut(&row)) else { continue };
+            self.sides[0].changed.push((key.clone(), row.clone()));
             let before = e.matches;
             e.matches += change;
             if !deferred {
@@ -415,6 +420,7 @@ impl SymmetricJoin {
             for (key, row) in first.remove() {
                 if let Some(m) = side.map.get_mut(&key) {
                     if let Some(e) = m.remove(&row) {
+                        side.changed.push((key.clone(), row.clone()));
                         freed.push((row, e));
                     }
                     if m.is_empty() {
@@ -425,21 +431,65 @@ impl SymmetricJoin {
         }
         freed
     }
+}
 
-    pub fn snapshot(&self, e: &mut Enc) {
-        e.i64(self.out_watermark);
-        for side in &self.sides {
-            let n: usize = side.map.values().map(|m| m.len()).sum();
-            e.i64(side.watermark).u64(n as u64);
-            for (key, m) in &side.map {
-                for (row, en) in m {
-                    e.bytes(key).bytes(row).i64(en.count).i64(en.time).i64(en.matches);
+/// Checkpointing: the watermarks with the checkpoint, each kept row as a
+/// state entry `[TAG_JOIN side] key row` (`keyed.rs`) with its count, time
+/// and match count.
+impl SymmetricJoin {
+    pub fn scalars(&self, e: &mut Enc) {
+        e.i64(self.out_watermark).i64(self.sides[0].watermark).i64(self.sides[1].watermark);
+    }
+
+    pub fn restore_scalars(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.out_watermark = d.i64()?;
+        for side in self.sides.iter_mut() {
+            side.watermark = d.i64()?;
+        }
+        Ok(())
+    }
+
+    /// The kept rows that changed since the last call (every one if `all`).
+    pub fn changed(&mut self, all: bool, out: &mut Changed) {
+        for (s, side) in self.sides.iter_mut().enumerate() {
+            let mut rows = std::mem::take(&mut side.changed);
+            if all {
+                rows = side.map.iter().flat_map(|(k, m)| m.keys().map(move |r| (k.clone(), r.clone()))).collect();
+            }
+            rows.sort_unstable();
+            rows.dedup();
+            for (key, row) in rows {
+                let mut id = vec![keyed::TAG_JOIN, s as u8];
+                keyed::push_len_prefixed(&mut id, &key);
+                id.extend_from_slice(&row);
+                match side.map.get(&key).and_then(|m| m.get(&row)) {
+                    Some(en) => out.put(id, Enc::default().i64(en.count).i64(en.time).i64(en.matches).0.clone()),
+                    None => out.gone(id),
                 }
             }
         }
     }
 
-    pub fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+    pub fn restore_entry(&mut self, id: &[u8], value: &[u8]) -> DecResult<()> {
+        let side = match id.get(1) {
+            Some(s @ (0 | 1)) => &mut self.sides[*s as usize],
+            _ => return Err("a join's state id names no side".into()),
+        };
+        let (key, row) = keyed::split_len_prefixed(&id[2..])?;
+        let mut d = Dec::new(value, "a join's kept row");
+        side.insert(key, row, d.i64()?, d.i64()?, d.i64()?);
+        Ok(())
+    }
+
+    /// After the last entry: nothing counts as changed.
+    pub fn restored(&mut self) {
+        for side in self.sides.iter_mut() {
+            side.changed.clear();
+        }
+    }
+
+    /// Reads the state of checkpoints written before state entries (every kept row inline).
+    pub fn restore_inline(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
         self.out_watermark = d.i64()?;
         for side in self.sides.iter_mut() {
             side.watermark = d.i64()?;
@@ -449,6 +499,7 @@ impl SymmetricJoin {
                 side.insert(key, row, count, time, matches);
             }
         }
+        self.restored();
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod checkpoint;
 pub mod join;
 pub mod kept;
+pub mod keyed;
 pub mod ops;
 pub mod over;
 pub mod segments;
@@ -20,6 +21,7 @@ use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
 use join::{JoinConfig, Lookup, SymmetricJoin};
 use kept::Kept;
+use keyed::Changed;
 use ops::{FailedRow, Filter, Project, Watermark, WindowAssign};
 use over::{Over, OverAgg, OverConfig};
 pub use status::Status;
@@ -36,6 +38,11 @@ use weir_planner::{Emit, SqlError, SqlResult};
 const POLL: Duration = Duration::from_millis(100);
 /// Pause before retrying a source that failed with an external error.
 const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// The byte in a view's checkpoint part that says its keyed state is in state
+/// files (`keyed.rs`); parts written before hold it inline, where a 0 or 1 stands.
+const KEYED_STATE_IN_FILES: u8 = 2;
+/// OVER stages one view may have: tags from `keyed::TAG_FIRST_OVER` up to below `keyed::TAG_JOIN`.
+const MAX_OVER_STAGES: usize = (keyed::TAG_JOIN - keyed::TAG_FIRST_OVER) as usize;
 
 /// Rows added (diff +1) or removed (diff -1); `diffs` None means all added.
 #[derive(Clone, Debug)]
@@ -146,6 +153,11 @@ impl Pipeline {
                 }
             };
             if p.aggregate.is_some() { p.post.push(op) } else { p.pre.push(op) }
+        }
+        // Each OVER stage names its state with a tag byte of its own.
+        if p.overs().count() > MAX_OVER_STAGES {
+            return Err(SqlError::new(weir_planner::SqlState::ProgramLimitExceeded, format!("a view has at most {MAX_OVER_STAGES} OVER windows"))
+                .with_hint("split the view into views over views"));
         }
         Ok(p)
     }
@@ -320,36 +332,88 @@ impl Pipeline {
         self.pre.iter_mut().chain(self.post.iter_mut()).filter_map(|s| if let StageOp::Over(o) = s { Some(o) } else { None })
     }
 
-    /// State for a checkpoint: aggregate, then OVER windows and a two-input join, where present.
-    fn snapshot(&mut self, e: &mut Enc) {
-        match &self.aggregate {
-            Some(a) => {
-                e.bool(true);
-                a.snapshot(e);
-            }
-            None => {
-                e.bool(false);
-            }
+    /// The small state that goes with the checkpoint itself: the
+    /// aggregate's, then the OVER windows' and a two-input join's, where present.
+    fn scalars(&mut self, e: &mut Enc) {
+        e.bool(self.aggregate.is_some());
+        if let Some(a) = &self.aggregate {
+            a.scalars(e);
         }
         for o in self.overs() {
-            o.snapshot(e);
+            o.scalars(e);
         }
         if let Some(JoinOp::Symmetric(j)) = &self.join {
-            j.snapshot(e);
+            j.scalars(e);
         }
     }
 
-    fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+    fn restore_scalars(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
         match (d.bool()?, &mut self.aggregate) {
-            (true, Some(a)) => a.restore(d)?,
+            (true, Some(a)) => a.restore_scalars(d)?,
             (false, None) => {}
             _ => return Err("the checkpoint's aggregate state does not fit this view's plan".into()),
         }
         for o in self.overs() {
-            o.restore(d)?;
+            o.restore_scalars(d)?;
         }
         if let Some(JoinOp::Symmetric(j)) = &mut self.join {
-            j.restore(d)?;
+            j.restore_scalars(d)?;
+        }
+        Ok(())
+    }
+
+    /// The operators' keyed state that changed since the last barrier (all of it if `all`).
+    fn changed(&mut self, all: bool, out: &mut Changed) {
+        if let Some(a) = &mut self.aggregate {
+            a.changed(all, out);
+        }
+        for (i, o) in self.overs().enumerate() {
+            o.changed(keyed::TAG_FIRST_OVER + i as u8, all, out);
+        }
+        if let Some(JoinOp::Symmetric(j)) = &mut self.join {
+            j.changed(all, out);
+        }
+    }
+
+    /// Puts back one entry of keyed state, by its tag.
+    fn restore_entry(&mut self, id: &[u8], value: &[u8]) -> DecResult<()> {
+        let unknown = || format!("the checkpoint's state entry (tag {:?}) does not fit this view's plan", id.first());
+        match id.first().copied() {
+            Some(keyed::TAG_AGGREGATE) => self.aggregate.as_mut().ok_or_else(unknown)?.restore_entry(id, value),
+            Some(keyed::TAG_JOIN) => match &mut self.join {
+                Some(JoinOp::Symmetric(j)) => j.restore_entry(id, value),
+                _ => Err(unknown()),
+            },
+            Some(t) if t >= keyed::TAG_FIRST_OVER => self.overs().nth((t - keyed::TAG_FIRST_OVER) as usize).ok_or_else(unknown)?.restore_entry(id, value),
+            _ => Err(unknown()),
+        }
+    }
+
+    /// After the last entry of keyed state.
+    fn restored(&mut self) {
+        if let Some(a) = &mut self.aggregate {
+            a.restored();
+        }
+        for o in self.overs() {
+            o.restored();
+        }
+        if let Some(JoinOp::Symmetric(j)) = &mut self.join {
+            j.restored();
+        }
+    }
+
+    /// Reads the state of checkpoints written before keyed state files: all of it inline.
+    fn restore_inline(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        match (d.bool()?, &mut self.aggregate) {
+            (true, Some(a)) => a.restore_inline(d)?,
+            (false, None) => {}
+            _ => return Err("the checkpoint's aggregate state does not fit this view's plan".into()),
+        }
+        for o in self.overs() {
+            o.restore_inline(d)?;
+        }
+        if let Some(JoinOp::Symmetric(j)) = &mut self.join {
+            j.restore_inline(d)?;
         }
         Ok(())
     }
@@ -448,8 +512,10 @@ struct Runner {
     dead: Arc<DeadLetters>,
     ckpt: Checkpointing,
     last_barrier: u64,
-    /// Segment files written since the last checkpoint that took this dataflow's part.
+    /// Segment and state files written since the last checkpoint that took this dataflow's part.
     unsynced: Vec<std::path::PathBuf>,
+    /// The next barrier writes all keyed state, not only what changed (restored from an older format).
+    write_all: bool,
     /// The source the view reads ("" when it reads a view or table).
     source: String,
 }
@@ -563,29 +629,32 @@ impl Runner {
             w.0
         });
         e.opt_bytes(wm.as_deref());
-        self.pipeline.snapshot(&mut e);
-        let io = |err: std::io::Error| SqlError::internal(format!("cannot encode a checkpoint: {err}"));
-        match self.view.full_contents()? {
-            Some(batches) => e.bool(true).batches(Some(&self.view.schema), &batches).map_err(io)?,
-            None => e.bool(false),
-        };
+        e.0.push(KEYED_STATE_IN_FILES);
+        self.pipeline.scalars(&mut e);
         e.u64(s.rows_failed.load(Ordering::Relaxed));
+        let epoch = self.last_barrier + finished as u64;
+        let dir = self.ckpt.coord.segment_dir(&self.ckpt.member);
+        // Keyed state that changed since the last barrier goes to a state file of this epoch.
+        let mut changed = Changed::default();
+        self.pipeline.changed(self.write_all, &mut changed);
+        self.view.changed_contents(self.write_all, &mut changed);
+        self.write_all = false;
+        let name = &self.view.name;
+        let written = self.retrying(|| changed.write(&dir, epoch).map_err(|e| SqlError::internal(format!("cannot write the state of view {name}: {e}"))))?;
         // An append-only view's rows since the last barrier go to a segment file of this epoch.
-        if let Some(path) = self.seal(self.last_barrier + finished as u64)? {
-            self.unsynced.push(path);
-        }
+        let sealed = self.retrying(|| self.view.seal(&dir, epoch))?;
+        self.unsynced.extend(written.into_iter().chain(sealed));
         Ok(Part { state: e.0, segments: self.unsynced.clone() })
     }
 
-    /// Writes an append-only view's segment of `epoch`, retrying while the
-    /// disk refuses (full, say): the view and checkpoints wait meanwhile,
-    /// since a checkpoint without the rows would lose them.
-    fn seal(&self, epoch: u64) -> SqlResult<Option<std::path::PathBuf>> {
-        let dir = self.ckpt.coord.segment_dir(&self.ckpt.member);
+    /// Writes a file of a checkpoint, retrying while the disk refuses (full,
+    /// say): the view and checkpoints wait meanwhile, since a checkpoint
+    /// without the file would lose what it holds.
+    fn retrying<T>(&self, mut write: impl FnMut() -> SqlResult<T>) -> SqlResult<T> {
         let mut wait = Duration::from_millis(100);
         loop {
-            match self.view.seal(&dir, epoch) {
-                Ok(path) => return Ok(path),
+            match write() {
+                Ok(written) => return Ok(written),
                 Err(e) if !self.view.stop.load(Ordering::Relaxed) => {
                     tracing::error!("{}; retrying in {wait:?} (the view and checkpoints wait meanwhile)", e.message);
                     std::thread::sleep(wait);
@@ -631,13 +700,28 @@ impl Runner {
         s.watermark_ns.store(d.i64().map_err(bad)?, Ordering::Relaxed);
         let position = d.opt_bytes().map_err(bad)?;
         let wm = d.opt_bytes().map_err(bad)?;
-        self.pipeline.restore(&mut d).map_err(bad)?;
-        let full = if d.bool().map_err(bad)? { d.batches().map_err(bad)? } else { vec![] };
-        // Checkpoints written before weir counted failed rows end here.
-        if !d.at_end() {
+        let dir = c.coord.segment_dir(&c.member);
+        let full = if d.peek() == Some(KEYED_STATE_IN_FILES) {
+            d.skip(1).map_err(bad)?;
+            self.pipeline.restore_scalars(&mut d).map_err(bad)?;
             s.rows_failed.store(d.u64().map_err(bad)?, Ordering::Relaxed);
-        }
-        self.view.restore_contents(full, &c.coord.segment_dir(&c.member))?;
+            let (pipeline, view) = (&mut self.pipeline, &self.view);
+            keyed::restore(&dir, |id, v| if id.first() == Some(&keyed::TAG_CONTENTS) { view.restore_row(id, v) } else { pipeline.restore_entry(id, v) })
+                .map_err(|e| bad(e.to_string()))?;
+            self.pipeline.restored();
+            vec![]
+        } else {
+            // Written before keyed state files: all of it inline; the next barrier writes it to a file.
+            self.pipeline.restore_inline(&mut d).map_err(bad)?;
+            let full = if d.bool().map_err(bad)? { d.batches().map_err(bad)? } else { vec![] };
+            // Checkpoints written before weir counted failed rows end here.
+            if !d.at_end() {
+                s.rows_failed.store(d.u64().map_err(bad)?, Ordering::Relaxed);
+            }
+            self.write_all = true;
+            full
+        };
+        self.view.restore_contents(full, &dir)?;
         if let (Some(p), Some(src)) = (position, source) {
             src.seek(p).map_err(|e| bad(e.to_string()))?;
         }
@@ -932,7 +1016,7 @@ pub fn spawn(
         Input::Source { name, .. } => name.clone(),
         _ => String::new(),
     };
-    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, unsynced: vec![], source };
+    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, unsynced: vec![], write_all: false, source };
     let resume = match &mut input {
         Input::Source { source, watermark, .. } => runner.restore(Some(source), watermark.as_mut()),
         _ => runner.restore(None, None),
@@ -944,6 +1028,7 @@ pub fn spawn(
             return Err(e);
         }
     };
+    view.state_files_at(runner.ckpt.coord.segment_dir(&runner.ckpt.member));
     std::thread::Builder::new()
         .name(format!("weir-view-{}", view.name))
         .spawn(move || {

@@ -13,6 +13,7 @@
 //! watermark minus the range can no longer fall in any range and are freed.
 
 use super::Delta;
+use super::keyed::{self, Changed};
 use crate::storage::codec::{Dec, DecResult, Enc};
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray};
 use arrow::compute::cast;
@@ -213,6 +214,8 @@ impl Acc {
 
 struct Row {
     ts: i64,
+    /// The row's number in the order rows arrived (its state id, with the key and time).
+    seq: u64,
     vals: Box<[Val]>,
 }
 
@@ -223,6 +226,8 @@ struct Partition {
     start: usize,
     last_ts: i64,
     accs: Vec<Acc>,
+    /// Changed since the last checkpoint barrier (its key is in `Over::dirty`).
+    dirty: bool,
 }
 
 pub struct OverConfig {
@@ -239,16 +244,23 @@ pub struct Over {
     parts: HashMap<Box<[u8]>, Partition>,
     /// Watermark at the last pass that freed old rows.
     freed_at: i64,
+    next_seq: u64,
+    /// `next_seq` at the last checkpoint barrier: rows from it on are new since.
+    mark: u64,
+    /// Keys whose partition changed since the last barrier.
+    dirty: Vec<Box<[u8]>>,
+    /// Rows older than the last barrier freed since (key, time, seq).
+    freed: Vec<(Box<[u8]>, i64, u64)>,
 }
 
 impl Over {
     pub fn new(c: OverConfig, input: &arrow::datatypes::Schema) -> SqlResult<Over> {
         let fields = c.partition.iter().map(|e| Ok(SortField::new(e.data_type(input)?))).collect::<SqlResult<Vec<_>>>()?;
-        Ok(Over { keys: RowConverter::new(fields)?, c, parts: HashMap::new(), freed_at: i64::MIN })
+        Ok(Over { keys: RowConverter::new(fields)?, c, parts: HashMap::new(), freed_at: i64::MIN, next_seq: 0, mark: 0, dirty: vec![], freed: vec![] })
     }
 
     fn new_partition(&self) -> Partition {
-        Partition { rows: VecDeque::new(), start: 0, last_ts: i64::MIN, accs: self.c.aggs.iter().map(|a| a.new_acc()).collect() }
+        Partition { rows: VecDeque::new(), start: 0, last_ts: i64::MIN, accs: self.c.aggs.iter().map(|a| a.new_acc()).collect(), dirty: false }
     }
 
     fn result(&self, accs: &[Acc], k: usize) -> Val {
@@ -289,12 +301,18 @@ impl Over {
                 self.parts.insert(key.as_ref().into(), p);
             }
             let p = self.parts.get_mut(key.as_ref()).expect("partition");
+            if !p.dirty {
+                p.dirty = true;
+                self.dirty.push(key.as_ref().into());
+            }
+            let seq = self.next_seq;
+            self.next_seq += 1;
             let vals: Box<[Val]> = values.iter().map(|v| v[i].clone()).collect();
             if p.rows.is_empty() || t >= p.last_ts {
                 for (k, acc) in p.accs.iter_mut().enumerate() {
                     acc.add(kinds[k], &vals[k], 1);
                 }
-                p.rows.push_back(Row { ts: t, vals });
+                p.rows.push_back(Row { ts: t, seq, vals });
                 p.last_ts = t;
                 while p.rows[p.start].ts < t.saturating_sub(range) {
                     let r = &p.rows[p.start];
@@ -321,7 +339,7 @@ impl Over {
             } else {
                 p.start += 1;
             }
-            p.rows.insert(pos, Row { ts: t, vals });
+            p.rows.insert(pos, Row { ts: t, seq, vals });
             let lower = p.rows.partition_point(|r| r.ts < t.saturating_sub(range));
             let add = lower..p.start.min(pos + 1);
             let remove = p.start.max(pos + 1)..p.rows.len();
@@ -373,9 +391,17 @@ impl Over {
         }
         self.freed_at = threshold;
         let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
-        self.parts.retain(|_, p| {
+        let mark = self.mark;
+        self.parts.retain(|key, p| {
             while p.rows.front().is_some_and(|r| r.ts < threshold) {
                 let r = p.rows.pop_front().expect("row");
+                if !p.dirty {
+                    p.dirty = true;
+                    self.dirty.push(key.clone());
+                }
+                if r.seq < mark {
+                    self.freed.push((key.clone(), r.ts, r.seq));
+                }
                 if p.start > 0 {
                     p.start -= 1;
                 } else {
@@ -387,28 +413,102 @@ impl Over {
             !p.rows.is_empty()
         });
     }
+}
 
-    pub fn snapshot(&self, e: &mut Enc) {
-        e.i64(self.freed_at).u64(self.parts.len() as u64);
-        for (key, p) in &self.parts {
-            e.bytes(key).i64(p.last_ts).u64(p.start as u64).u64(p.rows.len() as u64);
-            for r in &p.rows {
-                e.i64(r.ts);
-                for v in r.vals.iter() {
-                    match v {
-                        Val::Null => e.u64(0),
-                        Val::Int(x) => e.u64(1).i64(*x),
-                        Val::Float(f) => e.u64(2).f64(*f),
-                        Val::Bytes(b) => e.u64(3).bytes(b),
-                    };
+/// Checkpointing: `freed_at` and the row counter with the checkpoint; per
+/// key a state entry for the partition (`last_ts`, `start`) and one for each
+/// kept row, ids `[tag] key 0` and `[tag] key 1 time seq` (`keyed.rs`), so a
+/// checkpoint writes the rows that came and went, not every kept row.
+/// Running accumulators are recomputed on restore.
+impl Over {
+    pub fn scalars(&self, e: &mut Enc) {
+        e.i64(self.freed_at).u64(self.next_seq);
+    }
+
+    pub fn restore_scalars(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+        self.freed_at = d.i64()?;
+        self.next_seq = d.u64()?;
+        Ok(())
+    }
+
+    /// The partitions and rows that changed since the last call, under `tag` (every one if `all`).
+    pub fn changed(&mut self, tag: u8, all: bool, out: &mut Changed) {
+        let mut keys = std::mem::take(&mut self.dirty);
+        if all {
+            keys = self.parts.keys().cloned().collect();
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let prefix = |key: &[u8]| {
+            let mut id = vec![tag];
+            keyed::push_len_prefixed(&mut id, key);
+            id
+        };
+        for key in keys {
+            let header = [prefix(&key), vec![0]].concat();
+            let Some(p) = self.parts.get_mut(&key) else {
+                out.gone(header);
+                continue;
+            };
+            p.dirty = false;
+            out.put(header, Enc::default().i64(p.last_ts).u64(p.start as u64).0.clone());
+            for r in p.rows.iter().filter(|r| all || r.seq >= self.mark) {
+                let mut e = Enc::default();
+                encode_vals(&r.vals, &mut e);
+                out.put(row_id(prefix(&key), r.ts, r.seq), e.0);
+            }
+        }
+        for (key, ts, seq) in std::mem::take(&mut self.freed) {
+            out.gone(row_id(prefix(&key), ts, seq));
+        }
+        self.mark = self.next_seq;
+    }
+
+    /// Puts back a partition's header or one of its rows (they come in id order: header, then rows by time).
+    pub fn restore_entry(&mut self, id: &[u8], value: &[u8]) -> DecResult<()> {
+        let (key, rest) = keyed::split_len_prefixed(id.get(1..).unwrap_or_default())?;
+        if !self.parts.contains_key(key) {
+            let p = self.new_partition();
+            self.parts.insert(key.into(), p);
+        }
+        let n = self.c.aggs.len();
+        let p = self.parts.get_mut(key).expect("partition");
+        let mut d = Dec::new(value, "an OVER window's state");
+        match rest.first() {
+            Some(0) => {
+                p.last_ts = d.i64()?;
+                p.start = d.u64()? as usize;
+            }
+            Some(1) => {
+                let ts = keyed::from_ordered_i64(&rest[1..])?;
+                let seq = rest.get(9..17).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or("an OVER row's id is cut short")?;
+                p.rows.push_back(Row { ts, seq, vals: decode_vals(&mut d, n)? });
+            }
+            _ => return Err("an OVER window's state id is not known".into()),
+        }
+        Ok(())
+    }
+
+    /// After the last entry: the running accumulators from the rows in range.
+    pub fn restored(&mut self) {
+        let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
+        for p in self.parts.values_mut() {
+            p.dirty = false;
+            for r in p.rows.iter().skip(p.start) {
+                for (k, acc) in p.accs.iter_mut().enumerate() {
+                    acc.add(kinds[k], &r.vals[k], 1);
                 }
             }
         }
+        self.dirty.clear();
+        self.freed.clear();
+        self.mark = self.next_seq;
     }
 
-    pub fn restore(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
+    /// Reads the state of checkpoints written before state entries (every row inline).
+    pub fn restore_inline(&mut self, d: &mut Dec<'_>) -> DecResult<()> {
         self.freed_at = d.i64()?;
-        let kinds: Vec<Kind> = self.c.aggs.iter().map(|a| a.kind).collect();
+        let n = self.c.aggs.len();
         for _ in 0..d.u64()? {
             let key: Box<[u8]> = d.bytes()?.into();
             let mut p = self.new_partition();
@@ -416,28 +516,46 @@ impl Over {
             p.start = d.u64()? as usize;
             for _ in 0..d.u64()? {
                 let ts = d.i64()?;
-                let vals = (0..kinds.len())
-                    .map(|_| {
-                        Ok(match d.u64()? {
-                            0 => Val::Null,
-                            1 => Val::Int(d.i64()?),
-                            2 => Val::Float(d.f64()?),
-                            3 => Val::Bytes(d.bytes()?.into()),
-                            t => return Err(format!("unknown OVER value tag {t}")),
-                        })
-                    })
-                    .collect::<DecResult<Box<[Val]>>>()?;
-                p.rows.push_back(Row { ts, vals });
-            }
-            for r in p.rows.iter().skip(p.start) {
-                for (k, acc) in p.accs.iter_mut().enumerate() {
-                    acc.add(kinds[k], &r.vals[k], 1);
-                }
+                p.rows.push_back(Row { ts, seq: self.next_seq, vals: decode_vals(d, n)? });
+                self.next_seq += 1;
             }
             self.parts.insert(key, p);
         }
+        self.restored();
         Ok(())
     }
+}
+
+fn row_id(mut id: Vec<u8>, ts: i64, seq: u64) -> Vec<u8> {
+    id.push(1);
+    id.extend_from_slice(&keyed::ordered_i64(ts));
+    id.extend_from_slice(&seq.to_be_bytes());
+    id
+}
+
+fn encode_vals(vals: &[Val], e: &mut Enc) {
+    for v in vals {
+        match v {
+            Val::Null => e.u64(0),
+            Val::Int(x) => e.u64(1).i64(*x),
+            Val::Float(f) => e.u64(2).f64(*f),
+            Val::Bytes(b) => e.u64(3).bytes(b),
+        };
+    }
+}
+
+fn decode_vals(d: &mut Dec<'_>, n: usize) -> DecResult<Box<[Val]>> {
+    (0..n)
+        .map(|_| {
+            Ok(match d.u64()? {
+                0 => Val::Null,
+                1 => Val::Int(d.i64()?),
+                2 => Val::Float(d.f64()?),
+                3 => Val::Bytes(d.bytes()?.into()),
+                t => return Err(format!("unknown OVER value tag {t}")),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -492,6 +610,7 @@ mod tests {
         let range = 50;
         let mut over = Over::new(OverConfig { partition: vec![col("k", 0)], time_column: 1, range_ns: range, aggs, output: output.clone() }, &input).unwrap();
         let mut seen: Vec<(String, i64, Option<f64>)> = Vec::new();
+        let mut store = std::collections::BTreeMap::new();
         let mut state = 12345u64;
         let mut rnd = |m: u64| {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -535,13 +654,25 @@ mod tests {
             if round % 7 == 0 {
                 wm = clock - 35;
                 over.on_watermark(wm);
-                // A checkpoint round trip keeps the same answers.
+                // A checkpoint round trip (what changed, added to what earlier checkpoints wrote) keeps the same answers.
+                let mut changed = Changed::default();
+                over.changed(3, false, &mut changed);
+                for (id, value) in changed.into_entries() {
+                    match value {
+                        Some(v) => store.insert(id, v),
+                        None => store.remove(&id),
+                    };
+                }
                 let mut e = Enc::default();
-                over.snapshot(&mut e);
+                over.scalars(&mut e);
                 let c =
                     OverConfig { partition: vec![col("k", 0)], time_column: 1, range_ns: range, aggs: over.c.aggs.drain(..).collect(), output: output.clone() };
                 over = Over::new(c, &input).unwrap();
-                over.restore(&mut Dec::new(&e.0, "test")).unwrap();
+                over.restore_scalars(&mut Dec::new(&e.0, "test")).unwrap();
+                for (id, v) in &store {
+                    over.restore_entry(id, v).unwrap();
+                }
+                over.restored();
             }
         }
         let kept: usize = over.parts.values().map(|p| p.rows.len()).sum();

@@ -509,21 +509,23 @@ impl AppendLog {
     }
 }
 
-/// Removes what a restart must not read in one member's segment directory:
-/// files of epochs after the checkpoint restarted from (`upto`), files a
+/// Removes what a restart must not read in one member's directory (segments
+/// and state files, `keyed.rs`): files of epochs after the checkpoint restarted from (`upto`), files a
 /// merged file covers (a merge that crashed before removing its inputs), and
 /// unfinished writes.
 pub fn clean_dir(dir: &Path, upto: u64) -> io::Result<()> {
-    let mut files: Vec<((u64, u64), PathBuf)> = Vec::new();
+    // (is a state file, epochs, path): segments and state files cover only their own kind.
+    let mut files: Vec<(bool, (u64, u64), PathBuf)> = Vec::new();
     for e in fs::read_dir(dir)?.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        match file_epochs(&name) {
-            Some((a, b)) if b <= upto => files.push(((a, b), e.path())),
+        let kind = file_epochs(&name).map(|r| (false, r)).or_else(|| super::keyed::file_epochs(&name).map(|r| (true, r)));
+        match kind {
+            Some((state, (a, b))) if b <= upto => files.push((state, (a, b), e.path())),
             _ => fs::remove_file(e.path())?,
         }
     }
-    for ((a, b), path) in &files {
-        let covered = files.iter().any(|((c, d), other)| other != path && c <= a && b <= d && (d - c) > (b - a));
+    for (kind, (a, b), path) in &files {
+        let covered = files.iter().any(|(k, (c, d), other)| k == kind && other != path && c <= a && b <= d && (d - c) > (b - a));
         if covered {
             fs::remove_file(path)?;
         }

@@ -2,6 +2,7 @@
 //! its subscribers (views built on it), progress counters, and the
 //! dead-letter relation shared by all dataflows.
 
+use super::keyed::{self, Changed};
 use super::segments::{AppendLog, Snapshot};
 use super::{Delta, Msg, Status, add_count};
 use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
@@ -23,8 +24,9 @@ pub const SUBSCRIBER_QUEUE_MESSAGES: usize = 256;
 enum Contents {
     /// An append-only view: segments on disk, the rows since the last barrier in memory.
     Append(AppendLog),
-    /// A view with updates: each distinct row and how many times it is present.
-    Multiset { converter: RowConverter, rows: HashMap<Box<[u8]>, i64> },
+    /// A view with updates: each distinct row and how many times it is
+    /// present, and the rows whose count changed since the last checkpoint barrier.
+    Multiset { converter: RowConverter, rows: HashMap<Box<[u8]>, i64>, changed: Vec<Box<[u8]>> },
     /// Keeps nothing, only passes changes on (a sink reading a source).
     Feed,
 }
@@ -57,6 +59,8 @@ pub struct ViewState {
     pub stop: AtomicBool,
     /// The newest checkpoint barrier passed on to subscribers.
     pub last_barrier: AtomicU64,
+    /// The directory of its keyed state files (`keyed.rs`), once restored.
+    state_dir: Mutex<Option<PathBuf>>,
 }
 
 /// The channels of a view's subscribers, each with an id to forget it by.
@@ -82,7 +86,7 @@ impl ViewState {
             Some(log) => Contents::Append(log),
             None => {
                 let fields = schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect();
-                Contents::Multiset { converter: RowConverter::new(fields)?, rows: HashMap::new() }
+                Contents::Multiset { converter: RowConverter::new(fields)?, rows: HashMap::new(), changed: vec![] }
             }
         };
         Ok(Self::with_contents(name, schema, contents))
@@ -102,6 +106,7 @@ impl ViewState {
             stats: Stats::default(),
             stop: AtomicBool::new(false),
             last_barrier: AtomicU64::new(0),
+            state_dir: Mutex::new(None),
         };
         v.stats.watermark_ns.store(i64::MIN, Ordering::Relaxed);
         *v.stats.status.lock() = Status::Starting;
@@ -129,11 +134,12 @@ impl ViewState {
         let mut contents = self.contents.write();
         match &mut *contents {
             Contents::Append(log) => log.push(delta.batch.clone())?,
-            Contents::Multiset { converter, rows } => {
+            Contents::Multiset { converter, rows, changed } => {
                 let encoded = converter.convert_columns(delta.batch.columns())?;
                 for (i, row) in encoded.iter().enumerate() {
                     let d = delta.diffs.as_ref().map(|d| d[i]).unwrap_or(1);
                     add_count(rows, row.as_ref(), d);
+                    changed.push(row.as_ref().into());
                 }
             }
             Contents::Feed => {}
@@ -171,13 +177,38 @@ impl ViewState {
         }
     }
 
-    /// All rows of a view with updates, for a checkpoint (None for other views).
-    pub fn full_contents(&self) -> SqlResult<Option<Vec<RecordBatch>>> {
-        let contents = self.contents.read();
-        Ok(match &*contents {
-            Contents::Multiset { .. } => Some(Self::multiset_batches(&self.schema, &contents)?),
-            _ => None,
-        })
+    /// The rows of a view with updates whose count changed since the last
+    /// call (every row if `all`), as state entries `[TAG_CONTENTS] row` with the count.
+    pub fn changed_contents(&self, all: bool, out: &mut Changed) {
+        let mut contents = self.contents.write();
+        let Contents::Multiset { rows, changed, .. } = &mut *contents else { return };
+        let mut keys = std::mem::take(changed);
+        if all {
+            keys = rows.keys().cloned().collect();
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for row in keys {
+            let id = [&[keyed::TAG_CONTENTS][..], &row].concat();
+            match rows.get(&row) {
+                Some(n) => out.put(id, n.to_le_bytes().to_vec()),
+                None => out.gone(id),
+            }
+        }
+    }
+
+    /// Puts back one row of a view with updates from its state entry.
+    pub fn restore_row(&self, id: &[u8], value: &[u8]) -> Result<(), String> {
+        let n = value.try_into().map(i64::from_le_bytes).map_err(|_| "a view row's count is damaged")?;
+        if let Contents::Multiset { rows, .. } = &mut *self.contents.write() {
+            add_count(rows, &id[1..], n);
+        }
+        Ok(())
+    }
+
+    /// Where the view's state files are, once it is restored (the background merges them from then on).
+    pub fn state_files_at(&self, dir: PathBuf) {
+        *self.state_dir.lock() = Some(dir);
     }
 
     /// An append-only view writes the rows since the last barrier as the
@@ -213,7 +244,7 @@ impl ViewState {
                 log.restore(dir).map_err(|e| SqlError::internal(format!("cannot read the segments of view {}: {e}", self.name)))?;
                 log.expire(self.stats.watermark_ns.load(Ordering::Relaxed));
             }
-            Contents::Multiset { converter, rows } => {
+            Contents::Multiset { converter, rows, .. } => {
                 for b in batches {
                     let b = b.with_schema(self.schema.clone())?;
                     for row in converter.convert_columns(b.columns())?.iter() {
@@ -226,9 +257,16 @@ impl ViewState {
         Ok(())
     }
 
-    /// Merges small segments of an append-only view that checkpoints up to
-    /// `durable` hold (the file is written without holding the view up).
+    /// Merges the view's state files, or small segments of an append-only
+    /// view, that checkpoints up to `durable` hold (the file is written
+    /// without holding the view up); whether it merged.
     pub fn compact(&self, durable: u64) -> SqlResult<bool> {
+        let state_dir = self.state_dir.lock().clone();
+        if let Some(dir) = state_dir
+            && keyed::compact(&dir, durable).map_err(|e| SqlError::internal(format!("cannot merge the state files of view {}: {e}", self.name)))?
+        {
+            return Ok(true);
+        }
         let (run, schema, budget) = match &*self.contents.read() {
             Contents::Append(log) => match log.merge_candidates(durable) {
                 Some(run) => (run, log.schema().clone(), log.budget().clone()),
@@ -252,8 +290,14 @@ impl ViewState {
         }
     }
 
-    /// Bytes of contents in memory and on disk.
+    /// Bytes of contents (and, on disk, keyed state) in memory and on disk.
     pub fn state_bytes(&self) -> (u64, u64) {
+        let keyed = self.state_dir.lock().as_deref().map(keyed::disk_bytes).unwrap_or(0);
+        let (memory, disk) = self.contents_bytes();
+        (memory, disk + keyed)
+    }
+
+    fn contents_bytes(&self) -> (u64, u64) {
         match &*self.contents.read() {
             Contents::Append(log) => log.bytes(),
             Contents::Multiset { rows, .. } => (rows.keys().map(|k| k.len() as u64 + 16).sum(), 0),
@@ -276,7 +320,7 @@ impl ViewState {
 
     fn multiset_batches(schema: &SchemaRef, contents: &Contents) -> SqlResult<Vec<RecordBatch>> {
         match contents {
-            Contents::Multiset { converter, rows } => {
+            Contents::Multiset { converter, rows, .. } => {
                 if rows.is_empty() {
                     return Ok(vec![]);
                 }

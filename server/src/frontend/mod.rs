@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod encode;
 mod numeric;
+pub mod tls;
 
 use crate::engine::Engine;
 use crate::frontend::copy::{PendingCopy, copy_out};

@@ -67,6 +67,13 @@ impl<'a> Dec<'a> {
         self.buf = rest;
         Ok(head)
     }
+    /// The next byte, not taken.
+    pub fn peek(&self) -> Option<u8> {
+        self.buf.first().copied()
+    }
+    pub fn skip(&mut self, n: usize) -> DecResult<()> {
+        self.take(n).map(|_| ())
+    }
     /// Whether everything was read (fields added later are read only when present).
     pub fn at_end(&self) -> bool {
         self.buf.is_empty()

@@ -1,10 +1,12 @@
 //! `weir bench --soak-seconds N`: the generator at `--soak-rate` events/s for
 //! N seconds into a `SELECT *` view, the same with a one-minute retention, a
-//! tumble view and an OVER view, inside `--memory-limit`. Every 10 s it
-//! prints the process's resident memory, each view's rows and bytes in
-//! memory and on disk, and the newest checkpoint's bytes and duration; once
-//! the input ends it checks the tumble and OVER views against the same
-//! queries run in batch over the `SELECT *` view's rows.
+//! tumble view, an OVER view and an interval join, inside `--memory-limit`.
+//! Every 10 s it prints the process's resident memory, each view's rows and
+//! bytes in memory and on disk, and the newest checkpoint's bytes and
+//! duration; once the input ends it checks the tumble, OVER and join views
+//! against the same queries run in batch over the `SELECT *` view's rows,
+//! then reopens the data directory, prints how long the restore took for
+//! how much state, and checks them again.
 
 use crate::dataflow::view::ViewState;
 use crate::engine::Engine;
@@ -21,10 +23,12 @@ CREATE MATERIALIZED VIEW soak_recent WITH (retention = '1 minute') AS SELECT eve
 CREATE MATERIALIZED VIEW soak_1m AS SELECT window_start, event_type, count(*) AS n
   FROM TUMBLE(soak, \"timestamp\", INTERVAL '1 minute') GROUP BY window_start, window_end, event_type EMIT ON WINDOW CLOSE;
 CREATE MATERIALIZED VIEW soak_over AS SELECT event_id,
-  count(*) OVER (PARTITION BY user_id ORDER BY \"timestamp\" RANGE BETWEEN INTERVAL '10 seconds' PRECEDING AND CURRENT ROW) AS n FROM soak;";
+  count(*) OVER (PARTITION BY user_id ORDER BY \"timestamp\" RANGE BETWEEN INTERVAL '10 seconds' PRECEDING AND CURRENT ROW) AS n FROM soak;
+CREATE MATERIALIZED VIEW soak_next AS SELECT a.event_id, b.event_id AS next_id FROM soak a JOIN soak b
+  ON a.user_id = b.user_id AND b.\"timestamp\" > a.\"timestamp\" AND b.\"timestamp\" <= a.\"timestamp\" + INTERVAL '2 seconds';";
 
 /// Each view checked at the end, and the batch query over `soak_all` it must equal.
-const ORACLES: [(&str, &str); 2] = [
+const ORACLES: [(&str, &str); 3] = [
     (
         "soak_1m",
         "SELECT date_bin(INTERVAL '1 minute', \"timestamp\", TIMESTAMP '1970-01-01 00:00:00') AS window_start, event_type, count(*) AS n FROM soak_all GROUP BY 1, 2",
@@ -33,13 +37,21 @@ const ORACLES: [(&str, &str); 2] = [
         "soak_over",
         "SELECT event_id, count(*) OVER (PARTITION BY user_id ORDER BY \"timestamp\" RANGE BETWEEN INTERVAL '10 seconds' PRECEDING AND CURRENT ROW) AS n FROM soak_all",
     ),
+    (
+        "soak_next",
+        "SELECT a.event_id, b.event_id AS next_id FROM soak_all a JOIN soak_all b
+           ON a.user_id = b.user_id AND b.\"timestamp\" > a.\"timestamp\" AND b.\"timestamp\" <= a.\"timestamp\" + INTERVAL '2 seconds'",
+    ),
 ];
+
+/// The views the soak creates.
+const VIEWS: [&str; 5] = ["soak_all", "soak_recent", "soak_1m", "soak_over", "soak_next"];
 
 pub async fn run(seconds: u64, rate: u64, memory_limit: u64) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("weir-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let engine =
-        Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, Some(Duration::from_secs(1)), crate::engine::Limits::with_memory(memory_limit)).await?;
+    let open = || Engine::open(&dir, 1, crate::storage::WAL_COMPACT_BYTES, Some(Duration::from_secs(1)), crate::engine::Limits::with_memory(memory_limit));
+    let engine = open().await?;
     for p in parse_sql(&PIPELINE.replace("COUNT", &(rate * seconds).to_string()).replace("RATE", &rate.to_string()))? {
         match &p.statement {
             WeirStatement::CreateSource(cs) => engine.create_source(cs, &p.sql).await?,
@@ -47,8 +59,7 @@ pub async fn run(seconds: u64, rate: u64, memory_limit: u64) -> anyhow::Result<(
             _ => unreachable!("the pipeline holds sources and views"),
         }
     }
-    let names = ["soak_all", "soak_recent", "soak_1m", "soak_over"];
-    let views: Vec<(&str, Arc<ViewState>)> = names.into_iter().map(|v| (v, engine.view_state(v).expect("created"))).collect();
+    let views: Vec<(&str, Arc<ViewState>)> = VIEWS.into_iter().map(|v| (v, engine.view_state(v).expect("created"))).collect();
     eprintln!("soak: {rate} events/s for {seconds} s, memory limit {} MiB, data directory {}", memory_limit >> 20, dir.display());
     println!(
         "{:>5} {:>9} {:>7} {:>9} {:>9}  {:<11} {:>9} {:>8} {:>8} {:>6}",
@@ -72,6 +83,13 @@ pub async fn run(seconds: u64, rate: u64, memory_limit: u64) -> anyhow::Result<(
     }
     println!("peak RSS {peak_rss} MiB; the input ended after {:.0} s", started.elapsed().as_secs_f64());
     check_oracles(&engine, &views[0].1).await?;
+    let state: u64 = views.iter().map(|(_, v)| v.state_bytes().1).sum();
+    engine.stop_all();
+    drop((views, engine));
+    let started = Instant::now();
+    let engine = open().await?;
+    println!("reopened in {:.2} s with {:.1} MiB of state on disk", started.elapsed().as_secs_f64(), state as f64 / 1048576.0);
+    check_oracles(&engine, &engine.view_state("soak_all").expect("restored")).await?;
     engine.stop_all();
     drop(engine);
     let _ = std::fs::remove_dir_all(&dir);
