@@ -347,6 +347,28 @@ async fn sessions_beyond_max_connections_are_refused_and_the_others_go_on() {
     assert_eq!(again.query_one("SELECT 2::int4", &[]).await.unwrap().get::<_, i32>(0), 2);
 }
 
+/// `--max-objects`: an object more than the limit is refused with 54000,
+/// the session and another one go on, and a dropped object makes room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_beyond_max_objects_are_refused_and_the_server_goes_on() {
+    let server = Server::start_with(temp_dir("maxobj"), &["--max-objects", "3"]);
+    let (a, b) = (server.client().await, server.client().await);
+    a.batch_execute(
+        "CREATE TABLE t1 (x int); CREATE SOURCE s WITH (connector = 'generator', scenario = 'sequence', count = 10);
+         CREATE MATERIALIZED VIEW v AS SELECT * FROM s;",
+    )
+    .await
+    .unwrap();
+    for sql in ["CREATE TABLE t2 (x int)", "CREATE VIEW pv AS SELECT 1", "CREATE MATERIALIZED VIEW v2 AS SELECT * FROM s"] {
+        let e = a.batch_execute(sql).await.expect_err(sql);
+        assert_eq!(sqlstate(&e), "54000", "{sql}: {e:?}");
+        assert!(e.as_db_error().unwrap().message().contains("as many as it may"), "{e:?}");
+    }
+    assert_eq!(b.query_one("SELECT 1::int4", &[]).await.unwrap().get::<_, i32>(0), 1);
+    a.batch_execute("DROP TABLE t1; CREATE TABLE t2 (x int); INSERT INTO t2 VALUES (7)").await.unwrap();
+    assert_eq!(b.query_one("SELECT x FROM t2", &[]).await.unwrap().get::<_, i32>(0), 7);
+}
+
 /// psql against `conninfo` running `sql`: (succeeded, stdout and stderr).
 fn psql_tls(conninfo: &str, sql: &str) -> (bool, String) {
     let out = std::process::Command::new("psql").args([conninfo, "-X", "-A", "-t", "-c", sql]).output().unwrap();

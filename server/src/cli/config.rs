@@ -20,7 +20,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit, max_undelivered_checkpoints, tls_cert, tls_key) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit, max_undelivered_checkpoints, max_objects, tls_cert, tls_key) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// Checkpoints kept for a sink whose target is away; past them the sink fails (DROP SINK and CREATE SINK deliver its input anew) and they are freed [env: WEIR_MAX_UNDELIVERED_CHECKPOINTS] [default: 86400, a day at 1s]
     #[arg(long, env = "WEIR_MAX_UNDELIVERED_CHECKPOINTS", hide_env = true)]
     pub max_undelivered_checkpoints: Option<u64>,
+    /// Tables, sources, views and sinks the server holds at most; one more is refused with SQLSTATE 54000 [env: WEIR_MAX_OBJECTS] [default: 10000]
+    #[arg(long, env = "WEIR_MAX_OBJECTS", hide_env = true)]
+    pub max_objects: Option<usize>,
     /// PEM file with the server's TLS certificate chain; with --tls-key, clients may connect with TLS (sslmode=require or verify-full) [env: WEIR_TLS_CERT]
     #[arg(long, env = "WEIR_TLS_CERT", hide_env = true)]
     pub tls_cert: Option<PathBuf>,
@@ -73,6 +76,7 @@ struct FileConfig {
     max_undelivered_checkpoints: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    max_objects: Option<usize>,
 }
 
 /// The settings a server runs with.
@@ -132,6 +136,7 @@ impl Config {
                     .or(file.max_undelivered_checkpoints)
                     .unwrap_or(crate::engine::DEFAULT_MAX_UNDELIVERED_CHECKPOINTS)
                     .max(1),
+                objects: args.max_objects.or(file.max_objects).unwrap_or(crate::engine::DEFAULT_MAX_OBJECTS).max(1),
             },
             wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })

@@ -129,6 +129,7 @@ pub struct Engine {
     runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
     /// Past this many checkpoints waiting for one sink, the sink fails and they go.
     max_undelivered_checkpoints: u64,
+    max_objects: usize,
 }
 
 /// What the server may hold.
@@ -138,6 +139,8 @@ pub struct Limits {
     pub memory: u64,
     /// Checkpoints kept for a sink whose target is away before the sink fails.
     pub undelivered_checkpoints: u64,
+    /// Tables, sources, views (materialized or not) and sinks at most.
+    pub objects: usize,
 }
 
 /// A day of checkpoints at the default interval.
@@ -145,9 +148,13 @@ pub const DEFAULT_MAX_UNDELIVERED_CHECKPOINTS: u64 = 86_400;
 
 impl Limits {
     pub fn with_memory(memory: u64) -> Limits {
-        Limits { memory, undelivered_checkpoints: DEFAULT_MAX_UNDELIVERED_CHECKPOINTS }
+        Limits { memory, undelivered_checkpoints: DEFAULT_MAX_UNDELIVERED_CHECKPOINTS, objects: DEFAULT_MAX_OBJECTS }
     }
 }
+
+/// Tables, sources, views (materialized or not) and sinks one server holds at
+/// most by default: each materialized view runs a thread.
+pub const DEFAULT_MAX_OBJECTS: usize = 10_000;
 
 /// How often the background thread looks for segments to merge and overdue sinks.
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(2);
@@ -223,6 +230,7 @@ impl Engine {
             definition_key: definition::load_key(data_dir)?,
             view_budget: MemoryBudget::new(memory_limit / 4),
             max_undelivered_checkpoints: limits.undelivered_checkpoints,
+            max_objects: limits.objects,
             runtime,
         });
         engine.restore(recovered).await?;
@@ -382,11 +390,20 @@ impl Engine {
         Ok(())
     }
 
+    fn object_count(&self) -> usize {
+        self.tables.read().len() + self.sources.read().len() + self.views.read().len() + self.plain_views.read().len() + self.sinks.read().len()
+    }
+
     /// Whether a new object may take `name`: Ok(false) when it exists and
     /// IF NOT EXISTS was given (nothing to do), 42P07 when it exists otherwise.
     pub(crate) fn claim_name(&self, name: &str, if_not_exists: bool) -> SqlResult<bool> {
         self.check_schema_of(name)?;
         match self.kind_of(name) {
+            None if self.object_count() >= self.max_objects => Err(SqlError::new(
+                SqlState::ProgramLimitExceeded,
+                format!("cannot create \"{name}\": the server holds {} tables, sources, views and sinks, as many as it may", self.max_objects),
+            )
+            .with_hint("drop objects that are no longer needed, or start weir with a higher --max-objects")),
             None => Ok(true),
             Some(_) if if_not_exists => Ok(false),
             Some(kind) => {
