@@ -26,9 +26,25 @@ pub enum ConnectorError {
     /// The external system failed or went away; weir retries.
     #[error("{0}")]
     External(String),
+    /// The operator has not allowed what the definition asks for (a local
+    /// path, the server's own credentials): the operator must allow it, or
+    /// the user must ask for something else.
+    #[error("{0}")]
+    Denied(String),
     /// A bug in weir.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// What the operator lets a client's definitions reach on the server's own
+/// machine; nothing unless allowed.
+#[derive(Debug, Clone, Default)]
+pub struct HostAccess {
+    /// The directory local paths must be under, as a real path (`--allow-local-path`); None: no local paths.
+    pub local_root: Option<std::path::PathBuf>,
+    /// Whether S3 sinks without keys in their options may use the server's
+    /// environment and instance credentials (`--allow-env-credentials`).
+    pub env_credentials: bool,
 }
 
 pub type Result<T> = std::result::Result<T, ConnectorError>;

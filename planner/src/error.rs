@@ -55,6 +55,8 @@ pub enum SqlState {
     SerializationFailure,
     CantChangeRuntimeParam,
     WrongObjectType,
+    /// The operator has not allowed it (a local path, the server's credentials).
+    InsufficientPrivilege,
     ProtocolViolation,
     ProgramLimitExceeded,
     /// A query needed more memory than the server's limit gives queries.
@@ -106,6 +108,7 @@ impl SqlState {
             WrongObjectType => "42809",
             ProtocolViolation => "08P01",
             ProgramLimitExceeded => "54000",
+            InsufficientPrivilege => "42501",
             OutOfMemory => "53200",
             StringDataRightTruncation => "22001",
             DatetimeFieldOverflow => "22008",

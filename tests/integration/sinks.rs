@@ -283,6 +283,14 @@ async fn sink_definitions_are_checked_and_secrets_never_shown() {
         (format!("CREATE SINK s FROM per_user WITH (connector = 'postgres', url = '{pg_url}', table = 'x')"), "22023", "primary_key"),
         (format!("CREATE SINK s FROM evens WITH (connector = 'postgres', url = '{pg_url}', table = 'no_such_table_here')"), "22023", "create_table"),
         ("CREATE SINK s FROM evens WITH (connector = 's3', path = 'relative/dir')".into(), "22023", "absolute"),
+        // Local paths only under --allow-local-path (the temporary directory here), the server's credentials never.
+        ("CREATE SINK s FROM evens WITH (connector = 's3', path = 'file:///etc/weir-sink/')".into(), "42501", "--allow-local-path"),
+        (
+            format!("CREATE SINK s FROM evens WITH (connector = 's3', path = 'file://{}/../etc/weir-sink/')", std::env::temp_dir().display()),
+            "42501",
+            "is not under",
+        ),
+        ("CREATE SINK s FROM evens WITH (connector = 's3', path = 's3://bucket/p/', region = 'us-east-1')".into(), "42501", "--allow-env-credentials"),
         ("CREATE SINK per_user FROM evens WITH (connector = 's3', path = 'file:///tmp/x')".into(), "42P07", "already exists"),
     ];
     for (sql, code, text) in &cases {
@@ -343,7 +351,8 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
         }
     }
     let _back_up = BackUp(services.clone());
-    let server = Server::start();
+    // A sink keeps at most 1 KiB of undelivered changes in memory: the epochs of the outage wait in their checkpoints only.
+    let server = Server::start_with(temp_dir("outage"), &["--sink-memory", "1KiB"]);
     let tag = format!("t{}", server.port);
     let c = server.client().await;
     // 24000 events at 2000/s: about 12 seconds of input, updates to 40 keys throughout.
@@ -373,8 +382,9 @@ async fn sinks_catch_up_after_redis_and_postgres_restart() {
     let epoch_after: i64 = c.query_one(newest, &[]).await.unwrap().get(0);
     assert!(epoch_after > epoch_before, "checkpoints go on during the outage: {epoch_before} then {epoch_after}");
     // They are kept for the waiting sinks, but only the sinks' parts of the older ones.
-    let kept = text_rows(&c, "SELECT name, undelivered_checkpoints FROM weir_sink_status WHERE name IN ('r', 'p')").await;
+    let kept = text_rows(&c, "SELECT name, undelivered_checkpoints, buffered_bytes FROM weir_sink_status WHERE name IN ('r', 'p')").await;
     assert!(kept.iter().all(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap() >= 3), "checkpoints wait for the sinks: {kept:?}");
+    assert!(kept.iter().all(|r| r[2].as_deref().unwrap().parse::<i64>().unwrap() <= 1024), "within --sink-memory: {kept:?}");
     let checkpoints = server.data_dir.join("checkpoints");
     let mut older: Vec<_> = std::fs::read_dir(&checkpoints).unwrap().flatten().map(|e| e.path()).filter(|d| d.extension().is_none()).collect();
     older.sort();
@@ -449,7 +459,8 @@ async fn a_retried_epoch_lands_once_and_numbering_continues_after_a_restart() {
     ];
     for (connector, opts) in targets {
         let options = || weir_connectors::Options::new(opts.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
-        let input = SinkInput { sink: format!("retry_{connector}_{tag}"), schema: schema.clone(), append_only: true, unique_key: None };
+        let input =
+            SinkInput { sink: format!("retry_{connector}_{tag}"), schema: schema.clone(), append_only: true, unique_key: None, access: Default::default() };
         let mut sink = open_sink(connector, &options(), &input).await.unwrap_or_else(|e| panic!("{connector}: {e}"));
         assert_eq!(sink.last_epoch(), None, "{connector}: a new sink has no epochs");
         sink.write(1, &kn_changes(0..3)).await.unwrap();
@@ -715,4 +726,86 @@ async fn a_sink_whose_target_stays_away_fails_and_frees_its_checkpoints() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = text_rows(&c, status).await;
     assert!(after[1][1].as_deref() == Some("running") && written(&after) > before, "the other sink is unaffected: {after:?}");
+}
+
+/// A secret planted in every place a definition takes one (a mirrored
+/// table's URL, a sink's URL, an s3 secret key) shows nowhere a client or an
+/// operator can look: no system relation (every relation
+/// information_schema lists, read whole), no EXPLAIN, no SHOW, no error
+/// message, detail or hint, no log line. The redaction itself does show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_secret_shows_nowhere() {
+    const SECRET: &str = "pl4nted-s3cret-91";
+    let mut server = Server::start();
+    let (pg_url, s3) = (service("WEIR_TEST_PG_URL"), service("WEIR_TEST_S3_ENDPOINT"));
+    let tag = server.port;
+    let bucket = format!("secret-{tag}");
+    assert!(std::process::Command::new("curl").args(["-sf", "-X", "PUT", &format!("{s3}/{bucket}")]).status().unwrap().success());
+    let (pg, conn) = tokio_postgres::connect(&pg_url, NoTls).await.unwrap();
+    tokio::spawn(conn);
+    pg.batch_execute(&format!(
+        "DROP TABLE IF EXISTS dim_{tag}; CREATE TABLE dim_{tag} (user_id INT PRIMARY KEY, level TEXT); INSERT INTO dim_{tag} VALUES (1, 'a');"
+    ))
+    .await
+    .unwrap();
+    let secret_url = format!("{pg_url}?password={SECRET}");
+    let s3_options =
+        format!("connector = 's3', path = 's3://{bucket}/p/', endpoint = '{s3}', region = 'us-east-1', access_key_id = 'test', secret_access_key = '{SECRET}'");
+    let c = server.client().await;
+    c.batch_execute(&format!(
+        "CREATE TABLE dim (user_id INT PRIMARY KEY, level TEXT) WITH (connector = 'postgres', url = '{secret_url}', table = 'dim_{tag}');
+         CREATE SOURCE seq WITH (connector = 'generator', scenario = 'sequence', count = 200, rate = '2000', users = 3);
+         CREATE MATERIALIZED VIEW m AS SELECT s.seq, s.user_id, d.level FROM seq s LEFT JOIN dim d ON s.user_id = d.user_id;
+         CREATE VIEW pv AS SELECT * FROM m;
+         CREATE SINK to_pg FROM m WITH (connector = 'postgres', url = '{secret_url}', table = 'secret_sink_{tag}', create_table = 'true');
+         CREATE SINK to_s3 FROM m WITH ({s3_options});"
+    ))
+    .await
+    .unwrap();
+    wait_views(&c, &["m"], |r| r[1].as_deref() == Some("finished")).await;
+    let mut seen = String::new();
+    // Errors of statements that carry the secret.
+    let failing = [
+        format!("CREATE SINK to_pg FROM m WITH (connector = 'postgres', url = '{secret_url}', table = 'x')"),
+        format!("CREATE SINK nowhere FROM m WITH (connector = 'postgres', url = 'postgres://u:{SECRET}@127.0.0.1:1/db', table = 't')"),
+        format!("CREATE SINK bad FROM m WITH ({s3_options}, format = 'csv')"),
+        format!("CREATE TABLE dim2 (user_id INT) WITH (connector = 'postgres', url = '{secret_url}', table = 'no_such_{tag}')"),
+        format!("CREATE SINK typo FROM m WITH ({s3_options}, colour = 'blue')"),
+    ];
+    for sql in &failing {
+        let e = c.batch_execute(sql).await.expect_err(sql);
+        let db = e.as_db_error().unwrap_or_else(|| panic!("{sql}: {e:?}"));
+        seen += &format!("{} {:?} {:?}\n", db.message(), db.detail(), db.hint());
+    }
+    // Every relation, EXPLAIN and SHOW.
+    let relations = text_rows(&c, "SELECT table_schema, table_name FROM information_schema.tables").await;
+    assert!(relations.len() > 40, "the catalogs list their relations: {}", relations.len());
+    let mut reads: Vec<String> = relations.iter().map(|r| format!("SELECT * FROM \"{}\".\"{}\"", r[0].as_deref().unwrap(), r[1].as_deref().unwrap())).collect();
+    reads.extend(["SHOW SINKS", "SHOW SOURCES", "SHOW MATERIALIZED VIEWS", "SHOW TABLES", "SHOW ALL", "SHOW CONNECTORS"].map(String::from));
+    reads.extend(
+        ["EXPLAIN SELECT * FROM dim", "EXPLAIN SELECT * FROM pv", "EXPLAIN CREATE MATERIALIZED VIEW m2 AS SELECT * FROM m JOIN dim d ON m.user_id = d.user_id"]
+            .map(String::from),
+    );
+    reads.push("SELECT pg_get_viewdef('pv'::regclass), pg_get_viewdef('m'::regclass)".into());
+    for sql in &reads {
+        match c.simple_query(sql).await {
+            Ok(msgs) => {
+                for m in msgs {
+                    if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+                        seen += &(0..r.len()).map(|i| r.get(i).unwrap_or("")).collect::<Vec<_>>().join("|");
+                        seen.push('\n');
+                    }
+                }
+            }
+            Err(e) => seen += &format!("{sql}: {e:?}\n"),
+        }
+    }
+    server.restart(); // the log of a restart, too
+    let _ = server.client().await;
+    seen += &server.log_text();
+    assert!(seen.contains("***"), "the redaction shows where a secret was");
+    assert!(seen.contains("to_s3") && seen.contains("secret_sink_"), "the definitions themselves show");
+    if let Some(at) = seen.find(SECRET) {
+        panic!("the secret shows: ...{}...", &seen[at.saturating_sub(300)..(at + 100).min(seen.len())]);
+    }
 }

@@ -60,6 +60,8 @@ impl Server {
             .arg(&self.data_dir)
             .args(&self.args)
             .env_remove("WEIR_PASSWORD")
+            // Sinks of the tests write under the temporary directory; a test may pass its own.
+            .env("WEIR_ALLOW_LOCAL_PATH", std::env::temp_dir())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

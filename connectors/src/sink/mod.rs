@@ -28,6 +28,8 @@ pub struct SinkInput {
     /// Columns that identify one row of an input with updates (a view's
     /// GROUP BY columns); None when none is known.
     pub unique_key: Option<Vec<usize>>,
+    /// What the sink may reach on the server's machine.
+    pub access: crate::HostAccess,
 }
 
 /// One epoch of changes, consolidated: rows that appeared and rows that

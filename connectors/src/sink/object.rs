@@ -15,7 +15,7 @@
 //! are deleted, and the server delivers those epochs again.
 
 use super::{Changes, Sink, SinkInput, column_indexes, require_append_only};
-use crate::{ConnectorError, Options, Result};
+use crate::{ConnectorError, HostAccess, Options, Result};
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::{cast, take_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -123,15 +123,24 @@ struct Credentials {
     secret: Option<String>,
 }
 
-/// The store and the prefix in it for `path`: `s3://bucket/prefix/`, or an absolute local directory.
-fn store_for(path: &str, c: Credentials) -> Result<(Arc<dyn ObjectStore>, Path)> {
+/// The store and the prefix in it for `path`: `s3://bucket/prefix/`, or an
+/// absolute local directory under the one the operator allows.
+fn store_for(path: &str, c: Credentials, access: &HostAccess) -> Result<(Arc<dyn ObjectStore>, Path)> {
     let Credentials { endpoint, region, key_id, secret } = c;
     if let Some(rest) = path.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(ConnectorError::Config("option \"path\": s3://BUCKET/PREFIX/ needs a bucket".into()));
         }
-        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_region(region).with_retry(RetryConfig {
+        let keys_given = key_id.is_some() && secret.is_some();
+        if !keys_given && !access.env_credentials {
+            return Err(ConnectorError::Denied(
+                "options \"access_key_id\" and \"secret_access_key\" are required: this server does not lend its own credentials to sinks (its operator may allow it with --allow-env-credentials)"
+                    .into(),
+            ));
+        }
+        let builder = if access.env_credentials { AmazonS3Builder::from_env() } else { AmazonS3Builder::new() };
+        let mut b = builder.with_bucket_name(bucket).with_region(region).with_retry(RetryConfig {
             max_retries: 3,
             retry_timeout: Duration::from_secs(30),
             ..Default::default()
@@ -155,9 +164,40 @@ fn store_for(path: &str, c: Credentials) -> Result<(Arc<dyn ObjectStore>, Path)>
     if endpoint.is_some() || key_id.is_some() || secret.is_some() {
         return Err(ConnectorError::Config("options \"endpoint\", \"access_key_id\" and \"secret_access_key\" apply to s3:// paths only".into()));
     }
-    std::fs::create_dir_all(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": cannot create {dir}: {e}")))?;
-    let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
+    let dir = allowed_local_dir(dir, access)?;
+    let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| ConnectorError::Config(format!("option \"path\": {e}")))?;
     Ok((Arc::new(store), Path::default()))
+}
+
+/// `dir`, made, if it lies under the directory the operator allows (its
+/// real path: checked before it is made, on its nearest existing ancestor,
+/// and again after).
+fn allowed_local_dir(dir: &str, access: &HostAccess) -> Result<std::path::PathBuf> {
+    let denied = |why: &str| {
+        ConnectorError::Denied(format!(
+            "option \"path\": \"{dir}\" {why}: local paths must be under the directory this server's operator allows with --allow-local-path"
+        ))
+    };
+    let Some(root) = &access.local_root else { return Err(denied("is on the server's own disk, and this server allows no local paths")) };
+    let wanted = std::path::Path::new(dir);
+    let outside = || denied(&format!("is not under {}", root.display()));
+    if wanted.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(outside());
+    }
+    let real = |p: &std::path::Path| -> Result<std::path::PathBuf> {
+        let existing = p.ancestors().find(|a| a.exists()).unwrap_or(std::path::Path::new("/"));
+        let rest = p.strip_prefix(existing).unwrap_or(std::path::Path::new(""));
+        Ok(existing.canonicalize().map_err(|e| ConnectorError::Config(format!("option \"path\": {dir}: {e}")))?.join(rest))
+    };
+    if !real(wanted)?.starts_with(root) {
+        return Err(outside());
+    }
+    std::fs::create_dir_all(wanted).map_err(|e| ConnectorError::Config(format!("option \"path\": cannot create {dir}: {e}")))?;
+    let made = real(wanted)?;
+    if !made.starts_with(root) {
+        return Err(outside());
+    }
+    Ok(made)
 }
 
 impl ObjectSink {
@@ -187,7 +227,7 @@ impl ObjectSink {
         let rollover = o.rollover.map_or(DEFAULT_ROLLOVER, |d| d.0);
         let max_bytes = o.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
         require_append_only(input, "s3", "")?;
-        let (store, prefix) = store_for(&path, Credentials { endpoint, region, key_id, secret })?;
+        let (store, prefix) = store_for(&path, Credentials { endpoint, region, key_id, secret }, &input.access)?;
         // Reachable, and the bucket exists: list the prefix.
         store
             .list_with_delimiter(Some(&prefix))
@@ -348,5 +388,40 @@ impl Sink for ObjectSink {
 
     async fn flush(&mut self) -> Result<()> {
         self.roll().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denied(r: Result<std::path::PathBuf>) -> String {
+        match r {
+            Err(ConnectorError::Denied(m)) => m,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    /// A local path is allowed only under the operator's directory, by its
+    /// real path: not without one, not outside, not through `..` or a link.
+    #[test]
+    fn local_paths_stay_under_the_allowed_directory() {
+        let root = std::env::temp_dir().join(format!("weir-allowed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let root = root.canonicalize().unwrap();
+        let access = HostAccess { local_root: Some(root.clone()), env_credentials: false };
+        let inside = root.join("a/b");
+        assert_eq!(allowed_local_dir(inside.to_str().unwrap(), &access).unwrap(), inside);
+        assert!(inside.is_dir());
+        assert!(denied(allowed_local_dir(inside.to_str().unwrap(), &HostAccess::default())).contains("allows no local paths"));
+        let outside = root.parent().unwrap().join(format!("weir-outside-{}", std::process::id()));
+        assert!(denied(allowed_local_dir(outside.to_str().unwrap(), &access)).contains("is not under"));
+        assert!(!outside.exists(), "nothing is made outside");
+        assert!(denied(allowed_local_dir(&format!("{}/a/../../x", root.display()), &access)).contains("is not under"));
+        std::os::unix::fs::symlink(root.parent().unwrap(), root.join("up")).unwrap();
+        assert!(denied(allowed_local_dir(root.join("up/escaped").to_str().unwrap(), &access)).contains("is not under"));
+        assert!(!root.parent().unwrap().join("escaped").exists());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -20,7 +20,7 @@ pub struct ServeArgs {
     /// Directory holding the catalog, tables and logs [env: WEIR_DATA_DIR] [default: ./weir-data]
     #[arg(long, env = "WEIR_DATA_DIR", hide_env = true)]
     pub data_dir: Option<PathBuf>,
-    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit, max_undelivered_checkpoints, max_objects, tls_cert, tls_key) [env: WEIR_CONFIG]
+    /// YAML file with any of these settings (keys: listen, data_dir, password, log, query_threads, wal_compact_bytes, checkpoint_interval, max_connections, memory_limit, max_undelivered_checkpoints, max_objects, tls_cert, tls_key, sink_memory, allow_local_path, allow_env_credentials) [env: WEIR_CONFIG]
     #[arg(long, env = "WEIR_CONFIG", hide_env = true)]
     pub config: Option<PathBuf>,
     /// Require this password (SCRAM-SHA-256) from every client; without it weir trusts every local client [env: WEIR_PASSWORD]
@@ -56,6 +56,15 @@ pub struct ServeArgs {
     /// PEM file with the private key of --tls-cert [env: WEIR_TLS_KEY]
     #[arg(long, env = "WEIR_TLS_KEY", hide_env = true)]
     pub tls_key: Option<PathBuf>,
+    /// Undelivered changes each sink keeps in memory, e.g. 64MiB; epochs past it (a target away for long) wait only in their checkpoints on disk and are read back in turn [env: WEIR_SINK_MEMORY] [default: 64MiB]
+    #[arg(long, env = "WEIR_SINK_MEMORY", hide_env = true)]
+    pub sink_memory: Option<String>,
+    /// Directory under which sinks may write local files (`file://` paths of s3 sinks); without it no client may name a local path. With --demo, <data-dir>/demo-sinks [env: WEIR_ALLOW_LOCAL_PATH]
+    #[arg(long, env = "WEIR_ALLOW_LOCAL_PATH", hide_env = true)]
+    pub allow_local_path: Option<PathBuf>,
+    /// Let s3 sinks without keys in their options use this server's AWS environment and instance credentials [env: WEIR_ALLOW_ENV_CREDENTIALS]
+    #[arg(long, env = "WEIR_ALLOW_ENV_CREDENTIALS", hide_env = true)]
+    pub allow_env_credentials: bool,
     /// Load the demo pipeline (queries/demo.sql: a generated clickstream and live views) if it is not there yet
     #[arg(long)]
     pub demo: bool,
@@ -77,6 +86,9 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     max_objects: Option<usize>,
+    sink_memory: Option<String>,
+    allow_local_path: Option<PathBuf>,
+    allow_env_credentials: Option<bool>,
 }
 
 /// The settings a server runs with.
@@ -113,15 +125,24 @@ impl Config {
                 .ok_or_else(|| anyhow::anyhow!("memory_limit \"{text}\" is not a size of at least 16MiB (examples: 512MiB, 4GiB)"))?,
             None => default_memory_limit(),
         };
+        let sink_memory = match args.sink_memory.or(file.sink_memory) {
+            Some(text) => parse_bytes(&text).ok_or_else(|| anyhow::anyhow!("sink_memory \"{text}\" is not a size (examples: 64MiB, 1GiB)"))?,
+            None => crate::engine::DEFAULT_SINK_MEMORY,
+        };
         let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
             _ => anyhow::bail!("TLS needs both tls_cert and tls_key (PEM files): give both or neither"),
         };
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        let access = weir_connectors::HostAccess {
+            local_root: local_root(args.allow_local_path.or(file.allow_local_path), args.demo.then(|| data_dir.join("demo-sinks")))?,
+            env_credentials: args.allow_env_credentials || file.allow_env_credentials.unwrap_or(false),
+        };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Config {
             listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
-            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            data_dir,
             password: args.password.or(file.password).filter(|p| !p.is_empty()),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             query_threads: args.query_threads.or(file.query_threads).unwrap_or(cores).max(1),
@@ -137,10 +158,20 @@ impl Config {
                     .unwrap_or(crate::engine::DEFAULT_MAX_UNDELIVERED_CHECKPOINTS)
                     .max(1),
                 objects: args.max_objects.or(file.max_objects).unwrap_or(crate::engine::DEFAULT_MAX_OBJECTS).max(1),
+                sink_memory,
+                access,
             },
             wal_compact_bytes: args.wal_compact_bytes.or(file.wal_compact_bytes).unwrap_or(crate::storage::WAL_COMPACT_BYTES),
         })
     }
+}
+
+/// The directory local sink paths must be under, made and named by its
+/// real path (so a link in the name cannot widen it); the demo's own when none is given.
+fn local_root(given: Option<PathBuf>, demo: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    let Some(dir) = given.or(demo) else { return Ok(None) };
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("allow_local_path {}: cannot create it: {e}", dir.display()))?;
+    Ok(Some(dir.canonicalize().map_err(|e| anyhow::anyhow!("allow_local_path {}: {e}", dir.display()))?))
 }
 
 /// The smallest memory limit weir runs with.

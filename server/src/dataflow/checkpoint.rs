@@ -169,6 +169,17 @@ impl Restored {
     }
 }
 
+/// One member's part of the checkpoint in `dir`, checked against the manifest.
+fn read_part(dir: &Path, member: &str) -> io::Result<Vec<u8>> {
+    let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
+    let f = manifest.files.iter().find(|f| f.member == member).ok_or_else(|| io::Error::other(format!("checkpoint has no part {member}")))?;
+    let bytes = fs::read(dir.join(member))?;
+    if bytes.len() as u64 != f.len || crc32fast::hash(&bytes) != f.crc {
+        return Err(io::Error::other(format!("part {member} does not match its manifest")));
+    }
+    Ok(bytes)
+}
+
 fn read_checkpoint(dir: &Path) -> io::Result<(Manifest, HashMap<String, Vec<u8>>)> {
     let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
     let mut parts = HashMap::new();
@@ -435,6 +446,12 @@ impl Coordinator {
                 tracing::warn!("could not remove old checkpoint {e}: {err}");
             }
         }
+    }
+
+    /// A member's part of the written checkpoint `epoch` (a sink reads its
+    /// saved epochs back from there instead of keeping them all in memory).
+    pub fn read_part(&self, epoch: u64, member: &MemberId) -> io::Result<Vec<u8>> {
+        read_part(&self.dir.join(epoch_name(epoch)), &member.to_string())
     }
 
     /// Where a member's segment files are.

@@ -199,12 +199,15 @@ fn padded(c: &JoinConfig, left: Vec<ArrayRef>) -> SqlResult<RecordBatch> {
 }
 
 /// A kept row: how many copies, its event time, and how many right rows it
-/// matches (for a LEFT JOIN's NULL row).
+/// matches (for a LEFT JOIN's NULL row); whether a state file holds it
+/// (`saved`) and whether it changed since the last barrier (`dirty`).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     count: i64,
     time: i64,
     matches: i64,
+    saved: bool,
+    dirty: bool,
 }
 
 struct Side {
@@ -217,15 +220,19 @@ struct Side {
     by_time: BTreeMap<i64, Vec<(Box<[u8]>, Box<[u8]>)>>,
     time_column: Option<usize>,
     watermark: i64,
-    /// Kept rows that came, went or changed since the last checkpoint barrier (key, row).
-    changed: Vec<(Box<[u8]>, Box<[u8]>)>,
+    /// Kept rows that came or changed since the last checkpoint barrier
+    /// (key, row), each listed when it first became dirty.
+    dirty: Vec<(Box<[u8]>, Box<[u8]>)>,
+    /// Rows a state file holds that went away since the last barrier (rows
+    /// that came and went between two barriers are never written).
+    gone: Vec<(Box<[u8]>, Box<[u8]>)>,
 }
 
 impl Side {
     fn new(schema: SchemaRef, keys: Exprs, time_column: Option<usize>) -> SqlResult<Side> {
         let key_conv = key_converter(&keys, &schema)?;
         let rows = RowConverter::new(schema.fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
-        Ok(Side { schema, keys, key_conv, rows, map: HashMap::new(), by_time: BTreeMap::new(), time_column, watermark: i64::MIN, changed: vec![] })
+        Ok(Side { schema, keys, key_conv, rows, map: HashMap::new(), by_time: BTreeMap::new(), time_column, watermark: i64::MIN, dirty: vec![], gone: vec![] })
     }
 
     fn columns(&self, rows: &[&[u8]]) -> SqlResult<Vec<ArrayRef>> {
@@ -233,26 +240,51 @@ impl Side {
         Ok(self.rows.convert_rows(rows.iter().map(|r| parser.parse(r)))?)
     }
 
+    /// Adds `diff` copies of a row (taking them away when negative).
     fn insert(&mut self, key: &[u8], row: &[u8], diff: i64, time: i64, matches: i64) {
-        self.changed.push((key.into(), row.into()));
-        let by_key = self.map.entry(key.into()).or_default();
-        match by_key.get_mut(row) {
-            Some(e) => {
-                e.count += diff;
-                if e.count == 0 {
-                    by_key.remove(row);
-                    if by_key.is_empty() {
-                        self.map.remove(key);
-                    }
-                }
+        let Some(by_key) = self.map.get_mut(key) else {
+            self.add(key, row, Entry { count: diff, time, matches, saved: false, dirty: true });
+            return;
+        };
+        let Some(e) = by_key.get_mut(row) else {
+            self.add(key, row, Entry { count: diff, time, matches, saved: false, dirty: true });
+            return;
+        };
+        e.count += diff;
+        if e.count != 0 {
+            if !std::mem::replace(&mut e.dirty, true) {
+                self.dirty.push((key.into(), row.into()));
             }
-            None => {
-                by_key.insert(row.into(), Entry { count: diff, time, matches });
-                if self.time_column.is_some() {
-                    self.by_time.entry(time).or_default().push((key.into(), row.into()));
-                }
-            }
+            return;
         }
+        let saved = e.saved;
+        by_key.remove(row);
+        if by_key.is_empty() {
+            self.map.remove(key);
+        }
+        if saved {
+            self.gone.push((key.into(), row.into()));
+        }
+    }
+
+    /// Keeps a row not kept yet.
+    fn add(&mut self, key: &[u8], row: &[u8], e: Entry) {
+        if e.dirty {
+            self.dirty.push((key.into(), row.into()));
+        }
+        if self.time_column.is_some() {
+            self.by_time.entry(e.time).or_default().push((key.into(), row.into()));
+        }
+        self.map.entry(key.into()).or_default().insert(row.into(), e);
+    }
+
+    /// Marks a kept row changed (its match count).
+    fn touch(&mut self, key: &[u8], row: &[u8]) -> Option<&mut Entry> {
+        let e = self.map.get_mut(key)?.get_mut(row)?;
+        if !std::mem::replace(&mut e.dirty, true) {
+            self.dirty.push((key.into(), row.into()));
+        }
+        Some(e)
     }
 }
 
@@ -341,8 +373,7 @@ impl SymmetricJoin {
         let deferred = self.deferred_nulls();
         let mut pads: Vec<(Box<[u8]>, i64)> = Vec::new();
         for (key, row, change) in left_changes {
-            let Some(e) = self.sides[0].map.get_mut(&key).and_then(|m| m.get_mut(&row)) else { continue };
-            self.sides[0].changed.push((key.clone(), row.clone()));
+            let Some(e) = self.sides[0].touch(&key, &row) else { continue };
             let before = e.matches;
             e.matches += change;
             if !deferred {
@@ -418,14 +449,16 @@ impl SymmetricJoin {
                 break;
             }
             for (key, row) in first.remove() {
-                if let Some(m) = side.map.get_mut(&key) {
-                    if let Some(e) = m.remove(&row) {
-                        side.changed.push((key.clone(), row.clone()));
-                        freed.push((row, e));
+                let Some(m) = side.map.get_mut(&key) else { continue };
+                let e = m.remove(&row);
+                if m.is_empty() {
+                    side.map.remove(&key);
+                }
+                if let Some(e) = e {
+                    if e.saved {
+                        side.gone.push((key, row.clone()));
                     }
-                    if m.is_empty() {
-                        side.map.remove(&key);
-                    }
+                    freed.push((row, e));
                 }
             }
         }
@@ -452,19 +485,33 @@ impl SymmetricJoin {
     /// The kept rows that changed since the last call (every one if `all`).
     pub fn changed(&mut self, all: bool, out: &mut Changed) {
         for (s, side) in self.sides.iter_mut().enumerate() {
-            let mut rows = std::mem::take(&mut side.changed);
-            if all {
-                rows = side.map.iter().flat_map(|(k, m)| m.keys().map(move |r| (k.clone(), r.clone()))).collect();
+            let id = |key: &[u8], row: &[u8]| {
+                let mut id = Vec::with_capacity(6 + key.len() + row.len());
+                id.extend_from_slice(&[keyed::TAG_JOIN, s as u8]);
+                keyed::push_len_prefixed(&mut id, key);
+                id.extend_from_slice(row);
+                id
+            };
+            // A row that went away and came back is written by the pass below.
+            for (key, row) in std::mem::take(&mut side.gone) {
+                if side.map.get(&key).is_none_or(|m| !m.contains_key(&row)) {
+                    out.gone(id(&key, &row));
+                }
             }
-            rows.sort_unstable();
-            rows.dedup();
-            for (key, row) in rows {
-                let mut id = vec![keyed::TAG_JOIN, s as u8];
-                keyed::push_len_prefixed(&mut id, &key);
-                id.extend_from_slice(&row);
-                match side.map.get(&key).and_then(|m| m.get(&row)) {
-                    Some(en) => out.put(id, Enc::default().i64(en.count).i64(en.time).i64(en.matches).0.clone()),
-                    None => out.gone(id),
+            let dirty = std::mem::take(&mut side.dirty);
+            let mut put = |key: &[u8], row: &[u8], e: &mut Entry| {
+                if e.dirty || all {
+                    (e.dirty, e.saved) = (false, true);
+                    out.put(id(key, row), Enc::default().i64(e.count).i64(e.time).i64(e.matches).0.clone());
+                }
+            };
+            if all {
+                side.map.iter_mut().for_each(|(k, m)| m.iter_mut().for_each(|(r, e)| put(k, r, e)));
+                continue;
+            }
+            for (key, row) in dirty {
+                if let Some(e) = side.map.get_mut(&key).and_then(|m| m.get_mut(&row)) {
+                    put(&key, &row, e);
                 }
             }
         }
@@ -477,15 +524,8 @@ impl SymmetricJoin {
         };
         let (key, row) = keyed::split_len_prefixed(&id[2..])?;
         let mut d = Dec::new(value, "a join's kept row");
-        side.insert(key, row, d.i64()?, d.i64()?, d.i64()?);
+        side.add(key, row, Entry { count: d.i64()?, time: d.i64()?, matches: d.i64()?, saved: true, dirty: false });
         Ok(())
-    }
-
-    /// After the last entry: nothing counts as changed.
-    pub fn restored(&mut self) {
-        for side in self.sides.iter_mut() {
-            side.changed.clear();
-        }
     }
 
     /// Reads the state of checkpoints written before state entries (every kept row inline).
@@ -496,10 +536,10 @@ impl SymmetricJoin {
             for _ in 0..d.u64()? {
                 let (key, row) = (d.bytes()?, d.bytes()?);
                 let (count, time, matches) = (d.i64()?, d.i64()?, d.i64()?);
-                side.insert(key, row, count, time, matches);
+                // Not listed as dirty: the next barrier writes every row (`all`).
+                side.add(key, row, Entry { count, time, matches, saved: false, dirty: false });
             }
         }
-        self.restored();
         Ok(())
     }
 }
@@ -515,6 +555,75 @@ mod tests {
         let keys = Int64Array::from_iter_values(rows.iter().map(|r| r.0));
         let ts = TimestampNanosecondArray::from_iter_values(rows.iter().map(|r| r.1));
         Delta { batch: RecordBatch::try_new(schema.clone(), vec![Arc::new(keys), Arc::new(ts)]).unwrap(), diffs: None }
+    }
+
+    fn kept(j: &SymmetricJoin) -> Vec<Vec<(Vec<u8>, Vec<u8>, i64, i64, i64)>> {
+        j.sides
+            .iter()
+            .map(|s| {
+                let mut rows: Vec<_> = s.map.iter().flat_map(|(k, m)| m.iter().map(|(r, e)| (k.to_vec(), r.to_vec(), e.count, e.time, e.matches))).collect();
+                rows.sort();
+                rows
+            })
+            .collect()
+    }
+
+    /// The entries written at barriers, taken newest first as a restart
+    /// does, give back exactly the rows kept (rows that came and went
+    /// between two barriers are never written at all).
+    #[test]
+    fn changed_entries_restore_the_kept_rows() {
+        let side =
+            Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("t", DataType::Timestamp(TimeUnit::Nanosecond, None), false)]));
+        let output = Arc::new(Schema::new(
+            side.fields().iter().map(|f| f.as_ref().clone()).chain(side.fields().iter().map(|f| f.as_ref().clone().with_nullable(true))).collect::<Vec<_>>(),
+        ));
+        let config = || JoinConfig {
+            kind: JoinKind::Left,
+            left_keys: vec![Arc::new(Column::new("k", 0)) as Arc<dyn PhysicalExpr>],
+            right_keys: vec![Arc::new(Column::new("k", 0)) as Arc<dyn PhysicalExpr>],
+            filter: None,
+            left: side.clone(),
+            right: side.clone(),
+            output: output.clone(),
+            bound: Some(TimeBound { left_time: 1, right_time: 1, lo_ns: 0, hi_ns: 30 }),
+        };
+        let mut j = SymmetricJoin::new(config()).unwrap();
+        let mut saved: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut written = 0;
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..400i64 {
+            let t = round * 10;
+            let rows: Vec<(i64, i64)> = (0..next(4)).map(|_| (next(5) as i64, t + next(10) as i64)).collect();
+            j.data(next(2) as usize, batch(&side, &rows)).unwrap();
+            j.watermark(0, t - 20).unwrap();
+            j.watermark(1, t - 20).unwrap();
+            if next(3) == 0 {
+                let mut changed = Changed::default();
+                j.changed(false, &mut changed);
+                let entries = changed.into_entries();
+                let ids: std::collections::BTreeSet<&Vec<u8>> = entries.iter().map(|e| &e.0).collect();
+                assert_eq!(ids.len(), entries.len(), "each id once per barrier");
+                written += entries.len();
+                for (id, value) in entries {
+                    match value {
+                        Some(v) => saved.insert(id, v),
+                        None => saved.remove(&id),
+                    };
+                }
+                let mut restored = SymmetricJoin::new(config()).unwrap();
+                for (id, v) in &saved {
+                    restored.restore_entry(id, v).unwrap();
+                }
+                assert_eq!(kept(&restored), kept(&j), "round {round}");
+            }
+        }
+        let total: usize = kept(&j).iter().map(|s| s.len()).sum();
+        assert!(written > total, "rows were written and freed along the way: {written} entries, {total} kept at the end");
     }
 
     /// An interval join keeps only the rows the bound can still match, and a

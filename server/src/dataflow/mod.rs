@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod checkpoint;
+pub mod dead_letters;
 pub mod join;
 pub mod kept;
 pub mod keyed;
@@ -19,6 +20,7 @@ use crate::storage::codec::{Dec, DecResult, Enc};
 use aggregate::{AggInput, AggSpec, Aggregate, AggregateConfig};
 use arrow::array::RecordBatch;
 use datafusion::execution::SessionState;
+use dead_letters::{DeadLetterRow, DeadLetters};
 use join::{JoinConfig, Lookup, SymmetricJoin};
 use kept::Kept;
 use keyed::Changed;
@@ -29,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
-use view::{DeadLetterRow, DeadLetters, ViewState};
+use view::ViewState;
 use weir_connectors::{ConnectorError, Source, SourceEvent};
 use weir_planner::stream::{JoinStrategy, Stage, StreamPlan, WindowKind};
 use weir_planner::{Emit, SqlError, SqlResult};
@@ -397,9 +399,6 @@ impl Pipeline {
         for o in self.overs() {
             o.restored();
         }
-        if let Some(JoinOp::Symmetric(j)) = &mut self.join {
-            j.restored();
-        }
     }
 
     /// Reads the state of checkpoints written before keyed state files: all of it inline.
@@ -518,6 +517,8 @@ struct Runner {
     write_all: bool,
     /// The source the view reads ("" when it reads a view or table).
     source: String,
+    /// Dead letters since the last barrier, written with its checkpoint part.
+    dead_since_barrier: Vec<DeadLetterRow>,
 }
 
 /// The rows of an input's snapshot, read now.
@@ -567,16 +568,20 @@ impl Runner {
         );
         let at = now_micros();
         let source = self.source.clone();
-        self.dead.push(failed.into_iter().map(|f| DeadLetterRow {
-            source: source.clone(),
-            view: self.view.name.clone(),
-            partition: -1,
-            offset: None,
-            raw: rows_as_json(&f.row, &[0]).pop().unwrap_or_default(),
-            error: format!("{} (SQLSTATE {})", f.error.message, f.error.state.code()),
-            reason: "error",
-            at_micros: at,
-        }));
+        let rows: Vec<DeadLetterRow> = failed
+            .into_iter()
+            .map(|f| DeadLetterRow {
+                source: source.clone(),
+                view: self.view.name.clone(),
+                partition: -1,
+                offset: None,
+                raw: rows_as_json(&f.row, &[0]).pop().unwrap_or_default(),
+                error: format!("{} (SQLSTATE {})", f.error.message, f.error.state.code()),
+                reason: "error",
+                at_micros: at,
+            })
+            .collect();
+        self.set_aside(rows);
     }
 
     fn data(&mut self, d: Delta) -> SqlResult<()> {
@@ -643,7 +648,11 @@ impl Runner {
         let written = self.retrying(|| changed.write(&dir, epoch).map_err(|e| SqlError::internal(format!("cannot write the state of view {name}: {e}"))))?;
         // An append-only view's rows since the last barrier go to a segment file of this epoch.
         let sealed = self.retrying(|| self.view.seal(&dir, epoch))?;
-        self.unsynced.extend(written.into_iter().chain(sealed));
+        let dead = std::mem::take(&mut self.dead_since_barrier);
+        let dead = self.retrying(|| {
+            dead_letters::write(&dir, epoch, &dead).map_err(|e| SqlError::internal(format!("cannot write the dead letters of view {name}: {e}")))
+        })?;
+        self.unsynced.extend(written.into_iter().chain(sealed).chain(dead));
         Ok(Part { state: e.0, segments: self.unsynced.clone() })
     }
 
@@ -722,6 +731,7 @@ impl Runner {
             full
         };
         self.view.restore_contents(full, &dir)?;
+        self.dead.push(dead_letters::read(&dir));
         if let (Some(p), Some(src)) = (position, source) {
             src.seek(p).map_err(|e| bad(e.to_string()))?;
         }
@@ -963,38 +973,53 @@ impl Runner {
         Ok(false)
     }
 
-    fn dead_letters(&self, source: &str, letters: Vec<weir_connectors::DeadLetter>) {
+    fn dead_letters(&mut self, source: &str, letters: Vec<weir_connectors::DeadLetter>) {
         if letters.is_empty() {
             return;
         }
         self.view.stats.dead_letters.fetch_add(letters.len() as u64, Ordering::Relaxed);
         let at = now_micros();
-        self.dead.push(letters.into_iter().map(|d| DeadLetterRow {
-            source: source.to_string(),
-            view: self.view.name.clone(),
-            partition: d.partition,
-            offset: Some(d.offset),
-            raw: d.raw,
-            error: d.error,
-            reason: "malformed",
-            at_micros: at,
-        }));
+        let rows: Vec<DeadLetterRow> = letters
+            .into_iter()
+            .map(|d| DeadLetterRow {
+                source: source.to_string(),
+                view: self.view.name.clone(),
+                partition: d.partition,
+                offset: Some(d.offset),
+                raw: d.raw,
+                error: d.error,
+                reason: "malformed",
+                at_micros: at,
+            })
+            .collect();
+        self.set_aside(rows);
     }
 
-    fn late(&self, source: &str, partition: i32, batch: &RecordBatch, late: &[usize]) {
+    /// Shown in `weir_dead_letters` now, and written with the next barrier's part.
+    fn set_aside(&mut self, rows: Vec<DeadLetterRow>) {
+        let rows: Vec<DeadLetterRow> = rows.into_iter().map(|r| DeadLetterRow { raw: dead_letters::bounded_raw(r.raw), ..r }).collect();
+        self.dead_since_barrier.extend(rows.iter().cloned());
+        self.dead.push(rows);
+    }
+
+    fn late(&mut self, source: &str, partition: i32, batch: &RecordBatch, late: &[usize]) {
         self.view.stats.rows_late.fetch_add(late.len() as u64, Ordering::Relaxed);
         let at = now_micros();
         let rows = rows_as_json(batch, late);
-        self.dead.push(rows.into_iter().map(|raw| DeadLetterRow {
-            source: source.to_string(),
-            view: self.view.name.clone(),
-            partition,
-            offset: None,
-            raw,
-            error: "event time is behind the watermark".into(),
-            reason: "late",
-            at_micros: at,
-        }));
+        let rows: Vec<DeadLetterRow> = rows
+            .into_iter()
+            .map(|raw| DeadLetterRow {
+                source: source.to_string(),
+                view: self.view.name.clone(),
+                partition,
+                offset: None,
+                raw,
+                error: "event time is behind the watermark".into(),
+                reason: "late",
+                at_micros: at,
+            })
+            .collect();
+        self.set_aside(rows);
     }
 }
 
@@ -1016,7 +1041,7 @@ pub fn spawn(
         Input::Source { name, .. } => name.clone(),
         _ => String::new(),
     };
-    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, unsynced: vec![], write_all: false, source };
+    let mut runner = Runner { view: view.clone(), pipeline, dead, ckpt, last_barrier, unsynced: vec![], write_all: false, source, dead_since_barrier: vec![] };
     let resume = match &mut input {
         Input::Source { source, watermark, .. } => runner.restore(Some(source), watermark.as_mut()),
         _ => runner.restore(None, None),

@@ -509,8 +509,8 @@ impl AppendLog {
     }
 }
 
-/// Removes what a restart must not read in one member's directory (segments
-/// and state files, `keyed.rs`): files of epochs after the checkpoint restarted from (`upto`), files a
+/// Removes what a restart must not read in one member's directory (segments,
+/// state files `keyed.rs`, dead letters `dead_letters.rs`): files of epochs after the checkpoint restarted from (`upto`), files a
 /// merged file covers (a merge that crashed before removing its inputs), and
 /// unfinished writes.
 pub fn clean_dir(dir: &Path, upto: u64) -> io::Result<()> {
@@ -518,6 +518,12 @@ pub fn clean_dir(dir: &Path, upto: u64) -> io::Result<()> {
     let mut files: Vec<(bool, (u64, u64), PathBuf)> = Vec::new();
     for e in fs::read_dir(dir)?.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
+        if let Some((epoch, _)) = super::dead_letters::file_epoch(&name) {
+            if epoch > upto {
+                fs::remove_file(e.path())?;
+            }
+            continue;
+        }
         let kind = file_epochs(&name).map(|r| (false, r)).or_else(|| super::keyed::file_epochs(&name).map(|r| (true, r)));
         match kind {
             Some((state, (a, b))) if b <= upto => files.push((state, (a, b), e.path())),

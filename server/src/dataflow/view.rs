@@ -1,15 +1,14 @@
 //! A materialized view's state: its current contents (what SELECT reads),
-//! its subscribers (views built on it), progress counters, and the
-//! dead-letter relation shared by all dataflows.
+//! its subscribers (views built on it) and progress counters.
 
 use super::keyed::{self, Changed};
 use super::segments::{AppendLog, Snapshot};
 use super::{Delta, Msg, Status, add_count};
-use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::SchemaRef;
 use arrow_row::{RowConverter, SortField};
 use parking_lot::{Mutex, RwLock};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -363,90 +362,11 @@ impl ViewState {
     }
 }
 
-/// Most dead letters kept; older ones are dropped first (and still counted).
-const MAX_DEAD_LETTERS: usize = 100_000;
-
-pub struct DeadLetterRow {
-    pub source: String,
-    pub view: String,
-    pub partition: i32,
-    pub offset: Option<i64>,
-    pub raw: String,
-    pub error: String,
-    pub reason: &'static str,
-    pub at_micros: i64,
-}
-
-/// `weir_dead_letters`: records a source could not use, and late rows.
-#[derive(Default)]
-pub struct DeadLetters {
-    rows: Mutex<VecDeque<DeadLetterRow>>,
-}
-
-impl DeadLetters {
-    pub fn push(&self, rows: impl IntoIterator<Item = DeadLetterRow>) {
-        let mut q = self.rows.lock();
-        for r in rows {
-            if q.len() == MAX_DEAD_LETTERS {
-                q.pop_front();
-            }
-            q.push_back(r);
-        }
-    }
-
-    pub fn schema() -> SchemaRef {
-        Arc::new(Schema::new(vec![
-            Field::new("source", DataType::Utf8, false),
-            Field::new("view", DataType::Utf8, false),
-            Field::new("partition", DataType::Int32, false),
-            Field::new("offset", DataType::Int64, true),
-            Field::new("raw", DataType::Utf8, false),
-            Field::new("error", DataType::Utf8, false),
-            Field::new("reason", DataType::Utf8, false),
-            Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())), false),
-        ]))
-    }
-
-    pub fn batch(&self) -> SqlResult<RecordBatch> {
-        let q = self.rows.lock();
-        let (mut s, mut v, mut p, mut o, mut raw, mut e, mut r) = (
-            StringBuilder::new(),
-            StringBuilder::new(),
-            Int32Builder::new(),
-            Int64Builder::new(),
-            StringBuilder::new(),
-            StringBuilder::new(),
-            StringBuilder::new(),
-        );
-        let mut at = TimestampMicrosecondBuilder::new().with_timezone("+00:00");
-        for d in q.iter() {
-            s.append_value(&d.source);
-            v.append_value(&d.view);
-            p.append_value(d.partition);
-            o.append_option(d.offset);
-            raw.append_value(&d.raw);
-            e.append_value(&d.error);
-            r.append_value(d.reason);
-            at.append_value(d.at_micros);
-        }
-        let cols: Vec<ArrayRef> = vec![
-            Arc::new(s.finish()),
-            Arc::new(v.finish()),
-            Arc::new(p.finish()),
-            Arc::new(o.finish()),
-            Arc::new(raw.finish()),
-            Arc::new(e.finish()),
-            Arc::new(r.finish()),
-            Arc::new(at.finish()),
-        ];
-        Ok(RecordBatch::try_new(Self::schema(), cols)?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
     use std::time::Duration;
 
     fn one_row(i: i64) -> Delta {

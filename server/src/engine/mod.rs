@@ -14,8 +14,8 @@ pub mod sinks;
 pub mod system;
 
 use crate::dataflow::checkpoint::{Coordinator, MemberId, Restored};
+use crate::dataflow::dead_letters::DeadLetters;
 use crate::dataflow::segments::MemoryBudget;
-use crate::dataflow::view::DeadLetters;
 use crate::dataflow::{Checkpointing, Gate, Status};
 use crate::engine::objects::{SourceDef, View};
 use crate::engine::sinks::SinkDef;
@@ -130,10 +130,14 @@ pub struct Engine {
     /// Past this many checkpoints waiting for one sink, the sink fails and they go.
     max_undelivered_checkpoints: u64,
     max_objects: usize,
+    /// What sinks may reach on this machine (`--allow-local-path`, `--allow-env-credentials`).
+    pub(crate) host_access: weir_connectors::HostAccess,
+    /// Bytes of undelivered changes each sink keeps in memory; the rest is read back from checkpoints.
+    pub(crate) sink_memory: usize,
 }
 
-/// What the server may hold.
-#[derive(Debug, Clone, Copy)]
+/// What the server may hold, and what clients may reach through it.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Bytes: a quarter for views' cached contents, a quarter for queries.
     pub memory: u64,
@@ -141,14 +145,27 @@ pub struct Limits {
     pub undelivered_checkpoints: u64,
     /// Tables, sources, views (materialized or not) and sinks at most.
     pub objects: usize,
+    /// Bytes of undelivered changes one sink keeps in memory (past them, epochs wait in their checkpoints only).
+    pub sink_memory: u64,
+    /// Local paths and credentials of the server's machine that sinks may use.
+    pub access: weir_connectors::HostAccess,
 }
+
+/// Undelivered changes a sink keeps in memory by default.
+pub const DEFAULT_SINK_MEMORY: u64 = 64 << 20;
 
 /// A day of checkpoints at the default interval.
 pub const DEFAULT_MAX_UNDELIVERED_CHECKPOINTS: u64 = 86_400;
 
 impl Limits {
     pub fn with_memory(memory: u64) -> Limits {
-        Limits { memory, undelivered_checkpoints: DEFAULT_MAX_UNDELIVERED_CHECKPOINTS, objects: DEFAULT_MAX_OBJECTS }
+        Limits {
+            memory,
+            undelivered_checkpoints: DEFAULT_MAX_UNDELIVERED_CHECKPOINTS,
+            objects: DEFAULT_MAX_OBJECTS,
+            sink_memory: DEFAULT_SINK_MEMORY,
+            access: Default::default(),
+        }
     }
 }
 
@@ -231,6 +248,8 @@ impl Engine {
             view_budget: MemoryBudget::new(memory_limit / 4),
             max_undelivered_checkpoints: limits.undelivered_checkpoints,
             max_objects: limits.objects,
+            host_access: limits.access.clone(),
+            sink_memory: limits.sink_memory as usize,
             runtime,
         });
         engine.restore(recovered).await?;

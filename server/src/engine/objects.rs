@@ -77,6 +77,7 @@ pub(crate) fn connector_error(e: ConnectorError) -> SqlError {
         ConnectorError::External(m) => {
             SqlError::new(SqlState::UnableToConnect, m).with_hint("check that the external system is running and reachable from weir")
         }
+        ConnectorError::Denied(m) => SqlError::new(SqlState::InsufficientPrivilege, m),
         ConnectorError::Internal(m) => SqlError::internal(m),
     }
 }

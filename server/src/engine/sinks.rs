@@ -58,6 +58,8 @@ pub struct SinkStatus {
     pub retries: AtomicU64,
     /// Input rows taken from the channel and delivered (to compute lag).
     pub rows_taken: AtomicU64,
+    /// Bytes of undelivered changes held in memory (at most `--sink-memory`).
+    pub buffered_bytes: AtomicU64,
     /// The input's `rows_out` count when the sink subscribed, minus the snapshot's rows.
     pub rows_base: AtomicI64,
     /// When the oldest change not yet delivered arrived (Unix microseconds), 0 when none.
@@ -277,6 +279,8 @@ struct Runner {
     input: SinkInput,
     status: Arc<SinkStatus>,
     feed: Option<Arc<ViewState>>,
+    /// Bytes of undelivered changes it keeps in memory (`--sink-memory`).
+    memory: usize,
 }
 
 impl Runner {
@@ -326,7 +330,7 @@ impl Runner {
         let mut early = Vec::new();
         let Some(mut sink) = self.open(&rt, &what, &mut || early.extend(rx.try_iter())) else { return };
         status.set(Status::Running);
-        let mut state = match initial_state(snapshot, &ckpt, sink.last_epoch().unwrap_or(0)) {
+        let mut state = match initial_state(snapshot, &ckpt, sink.last_epoch().unwrap_or(0), self.memory) {
             Ok(state) => state,
             Err(e) => return status.set(Status::Failed(format!("cannot read its checkpoint: {e}"))),
         };
@@ -356,6 +360,7 @@ impl Runner {
             if fail_if_overdue(&status, &what) {
                 return;
             }
+            status.buffered_bytes.store(state.staged_bytes as u64, Ordering::Relaxed);
             if let Some(e) = &state.failed {
                 return status.set(Status::Failed(e.to_string()));
             }
@@ -363,8 +368,12 @@ impl Runner {
             // away, barriers are still taken, so checkpoints of the other dataflows go on.
             while state.staged.front().is_some_and(|s| s.global <= ckpt.coord.durable()) {
                 let s = state.staged.front().expect("checked");
-                let (epoch, changes, global, rows) = (s.epoch, s.changes.clone(), s.global, s.rows);
+                let (epoch, global, rows) = (s.epoch, s.global, s.rows);
                 if let Some(epoch) = epoch {
+                    let changes = match state.front_changes(&ckpt) {
+                        Ok(c) => c,
+                        Err(e) => return status.set(Status::Failed(e)),
+                    };
                     match retry(&status, &rt, &what, &mut sink, Op::Write(epoch, &changes), &mut || pump(&mut state, Duration::ZERO, false)) {
                         Outcome::Done => {}
                         Outcome::Stopped => return status.set(Status::Stopped(None)),
@@ -376,7 +385,7 @@ impl Runner {
                 }
                 status.rows_taken.fetch_add(rows as u64, Ordering::Relaxed);
                 state.unsettled.push_back((epoch, global));
-                state.staged.pop_front();
+                state.unstage();
                 state.settle(sink.durable_epoch(), &ckpt.committed);
                 if state.staged.is_empty() && state.queue.is_empty() {
                     status.waiting_since.store(0, Ordering::Relaxed);
@@ -416,13 +425,15 @@ impl Runner {
 /// Where a starting sink stands: a new one delivers its input's contents
 /// first; a restarted one the saved epochs its target does not have yet
 /// (`delivered` is the newest epoch the target has).
-fn initial_state(snapshot: Snapshot, ckpt: &SinkCheckpoints, delivered: u64) -> Result<EpochState, String> {
+fn initial_state(snapshot: Snapshot, ckpt: &SinkCheckpoints, delivered: u64, memory: usize) -> Result<EpochState, String> {
     let mut state = EpochState {
         next: delivered + 1,
         last_barrier: ckpt.after,
         queue: VecDeque::new(),
         queued_rows: 0,
         staged: VecDeque::new(),
+        staged_bytes: 0,
+        memory,
         unsettled: VecDeque::new(),
         ended: false,
         dropped: false,
@@ -440,7 +451,7 @@ fn initial_state(snapshot: Snapshot, ckpt: &SinkCheckpoints, delivered: u64) -> 
             // The newest epoch the target has may be partly there: the connector completes it.
             Saved::Epoch(k, changes) if k >= delivered => {
                 state.next = state.next.max(k + 1);
-                state.staged.push_back(Staged { global: *global, epoch: Some(k), changes, rows: 0 });
+                state.stage(Staged { global: *global, epoch: Some(k), changes: Some(changes), rows: 0 });
             }
             // Already at the target, or nothing changed in that epoch.
             _ => state.unsettled.push_back((None, *global)),
@@ -558,7 +569,8 @@ struct Staged {
     global: u64,
     /// The sink's own epoch number (its targets' progress markers); None when nothing changed.
     epoch: Option<u64>,
-    changes: Changes,
+    /// None: only in checkpoint `global` (past the sink's memory).
+    changes: Option<Changes>,
     /// Input rows it holds, for the lag.
     rows: usize,
 }
@@ -571,6 +583,9 @@ struct EpochState {
     queue: VecDeque<Delta>,
     queued_rows: usize,
     staged: VecDeque<Staged>,
+    /// Bytes of the staged changes held in memory, and at most how many.
+    staged_bytes: usize,
+    memory: usize,
     /// Epochs written but maybe still buffered by the connector: (sink epoch, checkpoint epoch).
     unsettled: VecDeque<(Option<u64>, u64)>,
     /// The input ended (or went away: `dropped`).
@@ -613,6 +628,37 @@ impl EpochState {
         }
     }
 
+    /// Keeps an epoch for delivery: in memory while the sink's share lasts,
+    /// else only in its checkpoint.
+    fn stage(&mut self, mut s: Staged) {
+        let bytes = s.changes.as_ref().map_or(0, changes_bytes);
+        if self.staged_bytes + bytes > self.memory && s.epoch.is_some() {
+            s.changes = None;
+        } else {
+            self.staged_bytes += bytes;
+        }
+        self.staged.push_back(s);
+    }
+
+    /// The oldest staged epoch's changes, read from its checkpoint if they are not in memory.
+    fn front_changes(&self, ckpt: &SinkCheckpoints) -> Result<Changes, String> {
+        let s = self.staged.front().expect("a staged epoch");
+        if let Some(c) = &s.changes {
+            return Ok(c.clone());
+        }
+        let part = ckpt.coord.read_part(s.global, &ckpt.member).map_err(|e| format!("cannot read its changes of checkpoint {}: {e}", s.global))?;
+        match decode_epoch(&part)? {
+            Saved::Epoch(_, changes) => Ok(changes),
+            _ => Err(format!("checkpoint {} holds no changes for it", s.global)),
+        }
+    }
+
+    fn unstage(&mut self) {
+        if let Some(s) = self.staged.pop_front() {
+            self.staged_bytes -= s.changes.as_ref().map_or(0, changes_bytes);
+        }
+    }
+
     fn push(&mut self, d: Delta) {
         self.queued_rows += d.batch.num_rows();
         self.queue.push_back(d);
@@ -628,7 +674,7 @@ impl EpochState {
         let state = encode_epoch(epoch.map(|k| (k, &changes))).map_err(|e| SqlError::internal(format!("cannot encode an epoch: {e}")))?;
         if ckpt.coord.report(&ckpt.member, global, Part { state, segments: vec![] }) {
             self.next += epoch.is_some() as u64;
-            self.staged.push_back(Staged { global, epoch, changes, rows });
+            self.stage(Staged { global, epoch, changes: Some(changes), rows });
         } else {
             // This checkpoint was taken without the sink (it joined too late): keep the changes for the next.
             self.requeue(changes, rows);
@@ -643,6 +689,10 @@ impl EpochState {
         let n = changes.deletes.num_rows();
         self.queue.push_back(Delta { batch: changes.deletes, diffs: Some(vec![-1; n]) });
     }
+}
+
+fn changes_bytes(c: &Changes) -> usize {
+    c.inserts.get_array_memory_size() + c.deletes.get_array_memory_size()
 }
 
 /// A sink's part of a checkpoint.
@@ -733,7 +783,7 @@ impl Engine {
             return Err(SqlError::new(SqlState::InvalidParameterValue, "delivery = 'at_least_once' is for redis, postgres and kafka sinks")
                 .with_hint("the s3 sink gathers rows into files per epoch, so writing early would not make it faster"));
         }
-        let input = SinkInput { sink: name.clone(), schema, append_only, unique_key };
+        let input = SinkInput { sink: name.clone(), schema, append_only, unique_key, access: self.host_access.clone() };
         Ok(SinkDef {
             id,
             name,
@@ -799,6 +849,7 @@ impl Engine {
             input: sink.input.clone(),
             status: sink.status.clone(),
             feed: feed.as_ref().map(|(state, _)| state.clone()),
+            memory: self.sink_memory,
         };
         let ckpt = SinkCheckpoints { coord: self.coord.clone(), member, after, committed, restored };
         let snapshot = sub.snapshot;

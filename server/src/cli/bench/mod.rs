@@ -53,6 +53,9 @@ pub struct BenchArgs {
     /// Measure recovery instead: a server whose view holds this many MiB is killed with SIGKILL and restarted
     #[arg(long)]
     pub recovery_state_mb: Option<u64>,
+    /// With --recovery-state-mb: what the view keeps: `append` (every event, in segments) or `keyed` (a GROUP BY with a group per event: aggregate state in state files)
+    #[arg(long, default_value = "append")]
+    pub recovery_view: String,
     /// Measure fraud-alert latency instead: queries/fraud.sql on a Kafka topic (needs --kafka, --redis, --postgres),
     /// from producing a transaction to its alert on Redis pub/sub and in PostgreSQL
     #[arg(long)]
@@ -140,7 +143,13 @@ async fn sink_benches(args: &BenchArgs) -> anyhow::Result<()> {
     let (schema, epochs) = metric_epochs(args.sink_rows)?;
     println!("{:<12} {:>12} {:>10} {:>10} {:>16} {:>16}", "sink", "rows", "wall s", "cpu s", "rows/s", "rows/cpu-s");
     for (connector, options) in targets {
-        let input = weir_connectors::sink::SinkInput { sink: format!("bench_{connector}_{run}"), schema: schema.clone(), append_only: true, unique_key: None };
+        let input = weir_connectors::sink::SinkInput {
+            sink: format!("bench_{connector}_{run}"),
+            schema: schema.clone(),
+            append_only: true,
+            unique_key: None,
+            access: operator_access(),
+        };
         let options = weir_connectors::Options::new(options.into_iter().collect());
         eprintln!("writing {} rows through the {connector} sink ...", args.sink_rows);
         let before = usage();
@@ -304,9 +313,15 @@ fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
     ]
 }
 
+/// The bench is the operator's own tool: its sinks may write anywhere the
+/// operator names and use the operator's credentials.
+fn operator_access() -> weir_connectors::HostAccess {
+    weir_connectors::HostAccess { local_root: Some("/".into()), env_credentials: true }
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(mb) = args.recovery_state_mb {
-        return recovery_bench(mb).await;
+        return recovery_bench(mb, &args.recovery_view).await;
     }
     if args.alert_latency {
         return alert_latency(&args).await;
@@ -463,7 +478,14 @@ async fn rows_in(c: &tokio_postgres::Client) -> anyhow::Result<(i64, String)> {
 /// directory holds `mb` MiB; the server is killed with SIGKILL and started
 /// again. Reports the time until it answers, until the view processes again,
 /// and until it is back where it was when killed.
-async fn recovery_bench(mb: u64) -> anyhow::Result<()> {
+async fn recovery_bench(mb: u64, view: &str) -> anyhow::Result<()> {
+    let view = match view {
+        "append" => "CREATE MATERIALIZED VIEW kept AS SELECT * FROM clicks;",
+        "keyed" => {
+            "CREATE MATERIALIZED VIEW kept AS SELECT event_id, count(*) AS n, max(\"timestamp\") AS last, min(user_id) AS user_id FROM clicks GROUP BY event_id;"
+        }
+        other => anyhow::bail!("--recovery-view: \"{other}\" is neither append nor keyed"),
+    };
     let dir = std::env::temp_dir().join(format!("weir-bench-recovery-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -471,10 +493,10 @@ async fn recovery_bench(mb: u64) -> anyhow::Result<()> {
     let mut child = spawn_server(&dir, port, &[])?;
     let c = connect(port, Duration::from_secs(30)).await?;
     c.batch_execute(
-        "CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream', count = 'unlimited', rate = '400000', out_of_order = '2s');
-         CREATE MATERIALIZED VIEW kept AS SELECT * FROM clicks;",
+        "CREATE SOURCE clicks WITH (connector = 'generator', scenario = 'clickstream', count = 'unlimited', rate = '400000', out_of_order = '2s');",
     )
     .await?;
+    c.batch_execute(view).await?;
     eprintln!("filling the view until the data directory holds {mb} MiB ...");
     while dir_bytes(&dir) < mb << 20 {
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -1,5 +1,6 @@
 //! `weir_sink_status`: progress and health of every sink (rows written,
-//! epochs, errors, retries, lag, checkpoints kept for it, last error and write).
+//! epochs, errors, retries, lag, checkpoints kept for it, undelivered bytes
+//! in memory, last error and write).
 
 use crate::dataflow::now_micros;
 use crate::engine::Engine;
@@ -27,7 +28,7 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
         .with_timezone("+00:00");
     let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
     let mut fields: Vec<Field> = ["name", "from", "connector", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec();
-    for n in ["rows_written", "batches", "errors", "retries", "lag_rows", "lag_ms", "last_epoch", "undelivered_checkpoints"] {
+    for n in ["rows_written", "batches", "errors", "retries", "lag_rows", "lag_ms", "last_epoch", "undelivered_checkpoints", "buffered_bytes"] {
         fields.push(Field::new(n, DataType::Int64, false));
     }
     fields.push(Field::new("last_error", DataType::Utf8, true));
@@ -49,6 +50,7 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
         }),
         int(&|s| s.last_epoch.load(Ordering::Relaxed) as i64),
         Arc::new(Int64Array::from_iter_values(sinks.iter().map(|s| engine.coord.undelivered(&crate::dataflow::checkpoint::MemberId::Sink(s.id)) as i64))),
+        int(&|s| s.buffered_bytes.load(Ordering::Relaxed) as i64),
         Arc::new(last_error),
         Arc::new(last_write),
     ];
