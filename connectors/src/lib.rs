@@ -40,8 +40,8 @@ pub enum ConnectorError {
 /// machine; nothing unless allowed.
 #[derive(Debug, Clone, Default)]
 pub struct HostAccess {
-    /// The directory local paths must be under, as a real path (`--allow-local-path`); None: no local paths.
-    pub local_root: Option<std::path::PathBuf>,
+    /// Directories local paths must be under, as real paths (`--allow-local-path`, the demo's own); none: no local paths.
+    pub local_roots: Vec<std::path::PathBuf>,
     /// Whether S3 sinks without keys in their options may use the server's
     /// environment and instance credentials (`--allow-env-credentials`).
     pub env_credentials: bool,

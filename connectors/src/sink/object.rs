@@ -169,32 +169,36 @@ fn store_for(path: &str, c: Credentials, access: &HostAccess) -> Result<(Arc<dyn
     Ok((Arc::new(store), Path::default()))
 }
 
-/// `dir`, made, if it lies under the directory the operator allows (its
+/// `dir`, made, if it lies under a directory the operator allows (by its
 /// real path: checked before it is made, on its nearest existing ancestor,
 /// and again after).
 fn allowed_local_dir(dir: &str, access: &HostAccess) -> Result<std::path::PathBuf> {
-    let denied = |why: &str| {
+    let denied = |why: String| {
         ConnectorError::Denied(format!(
-            "option \"path\": \"{dir}\" {why}: local paths must be under the directory this server's operator allows with --allow-local-path"
+            "option \"path\": \"{dir}\" {why}: local paths must be under a directory this server's operator allows with --allow-local-path"
         ))
     };
-    let Some(root) = &access.local_root else { return Err(denied("is on the server's own disk, and this server allows no local paths")) };
+    if access.local_roots.is_empty() {
+        return Err(denied("is on the server's own disk, and this server allows no local paths".into()));
+    }
+    let roots = access.local_roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
+    let outside = || denied(format!("is not under {roots}"));
     let wanted = std::path::Path::new(dir);
-    let outside = || denied(&format!("is not under {}", root.display()));
     if wanted.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
         return Err(outside());
     }
     let real = |p: &std::path::Path| -> Result<std::path::PathBuf> {
-        let existing = p.ancestors().find(|a| a.exists()).unwrap_or(std::path::Path::new("/"));
+        let existing = p.ancestors().find(|a| a.symlink_metadata().is_ok()).unwrap_or(std::path::Path::new("/"));
         let rest = p.strip_prefix(existing).unwrap_or(std::path::Path::new(""));
         Ok(existing.canonicalize().map_err(|e| ConnectorError::Config(format!("option \"path\": {dir}: {e}")))?.join(rest))
     };
-    if !real(wanted)?.starts_with(root) {
+    let inside = |p: &std::path::Path| access.local_roots.iter().any(|r| p.starts_with(r));
+    if !inside(&real(wanted)?) {
         return Err(outside());
     }
     std::fs::create_dir_all(wanted).map_err(|e| ConnectorError::Config(format!("option \"path\": cannot create {dir}: {e}")))?;
     let made = real(wanted)?;
-    if !made.starts_with(root) {
+    if !inside(&made) {
         return Err(outside());
     }
     Ok(made)
@@ -410,7 +414,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
         let root = root.canonicalize().unwrap();
-        let access = HostAccess { local_root: Some(root.clone()), env_credentials: false };
+        let access = HostAccess { local_roots: vec![root.clone()], env_credentials: false };
         let inside = root.join("a/b");
         assert_eq!(allowed_local_dir(inside.to_str().unwrap(), &access).unwrap(), inside);
         assert!(inside.is_dir());

@@ -59,7 +59,7 @@ pub struct ServeArgs {
     /// Undelivered changes each sink keeps in memory, e.g. 64MiB; epochs past it (a target away for long) wait only in their checkpoints on disk and are read back in turn [env: WEIR_SINK_MEMORY] [default: 64MiB]
     #[arg(long, env = "WEIR_SINK_MEMORY", hide_env = true)]
     pub sink_memory: Option<String>,
-    /// Directory under which sinks may write local files (`file://` paths of s3 sinks); without it no client may name a local path. With --demo, <data-dir>/demo-sinks [env: WEIR_ALLOW_LOCAL_PATH]
+    /// Directory under which sinks may write local files (`file://` paths of s3 sinks); without it no client may name a local path. With --demo, <data-dir>/demo-sinks too [env: WEIR_ALLOW_LOCAL_PATH]
     #[arg(long, env = "WEIR_ALLOW_LOCAL_PATH", hide_env = true)]
     pub allow_local_path: Option<PathBuf>,
     /// Let s3 sinks without keys in their options use this server's AWS environment and instance credentials [env: WEIR_ALLOW_ENV_CREDENTIALS]
@@ -136,7 +136,7 @@ impl Config {
         };
         let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let access = weir_connectors::HostAccess {
-            local_root: local_root(args.allow_local_path.or(file.allow_local_path), args.demo.then(|| data_dir.join("demo-sinks")))?,
+            local_roots: local_roots(args.allow_local_path.or(file.allow_local_path), args.demo.then(|| data_dir.join("demo-sinks")))?,
             env_credentials: args.allow_env_credentials || file.allow_env_credentials.unwrap_or(false),
         };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
@@ -166,12 +166,17 @@ impl Config {
     }
 }
 
-/// The directory local sink paths must be under, made and named by its
-/// real path (so a link in the name cannot widen it); the demo's own when none is given.
-fn local_root(given: Option<PathBuf>, demo: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
-    let Some(dir) = given.or(demo) else { return Ok(None) };
-    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("allow_local_path {}: cannot create it: {e}", dir.display()))?;
-    Ok(Some(dir.canonicalize().map_err(|e| anyhow::anyhow!("allow_local_path {}: {e}", dir.display()))?))
+/// The directories local sink paths must be under (the one given, and the
+/// demo's own), made and named by their real paths (so a link in a name cannot widen them).
+fn local_roots(given: Option<PathBuf>, demo: Option<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+    given
+        .into_iter()
+        .chain(demo)
+        .map(|dir| {
+            std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("allow_local_path {}: cannot create it: {e}", dir.display()))?;
+            dir.canonicalize().map_err(|e| anyhow::anyhow!("allow_local_path {}: {e}", dir.display()))
+        })
+        .collect()
 }
 
 /// The smallest memory limit weir runs with.

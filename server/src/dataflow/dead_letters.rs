@@ -132,8 +132,10 @@ fn files(dir: &Path) -> Vec<((u64, usize), PathBuf)> {
 }
 
 /// Writes `rows` as the dead letters of `epoch` in `dir` (not synced: the
-/// checkpoint syncs it), then deletes the oldest files past the bound.
-pub fn write(dir: &Path, epoch: u64, rows: &[DeadLetterRow]) -> io::Result<Option<PathBuf>> {
+/// checkpoint syncs it), then deletes the oldest files past the bound, of
+/// those a written checkpoint (up to `durable`) holds: newer ones may still
+/// be undone by a crash.
+pub fn write(dir: &Path, epoch: u64, rows: &[DeadLetterRow], durable: u64) -> io::Result<Option<PathBuf>> {
     if rows.is_empty() {
         return Ok(None);
     }
@@ -148,9 +150,9 @@ pub fn write(dir: &Path, epoch: u64, rows: &[DeadLetterRow]) -> io::Result<Optio
     let path = dir.join(format!("{epoch:020}-{}.{EXT}", rows.len()));
     fs::write(&path, [&MAGIC[..], &e.0].concat())?;
     let files = files(dir);
-    let mut kept: usize = files.iter().map(|((_, n), _)| n).sum();
-    for ((_, n), p) in &files {
-        if kept <= MAX_DEAD_LETTERS || *p == path {
+    let mut kept: usize = files.iter().filter(|((e, _), _)| *e <= durable).map(|((_, n), _)| n).sum();
+    for ((e, n), p) in &files {
+        if kept <= MAX_DEAD_LETTERS || *e > durable {
             break;
         }
         fs::remove_file(p)?;
@@ -162,8 +164,21 @@ pub fn write(dir: &Path, epoch: u64, rows: &[DeadLetterRow]) -> io::Result<Optio
 /// Every dead letter the files in `dir` hold, oldest first (a damaged
 /// file is left out with a warning: dead letters do not stop a view).
 pub fn read(dir: &Path) -> Vec<DeadLetterRow> {
+    // Only the newest files that hold the bound are read.
+    let mut files = files(dir);
+    let mut rows = 0;
+    let keep = files
+        .iter()
+        .rev()
+        .take_while(|((_, n), _)| {
+            let before = rows;
+            rows += n;
+            before < MAX_DEAD_LETTERS
+        })
+        .count();
+    files.drain(..files.len() - keep);
     let mut out = Vec::new();
-    for (_, path) in files(dir) {
+    for (_, path) in files {
         match read_file(&path) {
             Ok(rows) => out.extend(rows),
             Err(e) => tracing::warn!("dead-letter file {} is left out: {e}", path.display()),
@@ -210,18 +225,23 @@ mod tests {
         }
     }
 
-    /// Rows written by epoch read back in order; past the bound the oldest files go.
+    /// Rows written by epoch read back in order; past the bound the oldest
+    /// files go, once a checkpoint holds the newer ones.
     #[test]
     fn dead_letters_round_trip_and_stay_bounded() {
         let dir = std::env::temp_dir().join(format!("weir-dead-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         let rows: Vec<DeadLetterRow> = (0..10).map(row).collect();
-        write(&dir, 1, &rows[..4]).unwrap();
-        write(&dir, 2, &rows[4..]).unwrap();
+        write(&dir, 1, &rows[..4], 0).unwrap();
+        write(&dir, 2, &rows[4..], 0).unwrap();
         assert_eq!(read(&dir), rows);
         let many: Vec<DeadLetterRow> = (0..MAX_DEAD_LETTERS as i64).map(row).collect();
-        write(&dir, 3, &many).unwrap();
-        assert_eq!(read(&dir), many, "the older files went once the newest held the bound");
+        write(&dir, 3, &many, 2).unwrap();
+        assert_eq!(files(&dir).len(), 3, "epoch 3 is not in a checkpoint yet: the older files stay");
+        assert_eq!(read(&dir), many, "but only the newest that hold the bound are read");
+        write(&dir, 4, &rows[..1], 3).unwrap();
+        assert_eq!(files(&dir).len(), 2, "once it is, they go");
+        assert_eq!(read(&dir).len(), MAX_DEAD_LETTERS + 1);
         assert_eq!(bounded_raw("é".repeat(MAX_RAW_BYTES)).len(), MAX_RAW_BYTES + " (32768 bytes in all)".len() + 3);
         fs::remove_dir_all(&dir).unwrap();
     }

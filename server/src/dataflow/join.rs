@@ -26,6 +26,8 @@ use weir_planner::stream::{JoinKind, TimeBound};
 use weir_planner::{SqlError, SqlResult};
 
 type Exprs = Vec<Arc<dyn PhysicalExpr>>;
+/// Row or key bytes, shared where one kept row is listed in several places.
+type Bytes = Arc<[u8]>;
 
 pub struct JoinConfig {
     pub kind: JoinKind,
@@ -215,17 +217,17 @@ struct Side {
     keys: Exprs,
     key_conv: RowConverter,
     rows: RowConverter,
-    map: HashMap<Box<[u8]>, HashMap<Box<[u8]>, Entry>>,
+    map: HashMap<Bytes, HashMap<Bytes, Entry>>,
     /// Kept rows by event time, for freeing them (time-bounded joins).
-    by_time: BTreeMap<i64, Vec<(Box<[u8]>, Box<[u8]>)>>,
+    by_time: BTreeMap<i64, Vec<(Bytes, Bytes)>>,
     time_column: Option<usize>,
     watermark: i64,
     /// Kept rows that came or changed since the last checkpoint barrier
     /// (key, row), each listed when it first became dirty.
-    dirty: Vec<(Box<[u8]>, Box<[u8]>)>,
+    dirty: Vec<(Bytes, Bytes)>,
     /// Rows a state file holds that went away since the last barrier (rows
     /// that came and went between two barriers are never written).
-    gone: Vec<(Box<[u8]>, Box<[u8]>)>,
+    gone: Vec<(Bytes, Bytes)>,
 }
 
 impl Side {
@@ -267,15 +269,18 @@ impl Side {
         }
     }
 
-    /// Keeps a row not kept yet.
+    /// Keeps a row not kept yet (its key and row bytes are shared by the
+    /// map, the time index and the dirty list).
     fn add(&mut self, key: &[u8], row: &[u8], e: Entry) {
+        let key: Bytes = self.map.get_key_value(key).map_or_else(|| key.into(), |(k, _)| k.clone());
+        let row: Bytes = row.into();
         if e.dirty {
-            self.dirty.push((key.into(), row.into()));
+            self.dirty.push((key.clone(), row.clone()));
         }
         if self.time_column.is_some() {
-            self.by_time.entry(e.time).or_default().push((key.into(), row.into()));
+            self.by_time.entry(e.time).or_default().push((key.clone(), row.clone()));
         }
-        self.map.entry(key.into()).or_default().insert(row.into(), e);
+        self.map.entry(key).or_default().insert(row, e);
     }
 
     /// Marks a kept row changed (its match count).
@@ -442,7 +447,7 @@ impl SymmetricJoin {
     }
 
     /// Removes kept rows with a time below `threshold`; returns them.
-    fn free(side: &mut Side, threshold: i64) -> Vec<(Box<[u8]>, Entry)> {
+    fn free(side: &mut Side, threshold: i64) -> Vec<(Bytes, Entry)> {
         let mut freed = Vec::new();
         while let Some(first) = side.by_time.first_entry() {
             if *first.key() >= threshold {

@@ -648,9 +648,9 @@ impl Runner {
         let written = self.retrying(|| changed.write(&dir, epoch).map_err(|e| SqlError::internal(format!("cannot write the state of view {name}: {e}"))))?;
         // An append-only view's rows since the last barrier go to a segment file of this epoch.
         let sealed = self.retrying(|| self.view.seal(&dir, epoch))?;
-        let dead = std::mem::take(&mut self.dead_since_barrier);
+        let (dead, durable) = (std::mem::take(&mut self.dead_since_barrier), self.ckpt.coord.durable());
         let dead = self.retrying(|| {
-            dead_letters::write(&dir, epoch, &dead).map_err(|e| SqlError::internal(format!("cannot write the dead letters of view {name}: {e}")))
+            dead_letters::write(&dir, epoch, &dead, durable).map_err(|e| SqlError::internal(format!("cannot write the dead letters of view {name}: {e}")))
         })?;
         self.unsynced.extend(written.into_iter().chain(sealed).chain(dead));
         Ok(Part { state: e.0, segments: self.unsynced.clone() })

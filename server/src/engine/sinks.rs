@@ -293,7 +293,8 @@ impl Runner {
         loop {
             match rt.block_on(open_sink(&self.connector, &self.options, &self.input)) {
                 Ok(s) => return Some(s),
-                Err(ConnectorError::External(e)) => {
+                // Denied: the definition was allowed when it was made; the operator may allow it again (and restart).
+                Err(ConnectorError::External(e) | ConnectorError::Denied(e)) => {
                     if !backoff.wait(status, what, &e, between) {
                         if !fail_if_overdue(status, what) {
                             status.set(Status::Stopped(None));
@@ -440,21 +441,25 @@ fn initial_state(snapshot: Snapshot, ckpt: &SinkCheckpoints, delivered: u64, mem
         failed: None,
         pending_barrier: None,
     };
-    if ckpt.restored.is_empty() {
+    // The saved parts are decoded once, here, and not kept: epochs past the sink's memory are read again from their checkpoints.
+    let restored = std::mem::take(&mut *ckpt.restored.lock());
+    if restored.is_empty() {
         for b in snapshot.read_all().map_err(|e| format!("cannot read the rows of its input: {e}"))? {
             state.push(Delta { batch: b, diffs: None });
         }
         return Ok(state);
     }
-    for (global, part) in &ckpt.restored {
-        match decode_epoch(part)? {
+    for (global, part) in restored {
+        match decode_epoch(&part)? {
             // The newest epoch the target has may be partly there: the connector completes it.
             Saved::Epoch(k, changes) if k >= delivered => {
                 state.next = state.next.max(k + 1);
-                state.stage(Staged { global: *global, epoch: Some(k), changes: Some(changes), rows: 0 });
+                state.stage(Staged { global, epoch: Some(k), changes: Some(changes), rows: 0 });
             }
-            // Already at the target, or nothing changed in that epoch.
-            _ => state.unsettled.push_back((None, *global)),
+            // Nothing changed in it: it settles in its turn, after the epochs before it.
+            Saved::Nothing => state.stage(Staged { global, epoch: None, changes: None, rows: 0 }),
+            // Already at the target.
+            _ => state.unsettled.push_back((None, global)),
         }
     }
     Ok(state)
@@ -545,7 +550,7 @@ impl SinkCheckpoints {
 
 /// The error of a sink that had failed when the newest checkpoint was taken.
 fn failed_before_restart(ckpt: &SinkCheckpoints) -> Option<String> {
-    match ckpt.restored.last().map(|(_, part)| decode_epoch(part)) {
+    match ckpt.restored.lock().last().map(|(_, part)| decode_epoch(part)) {
         Some(Ok(Saved::Failed(e))) => Some(e),
         _ => None,
     }
@@ -560,7 +565,7 @@ struct SinkCheckpoints {
     /// The newest checkpoint epoch delivered to the target.
     committed: Arc<AtomicU64>,
     /// Saved epochs from the checkpoints the server restarted from (checkpoint epoch, part).
-    restored: Vec<(u64, Vec<u8>)>,
+    restored: Mutex<Vec<(u64, Vec<u8>)>>,
 }
 
 /// An epoch cut at a barrier, waiting for its checkpoint to be written.
@@ -648,8 +653,8 @@ impl EpochState {
         }
         let part = ckpt.coord.read_part(s.global, &ckpt.member).map_err(|e| format!("cannot read its changes of checkpoint {}: {e}", s.global))?;
         match decode_epoch(&part)? {
-            Saved::Epoch(_, changes) => Ok(changes),
-            _ => Err(format!("checkpoint {} holds no changes for it", s.global)),
+            Saved::Epoch(k, changes) if Some(k) == s.epoch => Ok(changes),
+            _ => Err(format!("checkpoint {} does not hold its epoch {:?}", s.global, s.epoch)),
         }
     }
 
@@ -851,7 +856,7 @@ impl Engine {
             feed: feed.as_ref().map(|(state, _)| state.clone()),
             memory: self.sink_memory,
         };
-        let ckpt = SinkCheckpoints { coord: self.coord.clone(), member, after, committed, restored };
+        let ckpt = SinkCheckpoints { coord: self.coord.clone(), member, after, committed, restored: Mutex::new(restored) };
         let snapshot = sub.snapshot;
         let rx = sub.rx;
         let handle = std::thread::Builder::new()

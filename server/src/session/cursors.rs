@@ -31,6 +31,8 @@ pub struct Cursor {
     failed: bool,
     /// Rows read so far, as PostgreSQL's portalPos (1-based; on a row unless at an end).
     pos: u64,
+    /// Its rows' share of the query memory pool, given back when the cursor closes.
+    _held: Option<datafusion::execution::memory_pool::MemoryReservation>,
 }
 
 /// The rows one step hands out: `len` rows from 0-based row `first`, in
@@ -55,11 +57,17 @@ fn only_forward() -> SqlError {
 }
 
 impl Cursor {
+    /// The cursor's rows count against the query memory pool while it is open.
+    pub fn holding(mut self, held: datafusion::execution::memory_pool::MemoryReservation) -> Cursor {
+        self._held = Some(held);
+        self
+    }
+
     pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>, options: CursorOptions) -> Cursor {
         let batches: Vec<RecordBatch> = batches.into_iter().filter(|b| b.num_rows() > 0).collect();
         let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
         let CursorOptions { hold, binary, no_scroll } = options;
-        Cursor { schema, batches, rows, hold, binary, no_scroll, at_start: true, at_end: false, failed: false, pos: 0 }
+        Cursor { schema, batches, rows, hold, binary, no_scroll, at_start: true, at_end: false, failed: false, pos: 0, _held: None }
     }
 
     /// One FETCH (or, with `is_move`, MOVE) in `direction` from cursor `name`:

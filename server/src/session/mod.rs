@@ -25,6 +25,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
 use datafusion::common::ParamValues;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::logical_expr::{LogicalPlan, WriteOp};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
@@ -377,6 +378,24 @@ impl Session {
     async fn collect(&self, plan: LogicalPlan, params: &ParamValues) -> SqlResult<Vec<RecordBatch>> {
         let plan = plan.with_param_values(params.clone())?;
         Ok(self.ctx.execute_logical_plan(plan).await?.collect().await?)
+    }
+
+    /// Runs a cursor's query: its rows count against the query memory pool
+    /// while it is open, so cursors over more rows than the pool holds fail
+    /// with 53200 instead of taking the server's memory.
+    async fn collect_for_cursor(&self, plan: LogicalPlan, params: &ParamValues) -> SqlResult<(Vec<RecordBatch>, MemoryReservation)> {
+        let plan = plan.with_param_values(params.clone())?;
+        let mut stream = self.ctx.execute_logical_plan(plan).await?.execute_stream().await?;
+        let held = MemoryConsumer::new("a cursor's rows").register(&self.ctx.runtime_env().memory_pool);
+        let mut batches = Vec::new();
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            held.try_grow(b.get_array_memory_size()).map_err(|e| {
+                SqlError::from(e).with_hint("weir keeps a cursor's rows in memory: a plain SELECT streams them instead, or narrow the cursor's query")
+            })?;
+            batches.push(b);
+        }
+        Ok((batches, held))
     }
 
     /// Runs one statement, PostgreSQL's or weir's own; `sql` is its text.
@@ -795,8 +814,8 @@ impl Session {
                 }
                 let plan = self.plan(Statement::Query(query.clone())).await?;
                 let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
-                let batches = self.collect(plan, params).await?;
-                self.cursors.insert(name, Cursor::new(schema, batches, options));
+                let (batches, held) = self.collect_for_cursor(plan, params).await?;
+                self.cursors.insert(name, Cursor::new(schema, batches, options).holding(held));
             }
         }
         Ok(Output::Command { tag: "DECLARE CURSOR".into(), rows: None })

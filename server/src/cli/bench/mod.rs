@@ -316,7 +316,7 @@ fn cases(args: &BenchArgs) -> Vec<(&'static str, String, String, u64)> {
 /// The bench is the operator's own tool: its sinks may write anywhere the
 /// operator names and use the operator's credentials.
 fn operator_access() -> weir_connectors::HostAccess {
-    weir_connectors::HostAccess { local_root: Some("/".into()), env_credentials: true }
+    weir_connectors::HostAccess { local_roots: vec!["/".into()], env_credentials: true }
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {

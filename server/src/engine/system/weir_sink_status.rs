@@ -28,11 +28,12 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
         .with_timezone("+00:00");
     let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()));
     let mut fields: Vec<Field> = ["name", "from", "connector", "status"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec();
-    for n in ["rows_written", "batches", "errors", "retries", "lag_rows", "lag_ms", "last_epoch", "undelivered_checkpoints", "buffered_bytes"] {
+    for n in ["rows_written", "batches", "errors", "retries", "lag_rows", "lag_ms", "last_epoch", "undelivered_checkpoints"] {
         fields.push(Field::new(n, DataType::Int64, false));
     }
     fields.push(Field::new("last_error", DataType::Utf8, true));
     fields.push(Field::new("last_write", ts, true));
+    fields.push(Field::new("buffered_bytes", DataType::Int64, false));
     let last_error: StringArray = sinks.iter().map(|s| Some(s.status.last_error.lock().clone()).filter(|e| !e.is_empty())).collect();
     let cols: Vec<ArrayRef> = vec![
         text(&|s| s.name.clone()),
@@ -50,9 +51,9 @@ pub fn rows(engine: &Engine) -> SqlResult<(SchemaRef, RecordBatch)> {
         }),
         int(&|s| s.last_epoch.load(Ordering::Relaxed) as i64),
         Arc::new(Int64Array::from_iter_values(sinks.iter().map(|s| engine.coord.undelivered(&crate::dataflow::checkpoint::MemberId::Sink(s.id)) as i64))),
-        int(&|s| s.buffered_bytes.load(Ordering::Relaxed) as i64),
         Arc::new(last_error),
         Arc::new(last_write),
+        int(&|s| s.buffered_bytes.load(Ordering::Relaxed) as i64),
     ];
     let schema = Arc::new(Schema::new(fields));
     Ok((schema.clone(), RecordBatch::try_new(schema, cols)?))
