@@ -562,6 +562,31 @@ mod tests {
         Delta { batch: RecordBatch::try_new(schema.clone(), vec![Arc::new(keys), Arc::new(ts)]).unwrap(), diffs: None }
     }
 
+    /// The schema of each side, (k, t).
+    fn side_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("t", DataType::Timestamp(TimeUnit::Nanosecond, None), false)]))
+    }
+
+    /// `a LEFT JOIN b ON a.k = b.k AND b.t BETWEEN a.t AND a.t + hi_ns`.
+    fn left_interval_join(hi_ns: i64) -> SymmetricJoin {
+        let side = side_schema();
+        let output = Arc::new(Schema::new(
+            side.fields().iter().map(|f| f.as_ref().clone()).chain(side.fields().iter().map(|f| f.as_ref().clone().with_nullable(true))).collect::<Vec<_>>(),
+        ));
+        let key = || vec![Arc::new(Column::new("k", 0)) as Arc<dyn PhysicalExpr>];
+        SymmetricJoin::new(JoinConfig {
+            kind: JoinKind::Left,
+            left_keys: key(),
+            right_keys: key(),
+            filter: None,
+            left: side.clone(),
+            right: side,
+            output,
+            bound: Some(TimeBound { left_time: 1, right_time: 1, lo_ns: 0, hi_ns }),
+        })
+        .unwrap()
+    }
+
     fn kept(j: &SymmetricJoin) -> Vec<Vec<(Vec<u8>, Vec<u8>, i64, i64, i64)>> {
         j.sides
             .iter()
@@ -578,22 +603,8 @@ mod tests {
     /// between two barriers are never written at all).
     #[test]
     fn changed_entries_restore_the_kept_rows() {
-        let side =
-            Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("t", DataType::Timestamp(TimeUnit::Nanosecond, None), false)]));
-        let output = Arc::new(Schema::new(
-            side.fields().iter().map(|f| f.as_ref().clone()).chain(side.fields().iter().map(|f| f.as_ref().clone().with_nullable(true))).collect::<Vec<_>>(),
-        ));
-        let config = || JoinConfig {
-            kind: JoinKind::Left,
-            left_keys: vec![Arc::new(Column::new("k", 0)) as Arc<dyn PhysicalExpr>],
-            right_keys: vec![Arc::new(Column::new("k", 0)) as Arc<dyn PhysicalExpr>],
-            filter: None,
-            left: side.clone(),
-            right: side.clone(),
-            output: output.clone(),
-            bound: Some(TimeBound { left_time: 1, right_time: 1, lo_ns: 0, hi_ns: 30 }),
-        };
-        let mut j = SymmetricJoin::new(config()).unwrap();
+        let side = side_schema();
+        let mut j = left_interval_join(30);
         let mut saved: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut written = 0;
         let mut seed = 7u64;
@@ -620,7 +631,7 @@ mod tests {
                         None => saved.remove(&id),
                     };
                 }
-                let mut restored = SymmetricJoin::new(config()).unwrap();
+                let mut restored = left_interval_join(30);
                 for (id, v) in &saved {
                     restored.restore_entry(id, v).unwrap();
                 }
@@ -635,24 +646,8 @@ mod tests {
     /// LEFT JOIN's unmatched row leaves (with NULLs) once it cannot match.
     #[test]
     fn interval_join_frees_rows_behind_the_bound() {
-        let side =
-            Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("t", DataType::Timestamp(TimeUnit::Nanosecond, None), false)]));
-        let output = Arc::new(Schema::new(
-            side.fields().iter().map(|f| f.as_ref().clone()).chain(side.fields().iter().map(|f| f.as_ref().clone().with_nullable(true))).collect::<Vec<_>>(),
-        ));
-        let key = || vec![Arc::new(Column::new("k", 0)) as Arc<dyn PhysicalExpr>];
-        let bound = TimeBound { left_time: 1, right_time: 1, lo_ns: 0, hi_ns: 10 };
-        let mut j = SymmetricJoin::new(JoinConfig {
-            kind: JoinKind::Left,
-            left_keys: key(),
-            right_keys: key(),
-            filter: None,
-            left: side.clone(),
-            right: side.clone(),
-            output,
-            bound: Some(bound),
-        })
-        .unwrap();
+        let side = side_schema();
+        let mut j = left_interval_join(10);
         let mut matched = 0;
         let mut nulls = 0;
         for round in 0..100i64 {

@@ -566,22 +566,12 @@ impl Runner {
             failed[0].error.message,
             failed[0].error.state.code()
         );
-        let at = now_micros();
         let source = self.source.clone();
-        let rows: Vec<DeadLetterRow> = failed
+        let records = failed
             .into_iter()
-            .map(|f| DeadLetterRow {
-                source: source.clone(),
-                view: self.view.name.clone(),
-                partition: -1,
-                offset: None,
-                raw: rows_as_json(&f.row, &[0]).pop().unwrap_or_default(),
-                error: format!("{} (SQLSTATE {})", f.error.message, f.error.state.code()),
-                reason: "error",
-                at_micros: at,
-            })
+            .map(|f| (-1, None, rows_as_json(&f.row, &[0]).pop().unwrap_or_default(), format!("{} (SQLSTATE {})", f.error.message, f.error.state.code())))
             .collect();
-        self.set_aside(rows);
+        self.set_aside(&source, "error", records);
     }
 
     fn data(&mut self, d: Delta) -> SqlResult<()> {
@@ -978,48 +968,34 @@ impl Runner {
             return;
         }
         self.view.stats.dead_letters.fetch_add(letters.len() as u64, Ordering::Relaxed);
-        let at = now_micros();
-        let rows: Vec<DeadLetterRow> = letters
-            .into_iter()
-            .map(|d| DeadLetterRow {
-                source: source.to_string(),
-                view: self.view.name.clone(),
-                partition: d.partition,
-                offset: Some(d.offset),
-                raw: d.raw,
-                error: d.error,
-                reason: "malformed",
-                at_micros: at,
-            })
-            .collect();
-        self.set_aside(rows);
+        self.set_aside(source, "malformed", letters.into_iter().map(|d| (d.partition, Some(d.offset), d.raw, d.error)).collect());
     }
 
-    /// Shown in `weir_dead_letters` now, and written with the next barrier's part.
-    fn set_aside(&mut self, rows: Vec<DeadLetterRow>) {
-        let rows: Vec<DeadLetterRow> = rows.into_iter().map(|r| DeadLetterRow { raw: dead_letters::bounded_raw(r.raw), ..r }).collect();
+    /// Sets records (partition, offset, raw, error) aside as dead letters:
+    /// shown in `weir_dead_letters` now, and written with the next barrier's part.
+    fn set_aside(&mut self, source: &str, reason: &'static str, records: Vec<(i32, Option<i64>, String, String)>) {
+        let at_micros = now_micros();
+        let rows: Vec<DeadLetterRow> = records
+            .into_iter()
+            .map(|(partition, offset, raw, error)| DeadLetterRow {
+                source: source.to_string(),
+                view: self.view.name.clone(),
+                partition,
+                offset,
+                raw: dead_letters::bounded_raw(raw),
+                error,
+                reason,
+                at_micros,
+            })
+            .collect();
         self.dead_since_barrier.extend(rows.iter().cloned());
         self.dead.push(rows);
     }
 
     fn late(&mut self, source: &str, partition: i32, batch: &RecordBatch, late: &[usize]) {
         self.view.stats.rows_late.fetch_add(late.len() as u64, Ordering::Relaxed);
-        let at = now_micros();
-        let rows = rows_as_json(batch, late);
-        let rows: Vec<DeadLetterRow> = rows
-            .into_iter()
-            .map(|raw| DeadLetterRow {
-                source: source.to_string(),
-                view: self.view.name.clone(),
-                partition,
-                offset: None,
-                raw,
-                error: "event time is behind the watermark".into(),
-                reason: "late",
-                at_micros: at,
-            })
-            .collect();
-        self.set_aside(rows);
+        let error = || "event time is behind the watermark".to_string();
+        self.set_aside(source, "late", rows_as_json(batch, late).into_iter().map(|raw| (partition, None, raw, error())).collect());
     }
 }
 
