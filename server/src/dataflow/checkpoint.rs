@@ -169,27 +169,29 @@ impl Restored {
     }
 }
 
-/// One member's part of the checkpoint in `dir`, checked against the manifest.
-fn read_part(dir: &Path, member: &str) -> io::Result<Vec<u8>> {
-    let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
-    let f = manifest.files.iter().find(|f| f.member == member).ok_or_else(|| io::Error::other(format!("checkpoint has no part {member}")))?;
-    let bytes = fs::read(dir.join(member))?;
+fn read_manifest(dir: &Path) -> io::Result<Manifest> {
+    serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)
+}
+
+/// The part `f` of the checkpoint in `dir`, checked against its manifest entry.
+fn read_checked(dir: &Path, f: &FileEntry) -> io::Result<Vec<u8>> {
+    let bytes = fs::read(dir.join(&f.member))?;
     if bytes.len() as u64 != f.len || crc32fast::hash(&bytes) != f.crc {
-        return Err(io::Error::other(format!("part {member} does not match its manifest")));
+        return Err(io::Error::other(format!("part {} does not match its manifest", f.member)));
     }
     Ok(bytes)
 }
 
+/// One member's part of the checkpoint in `dir`.
+fn read_part(dir: &Path, member: &str) -> io::Result<Vec<u8>> {
+    let manifest = read_manifest(dir)?;
+    let f = manifest.files.iter().find(|f| f.member == member).ok_or_else(|| io::Error::other(format!("checkpoint has no part {member}")))?;
+    read_checked(dir, f)
+}
+
 fn read_checkpoint(dir: &Path) -> io::Result<(Manifest, HashMap<String, Vec<u8>>)> {
-    let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
-    let mut parts = HashMap::new();
-    for f in &manifest.files {
-        let bytes = fs::read(dir.join(&f.member))?;
-        if bytes.len() as u64 != f.len || crc32fast::hash(&bytes) != f.crc {
-            return Err(io::Error::other(format!("part {} does not match its manifest", f.member)));
-        }
-        parts.insert(f.member.clone(), bytes);
-    }
+    let manifest = read_manifest(dir)?;
+    let parts = manifest.files.iter().map(|f| Ok((f.member.clone(), read_checked(dir, f)?))).collect::<io::Result<HashMap<_, _>>>()?;
     Ok((manifest, parts))
 }
 
@@ -471,7 +473,7 @@ impl Coordinator {
 /// undelivered changes, not copies of every view's state. The new manifest
 /// replaces the old one atomically before any file goes.
 fn trim_to_sinks(dir: &Path) -> io::Result<()> {
-    let mut manifest: Manifest = serde_json::from_slice(&fs::read(dir.join("MANIFEST"))?).map_err(io::Error::other)?;
+    let mut manifest = read_manifest(dir)?;
     let (sinks, others): (Vec<FileEntry>, Vec<FileEntry>) = manifest.files.into_iter().partition(|f| MemberId::names_a_sink(&f.member));
     if others.is_empty() {
         return Ok(());
